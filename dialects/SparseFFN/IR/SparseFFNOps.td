@@ -1,0 +1,177 @@
+//===- SparseFFNOps.td - sfn dialect operations ------------*- tablegen -*-===//
+
+#ifndef SPARSEC_SFN_OPS_TD
+#define SPARSEC_SFN_OPS_TD
+
+include "dialects/SparseFFN/IR/SparseFFNBase.td"
+include "dialects/SparseFFN/IR/SparseFFNAttrs.td"
+include "dialects/SparseFFN/IR/SparseFFNTypes.td"
+include "dialects/LLM/IR/LLMAttrs.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Building blocks
+//===----------------------------------------------------------------------===//
+
+def SparseFFN_PredictOp : SparseFFN_Op<"predict", [Pure]> {
+  let summary = "Low-rank MLP predictor: the neurons expected to fire";
+  let description = [{
+    Scores `fc2 relu(fc1 input)` (`fc1` is `[rank, hidden]`, `fc2` is
+    `[intermediate, rank]`) and returns, as a compact sorted index list, the
+    neurons whose score is greater than `threshold`.
+
+    ```mlir
+    %set = sfn.predict %res, %fc1, %fc2 {threshold = 0.0 : f32}
+        : tensor<4096xf32>, tensor<1024x4096xf16>, tensor<14336x1024xf16>
+          -> !sfn.active_set<14336>
+    ```
+  }];
+  let arguments = (ins SparseFFN_Vector:$input, SparseFFN_Weight:$fc1,
+                       SparseFFN_Weight:$fc2,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$threshold);
+  let results = (outs SparseFFN_ActiveSetType:$active);
+  let assemblyFormat = [{
+    $input `,` $fc1 `,` $fc2 attr-dict `:` type($input) `,` type($fc1) `,`
+    type($fc2) `->` type($active)
+  }];
+  let hasVerifier = 1;
+}
+
+def SparseFFN_GatherMatvecOp : SparseFFN_Op<"gather_matvec", [Pure]> {
+  let summary = "Dot products of the active rows of a weight with a vector";
+  let description = [{
+    For each index `i` of `active` (in order), `dot(weight[i, :], input)`.
+    Only the active rows are read. The result is compact: one value per
+    active index.
+
+    ```mlir
+    %g = sfn.gather_matvec %gate[%set], %x
+        : tensor<14336x4096xf16>, !sfn.active_set<14336>, tensor<4096xf32>
+          -> tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins SparseFFN_Weight:$weight,
+                       SparseFFN_ActiveSetType:$active,
+                       SparseFFN_Vector:$input);
+  let results = (outs SparseFFN_CompactVector:$result);
+  let assemblyFormat = [{
+    $weight `[` $active `]` `,` $input attr-dict `:` type($weight) `,`
+    type($active) `,` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def SparseFFN_ActivateOp : SparseFFN_Op<"activate",
+    [Pure, SameOperandsAndResultType]> {
+  let summary = "Gated activation of compact gate and up values";
+  let description = [{
+    `act(gate, up)` elementwise, with the same meaning as in `llm.ffn`
+    (for `drelu`: `relu(gate) * relu(up)`).
+  }];
+  let arguments = (ins SparseFFN_CompactVector:$gate,
+                       SparseFFN_CompactVector:$up,
+                       LLM_ActivationAttr:$activation);
+  let results = (outs SparseFFN_CompactVector:$result);
+  let assemblyFormat = "$gate `,` $up attr-dict `:` type($result)";
+}
+
+def SparseFFN_ScatterMatvecOp : SparseFFN_Op<"scatter_matvec", [Pure]> {
+  let summary = "Sum of values times the active rows of a transposed weight";
+  let description = [{
+    `sum_j values[j] * down_t[active[j], :]`: the down projection restricted
+    to the active neurons, reading `down` stored transposed
+    (`[intermediate, hidden]`) so that each neuron is one contiguous row.
+
+    ```mlir
+    %y = sfn.scatter_matvec %down_t[%set], %h
+        : tensor<14336x4096xf16>, !sfn.active_set<14336>, tensor<?xf32>
+          -> tensor<4096xf32>
+    ```
+  }];
+  let arguments = (ins SparseFFN_Weight:$down_t,
+                       SparseFFN_ActiveSetType:$active,
+                       SparseFFN_CompactVector:$values);
+  let results = (outs SparseFFN_Vector:$result);
+  let assemblyFormat = [{
+    $down_t `[` $active `]` `,` $values attr-dict `:` type($down_t) `,`
+    type($active) `,` type($values) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Fused FFN and MoE routing
+//===----------------------------------------------------------------------===//
+
+def SparseFFN_FusedSparseFFNOp : SparseFFN_Op<"fused_sparse_ffn",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "A whole FFN block in one op: predict, gather, activate, scatter";
+  let description = [{
+    One FFN block executed without materialising a full-width intermediate
+    except what `mode` needs:
+
+    * `dense`: every neuron.
+    * `exact`: gate for every neuron; up and down only where the gate's
+      activation is non-zero (ReLU-family activations only).
+    * `predicted`: the predictor's active set; gate, up and down only there.
+    * `threshold`: gate for every neuron; up and down only where
+      `|act(gate)| >= activation_threshold`.
+
+    `down_t` is the down projection stored transposed (`[intermediate,
+    hidden]`).
+
+    ```mlir
+    %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%res, %fc1, %fc2)
+        {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>}
+        : (tensor<4096xf32>, tensor<14336x4096xf16>, tensor<14336x4096xf16>,
+           tensor<14336x4096xf16>, tensor<4096xf32>, tensor<1024x4096xf16>,
+           tensor<14336x1024xf16>) -> tensor<4096xf32>
+    ```
+  }];
+  let arguments = (ins SparseFFN_Vector:$input, SparseFFN_Weight:$gate,
+                       SparseFFN_Weight:$up, SparseFFN_Weight:$down_t,
+                       Optional<SparseFFN_Vector>:$predictor_input,
+                       Optional<SparseFFN_Weight>:$predictor_fc1,
+                       Optional<SparseFFN_Weight>:$predictor_fc2,
+                       SparseFFN_ModeAttr:$mode,
+                       LLM_ActivationAttr:$activation,
+                       OptionalAttr<F32Attr>:$predictor_threshold,
+                       OptionalAttr<F32Attr>:$activation_threshold);
+  let results = (outs SparseFFN_Vector:$result);
+  let assemblyFormat = [{
+    $input `,` $gate `,` $up `,` $down_t
+    (`predictor` `(` $predictor_input^ `,` $predictor_fc1 `,` $predictor_fc2 `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    bool hasPredictor() { return static_cast<bool>(getPredictorFc1()); }
+  }];
+  let hasVerifier = 1;
+}
+
+def SparseFFN_RouteExpertsOp : SparseFFN_Op<"route_experts", [Pure]> {
+  let summary = "MoE router: top-k experts and their renormalised weights";
+  let description = [{
+    Router logits `router input` (`router` is `[num_experts, hidden]`),
+    softmax over all experts, the `top_k` largest (ties to the lower index),
+    their weights renormalised to sum to one. Results are the expert indices
+    and weights, in descending weight order.
+
+    ```mlir
+    %ids, %w = sfn.route_experts %x, %router {top_k = 2 : i64}
+        : tensor<4096xf32>, tensor<8x4096xf16> -> tensor<2xi32>, tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins SparseFFN_Vector:$input, SparseFFN_Weight:$router,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$top_k);
+  let results = (outs 1DTensorOf<[I32]>:$experts,
+                      1DTensorOf<[F32]>:$weights);
+  let assemblyFormat = [{
+    $input `,` $router attr-dict `:` type($input) `,` type($router) `->`
+    type($experts) `,` type($weights)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // SPARSEC_SFN_OPS_TD

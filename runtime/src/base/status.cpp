@@ -1,0 +1,25 @@
+//===- status.cpp - error values of the runtime -----------------*- C++ -*-===//
+
+#include "base/status.h"
+
+namespace sparsec {
+
+const char *statusCodeName(StatusCode code) {
+  switch (code) {
+  case StatusCode::kOk:
+    return "ok";
+  case StatusCode::kInvalidArgument:
+    return "invalid argument";
+  case StatusCode::kNotFound:
+    return "not found";
+  case StatusCode::kDataLoss:
+    return "malformed data";
+  case StatusCode::kUnimplemented:
+    return "unsupported";
+  case StatusCode::kIoError:
+    return "I/O error";
+  }
+  return "unknown";
+}
+
+} // namespace sparsec

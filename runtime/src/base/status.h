@@ -1,0 +1,76 @@
+//===- status.h - error values of the runtime -------------------*- C++ -*-===//
+//
+// The runtime never throws: every fallible call returns a Status (or a
+// StatusOr<T>) whose message is a one-line diagnostic naming the file,
+// tensor or key at fault and what was expected.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_RUNTIME_BASE_STATUS_H
+#define SPARSEC_RUNTIME_BASE_STATUS_H
+
+#include <cassert>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace sparsec {
+
+enum class StatusCode {
+  kOk = 0,
+  kInvalidArgument, // a caller passed something unusable
+  kNotFound,        // a file or tensor does not exist
+  kDataLoss,        // a file is malformed, truncated or inconsistent
+  kUnimplemented,   // valid, but not supported (yet)
+  kIoError,         // the OS refused (open, stat, mmap)
+};
+
+const char *statusCodeName(StatusCode code);
+
+class [[nodiscard]] Status {
+public:
+  Status() = default;
+  Status(StatusCode code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  static Status ok() { return Status(); }
+
+  bool isOk() const { return code_ == StatusCode::kOk; }
+  StatusCode code() const { return code_; }
+  const std::string &message() const { return message_; }
+
+private:
+  StatusCode code_ = StatusCode::kOk;
+  std::string message_;
+};
+
+/// A value or the Status explaining why there is none.
+template <typename T> class [[nodiscard]] StatusOr {
+public:
+  StatusOr(T value) : value_(std::move(value)) {}
+  StatusOr(Status status) : status_(std::move(status)) {
+    assert(!status_.isOk() && "StatusOr built from an OK status");
+  }
+
+  bool isOk() const { return value_.has_value(); }
+  const Status &status() const { return status_; }
+
+  T &value() & {
+    assert(isOk());
+    return *value_;
+  }
+  T &&value() && {
+    assert(isOk());
+    return std::move(*value_);
+  }
+  T *operator->() { return &value(); }
+  T &operator*() & { return value(); }
+
+private:
+  std::optional<T> value_;
+  Status status_;
+};
+
+} // namespace sparsec
+
+#endif // SPARSEC_RUNTIME_BASE_STATUS_H

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs everything sparsec needs to build and test on Debian bookworm.
+# Idempotent: packages already present are skipped by apt; the Python venv is
+# created once under build/ and its pinned packages are re-checked each run.
+set -euo pipefail
+
+APT_PACKAGES=(
+  # LLVM/MLIR 22 (bookworm-security) and the clang/lld toolchain we build with.
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  # Build system and C++ libraries.
+  cmake ninja-build libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  # AArch64 cross libc and emulator for the AArch64 end-to-end tests.
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  # Python for test tooling (fixture generation, numpy reference).
+  python3 python3-venv python3-pip
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all apt packages present"
+fi
+
+# Python tooling (synthetic models, numpy reference, onnxruntime cross-checks)
+# lives in a venv under the build folder, with pinned versions.
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${SPARSEC_BUILD_DIR:-$REPO_ROOT/build}"
+VENV="$BUILD_DIR/venv"
+REQS="$REPO_ROOT/tools/requirements.txt"
+if [ -f "$REQS" ]; then
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "install-deps: creating Python venv in $VENV"
+    mkdir -p "$BUILD_DIR"
+    /usr/bin/python3 -m venv "$VENV"
+  fi
+  stamp="$VENV/.requirements.sha256"
+  want="$(sha256sum "$REQS" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "install-deps: installing pinned Python packages from tools/requirements.txt"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQS"
+    echo "$want" > "$stamp"
+  else
+    echo "install-deps: Python venv up to date"
+  fi
+fi

@@ -1,0 +1,23 @@
+# -*- Python -*-
+# lit configuration for sparsec's IR tests (dialects, passes, pipelines,
+# models, tools). Run through ctest, or `lit -sv build/test`.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "sparsec"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.sparsec_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
+                   "unit", "python"]
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()  # FileCheck, not, count, %python ...
+
+config.sparsec_tools_dir = os.path.join(config.sparsec_obj_root, "bin")
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(
+    ["sparsec-opt"], [config.sparsec_tools_dir])
