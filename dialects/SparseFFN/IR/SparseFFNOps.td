@@ -33,7 +33,7 @@ def SparseFFN_PredictOp : SparseFFN_Op<"predict", [Pure]> {
   let results = (outs SparseFFN_ActiveSetType:$active);
   let assemblyFormat = [{
     $input `,` $fc1 `,` $fc2 attr-dict `:` type($input) `,` type($fc1) `,`
-    type($fc2) `->` type($active)
+    type($fc2) `->` qualified(type($active))
   }];
   let hasVerifier = 1;
 }
@@ -57,7 +57,7 @@ def SparseFFN_GatherMatvecOp : SparseFFN_Op<"gather_matvec", [Pure]> {
   let results = (outs SparseFFN_CompactVector:$result);
   let assemblyFormat = [{
     $weight `[` $active `]` `,` $input attr-dict `:` type($weight) `,`
-    type($active) `,` type($input) `->` type($result)
+    qualified(type($active)) `,` type($input) `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -95,7 +95,7 @@ def SparseFFN_ScatterMatvecOp : SparseFFN_Op<"scatter_matvec", [Pure]> {
   let results = (outs SparseFFN_Vector:$result);
   let assemblyFormat = [{
     $down_t `[` $active `]` `,` $values attr-dict `:` type($down_t) `,`
-    type($active) `,` type($values) `->` type($result)
+    qualified(type($active)) `,` type($values) `->` type($result)
   }];
   let hasVerifier = 1;
 }
