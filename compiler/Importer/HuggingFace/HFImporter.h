@@ -1,0 +1,41 @@
+//===- HFImporter.h - Hugging Face checkpoint -> llm IR ---------*- C++ -*-===//
+//
+// Lowers a Hugging Face checkpoint directory (config.json + safetensors,
+// single or sharded, optionally with predictor tensors in a second
+// directory) into one `llm` decode step (docs/decode-step.md). Weights stay
+// in the files: each becomes an `llm.param` naming its tensor, after its
+// dtype and shape have been checked against config.json. Every op's location
+// names its Hugging Face module ("model.layers.3.mlp"), so diagnostics point
+// at the model.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_COMPILER_IMPORTER_HUGGINGFACE_HFIMPORTER_H
+#define SPARSEC_COMPILER_IMPORTER_HUGGINGFACE_HFIMPORTER_H
+
+#include "compiler/Importer/HuggingFace/ModelConfig.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace mlir::sparsec::hf {
+
+struct ImportOptions {
+  /// Directory holding predictor tensors when they are not in the model's
+  /// checkpoint (PowerInfer ships them separately). Empty: none.
+  std::string predictorDir;
+  /// Maximum context (KV cache length); 0 takes max_position_embeddings.
+  int64_t maxSeqLen = 0;
+};
+
+/// Imports `modelDir`. Errors are one line naming the file, tensor or key.
+llvm::Expected<OwningOpRef<ModuleOp>>
+importHuggingFaceModel(MLIRContext &context, llvm::StringRef modelDir,
+                       const ImportOptions &options = {});
+
+} // namespace mlir::sparsec::hf
+
+#endif // SPARSEC_COMPILER_IMPORTER_HUGGINGFACE_HFIMPORTER_H
