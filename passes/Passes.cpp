@@ -16,6 +16,29 @@ void sparsec::buildImportCleanupPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void sparsec::buildSparsifyPipeline(OpPassManager &pm,
+                                    const SparsifyPipelineOptions &options) {
+  if (!options.stats.empty()) {
+    DecideSparsityPassOptions decide;
+    decide.statsFile = options.stats;
+    decide.breakEvenDensity = options.breakEvenDensity;
+    decide.printDecisions = options.printDecisions;
+    pm.addPass(createDecideSparsityPass(decide));
+  }
+  SparsifyFFNPassOptions sparsify;
+  sparsify.defaultMode = options.defaultMode;
+  sparsify.layerModes = options.layerModes;
+  sparsify.activationThreshold = options.activationThreshold;
+  pm.addPass(createSparsifyFFNPass(sparsify));
+  FuseMoERoutingPassOptions moe;
+  moe.expertMode = options.expertMode;
+  pm.addPass(createFuseMoERoutingPass(moe));
+  pm.addPass(createFusePredictorGatherPass());
+  pm.addPass(createPackNeuronBundlesPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void sparsec::buildFinalizeToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());
@@ -39,6 +62,11 @@ void sparsec::registerSparsecPassesAndPipelines() {
       "sparsec-import-cleanup",
       "Verify an imported decode step, then canonicalize and CSE",
       buildImportCleanupPipeline);
+  PassPipelineRegistration<SparsifyPipelineOptions>(
+      "sparsec-sparsify-pipeline",
+      "Decide, sparsify and fuse every FFN and MoE block, then pack neuron "
+      "bundles",
+      buildSparsifyPipeline);
   PassPipelineRegistration<>(
       "sparsec-finalize-to-llvm",
       "Lower scf/vector/memref/arith/math/func to the LLVM dialect",

@@ -21,6 +21,38 @@ inline constexpr llvm::StringLiteral kDecodeStepAttrName = "llm.decode_step";
 /// canonicalize, cse. Named `sparsec-import-cleanup` in sparsec-opt.
 void buildImportCleanupPipeline(OpPassManager &pm);
 
+/// Options of the sparse pipeline (the driver's --mode/--layers flags map
+/// onto these).
+struct SparsifyPipelineOptions
+    : public PassPipelineOptions<SparsifyPipelineOptions> {
+  Option<std::string> stats{*this, "stats",
+                            llvm::cl::desc("Calibration statistics (JSON); "
+                                           "enables sparsec-decide-sparsity")};
+  Option<double> breakEvenDensity{
+      *this, "break-even-density", llvm::cl::init(0.25),
+      llvm::cl::desc("Densities above this run dense")};
+  Option<bool> printDecisions{*this, "print-decisions", llvm::cl::init(false),
+                              llvm::cl::desc("Remark each layer's decision")};
+  Option<std::string> defaultMode{
+      *this, "default-mode", llvm::cl::init("auto"),
+      llvm::cl::desc("auto, dense, exact, predicted or threshold")};
+  Option<std::string> layerModes{
+      *this, "layers",
+      llvm::cl::desc("Per-layer modes, e.g. 0-3:dense,4-31:predicted")};
+  Option<std::string> activationThreshold{
+      *this, "activation-threshold",
+      llvm::cl::desc("Threshold-mode t, one value or per layer")};
+  Option<std::string> expertMode{
+      *this, "expert-mode", llvm::cl::init("auto"),
+      llvm::cl::desc("MoE experts: auto, dense, exact or predicted")};
+};
+
+/// decide-sparsity (with stats), sparsify-ffn, fuse-moe-routing,
+/// fuse-predictor-gather, pack-neuron-bundles, canonicalize, cse. Named
+/// `sparsec-sparsify-pipeline` in sparsec-opt; `sparsec compile` runs it.
+void buildSparsifyPipeline(OpPassManager &pm,
+                           const SparsifyPipelineOptions &options);
+
 /// Lowers upstream scf/vector/memref/arith/math/func IR to the LLVM dialect.
 /// Named `sparsec-finalize-to-llvm` in sparsec-opt; codegen appends it after
 /// lowering `llm`/`sfn`.

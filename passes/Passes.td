@@ -39,4 +39,167 @@ def VerifyDecodeStepPass : Pass<"sparsec-verify-decode-step", "::mlir::ModuleOp"
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Sparsification
+//===----------------------------------------------------------------------===//
+
+def DecideSparsityPass : Pass<"sparsec-decide-sparsity", "::mlir::ModuleOp"> {
+  let summary = "Keeps a layer dense where its expected density makes sparse slower";
+  let description = [{
+    Reads calibration statistics (per layer, and per expert for MoE: the
+    fraction of neurons that fire, and the fraction the predictor selects)
+    and marks each `llm.ffn` / `llm.moe` with `sparsec.mode`: `dense` when
+    the density a sparse mode would compute is above `break-even-density`
+    (gathered rows cost more per byte than a streamed matrix, so a sparse
+    layer only wins below it), otherwise the sparse mode the layer supports
+    (`predicted` with a predictor, `exact` for ReLU-family activations).
+    sparsec-sparsify-ffn honours the marks. With `print-decisions`, each
+    decision is also emitted as a remark.
+
+    Statistics file (JSON):
+    ```json
+    { "layers": [ { "layer": 0, "density": 0.10, "predicted_density": 0.12 },
+                  { "layer": 1, "experts": [ { "density": 0.14 }, { "density": 0.16 } ] } ] }
+    ```
+  }];
+  let options = [
+    Option<"statsFile", "stats", "std::string", /*default=*/"\"\"",
+           "Calibration statistics (JSON, see the description)">,
+    Option<"breakEvenDensity", "break-even-density", "double",
+           /*default=*/"0.25",
+           "Densities above this run dense (measured break-even)">,
+    Option<"printDecisions", "print-decisions", "bool", /*default=*/"false",
+           "Emit one remark per layer with its decision and why">,
+  ];
+}
+
+def FuseMoERoutingPass : Pass<"sparsec-fuse-moe-routing", "::mlir::ModuleOp"> {
+  let summary = "Rewrites llm.moe into routing plus a dispatch of only the top-k experts";
+  let description = [{
+    `llm.moe` becomes `sfn.route_experts` (router matvec, softmax over all
+    experts, top-k, renormalised, as in the Hugging Face Mixtral block) and
+    an `sfn.dispatch_experts` whose region `e` runs expert `e` as one
+    `sfn.fused_sparse_ffn`; only the selected regions execute. Each expert
+    runs in `expert-mode` (`auto`: predicted with a predictor, exact for
+    ReLU-family activations, dense otherwise), or in the mode
+    sparsec-decide-sparsity marked on the block.
+
+    ```mlir
+    %y = llm.moe %x router(%r) experts(gate [%g0, %g1], up [...], down [...]) {top_k = 1 ...}
+    // becomes
+    %ids, %w = sfn.route_experts %x, %r {top_k = 1 : i64} : ...
+    %y = sfn.dispatch_experts %ids, %w, %x {num_experts = 2 : i64} : ...
+    expert 0 { ^bb0(%in: tensor<64xf32>):
+      %0 = sfn.fused_sparse_ffn %in, %g0, %u0, %dt0 {mode = #sfn.mode<exact>, ...}
+      sfn.yield %0 : tensor<64xf32> }
+    expert 1 { ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::sparsec::sfn::SparseFFNDialect"];
+  let options = [
+    Option<"expertMode", "expert-mode", "std::string", /*default=*/"\"auto\"",
+           "auto, dense, exact or predicted">,
+  ];
+}
+
+def FusePredictorGatherPass : Pass<"sparsec-fuse-predictor-gather", "::mlir::ModuleOp"> {
+  let summary = "Fuses predict, gathered gate/up, activation and scattered down into one op";
+  let description = [{
+    Matches the unfused sparse FFN that sparsec-sparsify-ffn emits, an
+    active set (`sfn.predict`, `sfn.select` or `sfn.all_active`), gathered
+    gate and up matvecs, `sfn.activate` and `sfn.scatter_matvec`, and
+    replaces it with one `sfn.fused_sparse_ffn` whose mode follows the set:
+    predicted, exact (select at threshold 0 of a ReLU-family gate),
+    threshold, or dense. The fused kernel then never materialises an
+    `n_ff`-wide intermediate except the dense gate of exact/threshold mode.
+    Chains whose intermediate values have other users are left alone.
+
+    ```mlir
+    %s = sfn.predict %res, %fc1, %fc2 ...
+    %g = sfn.gather_matvec %gate[%s], %x ...
+    %u = sfn.gather_matvec %up[%s], %x ...
+    %h = sfn.activate %g, %u {activation = #llm.activation<drelu>} ...
+    %y = sfn.scatter_matvec %dt[%s], %h ...
+    // becomes
+    %y = sfn.fused_sparse_ffn %x, %gate, %up, %dt predictor(%res, %fc1, %fc2)
+        {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>} ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::sparsec::sfn::SparseFFNDialect"];
+}
+
+def PackNeuronBundlesPass : Pass<"sparsec-pack-neuron-bundles", "::mlir::ModuleOp"> {
+  let summary = "Lays out each sparse FFN's weights as per-neuron bundles";
+  let description = [{
+    For every `sfn.fused_sparse_ffn` whose weights are plain `llm.param`s,
+    replaces the weights a neuron reads together with parts of one
+    `sfn.bundle_param`, `[neurons, parts, hidden]`: in predicted mode gate
+    row, up row and down column (parts 0, 1, 2); in exact and threshold mode
+    up row and down column (the gate is read densely and stays a matrix).
+    Dense FFNs keep their matrices. The module records the layout version in
+    `sparsec.weights_layout`; the weight packer writes the bundles from the
+    IR.
+
+    ```mlir
+    %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(...) {mode = #sfn.mode<predicted>}
+    // becomes
+    %b = sfn.bundle_param "model.layers.0.mlp.neuron_bundles" sources [...] transposed [2]
+        : tensor<256x3x64xf16>
+    %g = sfn.bundle_part %b[0] ...   %u = sfn.bundle_part %b[1] ...   %dt = sfn.bundle_part %b[2] ...
+    %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(...) {mode = #sfn.mode<predicted>}
+    ```
+  }];
+  let dependentDialects = ["::mlir::sparsec::sfn::SparseFFNDialect"];
+}
+
+def SparsifyFFNPass : Pass<"sparsec-sparsify-ffn", "::mlir::ModuleOp"> {
+  let summary = "Rewrites llm.ffn into sfn ops in a sparse mode chosen per layer";
+  let description = [{
+    Each `llm.ffn` becomes an active set plus gathered and scattered
+    matvecs (DESIGN.md, "Sparse modes"):
+
+    * `dense`: `sfn.all_active`, every row.
+    * `exact`: the gate densely (`llm.linear`), `sfn.select` where the
+      ReLU-family gate is > 0, up and down only there (equal to dense up to
+      floating-point reassociation).
+    * `predicted`: `sfn.predict` from the block's predictor; gate, up, down
+      only on its set.
+    * `threshold`: as exact, keeping `|act(gate)| > t` (SwiGLU and other
+      non-ReLU models; t per layer from `activation-threshold`).
+
+    The mode of layer `l` is, by precedence: `layers` (e.g.
+    `0-3:dense,4-31:predicted`), the `sparsec.mode` mark of
+    sparsec-decide-sparsity, `default-mode`. `auto` picks predicted with a
+    predictor, exact for ReLU-family activations, dense otherwise. Modes
+    that make no sense are refused with an error on the block: predicted
+    without a predictor, exact on a non-ReLU activation, threshold without
+    a threshold. The down projection is read transposed (`llm.param ...
+    transposed`).
+
+    ```mlir
+    %y = llm.ffn %x, %g, %u, %d predictor(%res, %fc1, %fc2) {activation = #llm.activation<drelu>, layer = 0 : i64}
+    // becomes (predicted)
+    %s = sfn.predict %res, %fc1, %fc2 ...
+    %gv = sfn.gather_matvec %g[%s], %x ...
+    %uv = sfn.gather_matvec %u[%s], %x ...
+    %h = sfn.activate %gv, %uv {activation = #llm.activation<drelu>} ...
+    %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed ...
+    %y = sfn.scatter_matvec %dt[%s], %h ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::sparsec::sfn::SparseFFNDialect"];
+  let options = [
+    Option<"defaultMode", "default-mode", "std::string", /*default=*/"\"auto\"",
+           "auto, dense, exact, predicted or threshold">,
+    Option<"layerModes", "layers", "std::string", /*default=*/"\"\"",
+           "Per-layer modes, e.g. 0-3:dense,4-31:predicted">,
+    Option<"predictorThreshold", "predictor-threshold", "std::string",
+           /*default=*/"\"\"",
+           "Predictor score threshold (default: the model's, else 0)">,
+    Option<"activationThreshold", "activation-threshold", "std::string",
+           /*default=*/"\"\"",
+           "Threshold-mode t: one value, or per layer (0-3:0.05,4:0.1)">,
+  ];
+}
+
 #endif // SPARSEC_PASSES_TD

@@ -67,6 +67,9 @@ LogicalResult ParamOp::verify() {
   if (type.getRank() == 0)
     return emitOpError("expects a tensor of rank >= 1 for '")
            << getName() << "'";
+  if (getTransposed() && type.getRank() != 2)
+    return emitOpError("expects a matrix for transposed '")
+           << getName() << "', got " << type;
   return success();
 }
 

@@ -30,10 +30,21 @@ def LLM_ParamOp : LLM_Op<"param", [Pure]> {
     ```mlir
     %w = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<14336x4096xf16>
     ```
+
+    With `transposed`, the value is the transpose of the stored matrix: the
+    sparse passes read the down projection as `[intermediate, hidden]` so
+    that each neuron's column is one contiguous row, and the weight packer
+    writes it that way.
+
+    ```mlir
+    %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed : tensor<14336x4096xf16>
+    ```
   }];
-  let arguments = (ins StrAttr:$name);
+  let arguments = (ins StrAttr:$name, UnitAttr:$transposed);
   let results = (outs LLM_Weight:$result);
-  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let assemblyFormat = [{
+    $name (`transposed` $transposed^)? attr-dict `:` type($result)
+  }];
   let hasVerifier = 1;
 }
 

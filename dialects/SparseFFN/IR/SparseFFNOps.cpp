@@ -163,5 +163,139 @@ LogicalResult RouteExpertsOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// SelectOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SelectOp::verify() {
+  if (universeOf(getActive()) != vectorSize(getGate()))
+    return emitOpError("expects an active set over the gate's ")
+           << vectorSize(getGate()) << " neurons, got universe "
+           << universeOf(getActive());
+  if (!(getThreshold().convertToFloat() >= 0.0f))
+    return emitOpError("expects a non-negative threshold, got ")
+           << getThreshold().convertToFloat();
+  return expectCompact(*this, getValues(), "values");
+}
+
+//===----------------------------------------------------------------------===//
+// DispatchExpertsOp
+//===----------------------------------------------------------------------===//
+
+void DispatchExpertsOp::print(OpAsmPrinter &p) {
+  p << " " << getExperts() << ", " << getWeights() << ", " << getInput();
+  p.printOptionalAttrDict((*this)->getAttrs());
+  p << " : " << getExperts().getType() << ", " << getWeights().getType()
+    << ", " << getInput().getType() << " -> " << getResult().getType();
+  for (auto [index, region] : llvm::enumerate(getExpertBodies())) {
+    p.printNewline();
+    p << "expert " << index << " ";
+    p.printRegion(region, /*printEntryBlockArgs=*/true,
+                  /*printBlockTerminators=*/true);
+  }
+}
+
+ParseResult DispatchExpertsOp::parse(OpAsmParser &parser,
+                                     OperationState &result) {
+  OpAsmParser::UnresolvedOperand experts, weights, input;
+  Type expertsType, weightsType, inputType, resultType;
+  if (parser.parseOperand(experts) || parser.parseComma() ||
+      parser.parseOperand(weights) || parser.parseComma() ||
+      parser.parseOperand(input) ||
+      parser.parseOptionalAttrDict(result.attributes) ||
+      parser.parseColon() || parser.parseType(expertsType) ||
+      parser.parseComma() || parser.parseType(weightsType) ||
+      parser.parseComma() || parser.parseType(inputType) ||
+      parser.parseArrow() || parser.parseType(resultType) ||
+      parser.resolveOperand(experts, expertsType, result.operands) ||
+      parser.resolveOperand(weights, weightsType, result.operands) ||
+      parser.resolveOperand(input, inputType, result.operands))
+    return failure();
+  result.addTypes(resultType);
+  int64_t expected = 0;
+  while (succeeded(parser.parseOptionalKeyword("expert"))) {
+    int64_t index;
+    SMLoc loc = parser.getCurrentLocation();
+    if (parser.parseInteger(index))
+      return failure();
+    if (index != expected)
+      return parser.emitError(loc, "expected expert ") << expected;
+    ++expected;
+    if (parser.parseRegion(*result.addRegion(), /*arguments=*/{}))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult DispatchExpertsOp::verify() {
+  int64_t numExperts = getNumExperts();
+  int64_t topK = vectorSize(getExperts());
+  if (static_cast<int64_t>(getExpertBodies().size()) != numExperts)
+    return emitOpError("expects one region per expert (")
+           << numExperts << "), got " << getExpertBodies().size();
+  if (failed(expectVectorSize(*this, getWeights(), "weights", topK)))
+    return failure();
+  if (topK > numExperts)
+    return emitOpError("expects at most num_experts (")
+           << numExperts << ") selected experts, got " << topK;
+  Type vectorType = getInput().getType();
+  if (getResult().getType() != vectorType)
+    return emitOpError("expects the result type to match the input, got ")
+           << getResult().getType();
+  for (auto [index, region] : llvm::enumerate(getExpertBodies())) {
+    Block &body = region.front();
+    if (body.getNumArguments() != 1 ||
+        body.getArgument(0).getType() != vectorType)
+      return emitOpError("expects expert ")
+             << index << "'s region to take one " << vectorType
+             << " argument";
+    auto yield = dyn_cast<YieldOp>(body.getTerminator());
+    if (!yield || yield.getValue().getType() != vectorType)
+      return emitOpError("expects expert ")
+             << index << "'s region to yield a " << vectorType;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BundleParamOp, BundlePartOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BundleParamOp::verify() {
+  auto type = getResult().getType();
+  if (getName().empty())
+    return emitOpError("expects a non-empty tensor name");
+  if (type.getRank() != 3 || !type.hasStaticShape())
+    return emitOpError("expects a static [neurons, parts, hidden] tensor, "
+                       "got ")
+           << type;
+  int64_t parts = type.getDimSize(1);
+  if (static_cast<int64_t>(getSources().size()) != parts)
+    return emitOpError("expects one source per part (")
+           << parts << "), got " << getSources().size();
+  for (int64_t index : getTransposed())
+    if (index < 0 || index >= parts)
+      return emitOpError("expects transposed part indices in [0, ")
+             << parts << "), got " << index;
+  return success();
+}
+
+LogicalResult BundlePartOp::verify() {
+  auto bundle = getBundle().getType();
+  if (bundle.getRank() != 3)
+    return emitOpError("expects a [neurons, parts, hidden] bundle, got ")
+           << bundle;
+  if (static_cast<int64_t>(getPart()) >= bundle.getDimSize(1))
+    return emitOpError("expects part < ")
+           << bundle.getDimSize(1) << ", got " << getPart();
+  if (failed(expectShape(*this, getResult(), "result",
+                         {bundle.getDimSize(0), bundle.getDimSize(2)})))
+    return failure();
+  if (getResult().getType().getElementType() != bundle.getElementType())
+    return emitOpError("expects the bundle's element type ")
+           << bundle.getElementType();
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/SparseFFN/IR/SparseFFNOps.cpp.inc"

@@ -8,6 +8,7 @@ include "dialects/SparseFFN/IR/SparseFFNAttrs.td"
 include "dialects/SparseFFN/IR/SparseFFNTypes.td"
 include "dialects/LLM/IR/LLMAttrs.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 //===----------------------------------------------------------------------===//
@@ -34,6 +35,42 @@ def SparseFFN_PredictOp : SparseFFN_Op<"predict", [Pure]> {
   let assemblyFormat = [{
     $input `,` $fc1 `,` $fc2 attr-dict `:` type($input) `,` type($fc1) `,`
     type($fc2) `->` qualified(type($active))
+  }];
+  let hasVerifier = 1;
+}
+
+def SparseFFN_AllActiveOp : SparseFFN_Op<"all_active", [Pure]> {
+  let summary = "The active set holding every neuron (dense execution)";
+  let description = [{
+    ```mlir
+    %all = sfn.all_active : !sfn.active_set<14336>
+    ```
+  }];
+  let results = (outs SparseFFN_ActiveSetType:$active);
+  let assemblyFormat = "attr-dict `:` qualified(type($active))";
+}
+
+def SparseFFN_SelectOp : SparseFFN_Op<"select", [Pure]> {
+  let summary = "Neurons whose activated gate value is large enough";
+  let description = [{
+    Keeps neuron `i` when `|act(gate[i])| > threshold`, where `act` is the
+    gate side of `activation` (relu for the ReLU family, silu for swiglu,
+    gelu for gelu). Returns the active set and, compactly, the kept raw gate
+    values. With a ReLU-family activation and threshold 0 this is exact: the
+    dropped neurons contribute exactly zero.
+
+    ```mlir
+    %set, %g = sfn.select %gate {activation = #llm.activation<drelu>, threshold = 0.0 : f32}
+        : tensor<14336xf32> -> !sfn.active_set<14336>, tensor<?xf32>
+    ```
+  }];
+  let arguments = (ins SparseFFN_Vector:$gate, LLM_ActivationAttr:$activation,
+                       DefaultValuedAttr<F32Attr, "0.0f">:$threshold);
+  let results = (outs SparseFFN_ActiveSetType:$active,
+                      SparseFFN_CompactVector:$values);
+  let assemblyFormat = [{
+    $gate attr-dict `:` type($gate) `->` qualified(type($active)) `,`
+    type($values)
   }];
   let hasVerifier = 1;
 }
@@ -170,6 +207,94 @@ def SparseFFN_RouteExpertsOp : SparseFFN_Op<"route_experts", [Pure]> {
   let assemblyFormat = [{
     $input `,` $router attr-dict `:` type($input) `,` type($router) `->`
     type($experts) `,` type($weights)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Expert dispatch
+//===----------------------------------------------------------------------===//
+
+def SparseFFN_DispatchExpertsOp : SparseFFN_Op<"dispatch_experts",
+    [RecursiveMemoryEffects]> {
+  let summary = "Runs only the selected experts and sums their weighted outputs";
+  let description = [{
+    `sum_j weights[j] * expert_{experts[j]}(input)`: region `e` computes
+    expert `e`'s FFN of its block argument (the input) and yields a
+    `[hidden]` vector. Only the `top_k` selected regions execute, so a token
+    reads the weights of its `top_k` experts and nothing of the others.
+
+    ```mlir
+    %y = sfn.dispatch_experts %ids, %w, %x {num_experts = 2 : i64}
+        : tensor<1xi32>, tensor<1xf32>, tensor<64xf32> -> tensor<64xf32>
+    expert 0 {
+    ^bb0(%in: tensor<64xf32>):
+      %0 = sfn.fused_sparse_ffn %in, ... -> tensor<64xf32>
+      sfn.yield %0 : tensor<64xf32>
+    }
+    expert 1 { ... }
+    ```
+  }];
+  let arguments = (ins 1DTensorOf<[I32]>:$experts, 1DTensorOf<[F32]>:$weights,
+                       SparseFFN_Vector:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_experts);
+  let results = (outs SparseFFN_Vector:$result);
+  let regions = (region VariadicRegion<SizedRegion<1>>:$expertBodies);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+}
+
+def SparseFFN_YieldOp : SparseFFN_Op<"yield",
+    [Pure, Terminator, ReturnLike, HasParent<"DispatchExpertsOp">]> {
+  let summary = "Returns an expert's output from its dispatch region";
+  let arguments = (ins SparseFFN_Vector:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
+//===----------------------------------------------------------------------===//
+// Packed weights
+//===----------------------------------------------------------------------===//
+
+def SparseFFN_BundleParamOp : SparseFFN_Op<"bundle_param", [Pure]> {
+  let summary = "Neuron bundles: several weights interleaved row by row";
+  let description = [{
+    A tensor of the packed weights file, `[neurons, parts, hidden]`: for
+    neuron `i`, row `i` of each source weight, one after another, so that an
+    active neuron is one contiguous stream. `sources` names the checkpoint
+    tensors in part order; a source listed in `transposed` is read as its
+    transpose (the down projection, stored `[hidden, intermediate]`). The
+    weight packer writes the bundle from this op.
+
+    ```mlir
+    %b = sfn.bundle_param "model.layers.0.mlp.bundles"
+        sources ["model.layers.0.mlp.gate_proj.weight",
+                 "model.layers.0.mlp.up_proj.weight",
+                 "model.layers.0.mlp.down_proj.weight"] transposed [2]
+        : tensor<14336x3x4096xf16>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrArrayAttr:$sources,
+                       DenseI64ArrayAttr:$transposed);
+  let results = (outs RankedTensorOf<[F32, F16, BF16]>:$result);
+  let assemblyFormat = [{
+    $name `sources` $sources `transposed` $transposed attr-dict `:`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def SparseFFN_BundlePartOp : SparseFFN_Op<"bundle_part", [Pure]> {
+  let summary = "One weight of a neuron bundle, as a strided view";
+  let description = [{
+    Part `part` of every neuron in a `[neurons, parts, hidden]` bundle: a
+    `[neurons, hidden]` view with a row stride of `parts * hidden`. Kernels
+    that receive all parts of one bundle stream each neuron contiguously.
+  }];
+  let arguments = (ins RankedTensorOf<[F32, F16, BF16]>:$bundle,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$part);
+  let results = (outs SparseFFN_Weight:$result);
+  let assemblyFormat = [{
+    $bundle `[` $part `]` attr-dict `:` type($bundle) `->` type($result)
   }];
   let hasVerifier = 1;
 }

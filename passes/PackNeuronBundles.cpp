@@ -1,0 +1,99 @@
+//===- PackNeuronBundles.cpp - per-neuron weight layout ---------*- C++ -*-===//
+//
+// Algorithm: for each sfn.fused_sparse_ffn in a sparse mode whose weights
+// are llm.params, collect the weights that are read per active neuron
+// (predicted: gate, up, down^T; exact/threshold: up, down^T), emit one
+// sfn.bundle_param naming them as sources, and feed the fused op
+// sfn.bundle_part views of it. The layout version goes on the module.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/SparseFFNUtils.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mlir::sparsec {
+#define GEN_PASS_DEF_PACKNEURONBUNDLESPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::sparsec
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+namespace {
+
+/// Bumped whenever the bundle layout changes; the runtime refuses packed
+/// weights of another version.
+constexpr int64_t kWeightsLayoutVersion = 1;
+
+/// "model.layers.0.mlp." for the names of one block's weights.
+std::string commonModulePrefix(ArrayRef<StringRef> names) {
+  StringRef prefix = names.front();
+  for (StringRef name : names.drop_front()) {
+    size_t length = 0;
+    while (length < prefix.size() && length < name.size() &&
+           prefix[length] == name[length])
+      ++length;
+    prefix = prefix.take_front(length);
+  }
+  size_t dot = prefix.rfind('.');
+  return dot == StringRef::npos ? std::string() : prefix.take_front(dot + 1).str();
+}
+
+class PackNeuronBundles
+    : public sparsec::impl::PackNeuronBundlesPassBase<PackNeuronBundles> {
+public:
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    module.walk([&](sfn::FusedSparseFFNOp ffn) { pack(ffn); });
+    module->setAttr("sparsec.weights_layout",
+                    IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                     kWeightsLayoutVersion));
+  }
+
+private:
+  void pack(sfn::FusedSparseFFNOp ffn) {
+    sfn::SparseMode mode = ffn.getMode();
+    if (mode == sfn::SparseMode::Dense)
+      return; // dense streams whole matrices; nothing to gain
+    bool withGate = mode == sfn::SparseMode::Predicted;
+
+    SmallVector<OpOperand *> operands;
+    if (withGate)
+      operands.push_back(&ffn.getGateMutable());
+    operands.push_back(&ffn.getUpMutable());
+    operands.push_back(&ffn.getDownTMutable());
+
+    SmallVector<StringRef> names;
+    SmallVector<int64_t> transposed;
+    for (auto [index, operand] : llvm::enumerate(operands)) {
+      auto param = operand->get().getDefiningOp<llm::ParamOp>();
+      if (!param)
+        return; // already packed, or not a plain weight
+      names.push_back(param.getName());
+      if (param.getTransposed())
+        transposed.push_back(static_cast<int64_t>(index));
+    }
+
+    auto weightType = cast<RankedTensorType>(ffn.getUp().getType());
+    int64_t parts = static_cast<int64_t>(operands.size());
+    auto bundleType = RankedTensorType::get(
+        {weightType.getDimSize(0), parts, weightType.getDimSize(1)},
+        weightType.getElementType());
+    OpBuilder builder(ffn);
+    Location loc = ffn.getLoc();
+    std::string name = commonModulePrefix(names) + "neuron_bundles";
+    Value bundle = sfn::BundleParamOp::create(
+        builder, loc, bundleType, name, builder.getStrArrayAttr(names),
+        builder.getDenseI64ArrayAttr(transposed));
+    for (auto [index, operand] : llvm::enumerate(operands)) {
+      Value part = sfn::BundlePartOp::create(
+          builder, loc, weightType, bundle,
+          builder.getI64IntegerAttr(static_cast<int64_t>(index)));
+      operand->set(part);
+    }
+  }
+};
+
+} // namespace
