@@ -13,6 +13,7 @@
 #include "passes/SparseFFNUtils.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -141,12 +142,14 @@ private:
                << llm::stringifyActivation(activation) << " activation)";
       } else if (density > breakEvenDensity) {
         mode = "dense";
-        reason << stringifySparseMode(*sparse) << " density " << density
-               << " > break-even " << breakEvenDensity;
+        reason << stringifySparseMode(*sparse) << " density "
+               << llvm::format("%.3g", density) << " > break-even "
+               << llvm::format("%.3g", breakEvenDensity.getValue());
       } else {
         mode = stringifySparseMode(*sparse).str();
-        reason << stringifySparseMode(*sparse) << " density " << density
-               << " <= break-even " << breakEvenDensity;
+        reason << stringifySparseMode(*sparse) << " density "
+               << llvm::format("%.3g", density) << " <= break-even "
+               << llvm::format("%.3g", breakEvenDensity.getValue());
       }
     }
     if (!mode.empty())

@@ -1,0 +1,67 @@
+// RUN: sparsec-opt %s -split-input-file --sparsec-pack-neuron-bundles | FileCheck %s
+
+// Predicted: gate row, up row and down column of each neuron in one bundle.
+// CHECK-LABEL: module attributes {sparsec.weights_layout = 1 : i64}
+// CHECK-LABEL: func.func @predicted
+// CHECK: %[[B:.+]] = sfn.bundle_param "model.layers.0.mlp.neuron_bundles"
+// CHECK-SAME: sources ["model.layers.0.mlp.gate_proj.weight", "model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight"] transposed [2]
+// CHECK-SAME: : tensor<256x3x64xf16>
+// CHECK: %[[G:.+]] = sfn.bundle_part %[[B]][0] : tensor<256x3x64xf16> -> tensor<256x64xf16>
+// CHECK: %[[U:.+]] = sfn.bundle_part %[[B]][1]
+// CHECK: %[[D:.+]] = sfn.bundle_part %[[B]][2]
+// CHECK: sfn.fused_sparse_ffn %{{[^,]+}}, %[[G]], %[[U]], %[[D]] predictor
+func.func @predicted(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
+  %u = llm.param "model.layers.0.mlp.up_proj.weight" : tensor<256x64xf16>
+  %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed : tensor<256x64xf16>
+  %fc1 = llm.param "model.layers.0.mlp.predictor.fc1.weight" : tensor<8x64xf16>
+  %fc2 = llm.param "model.layers.0.mlp.predictor.fc2.weight" : tensor<256x8xf16>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64xf32>, tensor<8x64xf16>, tensor<256x8xf16>) -> tensor<64xf32>
+  return %y : tensor<64xf32>
+}
+
+// -----
+
+// Exact: the gate is read densely and stays a matrix; up and down bundle.
+// CHECK-LABEL: func.func @exact
+// CHECK: %[[G:.+]] = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
+// CHECK: %[[B:.+]] = sfn.bundle_param "model.layers.0.mlp.neuron_bundles"
+// CHECK-SAME: sources ["model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight"] transposed [1]
+// CHECK-SAME: : tensor<256x2x64xf16>
+// CHECK: %[[U:.+]] = sfn.bundle_part %[[B]][0]
+// CHECK: %[[D:.+]] = sfn.bundle_part %[[B]][1]
+// CHECK: sfn.fused_sparse_ffn %{{[^,]+}}, %[[G]], %[[U]], %[[D]] {
+func.func @exact(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
+  %u = llm.param "model.layers.0.mlp.up_proj.weight" : tensor<256x64xf16>
+  %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed : tensor<256x64xf16>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  return %y : tensor<64xf32>
+}
+
+// -----
+
+// Dense FFNs stream whole matrices: nothing to pack.
+// CHECK-LABEL: func.func @dense
+// CHECK-NOT: sfn.bundle_param
+func.func @dense(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
+  %u = llm.param "model.layers.0.mlp.up_proj.weight" : tensor<256x64xf16>
+  %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed : tensor<256x64xf16>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  return %y : tensor<64xf32>
+}
+
+// -----
+
+// Weights that are already packed are left alone (the pass is idempotent).
+// CHECK-LABEL: func.func @already_packed
+// CHECK-COUNT-1: sfn.bundle_param
+func.func @already_packed(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
+  %b = sfn.bundle_param "model.layers.0.mlp.neuron_bundles" sources ["u", "d"] transposed [1] : tensor<256x2x64xf16>
+  %u = sfn.bundle_part %b[0] : tensor<256x2x64xf16> -> tensor<256x64xf16>
+  %dt = sfn.bundle_part %b[1] : tensor<256x2x64xf16> -> tensor<256x64xf16>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  return %y : tensor<64xf32>
+}
