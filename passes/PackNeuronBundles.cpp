@@ -13,6 +13,8 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include "sparsec/weights_layout.h"
+
 namespace mlir::sparsec {
 #define GEN_PASS_DEF_PACKNEURONBUNDLESPASS
 #include "passes/Passes.h.inc"
@@ -23,9 +25,9 @@ using namespace mlir::sparsec;
 
 namespace {
 
-/// Bumped whenever the bundle layout changes; the runtime refuses packed
-/// weights of another version.
-constexpr int64_t kWeightsLayoutVersion = 1;
+/// The runtime refuses packed weights of another version
+/// (runtime/include/sparsec/weights_layout.h).
+constexpr int64_t kWeightsLayoutVersion = SPARSEC_WEIGHTS_LAYOUT_VERSION;
 
 /// "model.layers.0.mlp." for the names of one block's weights.
 std::string commonModulePrefix(ArrayRef<StringRef> names) {

@@ -25,3 +25,11 @@ llvm_config.add_tool_substitutions(
 # Python for fixture scripts (standard library only; see test/importer/Inputs).
 import sys
 config.substitutions.append(("%py", sys.executable))
+
+# The project's Python venv (numpy, safetensors, onnxruntime), made by
+# scripts/install-deps.sh; tests that need it are independent checks written
+# against PyPI packages rather than our code.
+venv_python = os.path.join(config.sparsec_obj_root, "venv", "bin", "python3")
+config.substitutions.append(("%venv-python", venv_python))
+llvm_config.add_tool_substitutions(
+    ["sparsec-synth", "sparsec-reference"], [config.sparsec_tools_dir])

@@ -9,15 +9,20 @@
 #include "compiler/Driver/SparsecMain.h"
 
 #include "compiler/Importer/HuggingFace/HFImporter.h"
+#include "compiler/Packer/WeightPacker.h"
 #include "compiler/InitAll.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace mlir;
@@ -51,6 +56,24 @@ cl::opt<bool> importLocations(
     "print-locations", cl::init(false),
     cl::desc("Print each op's location (its Hugging Face module path)"),
     cl::sub(importCommand), cl::cat(sparsecCategory));
+
+cl::SubCommand packCommand(
+    "pack", "Write the packed weights file a (sparsified) module reads, from "
+            "the checkpoint it was imported from");
+cl::opt<std::string> packModelDir(cl::Positional, cl::Required,
+                                  cl::desc("<model dir>"),
+                                  cl::sub(packCommand));
+cl::opt<std::string> packInput(cl::Positional, cl::Required,
+                               cl::desc("<module.mlir>"), cl::sub(packCommand));
+cl::opt<std::string> packOutput("o", cl::Required,
+                                cl::desc("Packed weights file to write"),
+                                cl::value_desc("weights.safetensors"),
+                                cl::sub(packCommand),
+                                cl::cat(sparsecCategory));
+cl::opt<std::string> packPredictorDir(
+    "predictor-dir", cl::init(""),
+    cl::desc("Directory with predictor tensors, as for import"),
+    cl::value_desc("dir"), cl::sub(packCommand), cl::cat(sparsecCategory));
 
 int fail(const Twine &message) {
   WithColor::error(errs(), "sparsec") << message << "\n";
@@ -91,6 +114,39 @@ int runImport() {
   return 0;
 }
 
+int runPack() {
+  DialectRegistry registry;
+  sparsec::registerAllDialects(registry);
+  MLIRContext context(registry);
+  std::string error;
+  auto file = openInputFile(packInput, &error);
+  if (!file)
+    return fail(packInput + ": " + error);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+  std::string firstError;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (firstError.empty()) {
+      llvm::raw_string_ostream os(firstError);
+      os << diag.getLocation() << ": " << diag;
+    }
+    return success();
+  });
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return fail(packInput + ": cannot parse: " + firstError);
+  sparsec::PackOptions options;
+  options.predictorDir = packPredictorDir;
+  auto result = sparsec::packWeights(*module, packModelDir, packOutput, options);
+  if (!result)
+    return fail(toString(result.takeError()));
+  outs() << "sparsec pack: wrote " << packOutput << ": " << result->numTensors
+         << " tensors, " << format("%.1f", result->numBytes / 1048576.0)
+         << " MiB, source " << result->sourceHash << "\n";
+  return 0;
+}
+
 } // namespace
 
 int sparsec::sparsecMain(int argc, char **argv) {
@@ -99,11 +155,14 @@ int sparsec::sparsecMain(int argc, char **argv) {
   if (!cl::ParseCommandLineOptions(
           argc, argv,
           "sparsec: compiler for activation-sparse LLMs\n\n"
-          "  sparsec import MODEL_DIR [-o model.mlir]\n",
+          "  sparsec import MODEL_DIR [-o model.mlir]\n"
+          "  sparsec pack MODEL_DIR module.mlir -o weights.safetensors\n",
           &errs()))
     return 1;
   if (importCommand)
     return runImport();
+  if (packCommand)
+    return runPack();
   cl::PrintHelpMessage();
   return 1;
 }

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "weights/safetensors.h"
+#include "weights/safetensors_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -293,6 +294,55 @@ TEST(CheckpointTest, EmptyDirectoryIsNotFound) {
   EXPECT_EQ(checkpoint.status().code(), StatusCode::kNotFound);
   EXPECT_NE(checkpoint.status().message().find("no model.safetensors"),
             std::string::npos);
+}
+
+} // namespace
+} // namespace sparsec
+
+namespace sparsec {
+namespace {
+
+TEST(SafetensorsWriterTest, RoundTripsThroughTheReader) {
+  TempDir dir;
+  SafetensorsWriter writer;
+  writer.setMetadata("sparsec.layout_version", "1");
+  writer.add("a", DType::kF32, {2, 3}, [](uint8_t *out) {
+    float values[6] = {1, 2, 3, 4, 5, 6};
+    std::memcpy(out, values, sizeof(values));
+    return Status::ok();
+  });
+  writer.add("b", DType::kF16, {5}, [](uint8_t *out) {
+    std::memset(out, 0x3c, 10);
+    return Status::ok();
+  });
+  std::string path = dir.file("packed.safetensors");
+  ASSERT_TRUE(writer.write(path).isOk());
+
+  auto file = SafetensorsFile::open(path);
+  ASSERT_TRUE(file.isOk()) << file.status().message();
+  EXPECT_EQ((*file)->metadata().at("sparsec.layout_version"), "1");
+  const TensorInfo *a = (*file)->find("a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->fileOffset % 64, 0u) << "data must start 64-byte aligned";
+  float values[6];
+  std::memcpy(values, a->data, sizeof(values));
+  EXPECT_EQ(values[5], 6.0f);
+  EXPECT_EQ((*file)->find("b")->shape, (std::vector<int64_t>{5}));
+}
+
+TEST(SafetensorsWriterTest, FailedFillLeavesNoFile) {
+  TempDir dir;
+  SafetensorsWriter writer;
+  writer.add("a", DType::kF32, {1}, [](uint8_t *) {
+    return Status(StatusCode::kDataLoss, "source tensor unreadable");
+  });
+  std::string path = dir.file("packed.safetensors");
+  Status status = writer.write(path);
+  ASSERT_FALSE(status.isOk());
+  EXPECT_EQ(status.message(), "source tensor unreadable");
+  struct stat st;
+  EXPECT_NE(::stat(path.c_str(), &st), 0);
+  EXPECT_NE(::stat((path + ".tmp").c_str(), &st), 0);
 }
 
 } // namespace

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Independent numpy reference for the models sparsec compiles.
+
+Written from the Hugging Face model definitions (transformers' Mistral / Mixtral
+modelling code and the TurboSparse Bamboo / TurboSparse-Mixtral variants), not from
+sparsec's IR, its C++ code or the synthetic generator: it reads config.json and the
+safetensors files (single or sharded) from disk with its own parser and computes in
+float32 (f16 / bf16 weights are upcast exactly).
+
+Semantics
+  * RMSNorm:   x * 1/sqrt(mean(x^2) + eps) * w  (in float32)
+  * RoPE:      inv_freq = theta^(-2i/D), angles = pos * inv_freq, emb = cat(angles,
+               angles), q' = q cos + rotate_half(q) sin with rotate_half(x) =
+               cat(-x[D/2:], x[:D/2])  (first half / second half, not interleaved)
+  * attention: grouped-query (query head h reads KV head h // (A/K), HF repeat_kv),
+               softmax(q k^T / sqrt(D)) over the KV cache (all earlier steps + this one;
+               an optional config sliding_window limits it to the last `window` positions)
+  * FFN:       SwiGLU  down(silu(gate x) * up x)             (Llama/Mistral/Mixtral)
+               dReLU   down(relu(gate x) * relu(up x))       (BambooForCausalLM,
+                                                              TurboSparseMixtralForCausalLM)
+  * MoE:       router logits -> softmax over all experts (float32) -> top-k ->
+               renormalise the k weights to sum 1 -> sum_e w_e * expert_e(x), experts
+               accumulated in increasing expert id
+  * predictor: score = fc2 @ relu(fc1 @ inp), neuron active iff score > threshold, inp the
+               residual (FFN block input before its RMSNorm) or the normed FFN input as
+               config.json "sparsec_predictor"."input" says.
+
+Neuron masks ("dense with an explicit neuron mask"): the FFN's intermediate activation
+h[i] is replaced by 0 where the mask is False; everything else is the dense
+computation, so an all-True mask gives bit-identical results to dense.  Masks come from
+`mask_fn(layer, expert, x_ffn_in, residual) -> bool[I]` (expert is None for a dense FFN;
+return None for no mask), or a dict `masks[(layer, expert)] -> bool[I]`, or with
+mode="predicted" from the checkpoint's own predictor.
+
+API
+    ref = Reference(model_dir)            # or mode="predicted", mask_fn=..., masks=...
+    logits = ref.step(token, pos)         # np.float32[V]
+    all_logits = ref.run(tokens)          # np.float32[n, V], positions 0..n-1 (resets)
+    ref.trace                             # with record=True: per step, per FFN, the
+                                          # active set, the predictor's set and the mask
+CLI
+    python sparsec_reference.py MODEL_DIR --tokens 1,2,3 [--print-topk [K]]
+        [--mode dense|predicted] [--predictor-dir DIR] [--save-logits FILE.npy] [--stats]
+"""
+
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+
+F32 = np.float32
+
+_DTYPES = {"F32": ("<f4", 4), "F16": ("<f2", 2), "BF16": ("<u2", 2)}
+DRELU_ARCHS = {"BambooForCausalLM", "TurboSparseMixtralForCausalLM"}
+KNOWN_ARCHS = {"LlamaForCausalLM", "MistralForCausalLM", "MixtralForCausalLM"} | DRELU_ARCHS
+
+
+class ModelError(Exception):
+    pass
+
+
+def _read_header(path):
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        raw = f.read(8)
+        if len(raw) != 8:
+            raise ModelError(f"{path}: truncated (no header length)")
+        n = struct.unpack("<Q", raw)[0]
+        if n > size - 8:
+            raise ModelError(f"{path}: header length {n} larger than the file")
+        try:
+            header = json.loads(f.read(n))
+        except ValueError as e:
+            raise ModelError(f"{path}: header is not JSON ({e})")
+    return header, 8 + n, size
+
+
+class Checkpoint:
+    """Tensors of an HF checkpoint directory, read lazily (memory-mapped) as float32."""
+
+    def __init__(self, model_dir, extra_dirs=()):
+        self.dir = model_dir
+        cfg_path = os.path.join(model_dir, "config.json")
+        if not os.path.isfile(cfg_path):
+            raise ModelError(f"{cfg_path}: missing")
+        with open(cfg_path) as f:
+            self.config = json.load(f)
+        self.index = {}          # name -> (path, dtype, shape, begin, end)
+        self._cache = {}
+        self._maps = {}
+        for d in (model_dir,) + tuple(extra_dirs):
+            self._scan(d)
+
+    def _scan(self, d):
+        idx = os.path.join(d, "model.safetensors.index.json")
+        if os.path.isfile(idx):
+            with open(idx) as f:
+                wm = json.load(f)["weight_map"]
+            files = sorted(set(wm.values()))
+        else:
+            files = sorted(fn for fn in os.listdir(d) if fn.endswith(".safetensors"))
+            if not files:
+                raise ModelError(f"{d}: no safetensors files")
+        for fn in files:
+            path = os.path.join(d, fn)
+            if not os.path.isfile(path):
+                raise ModelError(f"{path}: shard named in the index is missing")
+            header, base, size = _read_header(path)
+            for name, info in header.items():
+                if name == "__metadata__":
+                    continue
+                dt = info["dtype"]
+                if dt not in _DTYPES:
+                    raise ModelError(f"{path}: tensor {name}: unsupported dtype {dt}")
+                shape = tuple(int(v) for v in info["shape"])
+                b, e = info["data_offsets"]
+                nbytes = int(np.prod(shape, dtype=np.int64)) * _DTYPES[dt][1]
+                if e - b != nbytes or base + e > size or b < 0:
+                    raise ModelError(f"{path}: tensor {name}: bad data_offsets {b}..{e}")
+                self.index[name] = (path, dt, shape, base + b, base + e)
+
+    def __contains__(self, name):
+        return name in self.index
+
+    def shape(self, name):
+        return self.index[name][2]
+
+    def get(self, name):
+        if name in self._cache:
+            return self._cache[name]
+        if name not in self.index:
+            raise ModelError(f"{self.dir}: tensor {name} missing")
+        path, dt, shape, b, e = self.index[name]
+        mm = self._maps.get(path)
+        if mm is None:
+            mm = self._maps[path] = np.memmap(path, dtype=np.uint8, mode="r")
+        raw = mm[b:e].view(_DTYPES[dt][0]).reshape(shape)
+        if dt == "BF16":
+            a = (raw.astype(np.uint32) << np.uint32(16)).view(F32)
+        else:
+            a = raw.astype(F32)
+        self._cache[name] = a
+        return a
+
+
+def rms_norm(x, w, eps):
+    x = x.astype(F32)
+    var = np.mean(x * x, dtype=F32)
+    return x * (F32(1) / np.sqrt(var + F32(eps))) * w
+
+
+def silu(x):
+    return x / (F32(1) + np.exp(-x))
+
+
+def relu(x):
+    return np.maximum(x, F32(0))
+
+
+def softmax(x):
+    x = x.astype(F32)
+    e = np.exp(x - np.max(x))
+    return e / np.sum(e)
+
+
+class Reference:
+    def __init__(self, model_dir, mode="dense", mask_fn=None, masks=None, record=False,
+                 predictor_dir=None):
+        if mode not in ("dense", "predicted"):
+            raise ValueError(f"mode must be dense or predicted, got {mode}")
+        self.ck = Checkpoint(model_dir, (predictor_dir,) if predictor_dir else ())
+        c = self.cfg = self.ck.config
+        arch = (c.get("architectures") or ["?"])[0]
+        if arch not in KNOWN_ARCHS:
+            raise ModelError(f"config.json: unsupported architecture {arch}")
+        self.arch = arch
+        self.H = int(c["hidden_size"])
+        self.A = int(c["num_attention_heads"])
+        self.K = int(c.get("num_key_value_heads") or self.A)
+        self.D = int(c.get("head_dim") or self.H // self.A)
+        self.L = int(c["num_hidden_layers"])
+        self.V = int(c["vocab_size"])
+        self.I = int(c["intermediate_size"])
+        self.eps = float(c.get("rms_norm_eps", 1e-6))
+        self.theta = float(c.get("rope_theta", 10000.0))
+        if c.get("rope_scaling"):
+            raise ModelError("config.json: rope_scaling is not supported by the reference")
+        self.window = c.get("sliding_window")
+        self.moe = "num_local_experts" in c and c.get("num_local_experts")
+        self.E = int(c.get("num_local_experts") or 0)
+        self.top_k = int(c.get("num_experts_per_tok") or 0)
+        act = c.get("hidden_act", "silu")
+        if act not in ("silu", "relu"):
+            raise ModelError(f"config.json: hidden_act {act} not supported by the reference")
+        self.act = silu if act == "silu" else relu
+        self.act_on_up = arch in DRELU_ARCHS
+        pc = c.get("sparsec_predictor") or {}
+        self.pred_threshold = F32(pc.get("threshold", 0.0))
+        self.pred_input = pc.get("input", "residual")
+        if self.pred_input not in ("residual", "ffn_input"):
+            raise ModelError(f"config.json: sparsec_predictor.input {self.pred_input} unknown")
+        self.mode = mode
+        self.mask_fn = mask_fn
+        self.masks = masks
+        self.record = record
+        inv = 1.0 / (self.theta ** (np.arange(0, self.D, 2, dtype=np.float64) / self.D))
+        self.inv_freq = inv.astype(F32)
+        self.tied = bool(c.get("tie_word_embeddings", False))
+        self.reset()
+
+    def w(self, name):
+        return self.ck.get(name)
+
+    def reset(self):
+        self.kcache = [np.zeros((self.K, 0, self.D), F32) for _ in range(self.L)]
+        self.vcache = [np.zeros((self.K, 0, self.D), F32) for _ in range(self.L)]
+        self.kpos = []
+        self.trace = []
+
+    # -- pieces -----------------------------------------------------------------
+    def rope(self, x, pos):                      # x [n, D]
+        ang = F32(pos) * self.inv_freq
+        emb = np.concatenate([ang, ang])
+        half = self.D // 2
+        rot = np.concatenate([-x[:, half:], x[:, :half]], axis=1)
+        return x * np.cos(emb) + rot * np.sin(emb)
+
+    def attention(self, layer, x, pos):
+        p = f"model.layers.{layer}.self_attn."
+        q = (self.w(p + "q_proj.weight") @ x).reshape(self.A, self.D)
+        k = (self.w(p + "k_proj.weight") @ x).reshape(self.K, self.D)
+        v = (self.w(p + "v_proj.weight") @ x).reshape(self.K, self.D)
+        q, k = self.rope(q, pos), self.rope(k, pos)
+        self.kcache[layer] = np.concatenate([self.kcache[layer], k[:, None]], axis=1)
+        self.vcache[layer] = np.concatenate([self.vcache[layer], v[:, None]], axis=1)
+        rep = self.A // self.K
+        kk = np.repeat(self.kcache[layer], rep, axis=0)        # [A, T, D]
+        vv = np.repeat(self.vcache[layer], rep, axis=0)
+        sc = np.einsum("ad,atd->at", q, kk) / F32(math.sqrt(self.D))
+        if self.window:
+            kp = np.array(self.kpos + [pos])
+            sc = np.where((pos - kp < int(self.window))[None, :], sc, F32(-np.inf))
+        pr = np.stack([softmax(row) for row in sc])
+        o = np.einsum("at,atd->ad", pr, vv).reshape(self.A * self.D)
+        return self.w(p + "o_proj.weight") @ o
+
+    def ffn(self, layer, expert, prefix, names, x, resid, rec):
+        g = self.w(prefix + names[0]) @ x
+        u = self.w(prefix + names[1]) @ x
+        h = self.act(g) * (self.act(u) if self.act_on_up else u)
+        active = h != 0
+        predicted = None
+        fc1n, fc2n = prefix + "predictor.fc1.weight", prefix + "predictor.fc2.weight"
+        if (self.mode == "predicted" or rec is not None) and fc1n in self.ck:
+            inp = resid if self.pred_input == "residual" else x
+            score = self.w(fc2n) @ relu(self.w(fc1n) @ inp)
+            predicted = score > self.pred_threshold
+        mask = None
+        if self.mask_fn is not None:
+            mask = self.mask_fn(layer, expert, x, resid)
+        elif self.masks is not None:
+            mask = self.masks.get((layer, expert))
+        elif self.mode == "predicted":
+            if predicted is None:
+                raise ModelError(f"predicted mode: tensor {fc1n} missing")
+            mask = predicted
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != h.shape:
+                raise ValueError(f"mask for layer {layer} expert {expert}: shape {mask.shape}, expected {h.shape}")
+            h = np.where(mask, h, F32(0))
+        if rec is not None:
+            rec[(layer, expert)] = {"active": active,
+                                    "predicted": predicted, "mask": mask}
+        return self.w(prefix + names[2]) @ h
+
+    def moe_block(self, layer, x, resid, rec):
+        p = f"model.layers.{layer}.block_sparse_moe."
+        probs = softmax(self.w(p + "gate.weight") @ x)
+        top = np.argsort(-probs, kind="stable")[: self.top_k]
+        wts = probs[top] / np.sum(probs[top])
+        if rec is not None:
+            rec[("experts", layer)] = (top.copy(), wts.copy())
+        out = np.zeros(self.H, F32)
+        for e, wt in sorted(zip(top.tolist(), wts.tolist())):
+            y = self.ffn(layer, e, f"{p}experts.{e}.", ("w1.weight", "w3.weight", "w2.weight"),
+                         x, resid, rec)
+            out = out + F32(wt) * y
+        return out
+
+    # -- public -----------------------------------------------------------------
+    def step(self, token, pos):
+        """One decode step: append to the KV cache, return logits float32[V]."""
+        token = int(token)
+        if not 0 <= token < self.V:
+            raise ValueError(f"token {token} out of range [0, {self.V})")
+        rec = {} if self.record else None
+        x = self.w("model.embed_tokens.weight")[token].astype(F32)
+        for layer in range(self.L):
+            p = f"model.layers.{layer}."
+            h = rms_norm(x, self.w(p + "input_layernorm.weight"), self.eps)
+            x = x + self.attention(layer, h, pos)
+            resid = x
+            f = rms_norm(x, self.w(p + "post_attention_layernorm.weight"), self.eps)
+            if self.moe:
+                y = self.moe_block(layer, f, resid, rec)
+            else:
+                y = self.ffn(layer, None, p + "mlp.", ("gate_proj.weight", "up_proj.weight",
+                                                       "down_proj.weight"), f, resid, rec)
+            x = x + y
+        self.kpos.append(pos)
+        x = rms_norm(x, self.w("model.norm.weight"), self.eps)
+        head = self.w("model.embed_tokens.weight" if self.tied else "lm_head.weight")
+        if rec is not None:
+            self.trace.append(rec)
+        return (head @ x).astype(F32)
+
+    def run(self, tokens):
+        """Reset the cache and decode tokens at positions 0..n-1; logits [n, V]."""
+        self.reset()
+        return np.stack([self.step(t, i) for i, t in enumerate(tokens)])
+
+
+def trace_stats(trace):
+    """Per FFN: fraction of exactly-zero activations, predictor recall / precision."""
+    acc = {}
+    for rec in trace:
+        for key, r in rec.items():
+            if key[0] == "experts":
+                continue
+            a = acc.setdefault(key, [0, 0, 0, 0])
+            act = r["active"]
+            a[0] += act.size
+            a[1] += int(act.sum())
+            if r["predicted"] is not None:
+                a[2] += int((act & r["predicted"]).sum())
+                a[3] += int(r["predicted"].sum())
+    out = {}
+    for key, (n, na, tp, npred) in sorted(acc.items(), key=lambda kv: (kv[0][0], -1 if kv[0][1] is None else kv[0][1])):
+        out[key] = {"sparsity": 1 - na / n, "recall": tp / na if na else 1.0,
+                    "precision": tp / npred if npred else 1.0, "samples": n}
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="sparsec-reference",
+                                 description="numpy reference logits for an HF checkpoint")
+    ap.add_argument("model_dir")
+    ap.add_argument("--tokens", required=True, help="comma-separated token ids, decoded at positions 0..n-1")
+    ap.add_argument("--print-topk", nargs="?", const=5, type=int, default=0, metavar="K",
+                    help="print the top K logits per step (default K 5)")
+    ap.add_argument("--mode", choices=["dense", "predicted"], default="dense")
+    ap.add_argument("--predictor-dir", help="extra directory with predictor safetensors")
+    ap.add_argument("--save-logits", metavar="FILE.npy", help="save logits [n, V] as .npy")
+    ap.add_argument("--stats", action="store_true", help="print per-FFN sparsity / predictor recall")
+    a = ap.parse_args(argv)
+    try:
+        tokens = [int(t) for t in a.tokens.split(",") if t.strip()]
+    except ValueError:
+        print(f"sparsec-reference: error: bad --tokens '{a.tokens}'", file=sys.stderr)
+        return 2
+    try:
+        ref = Reference(a.model_dir, mode=a.mode, record=a.stats, predictor_dir=a.predictor_dir)
+        logits = ref.run(tokens)
+    except (ModelError, ValueError, KeyError, OSError) as e:
+        print(f"sparsec-reference: error: {e}", file=sys.stderr)
+        return 1
+    for i, t in enumerate(tokens):
+        row = logits[i]
+        line = f"step {i} token {t}: argmax {int(np.argmax(row))} max {float(np.max(row)):.6f}"
+        if a.print_topk:
+            top = np.argsort(-row, kind="stable")[: a.print_topk]
+            line += "  top: " + " ".join(f"{int(j)}:{float(row[j]):.6f}" for j in top)
+        print(line)
+    if a.stats:
+        for (layer, expert), st in trace_stats(ref.trace).items():
+            ex = "" if expert is None else f" expert {expert}"
+            print(f"layer {layer}{ex}: sparsity {st['sparsity']:.4f} recall {st['recall']:.4f} "
+                  f"precision {st['precision']:.4f} ({st['samples']} neuron-steps)")
+    if a.save_logits:
+        np.save(a.save_logits, logits)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
