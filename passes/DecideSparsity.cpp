@@ -13,6 +13,8 @@
 #include "passes/SparseFFNUtils.h"
 
 #include "llvm/ADT/DenseMap.h"
+
+#include <array>
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -70,10 +72,13 @@ private:
     if (!json)
       return fail("not valid JSON: " + llvm::toString(json.takeError()));
     const llvm::json::Object *root = json->getAsObject();
+    if (root && root->getArray("ffn"))
+      return loadSynthReport(*root->getArray("ffn"), fail);
     const llvm::json::Array *layers =
         root ? root->getArray("layers") : nullptr;
     if (!layers)
-      return fail("expected an object with a 'layers' array");
+      return fail("expected an object with a 'layers' array (or a "
+                  "sparsec-synth report with an 'ffn' array)");
     for (const llvm::json::Value &entry : *layers) {
       const llvm::json::Object *layer = entry.getAsObject();
       std::optional<int64_t> index =
@@ -115,6 +120,44 @@ private:
       }
       byLayer[*index] = stats;
     }
+    return success();
+  }
+
+  /// sparsec-synth's synth_report.json: one "ffn" entry per layer (and
+  /// expert) with the measured "sparsity", "gate_zero" (the fraction exact
+  /// mode skips) and "predicted_density". Experts average into their layer.
+  template <typename Fail>
+  LogicalResult loadSynthReport(const llvm::json::Array &entries, Fail fail) {
+    llvm::DenseMap<int64_t, std::array<double, 4>> sums; // d, n, pd, n
+    for (const llvm::json::Value &value : entries) {
+      const llvm::json::Object *entry = value.getAsObject();
+      std::optional<int64_t> layer =
+          entry ? entry->getInteger("layer") : std::nullopt;
+      if (!layer || *layer < 0)
+        return fail("every 'ffn' entry needs a non-negative 'layer'");
+      std::optional<double> gateZero = entry->getNumber("gate_zero");
+      std::optional<double> sparsity = entry->getNumber("sparsity");
+      std::optional<double> predicted = entry->getNumber("predicted_density");
+      std::array<double, 4> &sum = sums[*layer];
+      if (gateZero || sparsity) {
+        double density = 1.0 - (gateZero ? *gateZero : *sparsity);
+        if (density < 0 || density > 1)
+          return fail("layer " + Twine(*layer) +
+                      ": sparsity must be a number in [0, 1]");
+        sum[0] += density;
+        sum[1] += 1;
+      }
+      if (predicted) {
+        if (*predicted < 0 || *predicted > 1)
+          return fail("layer " + Twine(*layer) +
+                      ": predicted_density must be a number in [0, 1]");
+        sum[2] += *predicted;
+        sum[3] += 1;
+      }
+    }
+    for (auto &[layer, sum] : sums)
+      byLayer[layer] = {sum[1] ? sum[0] / sum[1] : -1,
+                        sum[3] ? sum[2] / sum[3] : -1};
     return success();
   }
 

@@ -56,7 +56,8 @@ def DecideSparsityPass : Pass<"sparsec-decide-sparsity", "::mlir::ModuleOp"> {
     sparsec-sparsify-ffn honours the marks. With `print-decisions`, each
     decision is also emitted as a remark.
 
-    Statistics file (JSON):
+    Statistics file (JSON): sparsec-synth's `synth_report.json` (an `ffn`
+    array of per-layer/expert measurements), or:
     ```json
     { "layers": [ { "layer": 0, "density": 0.10, "predicted_density": 0.12 },
                   { "layer": 1, "experts": [ { "density": 0.14 }, { "density": 0.16 } ] } ] }
