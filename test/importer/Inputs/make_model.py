@@ -164,6 +164,17 @@ def main():
         raw = json.dumps(header).encode()
         blob = struct.pack("<Q", len(raw)) + raw + data
 
+    if case == "predictor-dir":
+        # PowerInfer-style: predictor tensors in a directory of their own.
+        predictor = {n: s for n, s in shapes.items() if ".predictor." in n}
+        for name in predictor:
+            del shapes[name]
+        pdir = args.out.rstrip("/") + "-predictor"
+        os.makedirs(pdir, exist_ok=True)
+        with open(os.path.join(pdir, "model.safetensors"), "wb") as f:
+            f.write(safetensors_bytes(entries_for(predictor)))
+        blob = safetensors_bytes(entries_for(shapes))
+
     if case == "missing-shard":
         index = {"metadata": {"total_size": len(blob)},
                  "weight_map": {name: "model-00002-of-00002.safetensors"
