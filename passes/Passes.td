@@ -40,6 +40,43 @@ def VerifyDecodeStepPass : Pass<"sparsec-verify-decode-step", "::mlir::ModuleOp"
 }
 
 //===----------------------------------------------------------------------===//
+// Lowering
+//===----------------------------------------------------------------------===//
+
+def LowerDecodeStepPass : Pass<"sparsec-lower-decode-step", "::mlir::ModuleOp"> {
+  let summary = "Lowers the sparsified decode step to loops over memrefs, with the kernel ABI";
+  let description = [{
+    Rewrites the `llm` + `sfn` decode step (after the sparse pipeline) into
+    `sparsec_decode_step`, a function of upstream scf/vector/memref/arith/
+    math ops with the signature of runtime/include/sparsec/kernel_abi.h:
+    `(weights: memref<?xi8>, kv_cache: memref<?xi8>, logits: memref<?xf32>,
+    stats: memref<?xi32>, token: i32, pos: i64)`. Weights are views of the
+    packed file's data section at the offsets of WeightSlots; activations
+    live in stack buffers; every op becomes loops specialised to the model's
+    shapes, with `vector-width`-wide f32 vectors in the dot products:
+
+    * matvecs (linear, lm_head, router, predictor) read each weight row once;
+    * fused sparse FFNs build a compact index list of active neurons (from
+      the predictor, or from the dense gate in exact/threshold mode), then
+      loop over it only, reading each active neuron's bundle and
+      accumulating the down projection in a fixed order (the same result on
+      every run);
+    * MoE blocks route (softmax, top-k, renormalise) and run only the
+      selected experts through an `scf.index_switch`.
+
+    It also defines `sparsec_kernel_abi_version()`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector in dot products (AVX2: 8, AVX-512: 16, NEON: 4)">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Sparsification
 //===----------------------------------------------------------------------===//
 

@@ -8,6 +8,7 @@
 
 #include "compiler/Driver/SparsecMain.h"
 
+#include "compiler/Driver/CompileModel.h"
 #include "compiler/Importer/HuggingFace/HFImporter.h"
 #include "compiler/Packer/WeightPacker.h"
 #include "compiler/InitAll.h"
@@ -74,6 +75,69 @@ cl::opt<std::string> packPredictorDir(
     "predictor-dir", cl::init(""),
     cl::desc("Directory with predictor tensors, as for import"),
     cl::value_desc("dir"), cl::sub(packCommand), cl::cat(sparsecCategory));
+
+cl::SubCommand compileCommand(
+    "compile", "Compile a Hugging Face checkpoint into a decode executable: "
+               "OUT/<name>, OUT/weights.safetensors, OUT/manifest.json");
+cl::opt<std::string> compileModelDir(cl::Positional, cl::Required,
+                                     cl::desc("<model dir>"),
+                                     cl::sub(compileCommand));
+cl::opt<std::string> compileOut("o", cl::Required,
+                                cl::desc("Output folder"),
+                                cl::value_desc("OUT"), cl::sub(compileCommand),
+                                cl::cat(sparsecCategory));
+cl::opt<std::string> compileTarget(
+    "target", cl::init("host"),
+    cl::desc("host, x86-64, x86-64-avx2, x86-64-avx512 or aarch64"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compileCpu("cpu", cl::init(""),
+                                cl::desc("LLVM CPU name (default: the target's)"),
+                                cl::sub(compileCommand),
+                                cl::cat(sparsecCategory));
+cl::opt<std::string> compileMode(
+    "mode", cl::init("auto"),
+    cl::desc("Sparse mode of every FFN: auto, dense, exact, predicted, "
+             "threshold"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compileLayers(
+    "layers", cl::init(""),
+    cl::desc("Per-layer modes, e.g. 0-3:dense,4-31:predicted"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compileActivationThreshold(
+    "activation-threshold", cl::init(""),
+    cl::desc("Threshold mode's t: one value or per layer (0-3:0.05)"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compileExpertMode(
+    "expert-mode", cl::init("auto"),
+    cl::desc("MoE experts: auto, dense, exact, predicted"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compileStats(
+    "stats", cl::init(""),
+    cl::desc("Calibration statistics for the sparsity decision (default: "
+             "MODEL_DIR/synth_report.json when present)"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compilePredictorDir(
+    "predictor-dir", cl::init(""), cl::desc("Predictor tensors' directory"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<int64_t> compileMaxSeqLen(
+    "max-seq-len", cl::init(0),
+    cl::desc("Context length (default: max_position_embeddings)"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<sparsec::EmitKind> compileEmit(
+    "emit", cl::init(sparsec::EmitKind::Executable),
+    cl::desc("Stop early for inspection"),
+    cl::values(clEnumValN(sparsec::EmitKind::Mlir, "mlir",
+                          "the sparsified sfn IR (OUT/<name>.mlir)"),
+               clEnumValN(sparsec::EmitKind::LLVMIR, "llvm",
+                          "LLVM IR (OUT/<name>.ll)"),
+               clEnumValN(sparsec::EmitKind::Object, "obj",
+                          "the object file (OUT/<name>.o)"),
+               clEnumValN(sparsec::EmitKind::Executable, "exe",
+                          "the executable, weights and manifest (default)")),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<bool> compileQuiet("quiet", cl::init(false),
+                           cl::desc("No progress lines"),
+                           cl::sub(compileCommand), cl::cat(sparsecCategory));
 
 int fail(const Twine &message) {
   WithColor::error(errs(), "sparsec") << message << "\n";
@@ -147,6 +211,31 @@ int runPack() {
   return 0;
 }
 
+int runCompile() {
+  sparsec::CompileOptions options;
+  options.modelDir = compileModelDir;
+  options.outDir = compileOut;
+  options.target = compileTarget;
+  options.cpu = compileCpu;
+  options.mode = compileMode;
+  options.layers = compileLayers;
+  options.activationThreshold = compileActivationThreshold;
+  options.expertMode = compileExpertMode;
+  options.stats = compileStats;
+  options.predictorDir = compilePredictorDir;
+  options.maxSeqLen = compileMaxSeqLen;
+  options.emit = compileEmit;
+  options.quiet = compileQuiet;
+  if (compileMaxSeqLen < 0)
+    return fail("--max-seq-len must be positive");
+  auto result = sparsec::compileModel(options);
+  if (!result)
+    return fail(toString(result.takeError()));
+  if (!compileQuiet)
+    errs() << "sparsec compile: wrote " << *result << "\n";
+  return 0;
+}
+
 } // namespace
 
 int sparsec::sparsecMain(int argc, char **argv) {
@@ -156,13 +245,16 @@ int sparsec::sparsecMain(int argc, char **argv) {
           argc, argv,
           "sparsec: compiler for activation-sparse LLMs\n\n"
           "  sparsec import MODEL_DIR [-o model.mlir]\n"
-          "  sparsec pack MODEL_DIR module.mlir -o weights.safetensors\n",
+          "  sparsec pack MODEL_DIR module.mlir -o weights.safetensors\n"
+          "  sparsec compile MODEL_DIR [--target T] [--mode M] -o OUT/\n",
           &errs()))
     return 1;
   if (importCommand)
     return runImport();
   if (packCommand)
     return runPack();
+  if (compileCommand)
+    return runCompile();
   cl::PrintHelpMessage();
   return 1;
 }

@@ -4,6 +4,7 @@
 
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
+#include "passes/WeightSlots.h"
 
 #include "sparsec/weights_layout.h"
 #include "weights/safetensors.h"
@@ -231,18 +232,16 @@ llvm::Expected<PackResult> mlir::sparsec::packWeights(ModuleOp module,
     return hash.takeError();
 
   Packer packer(**model, predictors.get());
-  llvm::Error error = llvm::Error::success();
-  module.walk([&](Operation *op) {
-    if (error)
-      return WalkResult::interrupt();
-    if (auto param = dyn_cast<llm::ParamOp>(op))
+  // Tensors go in the order and at the offsets the lowering reads them.
+  for (const WeightSlot &slot : assignWeightSlots(module).slots) {
+    llvm::Error error = llvm::Error::success();
+    if (auto param = dyn_cast<llm::ParamOp>(slot.definingOp))
       error = packer.addParam(param);
-    else if (auto bundle = dyn_cast<sfn::BundleParamOp>(op))
-      error = packer.addBundle(bundle);
-    return WalkResult::advance();
-  });
-  if (error)
-    return std::move(error);
+    else
+      error = packer.addBundle(cast<sfn::BundleParamOp>(slot.definingOp));
+    if (error)
+      return std::move(error);
+  }
 
   packer.writer.setMetadata(SPARSEC_METADATA_LAYOUT_VERSION,
                             std::to_string(SPARSEC_WEIGHTS_LAYOUT_VERSION));

@@ -1,0 +1,408 @@
+//===- CompileModel.cpp - checkpoint to executable --------------*- C++ -*-===//
+
+#include "compiler/Driver/CompileModel.h"
+
+#include "compiler/Importer/HuggingFace/HFImporter.h"
+#include "compiler/InitAll.h"
+#include "compiler/Packer/WeightPacker.h"
+#include "dialects/LLM/IR/LLMOps.h"
+#include "dialects/SparseFFN/IR/SparseFFNOps.h"
+#include "passes/WeightSlots.h"
+#include "targets/Target.h"
+
+#include "sparsec/kernel_abi.h"
+#include "sparsec/weights_layout.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+#ifndef SPARSEC_RUNTIME_LIB_DIR
+#error "SPARSEC_RUNTIME_LIB_DIR must name the folder of the runtime libraries"
+#endif
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// "[2/7] sparse pipeline ... 0.12 s" on stderr.
+class Progress {
+public:
+  Progress(bool quiet, int total) : quiet(quiet), total(total) {}
+  void begin(const llvm::Twine &what) {
+    start = std::chrono::steady_clock::now();
+    if (!quiet)
+      llvm::errs() << "sparsec compile: [" << ++step << "/" << total << "] "
+                   << what << " ... ";
+  }
+  void end(const llvm::Twine &detail = "") {
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    if (!quiet)
+      llvm::errs() << llvm::format("%.2f s", seconds)
+                   << (detail.isTriviallyEmpty() ? "" : ", ") << detail
+                   << "\n";
+  }
+
+private:
+  bool quiet;
+  int total, step = 0;
+  std::chrono::steady_clock::time_point start;
+};
+
+/// Runs a pass pipeline, turning diagnostics into one error line.
+llvm::Error runPipeline(ModuleOp module,
+                        function_ref<void(OpPassManager &)> build,
+                        llvm::StringRef what) {
+  std::string firstError;
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error && firstError.empty()) {
+      llvm::raw_string_ostream os(firstError);
+      os << diag.getLocation() << ": " << diag;
+    }
+    return success();
+  });
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  build(pm);
+  if (failed(pm.run(module)))
+    return makeError(what + " failed: " + firstError);
+  return llvm::Error::success();
+}
+
+std::string dtypeName(Type type) {
+  if (type.isF32())
+    return "F32";
+  if (type.isF16())
+    return "F16";
+  return "BF16";
+}
+
+/// "model.layers.12.mlp" -> 12 (-1 when the location names no layer).
+int64_t layerOf(Location loc) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << loc;
+  size_t at = text.find("model.layers.");
+  if (at == std::string::npos)
+    return -1;
+  return std::atoll(text.c_str() + at + 13);
+}
+
+int64_t bytesOf(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  return type.getNumElements() *
+         (type.getElementType().getIntOrFloatBitWidth() / 8);
+}
+
+/// The manifest runtime/src/model/manifest.cpp reads (docs/runtime.md).
+llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
+                                 const TargetSpec &target,
+                                 const CompileOptions &options,
+                                 llvm::StringRef name, llvm::StringRef hash,
+                                 llvm::StringRef architecture) {
+  func::FuncOp step;
+  module.walk([&](func::FuncOp f) {
+    if (f->hasAttr(kDecodeStepAttrName))
+      step = f;
+  });
+  auto cache = cast<llm::KVCacheType>(step.getArgumentTypes()[2]);
+  int64_t vocab =
+      cast<RankedTensorType>(step.getResultTypes()[0]).getDimSize(0);
+  int64_t hidden = 0;
+  step.walk([&](llm::EmbedOp embed) {
+    hidden = cast<RankedTensorType>(embed.getType()).getDimSize(0);
+  });
+  int64_t cacheBytes = int64_t(cache.getNumLayers()) * 2 * cache.getMaxLen() *
+                       cache.getNumKvHeads() * cache.getHeadDim() *
+                       (cache.getElementType().getIntOrFloatBitWidth() / 8);
+
+  llvm::json::Array tensors;
+  for (const WeightSlot &slot : slots.slots) {
+    llvm::json::Array shape;
+    for (int64_t dim : slot.type.getShape())
+      shape.push_back(dim);
+    tensors.push_back(llvm::json::Object{
+        {"name", slot.key},
+        {"dtype", dtypeName(slot.type.getElementType())},
+        {"shape", std::move(shape)},
+        {"offset", slot.offset},
+        {"nbytes", slot.nbytes}});
+  }
+
+  // FFNs in the order the lowering numbers their stats.
+  llvm::json::Array ffns;
+  llvm::DenseSet<Value> ffnWeights;
+  module.walk([&](sfn::FusedSparseFFNOp ffn) {
+    int64_t expert = -1, layer = layerOf(ffn.getLoc());
+    if (auto dispatch = ffn->getParentOfType<sfn::DispatchExpertsOp>()) {
+      expert = ffn->getParentRegion()->getRegionNumber();
+      layer = layerOf(dispatch.getLoc());
+    }
+    auto gate = cast<RankedTensorType>(ffn.getGate().getType());
+    int64_t elt = gate.getElementType().getIntOrFloatBitWidth() / 8;
+    int64_t h = gate.getDimSize(1);
+    int64_t fixed = 0, row = 0;
+    switch (ffn.getMode()) {
+    case sfn::SparseMode::Dense:
+      fixed = 3 * bytesOf(ffn.getGate());
+      break;
+    case sfn::SparseMode::Predicted:
+      fixed = bytesOf(ffn.getPredictorFc1()) + bytesOf(ffn.getPredictorFc2());
+      row = 3 * h * elt;
+      break;
+    case sfn::SparseMode::Exact:
+    case sfn::SparseMode::Threshold:
+      fixed = bytesOf(ffn.getGate());
+      row = 2 * h * elt;
+      break;
+    }
+    for (Value v : ffn->getOperands())
+      if (Operation *def = v.getDefiningOp())
+        for (Value w : def->getOperands())
+          ffnWeights.insert(w); // bundle behind a bundle_part
+    for (Value v : ffn->getOperands())
+      ffnWeights.insert(v);
+    ffns.push_back(llvm::json::Object{
+        {"layer", layer},
+        {"expert", expert},
+        {"neurons", gate.getDimSize(0)},
+        {"mode", stringifySparseMode(ffn.getMode())},
+        {"fixed_bytes", fixed},
+        {"row_bytes", row}});
+  });
+
+  // Everything else a token reads: attention, norms, router, LM head, and
+  // one row of the embedding table (all of it when the LM head is tied).
+  int64_t other = 0;
+  llvm::DenseSet<Operation *> counted;
+  module.walk([&](Operation *op) {
+    if (!isa<llm::ParamOp, sfn::BundleParamOp>(op) ||
+        ffnWeights.contains(op->getResult(0)))
+      return;
+    const WeightSlot *slot = slots.lookup(op);
+    if (!slot || !counted.insert(slot->definingOp).second)
+      return;
+    bool embedOnly = llvm::all_of(op->getResult(0).getUsers(), [](Operation *u) {
+      return isa<llm::EmbedOp>(u);
+    });
+    other += embedOnly ? slot->nbytes / slot->type.getDimSize(0) : slot->nbytes;
+  });
+
+  return llvm::json::Object{
+      {"format", "sparsec-manifest"},
+      {"abi_version", SPARSEC_KERNEL_ABI_VERSION},
+      {"layout_version", SPARSEC_WEIGHTS_LAYOUT_VERSION},
+      {"model_name", name},
+      {"architecture", architecture},
+      {"target", target.describe()},
+      {"source_hash", hash},
+      {"weights_file", "weights.safetensors"},
+      {"vocab_size", vocab},
+      {"hidden_size", hidden},
+      {"num_layers", int64_t(cache.getNumLayers())},
+      {"max_len", int64_t(cache.getMaxLen())},
+      {"kv_cache_bytes", cacheBytes},
+      {"other_bytes_per_token", other},
+      {"tensors", std::move(tensors)},
+      {"ffns", std::move(ffns)},
+      {"tokenizer", llvm::json::Object{{"type", "byte"}}},
+  };
+}
+
+/// Links the object with the runtime into an executable.
+llvm::Error link(const TargetSpec &target, llvm::StringRef object,
+                 llvm::StringRef output) {
+  std::string libDir = SPARSEC_RUNTIME_LIB_DIR;
+  if (target.triple.getArch() != llvm::Triple::x86_64)
+    libDir += "/" + target.triple.getArchName().str();
+  for (const char *lib : {"libsparsec_runtime_main.a", "libsparsec_runtime.a"})
+    if (!llvm::sys::fs::exists(libDir + "/" + lib))
+      return makeError(libDir + "/" + lib + ": runtime library for " +
+                       target.triple.str() + " not found (build it first)");
+  auto clang = llvm::sys::findProgramByName("clang++-22");
+  if (!clang)
+    return makeError("clang++-22 not found on PATH (the linker driver); run "
+                     "scripts/install-deps.sh");
+  std::vector<std::string> args = {*clang, "-o", output.str(), object.str(),
+                                   libDir + "/libsparsec_runtime_main.a",
+                                   libDir + "/libsparsec_runtime.a",
+                                   "-fuse-ld=lld", "-lm", "-lpthread"};
+  if (!target.isHost) {
+    args.push_back("--target=" + target.triple.str());
+    args.push_back("-static");
+  }
+  std::vector<llvm::StringRef> argv(args.begin(), args.end());
+  std::string error;
+  std::string logPath = output.str() + ".link.log";
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt,
+                                                llvm::StringRef(logPath),
+                                                llvm::StringRef(logPath)};
+  int rc = llvm::sys::ExecuteAndWait(*clang, argv, std::nullopt, redirects, 0,
+                                     0, &error);
+  if (rc != 0) {
+    auto log = llvm::MemoryBuffer::getFile(logPath);
+    std::string first = log ? (*log)->getBuffer().split('\n').first.str() : "";
+    return makeError("linking " + output + " failed (" +
+                     (error.empty() ? "exit " + std::to_string(rc) : error) +
+                     "): " + first + " (full log: " + logPath + ")");
+  }
+  llvm::sys::fs::remove(logPath);
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<std::string>
+sparsec::compileModel(const CompileOptions &options) {
+  auto target = resolveTarget(options.target, options.cpu);
+  if (!target)
+    return target.takeError();
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outDir))
+    return makeError(options.outDir + ": cannot create: " + ec.message());
+  std::string name = llvm::sys::path::filename(
+                         llvm::StringRef(options.modelDir).rtrim('/'))
+                         .str();
+  if (name.empty() || name == "." || name == "..")
+    name = "model";
+  auto out = [&](llvm::StringRef file) {
+    llvm::SmallString<256> path(options.outDir);
+    llvm::sys::path::append(path, file);
+    return std::string(path);
+  };
+  int steps = options.emit == EmitKind::Executable ? 7
+              : options.emit == EmitKind::Mlir     ? 2
+                                                   : 4;
+  Progress progress(options.quiet, steps);
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+
+  progress.begin("import " + options.modelDir);
+  hf::ImportOptions importOptions;
+  importOptions.predictorDir = options.predictorDir;
+  importOptions.maxSeqLen = options.maxSeqLen;
+  auto module = hf::importHuggingFaceModel(context, options.modelDir,
+                                           importOptions);
+  if (!module)
+    return module.takeError();
+  std::string architecture;
+  if (auto config = hf::parseModelConfig(options.modelDir + "/config.json"))
+    architecture = config->architecture;
+  else
+    llvm::consumeError(config.takeError());
+  progress.end();
+
+  SparsifyPipelineOptions sparse;
+  // Calibration statistics decide the modes only when the user did not:
+  // an explicit --mode applies to every layer (--layers still refines it).
+  std::string stats = options.stats;
+  if (stats.empty() && options.mode == "auto" &&
+      llvm::sys::fs::exists(options.modelDir + "/synth_report.json"))
+    stats = options.modelDir + "/synth_report.json";
+  if (options.mode != "auto")
+    stats.clear();
+  sparse.stats = stats;
+  sparse.defaultMode = options.mode;
+  sparse.layerModes = options.layers;
+  sparse.activationThreshold = options.activationThreshold;
+  sparse.expertMode = options.expertMode;
+  progress.begin("sparse pipeline (mode " + options.mode +
+                 (stats.empty() ? std::string() : ", stats " + stats) + ")");
+  if (llvm::Error err = runPipeline(
+          **module, [&](OpPassManager &pm) { buildSparsifyPipeline(pm, sparse); },
+          "sparse pipeline"))
+    return std::move(err);
+  int64_t fused = 0;
+  (*module)->walk([&](sfn::FusedSparseFFNOp) { ++fused; });
+  progress.end(std::to_string(fused) + " fused FFNs");
+  if (options.emit == EmitKind::Mlir) {
+    std::string path = out(name + ".mlir");
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec)
+      return makeError(path + ": cannot write: " + ec.message());
+    (*module)->print(os);
+    return path;
+  }
+
+  // The layout the packer writes and the lowering reads: taken before
+  // lowering, from the same module.
+  WeightSlots slots = assignWeightSlots(**module);
+  auto hash = checkpointHash(options.modelDir);
+  if (!hash)
+    return hash.takeError();
+  llvm::json::Object manifest = buildManifest(
+      **module, slots, *target, options, name, *hash, architecture);
+  OwningOpRef<ModuleOp> sparseModule = (*module)->clone();
+
+  progress.begin("lower to LLVM for " + target->describe());
+  LowerDecodeStepPassOptions lowerOptions;
+  lowerOptions.vectorWidth = target->vectorWidth;
+  if (llvm::Error err = runPipeline(
+          **module,
+          [&](OpPassManager &pm) {
+            pm.addPass(createLowerDecodeStepPass(lowerOptions));
+            pm.addPass(createCanonicalizerPass());
+            buildFinalizeToLLVMPipeline(pm);
+          },
+          "lowering"))
+    return std::move(err);
+  progress.end();
+
+  bool emitIR = options.emit == EmitKind::LLVMIR;
+  std::string objectPath = out(name + (emitIR ? ".ll" : ".o"));
+  progress.begin(emitIR ? "LLVM IR" : "object code");
+  if (llvm::Error err = emitCode(**module, *target, objectPath, emitIR))
+    return std::move(err);
+  progress.end(objectPath);
+  if (options.emit != EmitKind::Executable)
+    return objectPath;
+
+  progress.begin("pack weights");
+  PackOptions packOptions;
+  packOptions.predictorDir = options.predictorDir;
+  auto packed = packWeights(*sparseModule, options.modelDir,
+                            out("weights.safetensors"), packOptions);
+  if (!packed)
+    return packed.takeError();
+  progress.end(llvm::formatv("{0} tensors, {1:F1} MiB", packed->numTensors,
+                             packed->numBytes / 1048576.0)
+                   .str());
+
+  progress.begin("manifest");
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(out("manifest.json"), ec);
+    if (ec)
+      return makeError(out("manifest.json") + ": cannot write: " +
+                       ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
+       << "\n";
+  }
+  progress.end();
+
+  std::string exe = out(name);
+  progress.begin("link " + exe);
+  if (llvm::Error err = link(*target, objectPath, exe))
+    return std::move(err);
+  progress.end();
+  return exe;
+}

@@ -1,0 +1,43 @@
+//===- CompileModel.h - checkpoint to executable ----------------*- C++ -*-===//
+//
+// `sparsec compile`: import, sparse pipeline, lowering, object code, packed
+// weights, manifest, link. Each step reports progress on stderr.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_COMPILER_DRIVER_COMPILEMODEL_H
+#define SPARSEC_COMPILER_DRIVER_COMPILEMODEL_H
+
+#include "passes/Passes.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace mlir::sparsec {
+
+enum class EmitKind { Mlir, LLVMIR, Object, Executable };
+
+struct CompileOptions {
+  std::string modelDir;
+  std::string outDir;
+  std::string target = "host";
+  std::string cpu;
+  std::string predictorDir;
+  int64_t maxSeqLen = 0;
+  /// Sparse pipeline options (mode, per-layer overrides, statistics).
+  std::string mode = "auto";
+  std::string layers;
+  std::string activationThreshold;
+  std::string expertMode = "auto";
+  std::string stats; ///< "" = MODEL_DIR/synth_report.json when present
+  EmitKind emit = EmitKind::Executable;
+  bool quiet = false;
+};
+
+/// Compiles; returns the path of what it produced last (the executable).
+llvm::Expected<std::string> compileModel(const CompileOptions &options);
+
+} // namespace mlir::sparsec
+
+#endif // SPARSEC_COMPILER_DRIVER_COMPILEMODEL_H

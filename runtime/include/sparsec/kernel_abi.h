@@ -1,0 +1,65 @@
+/*===- kernel_abi.h - generated decode step <-> runtime ABI -------*- C -*-===//
+ *
+ * Standalone (stdint only) and versioned: the compiler emits code against
+ * it (compiler/Codegen mirrors it) and the runtime calls that code through
+ * it. Change it as a schema: bump SPARSEC_KERNEL_ABI_VERSION.
+ *
+ * The compiled model exports one function, `sparsec_decode_step`, through
+ * MLIR's C interface (`_mlir_ciface_` prefix): every buffer argument is a
+ * pointer to a rank-1 strided memref descriptor.
+ *
+ *   weights  the packed weights file's data section (bytes after the
+ *            safetensors header), mapped read-only; the generated code
+ *            reads tensor i at manifest offset i
+ *   kv_cache the KV cache, manifest "kv_cache_bytes" bytes, zeroed at start
+ *   logits   `vocab` floats, written by the step
+ *   stats    one int32 per sparse FFN (manifest "ffns"): the number of
+ *            neurons the step computed for it (0 when an MoE expert did not
+ *            run), for --bench's realized density
+ *   token    the token id
+ *   pos      its position, 0 <= pos < max_len
+ *===----------------------------------------------------------------------===*/
+
+#ifndef SPARSEC_KERNEL_ABI_H
+#define SPARSEC_KERNEL_ABI_H
+
+#include <stdint.h>
+
+#define SPARSEC_KERNEL_ABI_VERSION 1
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* MLIR's rank-1 memref descriptor. */
+typedef struct sparsec_memref1d {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t size;
+  int64_t stride;
+} sparsec_memref1d;
+
+/* Symbol exported by the generated object. */
+#define SPARSEC_DECODE_STEP_SYMBOL "_mlir_ciface_sparsec_decode_step"
+/* Returns SPARSEC_KERNEL_ABI_VERSION of the code it was compiled against. */
+#define SPARSEC_ABI_VERSION_SYMBOL "sparsec_kernel_abi_version"
+
+typedef void (*sparsec_decode_step_fn)(sparsec_memref1d *weights,
+                                       sparsec_memref1d *kv_cache,
+                                       sparsec_memref1d *logits,
+                                       sparsec_memref1d *stats, int32_t token,
+                                       int64_t pos);
+
+void _mlir_ciface_sparsec_decode_step(sparsec_memref1d *weights,
+                                      sparsec_memref1d *kv_cache,
+                                      sparsec_memref1d *logits,
+                                      sparsec_memref1d *stats, int32_t token,
+                                      int64_t pos);
+int32_t sparsec_kernel_abi_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPARSEC_KERNEL_ABI_H */

@@ -1,0 +1,47 @@
+//===- Target.h - what sparsec generates code for ---------------*- C++ -*-===//
+//
+// A target is an ISA and a CPU: it fixes the LLVM triple, CPU name and
+// features, the f32 vector width the kernels are specialised to, and how the
+// executable is linked and run (natively, or AArch64 under qemu-user).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_TARGETS_TARGET_H
+#define SPARSEC_TARGETS_TARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <string>
+
+namespace mlir::sparsec {
+
+struct TargetSpec {
+  std::string name;     ///< what --target said, normalised ("x86-64-avx2")
+  llvm::Triple triple;
+  std::string cpu;      ///< LLVM CPU name
+  std::string features; ///< LLVM feature string ("+avx2,+fma,...")
+  int64_t vectorWidth = 8; ///< f32 lanes per vector in generated kernels
+  bool isHost = false;     ///< runs natively on this machine
+
+  std::string describe() const;
+};
+
+/// Targets: `host` (default), `x86-64` (the host CPU if x86, else
+/// x86-64-v3), `x86-64-avx2` (haswell), `x86-64-avx512` (skylake-avx512),
+/// `aarch64` (NEON, cortex-a72). `cpu` overrides the CPU ("" keeps it).
+llvm::Expected<TargetSpec> resolveTarget(llvm::StringRef target,
+                                         llvm::StringRef cpu);
+
+/// Whether this machine can run code for `spec` (CPU features present).
+bool hostSupports(const TargetSpec &spec);
+
+/// Translates an LLVM-dialect module to LLVM IR, optimises it (O3) for the
+/// target, and writes an object file, or LLVM IR text when `emitIR`.
+llvm::Error emitCode(ModuleOp module, const TargetSpec &spec,
+                     llvm::StringRef outPath, bool emitIR);
+
+} // namespace mlir::sparsec
+
+#endif // SPARSEC_TARGETS_TARGET_H
