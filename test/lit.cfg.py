@@ -21,6 +21,7 @@ config.sparsec_tools_dir = os.path.join(config.sparsec_obj_root, "bin")
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["sparsec-opt", "sparsec"], [config.sparsec_tools_dir])
+llvm_config.add_tool_substitutions(["llvm-objdump"], [config.llvm_tools_dir])
 
 # Python for fixture scripts (standard library only; see test/importer/Inputs).
 import sys

@@ -1,0 +1,80 @@
+// RUN: sparsec-opt %s -split-input-file --sparsec-lower-decode-step="vector-width=8" | FileCheck %s
+// RUN: sparsec-opt %s -split-input-file --sparsec-lower-decode-step --sparsec-finalize-to-llvm | FileCheck %s --check-prefix=LLVM
+
+!cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 2, head_dim = 8, f16>
+
+// A one-layer decode step with a predicted sparse FFN reading neuron bundles.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK-SAME: (%[[W:.+]]: memref<?xi8>, %[[KV:.+]]: memref<?xi8>, %[[LOGITS:.+]]: memref<?xf32>, %[[STATS:.+]]: memref<?xi32>, %[[TOK:.+]]: i32, %[[POS:.+]]: i64)
+// CHECK-SAME: attributes {llvm.emit_c_interface}
+// Weights are views of the packed data section, in WeightSlots order.
+// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG: memref.view %[[W]][%[[C0]]][] : memref<?xi8> to memref<64x32xf16>
+// CHECK-DAG: memref.view %[[W]][%{{.+}}][] : memref<?xi8> to memref<128x3x32xf16>
+// Bundle parts are strided views: row stride 3 * 32.
+// CHECK-DAG: memref.subview {{.*}} : memref<128x3x32xf16> to memref<128x32xf16, strided<[96, 1], offset: 32>>
+// CHECK-DAG: memref.view %[[KV]][%{{.+}}][] : memref<?xi8> to memref<1x2x16x2x8xf16>
+// Dot products: 8 lanes of f16 weights extended to f32, fused multiply-add.
+// CHECK: vector.load {{.*}} : memref<16x32xf16>, vector<8xf16>
+// CHECK: arith.extf {{.*}} : vector<8xf16> to vector<8xf32>
+// CHECK: vector.fma
+// The sparse FFN: a compact list built from predictor scores, then a loop
+// over it only, and the count stored in the stats slot.
+// CHECK: arith.cmpf ogt
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<128xindex>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[COUNT:[^ ]+]] step
+// CHECK: arith.index_cast %[[COUNT]] : index to i32
+// CHECK: memref.store %{{.+}}, %[[STATS]][%{{.+}}] : memref<?xi32>
+// CHECK-LABEL: func.func @sparsec_kernel_abi_version() -> i32
+// CHECK: arith.constant 1 : i32
+// LLVM-LABEL: llvm.func @sparsec_decode_step
+// LLVM: llvm.func @_mlir_ciface_sparsec_decode_step
+func.func @decode_step(%token: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
+  %emb = llm.param "model.embed_tokens.weight" : tensor<64x32xf16>
+  %h = llm.embed %emb[%token] : tensor<64x32xf16> -> tensor<32xf32>
+  %k = llm.param "wk" : tensor<16x32xf16>
+  %kk = llm.linear %h, %k : tensor<32xf32>, tensor<16x32xf16> -> tensor<16xf32>
+  %a = llm.attention %h, %kk, %kk, %pos, %cache {layer = 0 : i64, num_heads = 4 : i64} : tensor<32xf32>, tensor<16xf32>, tensor<16xf32>, !cache
+  %b = sfn.bundle_param "model.layers.0.mlp.neuron_bundles" sources ["g", "u", "d"] transposed [2] : tensor<128x3x32xf16>
+  %g = sfn.bundle_part %b[0] : tensor<128x3x32xf16> -> tensor<128x32xf16>
+  %u = sfn.bundle_part %b[1] : tensor<128x3x32xf16> -> tensor<128x32xf16>
+  %dt = sfn.bundle_part %b[2] : tensor<128x3x32xf16> -> tensor<128x32xf16>
+  %fc1 = llm.param "fc1" : tensor<8x32xf16>
+  %fc2 = llm.param "fc2" : tensor<128x8xf16>
+  %f = sfn.fused_sparse_ffn %a, %g, %u, %dt predictor(%h, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>}
+      : (tensor<32xf32>, tensor<128x32xf16>, tensor<128x32xf16>, tensor<128x32xf16>, tensor<32xf32>, tensor<8x32xf16>, tensor<128x8xf16>) -> tensor<32xf32>
+  %l = llm.lm_head %f, %emb : tensor<32xf32>, tensor<64x32xf16> -> tensor<64xf32>
+  return %l : tensor<64xf32>
+}
+
+// -----
+
+// MoE: routing, then an index switch over the selected expert, twice (top-2).
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: math.exp
+// CHECK: scf.index_switch
+// CHECK: case 0 {
+// CHECK: case 1 {
+// CHECK: default {
+// CHECK: scf.index_switch
+func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 2, head_dim = 8, f32>) -> tensor<64xf32> attributes {llm.decode_step} {
+  %emb = llm.param "model.embed_tokens.weight" : tensor<64x32xf32>
+  %h = llm.embed %emb[%token] : tensor<64x32xf32> -> tensor<32xf32>
+  %r = llm.param "router" : tensor<2x32xf32>
+  %g = llm.param "g" : tensor<128x32xf32>
+  %dt = llm.param "d" transposed : tensor<128x32xf32>
+  %ids, %w = sfn.route_experts %h, %r {top_k = 2 : i64} : tensor<32xf32>, tensor<2x32xf32> -> tensor<2xi32>, tensor<2xf32>
+  %y = sfn.dispatch_experts %ids, %w, %h {num_experts = 2 : i64} : tensor<2xi32>, tensor<2xf32>, tensor<32xf32> -> tensor<32xf32>
+  expert 0 {
+  ^bb0(%in: tensor<32xf32>):
+    %0 = sfn.fused_sparse_ffn %in, %g, %g, %dt {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<32xf32>
+    sfn.yield %0 : tensor<32xf32>
+  }
+  expert 1 {
+  ^bb0(%in: tensor<32xf32>):
+    %0 = sfn.fused_sparse_ffn %in, %g, %g, %dt {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<32xf32>
+    sfn.yield %0 : tensor<32xf32>
+  }
+  %l = llm.lm_head %y, %emb : tensor<32xf32>, tensor<64x32xf32> -> tensor<64xf32>
+  return %l : tensor<64xf32>
+}
