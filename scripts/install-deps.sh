@@ -10,7 +10,7 @@ APT_PACKAGES=(
   # Build system and C++ libraries.
   cmake ninja-build libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # AArch64 cross libc and emulator for the AArch64 end-to-end tests.
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # Python for test tooling (fixture generation, numpy reference).
   python3 python3-venv python3-pip
 )

@@ -18,6 +18,14 @@ const char *statusCodeName(StatusCode code) {
     return "unsupported";
   case StatusCode::kIoError:
     return "I/O error";
+  case StatusCode::kOutOfRange:
+    return "out of range";
+  case StatusCode::kFailedPrecondition:
+    return "failed precondition";
+  case StatusCode::kResourceExhausted:
+    return "resource exhausted";
+  case StatusCode::kInternal:
+    return "internal error";
   }
   return "unknown";
 }

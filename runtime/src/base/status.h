@@ -18,11 +18,15 @@ namespace sparsec {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument, // a caller passed something unusable
-  kNotFound,        // a file or tensor does not exist
-  kDataLoss,        // a file is malformed, truncated or inconsistent
-  kUnimplemented,   // valid, but not supported (yet)
-  kIoError,         // the OS refused (open, stat, mmap)
+  kInvalidArgument,    // a caller passed something unusable
+  kNotFound,           // a file or tensor does not exist
+  kDataLoss,           // a file is malformed, truncated or inconsistent
+  kUnimplemented,      // valid, but not supported (yet)
+  kIoError,            // the OS refused (open, stat, mmap)
+  kOutOfRange,         // an index or position past a limit (vocab, max_len)
+  kFailedPrecondition, // the call is valid, but not in this state
+  kResourceExhausted,  // out of memory
+  kInternal,           // a bug: an invariant of the runtime broke
 };
 
 const char *statusCodeName(StatusCode code);

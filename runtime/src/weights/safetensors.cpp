@@ -76,6 +76,13 @@ const char *dtypeName(DType dtype) {
   return "?";
 }
 
+std::optional<DType> dtypeFromName(const std::string &name) {
+  for (const DTypeEntry &entry : kDTypes)
+    if (name == entry.name)
+      return entry.dtype;
+  return std::nullopt;
+}
+
 size_t dtypeSize(DType dtype) {
   for (const DTypeEntry &entry : kDTypes)
     if (entry.dtype == dtype)
@@ -147,6 +154,7 @@ Status SafetensorsFile::parse() {
   if (!header.is_object())
     return dataLoss(path, "header is not a JSON object");
 
+  dataOffset_ = 8 + headerLen;
   const uint8_t *dataBase = file_.data() + 8 + headerLen;
   const uint64_t dataSize = fileSize - 8 - headerLen;
 

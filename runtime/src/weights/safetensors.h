@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -31,6 +32,8 @@ enum class DType { kF64, kF32, kF16, kBF16, kI64, kI32, kI16, kI8, kU8, kBool,
 
 /// "F16" for DType::kF16 (the safetensors spelling).
 const char *dtypeName(DType dtype);
+/// The DType spelled `name` ("F16"), or nothing for an unknown spelling.
+std::optional<DType> dtypeFromName(const std::string &name);
 size_t dtypeSize(DType dtype);
 /// True for the dtypes sparsec computes with: F32, F16, BF16.
 bool isComputeDType(DType dtype);
@@ -64,11 +67,22 @@ public:
   /// nullptr when absent.
   const TensorInfo *find(const std::string &name) const;
 
+  /// The whole mapped file.
+  const uint8_t *fileData() const { return file_.data(); }
+  uint64_t fileSize() const { return file_.size(); }
+  /// Where the data section starts in the file: 8 + the header length.
+  /// TensorInfo::fileOffset - dataOffset() is a tensor's data_offsets begin.
+  uint64_t dataOffset() const { return dataOffset_; }
+  /// The data section: the bytes after the header, in place.
+  const uint8_t *data() const { return file_.data() + dataOffset_; }
+  uint64_t dataSize() const { return file_.size() - dataOffset_; }
+
 private:
   explicit SafetensorsFile(MappedFile file) : file_(std::move(file)) {}
   Status parse();
 
   MappedFile file_;
+  uint64_t dataOffset_ = 0;
   std::vector<TensorInfo> tensors_;
   std::unordered_map<std::string, size_t> byName_;
   std::map<std::string, std::string> metadata_;

@@ -1,0 +1,216 @@
+/*===- runtime.h - the sparsec runtime's C API --------------------*- C -*-===//
+ *
+ * Loads a compiled model (OUT/manifest.json + OUT/weights.safetensors) and
+ * runs its generated decode step token by token. IREE style: opaque,
+ * reference-counted handles; every fallible call returns a sparsec_status_t,
+ * which is NULL on success and otherwise owns a code and a one-line message
+ * that the caller frees with sparsec_status_free. No C++ exception ever
+ * crosses this API.
+ *
+ *   sparsec_model_t *model = NULL;
+ *   sparsec_status_t status = sparsec_model_load("OUT", &model);
+ *   if (!sparsec_status_is_ok(status)) {
+ *     fprintf(stderr, "%s\n", sparsec_status_message(status));
+ *     sparsec_status_free(status);
+ *   }
+ *   sparsec_session_options_t options;
+ *   sparsec_session_options_initialize(&options);
+ *   sparsec_session_t *session = NULL;
+ *   status = sparsec_session_create(model, &options, &session);
+ *   status = sparsec_session_step(session, token, NULL);
+ *   status = sparsec_session_sample(session, &token);
+ *   sparsec_session_release(session);
+ *   sparsec_model_release(model);
+ *
+ * The decode step is the compiler's object (kernel_abi.h), linked into the
+ * same executable. A model may be shared by sessions on several threads; a
+ * session is used by one thread at a time.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef SPARSEC_RUNTIME_H
+#define SPARSEC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===----------------------------------------------------------------------===
+ * Status
+ *===----------------------------------------------------------------------===*/
+
+typedef enum sparsec_status_code_e {
+  SPARSEC_STATUS_OK = 0,
+  SPARSEC_STATUS_INVALID_ARGUMENT = 1, /* a caller passed something unusable */
+  SPARSEC_STATUS_NOT_FOUND = 2,        /* a file or tensor does not exist */
+  SPARSEC_STATUS_DATA_LOSS = 3,        /* a file is malformed or inconsistent */
+  SPARSEC_STATUS_UNIMPLEMENTED = 4,    /* valid, but not supported */
+  SPARSEC_STATUS_IO_ERROR = 5,         /* the OS refused */
+  SPARSEC_STATUS_OUT_OF_RANGE = 6,     /* token, position or buffer size */
+  SPARSEC_STATUS_FAILED_PRECONDITION = 7, /* not in this state / build */
+  SPARSEC_STATUS_RESOURCE_EXHAUSTED = 8,  /* out of memory */
+  SPARSEC_STATUS_INTERNAL = 9,            /* a bug in the runtime */
+} sparsec_status_code_t;
+
+/* NULL means OK; anything else is owned by the caller. */
+typedef struct sparsec_status_s *sparsec_status_t;
+
+#define sparsec_status_is_ok(status) ((status) == NULL)
+
+/* SPARSEC_STATUS_OK for NULL. */
+sparsec_status_code_t sparsec_status_code(sparsec_status_t status);
+/* The one-line message ("OK" for NULL); valid until the status is freed. */
+const char *sparsec_status_message(sparsec_status_t status);
+/* Frees a status; NULL is a no-op. */
+void sparsec_status_free(sparsec_status_t status);
+
+/*===----------------------------------------------------------------------===
+ * Model
+ *===----------------------------------------------------------------------===*/
+
+typedef struct sparsec_model_t sparsec_model_t;
+
+/* Loads DIR/manifest.json and the weights file it names (mapped, not
+ * copied), checking that they belong together. *out_model has one
+ * reference. */
+sparsec_status_t sparsec_model_load(const char *dir,
+                                    sparsec_model_t **out_model);
+void sparsec_model_retain(sparsec_model_t *model);
+/* Drops a reference; NULL is a no-op. */
+void sparsec_model_release(sparsec_model_t *model);
+
+typedef struct sparsec_model_info_t {
+  /* Strings owned by the model. */
+  const char *model_name;
+  const char *architecture;
+  const char *target;
+  const char *source_hash;
+  int32_t vocab_size;
+  int32_t hidden_size;
+  int32_t num_layers;
+  int32_t max_len;
+  /* The tokenizer's beginning-of-sequence token, or -1. */
+  int32_t bos_id;
+  /* Number of sparse FFNs (entries of sparsec_session_stats). */
+  size_t num_ffns;
+  uint64_t kv_cache_bytes;
+  /* Size of the weights file's data section. */
+  uint64_t weights_bytes;
+  uint64_t other_bytes_per_token;
+} sparsec_model_info_t;
+
+sparsec_status_t sparsec_model_query_info(const sparsec_model_t *model,
+                                          sparsec_model_info_t *out_info);
+
+typedef enum sparsec_ffn_mode_e {
+  SPARSEC_FFN_MODE_DENSE = 0,
+  SPARSEC_FFN_MODE_EXACT = 1,
+  SPARSEC_FFN_MODE_PREDICTED = 2,
+  SPARSEC_FFN_MODE_THRESHOLD = 3,
+} sparsec_ffn_mode_t;
+
+/* One sparse FFN of the manifest ("ffns"). */
+typedef struct sparsec_ffn_info_t {
+  int32_t layer;
+  int32_t expert; /* -1 outside an MoE */
+  int32_t neurons;
+  sparsec_ffn_mode_t mode;
+  uint64_t fixed_bytes; /* read whenever it runs */
+  uint64_t row_bytes;   /* read per computed neuron */
+} sparsec_ffn_info_t;
+
+sparsec_status_t sparsec_model_query_ffn(const sparsec_model_t *model,
+                                         size_t index,
+                                         sparsec_ffn_info_t *out_info);
+
+/* Bytes of weights one step read, from that step's `count` (= num_ffns)
+ * per-FFN neuron counts (sparsec_session_stats). */
+sparsec_status_t sparsec_model_bytes_read(const sparsec_model_t *model,
+                                          const int32_t *counts, size_t count,
+                                          uint64_t *out_bytes);
+
+/* Encodes `length` bytes of text (no BOS added). *out_count receives the
+ * number of ids; with out_ids NULL only that is computed, otherwise
+ * `capacity` must hold them all (else SPARSEC_STATUS_OUT_OF_RANGE). */
+sparsec_status_t sparsec_model_tokenize(const sparsec_model_t *model,
+                                        const char *text, size_t length,
+                                        int32_t *out_ids, size_t capacity,
+                                        size_t *out_count);
+
+/* The text piece of one token. *out_length receives its length in bytes
+ * (a piece may hold a NUL byte); with out_text NULL only that is computed,
+ * otherwise `capacity` must be at least length + 1 and the piece is
+ * NUL-terminated. */
+sparsec_status_t sparsec_model_detokenize(const sparsec_model_t *model,
+                                          int32_t token, char *out_text,
+                                          size_t capacity, size_t *out_length);
+
+/*===----------------------------------------------------------------------===
+ * Session: one sequence's KV cache, position and sampler
+ *===----------------------------------------------------------------------===*/
+
+typedef struct sparsec_session_t sparsec_session_t;
+
+typedef struct sparsec_session_options_t {
+  /* Seed of the sampler's std::mt19937_64. */
+  uint64_t seed;
+  /* 0 samples greedily (argmax); otherwise logits / temperature. */
+  float temperature;
+  /* Keep the k most likely tokens; 0 keeps all. */
+  int32_t top_k;
+  /* Nucleus sampling mass, in (0, 1]; 1 keeps all. */
+  float top_p;
+} sparsec_session_options_t;
+
+/* seed 0, temperature 0 (greedy), top_k 0, top_p 1. */
+void sparsec_session_options_initialize(sparsec_session_options_t *out_options);
+
+/* Allocates a zeroed KV cache and binds the linked decode step; fails with
+ * SPARSEC_STATUS_FAILED_PRECONDITION when no step is linked or its kernel
+ * ABI version differs. `options` NULL means the defaults. The session
+ * retains the model. */
+sparsec_status_t
+sparsec_session_create(sparsec_model_t *model,
+                       const sparsec_session_options_t *options,
+                       sparsec_session_t **out_session);
+/* NULL is a no-op. */
+void sparsec_session_release(sparsec_session_t *session);
+
+/* Clears the KV cache, rewinds to position 0, forgets the last logits and
+ * restarts the sampler from its seed. */
+sparsec_status_t sparsec_session_reset(sparsec_session_t *session);
+
+/* Runs the decode step for `token` at the current position, then advances
+ * it. out_logits, if not NULL, receives vocab_size floats. Errors: token
+ * outside [0, vocab_size), or the context is full (position == max_len). */
+sparsec_status_t sparsec_session_step(sparsec_session_t *session, int32_t token,
+                                      float *out_logits);
+
+/* Steps every token of a prompt; fails before running any when they do
+ * not fit in the rest of the context. out_logits as for step (the last
+ * token's). */
+sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,
+                                         const int32_t *tokens, size_t count,
+                                         float *out_logits);
+
+/* Samples the next token from the last step's logits. */
+sparsec_status_t sparsec_session_sample(sparsec_session_t *session,
+                                        int32_t *out_token);
+
+/* The last step's per-FFN neuron counts (num_ffns of them, in the order of
+ * sparsec_model_query_ffn; zeros before the first step). Sizes as for
+ * sparsec_model_tokenize. */
+sparsec_status_t sparsec_session_stats(const sparsec_session_t *session,
+                                       int32_t *out_counts, size_t capacity,
+                                       size_t *out_count);
+
+/* The position the next step runs at (the number of tokens stepped). */
+int64_t sparsec_session_position(const sparsec_session_t *session);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPARSEC_RUNTIME_H */

@@ -1,0 +1,589 @@
+//===- api.cpp - the sparsec runtime's C API --------------------*- C++ -*-===//
+//
+// Wraps Model, Tokenizer and Sampler behind include/sparsec/runtime.h. Every
+// entry point catches whatever the C++ underneath might throw (allocation
+// failure, in practice) and turns it into a status.
+//
+// The decode step is the compiler's generated object. Its two symbols are
+// declared weak here, so that the runtime library (and its tests) link
+// without one: an executable that lacks them gets a clear status from
+// sparsec_session_create instead of a link error. The generated object must
+// be linked as an object file (not from an archive: a weak reference does not
+// pull an archive member in).
+//
+//===----------------------------------------------------------------------===//
+
+#include "sparsec/runtime.h"
+
+#include "api_testing.h"
+#include "base/status.h"
+#include "model/model.h"
+#include "sampler/sampler.h"
+#include "sparsec/kernel_abi.h"
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+extern "C" {
+__attribute__((weak)) void _mlir_ciface_sparsec_decode_step(
+    sparsec_memref1d *weights, sparsec_memref1d *kv_cache,
+    sparsec_memref1d *logits, sparsec_memref1d *stats, int32_t token,
+    int64_t pos);
+__attribute__((weak)) int32_t sparsec_kernel_abi_version(void);
+}
+
+using sparsec::Status;
+using sparsec::StatusCode;
+using sparsec::StatusOr;
+
+//===----------------------------------------------------------------------===//
+// Status
+//===----------------------------------------------------------------------===//
+
+static_assert(int(StatusCode::kOk) == SPARSEC_STATUS_OK &&
+                  int(StatusCode::kInvalidArgument) ==
+                      SPARSEC_STATUS_INVALID_ARGUMENT &&
+                  int(StatusCode::kNotFound) == SPARSEC_STATUS_NOT_FOUND &&
+                  int(StatusCode::kDataLoss) == SPARSEC_STATUS_DATA_LOSS &&
+                  int(StatusCode::kUnimplemented) ==
+                      SPARSEC_STATUS_UNIMPLEMENTED &&
+                  int(StatusCode::kIoError) == SPARSEC_STATUS_IO_ERROR &&
+                  int(StatusCode::kOutOfRange) == SPARSEC_STATUS_OUT_OF_RANGE &&
+                  int(StatusCode::kFailedPrecondition) ==
+                      SPARSEC_STATUS_FAILED_PRECONDITION &&
+                  int(StatusCode::kResourceExhausted) ==
+                      SPARSEC_STATUS_RESOURCE_EXHAUSTED &&
+                  int(StatusCode::kInternal) == SPARSEC_STATUS_INTERNAL,
+              "sparsec_status_code_t mirrors sparsec::StatusCode");
+
+struct sparsec_status_s {
+  sparsec_status_code_t code;
+  std::string message;
+};
+
+namespace {
+
+/// Returned when even a status cannot be allocated; never freed.
+sparsec_status_s kOutOfMemoryStatus{SPARSEC_STATUS_RESOURCE_EXHAUSTED,
+                                    "sparsec: out of memory"};
+
+sparsec_status_t toC(const Status &status) {
+  if (status.isOk())
+    return nullptr;
+  try {
+    return new sparsec_status_s{
+        static_cast<sparsec_status_code_t>(status.code()), status.message()};
+  } catch (...) {
+    return &kOutOfMemoryStatus;
+  }
+}
+
+sparsec_status_t makeStatus(StatusCode code, const std::string &message) {
+  return toC(Status(code, message));
+}
+
+/// Runs `body` (returning Status), turning any exception into a status.
+template <typename Body> sparsec_status_t guarded(Body &&body) noexcept {
+  try {
+    return toC(body());
+  } catch (const std::bad_alloc &) {
+    return &kOutOfMemoryStatus;
+  } catch (const std::exception &e) {
+    return makeStatus(StatusCode::kInternal,
+                      std::string("sparsec: internal error: ") + e.what());
+  } catch (...) {
+    return makeStatus(StatusCode::kInternal,
+                      "sparsec: internal error: unknown exception");
+  }
+}
+
+Status nullArgument(const char *function, const char *argument) {
+  return Status(StatusCode::kInvalidArgument,
+                std::string(function) + ": '" + argument + "' is NULL");
+}
+
+/// Copies `count` values to `out` under the size-query convention.
+template <typename T>
+Status copyOut(const char *function, const T *values, size_t count, T *out,
+               size_t capacity, size_t *outCount) {
+  if (!outCount)
+    return nullArgument(function, "out_count");
+  *outCount = count;
+  if (!out)
+    return Status::ok();
+  if (capacity < count)
+    return Status(StatusCode::kOutOfRange,
+                  std::string(function) + ": the buffer holds " +
+                      std::to_string(capacity) + " values, " +
+                      std::to_string(count) + " are needed");
+  if (count)
+    std::memcpy(out, values, count * sizeof(T));
+  return Status::ok();
+}
+
+//===----------------------------------------------------------------------===//
+// The decode step
+//===----------------------------------------------------------------------===//
+
+std::atomic<sparsec_decode_step_fn> testStep{nullptr};
+std::atomic<int32_t> testAbiVersion{0};
+
+/// The step sessions call: the test override, else the linked symbols.
+StatusOr<sparsec_decode_step_fn> resolveStep() {
+  if (sparsec_decode_step_fn step = testStep.load()) {
+    int32_t version = testAbiVersion.load();
+    if (version != SPARSEC_KERNEL_ABI_VERSION)
+      return Status(StatusCode::kFailedPrecondition,
+                    "sparsec: the registered decode step was compiled for "
+                    "kernel ABI version " +
+                        std::to_string(version) +
+                        ", this runtime implements version " +
+                        std::to_string(SPARSEC_KERNEL_ABI_VERSION));
+    return step;
+  }
+  sparsec_decode_step_fn linked = &_mlir_ciface_sparsec_decode_step;
+  int32_t (*linkedVersion)(void) = &sparsec_kernel_abi_version;
+  if (!linked || !linkedVersion)
+    return Status(StatusCode::kFailedPrecondition,
+                  "sparsec: no decode step is linked into this executable "
+                  "(expected the compiler's object exporting " +
+                      std::string(SPARSEC_DECODE_STEP_SYMBOL) + " and " +
+                      SPARSEC_ABI_VERSION_SYMBOL + ")");
+  int32_t version = linkedVersion();
+  if (version != SPARSEC_KERNEL_ABI_VERSION)
+    return Status(StatusCode::kFailedPrecondition,
+                  "sparsec: the linked decode step was compiled for kernel "
+                  "ABI version " +
+                      std::to_string(version) +
+                      ", this runtime implements version " +
+                      std::to_string(SPARSEC_KERNEL_ABI_VERSION) +
+                      "; rebuild the model with a matching sparsec");
+  return linked;
+}
+
+sparsec_memref1d memref(const void *data, int64_t size) {
+  void *pointer = const_cast<void *>(data);
+  return sparsec_memref1d{pointer, pointer, /*offset=*/0, size, /*stride=*/1};
+}
+
+} // namespace
+
+extern "C" void
+sparsec_runtime_set_step_function_for_testing(sparsec_decode_step_fn step,
+                                              int32_t abi_version) {
+  testAbiVersion.store(abi_version);
+  testStep.store(step);
+}
+
+//===----------------------------------------------------------------------===//
+// Handles
+//===----------------------------------------------------------------------===//
+
+struct sparsec_model_t {
+  std::atomic<int64_t> references{1};
+  std::unique_ptr<sparsec::Model> model;
+  std::unique_ptr<sparsec::Tokenizer> tokenizer;
+};
+
+struct sparsec_session_t {
+  sparsec_model_t *model = nullptr; ///< Retained.
+  sparsec_decode_step_fn step = nullptr;
+  sparsec::AlignedBuffer kvCache;
+  sparsec::Sampler sampler;
+  std::vector<float> logits;
+  std::vector<int32_t> stats;
+  int64_t position = 0;
+  bool hasLogits = false;
+
+  sparsec_session_t(sparsec::AlignedBuffer kvCache, sparsec::Sampler sampler)
+      : kvCache(std::move(kvCache)), sampler(std::move(sampler)) {}
+};
+
+namespace {
+
+/// Runs the step for `token` at the session's position.
+Status runStep(sparsec_session_t &session, int32_t token) {
+  const sparsec::Model &model = *session.model->model;
+  const sparsec::Manifest &manifest = model.manifest();
+  if (token < 0 || token >= manifest.vocabSize)
+    return Status(StatusCode::kOutOfRange,
+                  "sparsec_session_step: token " + std::to_string(token) +
+                      " is outside the vocabulary [0, " +
+                      std::to_string(manifest.vocabSize) + ")");
+  if (session.position >= manifest.maxLen)
+    return Status(StatusCode::kOutOfRange,
+                  "sparsec_session_step: position " +
+                      std::to_string(session.position) +
+                      " is beyond the context: max_len is " +
+                      std::to_string(manifest.maxLen) +
+                      " (reset the session to start over)");
+  sparsec_memref1d weights =
+      memref(model.weightsData(), static_cast<int64_t>(model.weightsSize()));
+  sparsec_memref1d kvCache = memref(
+      session.kvCache.data(), static_cast<int64_t>(session.kvCache.size()));
+  sparsec_memref1d logits =
+      memref(session.logits.data(), static_cast<int64_t>(manifest.vocabSize));
+  std::fill(session.stats.begin(), session.stats.end(), 0);
+  sparsec_memref1d stats =
+      memref(session.stats.data(), static_cast<int64_t>(manifest.ffns.size()));
+  session.hasLogits = false;
+  session.step(&weights, &kvCache, &logits, &stats, token, session.position);
+  ++session.position;
+  session.hasLogits = true;
+  return Status::ok();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Status API
+//===----------------------------------------------------------------------===//
+
+extern "C" sparsec_status_code_t sparsec_status_code(sparsec_status_t status) {
+  return status ? status->code : SPARSEC_STATUS_OK;
+}
+
+extern "C" const char *sparsec_status_message(sparsec_status_t status) {
+  return status ? status->message.c_str() : "OK";
+}
+
+extern "C" void sparsec_status_free(sparsec_status_t status) {
+  if (status && status != &kOutOfMemoryStatus)
+    delete status;
+}
+
+//===----------------------------------------------------------------------===//
+// Model API
+//===----------------------------------------------------------------------===//
+
+extern "C" sparsec_status_t sparsec_model_load(const char *dir,
+                                               sparsec_model_t **out_model) {
+  return guarded([&]() -> Status {
+    if (!out_model)
+      return nullArgument("sparsec_model_load", "out_model");
+    *out_model = nullptr;
+    if (!dir)
+      return nullArgument("sparsec_model_load", "dir");
+    StatusOr<std::unique_ptr<sparsec::Model>> model = sparsec::Model::load(dir);
+    if (!model.isOk())
+      return model.status();
+    StatusOr<std::unique_ptr<sparsec::Tokenizer>> tokenizer =
+        sparsec::createTokenizer((*model)->manifest(),
+                                 (*model)->manifestPath());
+    if (!tokenizer.isOk())
+      return tokenizer.status();
+    auto handle = std::make_unique<sparsec_model_t>();
+    handle->model = std::move(model).value();
+    handle->tokenizer = std::move(tokenizer).value();
+    *out_model = handle.release();
+    return Status::ok();
+  });
+}
+
+extern "C" void sparsec_model_retain(sparsec_model_t *model) {
+  if (model)
+    model->references.fetch_add(1, std::memory_order_relaxed);
+}
+
+extern "C" void sparsec_model_release(sparsec_model_t *model) {
+  if (model && model->references.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    delete model;
+}
+
+extern "C" sparsec_status_t
+sparsec_model_query_info(const sparsec_model_t *model,
+                         sparsec_model_info_t *out_info) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_query_info", "model");
+    if (!out_info)
+      return nullArgument("sparsec_model_query_info", "out_info");
+    const sparsec::Manifest &m = model->model->manifest();
+    sparsec_model_info_t info{};
+    info.model_name = m.modelName.c_str();
+    info.architecture = m.architecture.c_str();
+    info.target = m.target.c_str();
+    info.source_hash = m.sourceHash.c_str();
+    info.vocab_size = static_cast<int32_t>(m.vocabSize);
+    info.hidden_size = static_cast<int32_t>(m.hiddenSize);
+    info.num_layers = static_cast<int32_t>(m.numLayers);
+    info.max_len = static_cast<int32_t>(m.maxLen);
+    info.bos_id = model->tokenizer->bosId().value_or(-1);
+    info.num_ffns = m.ffns.size();
+    info.kv_cache_bytes = m.kvCacheBytes;
+    info.weights_bytes = model->model->weightsSize();
+    info.other_bytes_per_token = m.otherBytesPerToken;
+    *out_info = info;
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_model_query_ffn(const sparsec_model_t *model, size_t index,
+                        sparsec_ffn_info_t *out_info) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_query_ffn", "model");
+    if (!out_info)
+      return nullArgument("sparsec_model_query_ffn", "out_info");
+    const sparsec::Manifest &m = model->model->manifest();
+    if (index >= m.ffns.size())
+      return Status(StatusCode::kOutOfRange,
+                    "sparsec_model_query_ffn: index " + std::to_string(index) +
+                        " is beyond the model's " +
+                        std::to_string(m.ffns.size()) + " FFNs");
+    const sparsec::ManifestFfn &ffn = m.ffns[index];
+    out_info->layer = static_cast<int32_t>(ffn.layer);
+    out_info->expert = static_cast<int32_t>(ffn.expert);
+    out_info->neurons = static_cast<int32_t>(ffn.neurons);
+    out_info->mode = static_cast<sparsec_ffn_mode_t>(ffn.mode);
+    out_info->fixed_bytes = ffn.fixedBytes;
+    out_info->row_bytes = ffn.rowBytes;
+    return Status::ok();
+  });
+}
+static_assert(int(sparsec::FfnMode::kDense) == SPARSEC_FFN_MODE_DENSE &&
+                  int(sparsec::FfnMode::kExact) == SPARSEC_FFN_MODE_EXACT &&
+                  int(sparsec::FfnMode::kPredicted) ==
+                      SPARSEC_FFN_MODE_PREDICTED &&
+                  int(sparsec::FfnMode::kThreshold) ==
+                      SPARSEC_FFN_MODE_THRESHOLD,
+              "sparsec_ffn_mode_t mirrors sparsec::FfnMode");
+
+extern "C" sparsec_status_t
+sparsec_model_bytes_read(const sparsec_model_t *model, const int32_t *counts,
+                         size_t count, uint64_t *out_bytes) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_bytes_read", "model");
+    if (!out_bytes)
+      return nullArgument("sparsec_model_bytes_read", "out_bytes");
+    const sparsec::Manifest &m = model->model->manifest();
+    if (count != m.ffns.size())
+      return Status(StatusCode::kInvalidArgument,
+                    "sparsec_model_bytes_read: expected " +
+                        std::to_string(m.ffns.size()) +
+                        " per-FFN counts, got " + std::to_string(count));
+    if (count && !counts)
+      return nullArgument("sparsec_model_bytes_read", "counts");
+    *out_bytes = m.bytesReadPerStep(counts);
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_model_tokenize(const sparsec_model_t *model, const char *text,
+                       size_t length, int32_t *out_ids, size_t capacity,
+                       size_t *out_count) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_tokenize", "model");
+    if (!text && length)
+      return nullArgument("sparsec_model_tokenize", "text");
+    std::vector<int32_t> ids =
+        model->tokenizer->encode(std::string(text ? text : "", length));
+    return copyOut("sparsec_model_tokenize", ids.data(), ids.size(), out_ids,
+                   capacity, out_count);
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_model_detokenize(const sparsec_model_t *model, int32_t token,
+                         char *out_text, size_t capacity, size_t *out_length) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_detokenize", "model");
+    if (!out_length)
+      return nullArgument("sparsec_model_detokenize", "out_length");
+    std::string piece = model->tokenizer->decode(token);
+    *out_length = piece.size();
+    if (!out_text)
+      return Status::ok();
+    if (capacity < piece.size() + 1)
+      return Status(StatusCode::kOutOfRange,
+                    "sparsec_model_detokenize: the buffer holds " +
+                        std::to_string(capacity) + " bytes, token " +
+                        std::to_string(token) + " needs " +
+                        std::to_string(piece.size() + 1) +
+                        " (with the terminating NUL)");
+    std::memcpy(out_text, piece.data(), piece.size());
+    out_text[piece.size()] = '\0';
+    return Status::ok();
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Session API
+//===----------------------------------------------------------------------===//
+
+extern "C" void
+sparsec_session_options_initialize(sparsec_session_options_t *out_options) {
+  if (!out_options)
+    return;
+  out_options->seed = 0;
+  out_options->temperature = 0.0f;
+  out_options->top_k = 0;
+  out_options->top_p = 1.0f;
+}
+
+extern "C" sparsec_status_t
+sparsec_session_create(sparsec_model_t *model,
+                       const sparsec_session_options_t *options,
+                       sparsec_session_t **out_session) {
+  return guarded([&]() -> Status {
+    if (!out_session)
+      return nullArgument("sparsec_session_create", "out_session");
+    *out_session = nullptr;
+    if (!model)
+      return nullArgument("sparsec_session_create", "model");
+    sparsec_session_options_t defaults;
+    sparsec_session_options_initialize(&defaults);
+    if (!options)
+      options = &defaults;
+
+    StatusOr<sparsec_decode_step_fn> step = resolveStep();
+    if (!step.isOk())
+      return step.status();
+    sparsec::SamplerOptions samplerOptions;
+    samplerOptions.seed = options->seed;
+    samplerOptions.temperature = options->temperature;
+    samplerOptions.topK = options->top_k;
+    samplerOptions.topP = options->top_p;
+    StatusOr<sparsec::Sampler> sampler =
+        sparsec::Sampler::create(samplerOptions);
+    if (!sampler.isOk())
+      return Status(sampler.status().code(),
+                    "sparsec_session_create: " + sampler.status().message());
+    StatusOr<sparsec::AlignedBuffer> kvCache = model->model->allocateKvCache();
+    if (!kvCache.isOk())
+      return kvCache.status();
+
+    const sparsec::Manifest &m = model->model->manifest();
+    auto session = std::make_unique<sparsec_session_t>(
+        std::move(kvCache).value(), std::move(sampler).value());
+    session->step = *step;
+    session->logits.assign(static_cast<size_t>(m.vocabSize), 0.0f);
+    // At least one element, so that the memref never points at nothing.
+    session->stats.reserve(m.ffns.size() + 1);
+    session->stats.assign(m.ffns.size(), 0);
+    sparsec_model_retain(model);
+    session->model = model;
+    *out_session = session.release();
+    return Status::ok();
+  });
+}
+
+extern "C" void sparsec_session_release(sparsec_session_t *session) {
+  if (!session)
+    return;
+  sparsec_model_t *model = session->model;
+  delete session;
+  sparsec_model_release(model);
+}
+
+extern "C" sparsec_status_t sparsec_session_reset(sparsec_session_t *session) {
+  return guarded([&]() -> Status {
+    if (!session)
+      return nullArgument("sparsec_session_reset", "session");
+    session->kvCache.clear();
+    session->position = 0;
+    session->hasLogits = false;
+    std::fill(session->stats.begin(), session->stats.end(), 0);
+    session->sampler.reset();
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t sparsec_session_step(sparsec_session_t *session,
+                                                 int32_t token,
+                                                 float *out_logits) {
+  return guarded([&]() -> Status {
+    if (!session)
+      return nullArgument("sparsec_session_step", "session");
+    if (Status status = runStep(*session, token); !status.isOk())
+      return status;
+    if (out_logits)
+      std::memcpy(out_logits, session->logits.data(),
+                  session->logits.size() * sizeof(float));
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,
+                                                    const int32_t *tokens,
+                                                    size_t count,
+                                                    float *out_logits) {
+  return guarded([&]() -> Status {
+    if (!session)
+      return nullArgument("sparsec_session_prefill", "session");
+    if (count && !tokens)
+      return nullArgument("sparsec_session_prefill", "tokens");
+    const sparsec::Manifest &m = session->model->model->manifest();
+    uint64_t room = static_cast<uint64_t>(m.maxLen - session->position);
+    if (count > room)
+      return Status(
+          StatusCode::kOutOfRange,
+          "sparsec_session_prefill: the prompt is " + std::to_string(count) +
+              " tokens, longer than the context: max_len is " +
+              std::to_string(m.maxLen) + " and " +
+              std::to_string(session->position) + " positions are taken");
+    for (size_t i = 0; i < count; ++i)
+      if (tokens[i] < 0 || tokens[i] >= m.vocabSize)
+        return Status(StatusCode::kOutOfRange,
+                      "sparsec_session_prefill: prompt token " +
+                          std::to_string(i) + " is " +
+                          std::to_string(tokens[i]) +
+                          ", outside the vocabulary [0, " +
+                          std::to_string(m.vocabSize) + ")");
+    for (size_t i = 0; i < count; ++i)
+      if (Status status = runStep(*session, tokens[i]); !status.isOk())
+        return status;
+    if (out_logits && count)
+      std::memcpy(out_logits, session->logits.data(),
+                  session->logits.size() * sizeof(float));
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t sparsec_session_sample(sparsec_session_t *session,
+                                                   int32_t *out_token) {
+  return guarded([&]() -> Status {
+    if (!session)
+      return nullArgument("sparsec_session_sample", "session");
+    if (!out_token)
+      return nullArgument("sparsec_session_sample", "out_token");
+    if (!session->hasLogits)
+      return Status(StatusCode::kFailedPrecondition,
+                    "sparsec_session_sample: no logits to sample from; step "
+                    "a token first");
+    StatusOr<int32_t> token =
+        session->sampler.sample(session->logits.data(), session->logits.size());
+    if (!token.isOk())
+      return Status(token.status().code(),
+                    "sparsec_session_sample: " + token.status().message());
+    *out_token = *token;
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_session_stats(const sparsec_session_t *session, int32_t *out_counts,
+                      size_t capacity, size_t *out_count) {
+  return guarded([&]() -> Status {
+    if (!session)
+      return nullArgument("sparsec_session_stats", "session");
+    return copyOut("sparsec_session_stats", session->stats.data(),
+                   session->stats.size(), out_counts, capacity, out_count);
+  });
+}
+
+extern "C" int64_t sparsec_session_position(const sparsec_session_t *session) {
+  return session ? session->position : 0;
+}

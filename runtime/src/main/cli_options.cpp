@@ -1,0 +1,170 @@
+//===- cli_options.cpp - the model executable's flags -----------*- C++ -*-===//
+
+#include "main/cli_options.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+namespace sparsec {
+
+namespace {
+
+Status badFlag(const std::string &message) {
+  return Status(StatusCode::kInvalidArgument, message + " (see --help)");
+}
+
+/// A whole-string decimal integer in [minValue, maxValue].
+Status parseInteger(const std::string &flag, const std::string &text,
+                    int64_t minValue, int64_t maxValue, const char *what,
+                    int64_t &out) {
+  errno = 0;
+  char *end = nullptr;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno == ERANGE || value < minValue ||
+      value > maxValue || std::isspace(static_cast<unsigned char>(text[0])))
+    return badFlag(flag + " expects " + what + ", got '" + text + "'");
+  out = value;
+  return Status::ok();
+}
+
+/// A whole-string finite decimal number.
+Status parseNumber(const std::string &flag, const std::string &text,
+                   const char *what, float &out) {
+  errno = 0;
+  char *end = nullptr;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno == ERANGE ||
+      !std::isfinite(value) ||
+      std::isspace(static_cast<unsigned char>(text[0])))
+    return badFlag(flag + " expects " + what + ", got '" + text + "'");
+  out = static_cast<float>(value);
+  return Status::ok();
+}
+
+} // namespace
+
+StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
+  CliOptions options;
+  bool hasPrompt = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool hasInlineValue = false;
+    if (flag.rfind("--", 0) == 0) {
+      size_t equals = flag.find('=');
+      if (equals != std::string::npos) {
+        value = flag.substr(equals + 1);
+        flag = flag.substr(0, equals);
+        hasInlineValue = true;
+      }
+    }
+    auto takeValue = [&]() -> Status {
+      if (hasInlineValue)
+        return Status::ok();
+      if (i + 1 >= args.size())
+        return badFlag(flag + " needs a value");
+      value = args[++i];
+      return Status::ok();
+    };
+    auto noValue = [&]() -> Status {
+      if (hasInlineValue)
+        return badFlag(flag + " takes no value, got '" + value + "'");
+      return Status::ok();
+    };
+
+    Status status;
+    if (flag == "--help" || flag == "-h") {
+      status = noValue();
+      options.help = true;
+    } else if (flag == "--bench") {
+      status = noValue();
+      options.bench = true;
+    } else if (flag == "--prompt" || flag == "-p") {
+      status = takeValue();
+      options.prompt = value;
+      hasPrompt = true;
+    } else if (flag == "-n" || flag == "--n-tokens") {
+      status = takeValue();
+      if (status.isOk())
+        status = parseInteger(
+            flag, value, 0, std::numeric_limits<int32_t>::max(),
+            "a non-negative integer (tokens to generate)", options.numTokens);
+    } else if (flag == "--seed") {
+      status = takeValue();
+      if (status.isOk()) {
+        errno = 0;
+        char *end = nullptr;
+        unsigned long long seed = std::strtoull(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || errno == ERANGE ||
+            !std::isdigit(static_cast<unsigned char>(value[0])))
+          status = badFlag("--seed expects a non-negative integer, got '" +
+                           value + "'");
+        options.seed = seed;
+      }
+    } else if (flag == "--temperature") {
+      status = takeValue();
+      if (status.isOk())
+        status = parseNumber(flag, value, "a number >= 0", options.temperature);
+      if (status.isOk() && options.temperature < 0.0f)
+        status =
+            badFlag("--temperature expects a number >= 0, got '" + value + "'");
+    } else if (flag == "--top-k") {
+      status = takeValue();
+      int64_t topK = 0;
+      if (status.isOk())
+        status =
+            parseInteger(flag, value, 0, std::numeric_limits<int32_t>::max(),
+                         "a non-negative integer (0 disables it)", topK);
+      options.topK = static_cast<int32_t>(topK);
+    } else if (flag == "--top-p") {
+      status = takeValue();
+      if (status.isOk())
+        status = parseNumber(flag, value, "a number in (0, 1]", options.topP);
+      if (status.isOk() && !(options.topP > 0.0f && options.topP <= 1.0f))
+        status =
+            badFlag("--top-p expects a number in (0, 1], got '" + value + "'");
+    } else if (flag == "--model-dir") {
+      status = takeValue();
+      options.modelDir = value;
+      if (status.isOk() && value.empty())
+        status = badFlag("--model-dir expects a folder, got ''");
+    } else if (!flag.empty() && flag[0] == '-') {
+      status = badFlag("unknown flag '" + flag + "'");
+    } else {
+      status = badFlag("unexpected argument '" + flag +
+                       "' (the prompt goes after --prompt)");
+    }
+    if (!status.isOk())
+      return status;
+  }
+  if (!options.help && !hasPrompt)
+    return badFlag("--prompt TEXT is required");
+  return options;
+}
+
+std::string cliUsage(const std::string &program) {
+  return "usage: " + program +
+         " --prompt TEXT [-n N] [--seed S] [--temperature T] [--top-k K]\n"
+         "       [--top-p P] [--bench] [--model-dir DIR]\n"
+         "\n"
+         "Runs the compiled model: encodes the prompt, steps it through the\n"
+         "decode step, then generates N tokens and prints the text.\n"
+         "\n"
+         "  --prompt TEXT     the prompt (required; -p)\n"
+         "  -n N              tokens to generate (default 64)\n"
+         "  --seed S          sampler seed (default 0)\n"
+         "  --temperature T   0 decodes greedily (default 0)\n"
+         "  --top-k K         sample from the K most likely tokens (0: all; "
+         "default 0)\n"
+         "  --top-p P         nucleus sampling mass in (0, 1] (default 1)\n"
+         "  --bench           print timing, realized FFN density and bytes "
+         "read per token\n"
+         "  --model-dir DIR   folder holding manifest.json and the weights\n"
+         "                    (default: the executable's folder)\n"
+         "  --help            this text\n";
+}
+
+} // namespace sparsec

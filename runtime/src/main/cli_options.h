@@ -1,0 +1,48 @@
+//===- cli_options.h - the model executable's flags -------------*- C++ -*-===//
+//
+//   OUT/model --prompt TEXT [-n 64] [--seed 0] [--temperature T]
+//             [--top-k K] [--top-p P] [--bench] [--model-dir DIR] [--help]
+//
+// Parsed by hand (the executable links nothing but the runtime). Flags take
+// their value as the next argument or after '=' (--seed=3). A bad flag is a
+// one-line error.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_RUNTIME_MAIN_CLI_OPTIONS_H
+#define SPARSEC_RUNTIME_MAIN_CLI_OPTIONS_H
+
+#include "base/status.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sparsec {
+
+struct CliOptions {
+  std::string prompt;
+  /// -n: tokens to generate after the prompt.
+  int64_t numTokens = 64;
+  uint64_t seed = 0;
+  /// 0 is greedy decoding.
+  float temperature = 0.0f;
+  /// 0 disables top-k.
+  int32_t topK = 0;
+  float topP = 1.0f;
+  bool bench = false;
+  /// Empty: the executable's own folder.
+  std::string modelDir;
+  bool help = false;
+};
+
+/// Parses the arguments after the program name. --prompt is required
+/// unless --help is given.
+StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args);
+
+/// The --help text.
+std::string cliUsage(const std::string &program);
+
+} // namespace sparsec
+
+#endif // SPARSEC_RUNTIME_MAIN_CLI_OPTIONS_H

@@ -1,0 +1,19 @@
+/*===- c_header_check.c - the public headers compile as C ---------*- C -*-===//
+ *
+ * Built as C into the runtime tests; api_test.cpp calls it.
+ *===----------------------------------------------------------------------===*/
+
+#include "sparsec/kernel_abi.h"
+#include "sparsec/runtime.h"
+#include "sparsec/weights_layout.h"
+
+int sparsec_c_header_check(void);
+
+int sparsec_c_header_check(void) {
+  sparsec_session_options_t options;
+  sparsec_memref1d memref = {NULL, NULL, 0, 0, 1};
+  sparsec_session_options_initialize(&options);
+  return options.top_k == 0 && options.top_p == 1.0f &&
+         sparsec_status_is_ok(NULL) && memref.stride == 1 &&
+         SPARSEC_WEIGHTS_LAYOUT_VERSION == 1;
+}
