@@ -34,3 +34,20 @@ venv_python = os.path.join(config.sparsec_obj_root, "venv", "bin", "python3")
 config.substitutions.append(("%venv-python", venv_python))
 llvm_config.add_tool_substitutions(
     ["sparsec-synth", "sparsec-reference"], [config.sparsec_tools_dir])
+
+# Host features for the end-to-end tests that run generated code.
+import shutil
+try:
+    cpu_flags = open("/proc/cpuinfo").read().split()
+except OSError:
+    cpu_flags = []
+for feature in ("avx2", "avx512f"):
+    if feature in cpu_flags:
+        config.available_features.add(feature)
+if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-g++"):
+    config.available_features.add("qemu-aarch64")
+    config.substitutions.append(
+        ("%qemu-aarch64", "qemu-aarch64 -L /usr/aarch64-linux-gnu"))
+config.substitutions.append(
+    ("%check-e2e", venv_python + " " +
+     os.path.join(config.sparsec_src_root, "test", "e2e", "check_e2e.py")))

@@ -229,32 +229,37 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
 /// Links the object with the runtime into an executable.
 llvm::Error link(const TargetSpec &target, llvm::StringRef object,
                  llvm::StringRef output) {
-  std::string libDir = SPARSEC_RUNTIME_LIB_DIR;
-  if (target.triple.getArch() != llvm::Triple::x86_64)
-    libDir += "/" + target.triple.getArchName().str();
+  bool native = target.triple.getArch() == llvm::Triple::x86_64;
+  std::string libDir =
+      native ? SPARSEC_RUNTIME_LIB_DIR : SPARSEC_RUNTIME_AARCH64_LIB_DIR;
   for (const char *lib : {"libsparsec_runtime_main.a", "libsparsec_runtime.a"})
     if (!llvm::sys::fs::exists(libDir + "/" + lib))
       return makeError(libDir + "/" + lib + ": runtime library for " +
                        target.triple.str() + " not found (build it first)");
-  auto clang = llvm::sys::findProgramByName("clang++-22");
-  if (!clang)
-    return makeError("clang++-22 not found on PATH (the linker driver); run "
+  // x86-64: clang with lld. AArch64: Debian's cross g++, statically, so the
+  // executable runs under qemu-aarch64 with only the cross libc around.
+  const char *driver = native ? "clang++-22" : "aarch64-linux-gnu-g++";
+  auto compilerDriver = llvm::sys::findProgramByName(driver);
+  if (!compilerDriver)
+    return makeError(llvm::Twine(driver) +
+                     " not found on PATH (the linker driver); run "
                      "scripts/install-deps.sh");
-  std::vector<std::string> args = {*clang, "-o", output.str(), object.str(),
+  std::vector<std::string> args = {*compilerDriver, "-o", output.str(),
+                                   object.str(),
                                    libDir + "/libsparsec_runtime_main.a",
-                                   libDir + "/libsparsec_runtime.a",
-                                   "-fuse-ld=lld", "-lm", "-lpthread"};
-  if (!target.isHost) {
-    args.push_back("--target=" + target.triple.str());
+                                   libDir + "/libsparsec_runtime.a", "-lm",
+                                   "-lpthread"};
+  if (native)
+    args.push_back("-fuse-ld=lld");
+  else
     args.push_back("-static");
-  }
   std::vector<llvm::StringRef> argv(args.begin(), args.end());
   std::string error;
   std::string logPath = output.str() + ".link.log";
   std::optional<llvm::StringRef> redirects[] = {std::nullopt,
                                                 llvm::StringRef(logPath),
                                                 llvm::StringRef(logPath)};
-  int rc = llvm::sys::ExecuteAndWait(*clang, argv, std::nullopt, redirects, 0,
+  int rc = llvm::sys::ExecuteAndWait(*compilerDriver, argv, std::nullopt, redirects, 0,
                                      0, &error);
   if (rc != 0) {
     auto log = llvm::MemoryBuffer::getFile(logPath);

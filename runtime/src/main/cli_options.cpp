@@ -131,6 +131,11 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
       options.modelDir = value;
       if (status.isOk() && value.empty())
         status = badFlag("--model-dir expects a folder, got ''");
+    } else if (flag == "--dump-logits") {
+      status = takeValue();
+      options.dumpLogits = value;
+      if (status.isOk() && value.empty())
+        status = badFlag("--dump-logits expects a file, got ''");
     } else if (!flag.empty() && flag[0] == '-') {
       status = badFlag("unknown flag '" + flag + "'");
     } else {
@@ -148,7 +153,7 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
 std::string cliUsage(const std::string &program) {
   return "usage: " + program +
          " --prompt TEXT [-n N] [--seed S] [--temperature T] [--top-k K]\n"
-         "       [--top-p P] [--bench] [--model-dir DIR]\n"
+         "       [--top-p P] [--bench] [--model-dir DIR] [--dump-logits FILE]\n"
          "\n"
          "Runs the compiled model: encodes the prompt, steps it through the\n"
          "decode step, then generates N tokens and prints the text.\n"
@@ -164,6 +169,9 @@ std::string cliUsage(const std::string &program) {
          "read per token\n"
          "  --model-dir DIR   folder holding manifest.json and the weights\n"
          "                    (default: the executable's folder)\n"
+         "  --dump-logits FILE  write every step's logits (f32, native\n"
+         "                    endianness, vocab_size per step, prompt steps\n"
+         "                    first) to FILE, for comparisons\n"
          "  --help            this text\n";
 }
 

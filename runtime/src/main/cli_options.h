@@ -33,6 +33,8 @@ struct CliOptions {
   bool bench = false;
   /// Empty: the executable's own folder.
   std::string modelDir;
+  /// Non-empty: every step's logits are appended to this file.
+  std::string dumpLogits;
   bool help = false;
 };
 

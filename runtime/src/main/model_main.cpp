@@ -15,10 +15,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -204,12 +206,34 @@ int run(const sparsec::CliOptions &options) {
   if (options.bench && !stats.init(model, info))
     return 1;
 
+  // --dump-logits: each step's logits, appended in step order.
+  std::unique_ptr<FILE, int (*)(FILE *)> dump(nullptr, &std::fclose);
+  std::vector<float> logits;
+  if (!options.dumpLogits.empty()) {
+    dump.reset(std::fopen(options.dumpLogits.c_str(), "wb"));
+    if (!dump)
+      return fail(options.dumpLogits + ": cannot write: " +
+                  std::strerror(errno));
+    logits.resize(static_cast<size_t>(info.vocab_size));
+  }
+  auto step = [&](int32_t token) {
+    if (!check(sparsec_session_step(session, token,
+                                    dump ? logits.data() : nullptr)))
+      return false;
+    if (dump && std::fwrite(logits.data(), sizeof(float), logits.size(),
+                            dump.get()) != logits.size()) {
+      fail(options.dumpLogits + ": write failed");
+      return false;
+    }
+    return true;
+  };
+
   std::fwrite(options.prompt.data(), 1, options.prompt.size(), stdout);
   std::fflush(stdout);
 
   Clock::time_point prefillStart = Clock::now();
   for (int32_t token : prompt) {
-    if (!check(sparsec_session_step(session, token, nullptr)))
+    if (!step(token))
       return 1;
     if (options.bench && !stats.record(session))
       return 1;
@@ -223,10 +247,8 @@ int run(const sparsec::CliOptions &options) {
   int32_t token = 0;
   for (int64_t i = 0; i < options.numTokens; ++i) {
     Clock::time_point start = Clock::now();
-    if (i > 0) {
-      if (!check(sparsec_session_step(session, token, nullptr)))
-        return 1;
-    }
+    if (i > 0 && !step(token))
+      return 1;
     if (!check(sparsec_session_sample(session, &token)))
       return 1;
     if (i > 0) {

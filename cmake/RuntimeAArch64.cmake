@@ -1,0 +1,39 @@
+# Cross-compiles runtime/ for AArch64 with Debian's aarch64-linux-gnu
+# toolchain into build/runtime-aarch64/lib, where `sparsec compile --target aarch64`
+# looks for libsparsec_runtime{,_main}.a. Skipped (with a message) when the
+# toolchain is missing; scripts/install-deps.sh installs it.
+find_program(SPARSEC_AARCH64_CXX aarch64-linux-gnu-g++)
+find_program(SPARSEC_AARCH64_CC aarch64-linux-gnu-gcc)
+if(NOT SPARSEC_AARCH64_CXX OR NOT SPARSEC_AARCH64_CC)
+  message(STATUS "sparsec: no aarch64-linux-gnu-g++; AArch64 runtime not built")
+  return()
+endif()
+
+# Only nlohmann's own headers, never the host's /usr/include.
+set(nlohmann_dir ${CMAKE_BINARY_DIR}/aarch64-include)
+file(MAKE_DIRECTORY ${nlohmann_dir})
+if(NOT EXISTS ${nlohmann_dir}/nlohmann)
+  file(CREATE_LINK /usr/include/nlohmann ${nlohmann_dir}/nlohmann SYMBOLIC)
+endif()
+
+include(ExternalProject)
+ExternalProject_Add(sparsec_runtime_aarch64
+  SOURCE_DIR ${PROJECT_SOURCE_DIR}
+  BINARY_DIR ${CMAKE_BINARY_DIR}/runtime-aarch64
+  CMAKE_ARGS
+    -G Ninja
+    -DCMAKE_BUILD_TYPE=Release
+    -DCMAKE_SYSTEM_NAME=Linux
+    -DCMAKE_SYSTEM_PROCESSOR=aarch64
+    -DCMAKE_C_COMPILER=${SPARSEC_AARCH64_CC}
+    -DCMAKE_CXX_COMPILER=${SPARSEC_AARCH64_CXX}
+    -DSPARSEC_BUILD_COMPILER=OFF
+    -DSPARSEC_BUILD_TESTS=OFF
+    -DSPARSEC_NLOHMANN_INCLUDE_DIR=${nlohmann_dir}
+  BUILD_COMMAND ${CMAKE_COMMAND} --build . --target sparsec_runtime sparsec_runtime_main
+  INSTALL_COMMAND ""
+  BUILD_ALWAYS ON
+  BUILD_BYPRODUCTS
+    ${CMAKE_BINARY_DIR}/runtime-aarch64/lib/libsparsec_runtime.a
+    ${CMAKE_BINARY_DIR}/runtime-aarch64/lib/libsparsec_runtime_main.a
+  )
