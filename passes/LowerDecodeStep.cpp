@@ -33,6 +33,7 @@
 #include "mlir/IR/IRMapping.h"
 
 #include <cmath>
+#include <functional>
 
 namespace mlir::sparsec {
 #define GEN_PASS_DEF_LOWERDECODESTEPPASS
@@ -44,24 +45,120 @@ using namespace mlir::sparsec;
 
 namespace {
 
-/// Emits the loops of one decode step. `b` always points into the body
-/// being built; `entry` allocates stack buffers at the function's entry.
+/// Where a buffer lives, so that any function with the ABI arguments can
+/// rebuild it: a view of one argument at a fixed byte offset (and, for a
+/// neuron-bundle part, a strided subview of that view).
+struct Recipe {
+  enum Base { Weights = 0, KVCache = 1, Logits = 2, Stats = 3, Scratch = 4 };
+  Base base;
+  int64_t offset = 0;
+  MemRefType type;
+  int64_t part = -1; ///< bundle part: a subview of `type` ([N, P, H])
+};
+
+/// Per-function state: the ABI arguments and the buffers built so far.
+struct FunctionContext {
+  Value args[5]; ///< weights, kv cache, logits, stats, scratch
+  Value token, pos;
+  Block *entry = nullptr; ///< views are built at its start, in order
+  Operation *anchor = nullptr; ///< insert views before this op
+  DenseMap<int64_t, Value> built; ///< recipe index -> memref
+};
+
+/// Emits one decode step. Serial parts go into sparsec_decode_step; every
+/// data-parallel loop becomes a kernel of sparsec_run_range, which the step
+/// calls through the runtime's sparsec_parallel_for(kernel, n). Kernels and
+/// the step see the same buffers: weights and the KV cache are arguments,
+/// activations and temporaries live in the scratch argument at offsets fixed
+/// here, so no data is passed between them but the ABI arguments.
 class StepLowering {
 public:
-  StepLowering(OpBuilder &b, OpBuilder &entry, const WeightSlots &slots,
-               int64_t vectorWidth, Value weights, Value kvCache, Value stats)
-      : b(b), entry(entry), slots(slots), vectorWidth(vectorWidth),
-        weights(weights), kvCache(kvCache), stats(stats) {}
+  StepLowering(OpBuilder &builder, const WeightSlots &slots,
+               int64_t vectorWidth)
+      : loc(builder.getUnknownLoc()), b(builder), slots(slots),
+        vectorWidth(vectorWidth) {}
 
   /// Lowers the ops of `block` (not its terminator) in order.
   LogicalResult lowerBlock(Block &block);
 
-  /// The memref holding a lowered tensor value.
-  DenseMap<Value, Value> buffers;
-  /// The buffer the decode step's returned value must be written to.
-  Value logitsValue, logitsBuffer;
-  /// Index of the next sparse FFN in the stats array.
+  /// Tensor value -> recipe index.
+  DenseMap<Value, int64_t> tensors;
+  std::vector<Recipe> recipes;
+  /// Kernel bodies, emitted into sparsec_run_range after the step.
+  std::vector<std::function<void(Value, Value)>> kernels;
+  FunctionContext *ctx = nullptr;
+  Value logitsValue;
   int64_t nextStatsSlot = 0;
+  int64_t scratchBytes = 0;
+  FlatSymbolRefAttr parallelFor;
+  Location loc;
+
+  int64_t addRecipe(Recipe recipe) {
+    recipes.push_back(recipe);
+    return static_cast<int64_t>(recipes.size()) - 1;
+  }
+  /// A scratch buffer of `n` elements (64-byte aligned).
+  int64_t scratch(int64_t n, Type elt) {
+    int64_t bytes =
+        n * (elt.isIndex()
+                 ? 8
+                 : std::max<int64_t>(1, elt.getIntOrFloatBitWidth() / 8));
+    int64_t offset = scratchBytes;
+    scratchBytes += (bytes + 63) / 64 * 64;
+    return addRecipe({Recipe::Scratch, offset, MemRefType::get({n}, elt)});
+  }
+  /// The memref of recipe `id` in the current function.
+  Value get(int64_t id) {
+    auto it = ctx->built.find(id);
+    if (it != ctx->built.end())
+      return it->second;
+    const Recipe &r = recipes[id];
+    OpBuilder eb(b.getContext());
+    if (ctx->anchor)
+      eb.setInsertionPoint(ctx->anchor);
+    else
+      eb.setInsertionPointToStart(ctx->entry);
+    Value result;
+    if (r.base == Recipe::Logits || r.base == Recipe::Stats) {
+      result = memref::CastOp::create(eb, loc, r.type, ctx->args[r.base]);
+    } else if (r.part >= 0) {
+      Value bundle = getBase(eb, r.base, r.offset, r.type);
+      int64_t n = r.type.getDimSize(0), h = r.type.getDimSize(2);
+      SmallVector<OpFoldResult> offsets{eb.getIndexAttr(0),
+                                        eb.getIndexAttr(r.part),
+                                        eb.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes{eb.getIndexAttr(n), eb.getIndexAttr(1),
+                                      eb.getIndexAttr(h)};
+      SmallVector<OpFoldResult> strides(3, eb.getIndexAttr(1));
+      auto viewType =
+          cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+              {n, h}, r.type, offsets, sizes, strides));
+      result = memref::SubViewOp::create(eb, loc, viewType, bundle, offsets,
+                                         sizes, strides);
+    } else {
+      result = getBase(eb, r.base, r.offset, r.type);
+    }
+    ctx->built[id] = result;
+    return result;
+  }
+  Value getBase(OpBuilder &eb, Recipe::Base base, int64_t offset,
+                MemRefType type) {
+    Value shift = arith::ConstantIndexOp::create(eb, loc, offset);
+    return memref::ViewOp::create(eb, loc, type, ctx->args[base], shift,
+                                  ValueRange{});
+  }
+  Value buffer(Value tensor) { return get(tensors.lookup(tensor)); }
+  int64_t recipeOf(Value tensor) { return tensors.lookup(tensor); }
+  /// The output recipe for `result` (the logits argument if it is returned).
+  int64_t outputFor(Value result) {
+    int64_t n = cast<RankedTensorType>(result.getType()).getDimSize(0);
+    int64_t id = result == logitsValue
+                     ? addRecipe({Recipe::Logits, 0,
+                                  MemRefType::get({n}, b.getF32Type())})
+                     : scratch(n, b.getF32Type());
+    tensors[result] = id;
+    return id;
+  }
 
 private:
   //===--- small builders ---------------------------------------------===//
@@ -73,6 +170,8 @@ private:
   Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
   Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value max0(Value x) {
     return arith::MaximumFOp::create(b, loc, x, f32(0.0));
   }
@@ -87,24 +186,6 @@ private:
     return arith::ExtFOp::create(b, loc, target, v);
   }
 
-  /// A stack buffer of `n` elements of `elt`, allocated at entry.
-  Value stackBuffer(int64_t n, Type elt) {
-    return memref::AllocaOp::create(entry, loc,
-                                    MemRefType::get({n}, elt));
-  }
-  Value buffer(Value tensor) {
-    auto it = buffers.find(tensor);
-    assert(it != buffers.end() && "tensor not lowered");
-    return it->second;
-  }
-  /// The output buffer for `result` (the logits argument if it is returned).
-  Value outputFor(Value result) {
-    if (result == logitsValue)
-      return buffers[result] = logitsBuffer;
-    int64_t n = cast<RankedTensorType>(result.getType()).getDimSize(0);
-    return buffers[result] = stackBuffer(n, b.getF32Type());
-  }
-
   /// Largest power-of-two lane count <= vectorWidth dividing n (>= 1).
   int64_t lanesFor(int64_t n) {
     int64_t lanes = vectorWidth;
@@ -113,7 +194,6 @@ private:
     return std::max<int64_t>(lanes, 1);
   }
 
-  /// for (i = lo; i < hi; i += step) body(i)
   void loop(Value lo, Value hi, int64_t step,
             function_ref<void(Value)> body) {
     auto forOp = scf::ForOp::create(b, loc, lo, hi, idx(step));
@@ -125,7 +205,6 @@ private:
             function_ref<void(Value)> body) {
     loop(idx(lo), idx(hi), step, body);
   }
-  /// A loop carrying one value; returns its final value.
   Value loopCarry(Value lo, Value hi, int64_t step, Value init,
                   function_ref<Value(Value, Value)> body) {
     auto forOp = scf::ForOp::create(b, loc, lo, hi, idx(step), init);
@@ -134,6 +213,18 @@ private:
     Value next = body(forOp.getInductionVar(), forOp.getRegionIterArgs()[0]);
     scf::YieldOp::create(b, loc, next);
     return forOp.getResult(0);
+  }
+
+  /// Runs kernel `body(begin, end)` over [0, n) through the runtime's
+  /// thread pool. The body may only use recipes and constants: it is
+  /// emitted into another function.
+  void parallel(int64_t n, std::function<void(Value, Value)> body) {
+    int64_t id = static_cast<int64_t>(kernels.size());
+    kernels.push_back(std::move(body));
+    Value kernel = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(id));
+    Value count = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(n));
+    func::CallOp::create(b, loc, parallelFor, TypeRange{},
+                         ValueRange{kernel, count});
   }
 
   /// dot(row `row` of the 2-D memref `w` (any float type, unit inner
@@ -145,12 +236,32 @@ private:
     auto wVecType = VectorType::get({lanes}, wElt);
     Value zero = arith::ConstantOp::create(
         b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
-    Value acc = loopCarry(idx(0), idx(n), lanes, zero, [&](Value k, Value a) {
-      Value wv = toF32(vector::LoadOp::create(b, loc, wVecType, w,
-                                              ValueRange{row, k}));
-      Value xv = vector::LoadOp::create(b, loc, accType, x, ValueRange{k});
-      return vector::FMAOp::create(b, loc, wv, xv, a).getResult();
-    });
+    // Independent accumulators hide the FMA latency, so a row streams at
+    // memory speed rather than at one FMA per latency.
+    int64_t chains = 1;
+    while (chains < 4 && n % (lanes * chains * 2) == 0)
+      chains *= 2;
+    SmallVector<Value> init(chains, zero);
+    auto forOp = scf::ForOp::create(b, loc, idx(0), idx(n),
+                                    idx(lanes * chains), init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(forOp.getBody());
+      Value k = forOp.getInductionVar();
+      SmallVector<Value> next;
+      for (int64_t c = 0; c < chains; ++c) {
+        Value kc = c == 0 ? k : addi(k, idx(c * lanes));
+        Value wv = toF32(vector::LoadOp::create(b, loc, wVecType, w,
+                                                ValueRange{row, kc}));
+        Value xv = vector::LoadOp::create(b, loc, accType, x, ValueRange{kc});
+        next.push_back(vector::FMAOp::create(b, loc, wv, xv,
+                                             forOp.getRegionIterArgs()[c]));
+      }
+      scf::YieldOp::create(b, loc, next);
+    }
+    Value acc = forOp.getResult(0);
+    for (int64_t c = 1; c < chains; ++c)
+      acc = arith::AddFOp::create(b, loc, acc, forOp.getResult(c));
     return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
                                        acc);
   }
@@ -169,16 +280,24 @@ private:
       vector::StoreOp::create(b, loc, r, out, ValueRange{k});
     });
   }
-  void fill(Value out, int64_t n, double value) {
+  void fill(Value out, Value lo, Value hi, double value) {
     Value v = f32(value);
-    loop(0, n, 1, [&](Value i) { memref::StoreOp::create(b, loc, v, out, i); });
+    loop(lo, hi, 1, [&](Value i) { memref::StoreOp::create(b, loc, v, out, i); });
   }
-  /// out[r] = dot(w[r], x) for every row of w.
-  void matvec(Value out, Value w, Value x) {
-    auto type = cast<MemRefType>(w.getType());
-    int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-    loop(0, rows, 1, [&](Value r) {
-      memref::StoreOp::create(b, loc, dot(w, r, x, cols), out, r);
+  void fill(Value out, int64_t n, double value) {
+    fill(out, idx(0), idx(n), value);
+  }
+  /// out[r] = dot(w[r], x) (relu'd when asked) for every row, in parallel.
+  void matvec(int64_t out, int64_t w, int64_t x, bool relu = false) {
+    auto type = recipes[w].type;
+    int64_t rows = recipes[w].part >= 0 ? type.getDimSize(0) : type.getDimSize(0);
+    int64_t cols = recipes[w].part >= 0 ? type.getDimSize(2) : type.getDimSize(1);
+    parallel(rows, [=](Value begin, Value end) {
+      Value wm = get(w), xm = get(x), om = get(out);
+      loop(begin, end, 1, [&](Value r) {
+        Value d = dot(wm, r, xm, cols);
+        memref::StoreOp::create(b, loc, relu ? max0(d) : d, om, r);
+      });
     });
   }
 
@@ -197,7 +316,8 @@ private:
                                       b, loc, arith::NegFOp::create(b, loc, g))));
     case llm::Activation::GELU: { // tanh approximation
       Value g3 = mul(mul(g, g), g);
-      Value inner = mul(f32(0.7978845608028654), add(g, mul(f32(0.044715), g3)));
+      Value inner =
+          mul(f32(0.7978845608028654), add(g, mul(f32(0.044715), g3)));
       Value t = math::TanhOp::create(b, loc, inner);
       return mul(mul(f32(0.5), g), add(f32(1.0), t));
     }
@@ -223,14 +343,8 @@ private:
   LogicalResult lowerDispatch(sfn::DispatchExpertsOp op);
 
   OpBuilder &b;
-  OpBuilder &entry;
   const WeightSlots &slots;
   int64_t vectorWidth;
-  Value weights, kvCache, stats;
-  Location loc = b.getUnknownLoc();
-
-public:
-  Value pos, token; // index, i32
 };
 
 LogicalResult StepLowering::lowerWeight(Operation *op) {
@@ -238,19 +352,17 @@ LogicalResult StepLowering::lowerWeight(Operation *op) {
   if (!slot)
     return op->emitError("weight has no slot in the packed file");
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
-  auto memType = MemRefType::get(type.getShape(), type.getElementType());
-  // Views are created at entry: they only depend on the weights argument.
-  Value offset = arith::ConstantIndexOp::create(entry, loc, slot->offset);
-  buffers[op->getResult(0)] = memref::ViewOp::create(
-      entry, loc, memType, weights, offset, ValueRange{});
+  tensors[op->getResult(0)] = addRecipe(
+      {Recipe::Weights, slot->offset,
+       MemRefType::get(type.getShape(), type.getElementType())});
   return success();
 }
 
 void StepLowering::lowerEmbed(llm::EmbedOp op) {
   Value table = buffer(op.getTable());
-  Value out = outputFor(op.getResult());
+  Value out = get(outputFor(op.getResult()));
   int64_t hidden = cast<RankedTensorType>(op.getType()).getDimSize(0);
-  Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), token);
+  Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), ctx->token);
   loop(0, hidden, 1, [&](Value k) {
     Value v = toF32(memref::LoadOp::create(b, loc, table, ValueRange{row, k}));
     memref::StoreOp::create(b, loc, v, out, k);
@@ -259,7 +371,7 @@ void StepLowering::lowerEmbed(llm::EmbedOp op) {
 
 void StepLowering::lowerRMSNorm(llm::RMSNormOp op) {
   Value x = buffer(op.getInput()), w = buffer(op.getWeight());
-  Value out = outputFor(op.getResult());
+  Value out = get(outputFor(op.getResult()));
   int64_t n = cast<RankedTensorType>(op.getType()).getDimSize(0);
   Value ss = loopCarry(idx(0), idx(n), 1, f32(0.0), [&](Value k, Value acc) {
     Value v = memref::LoadOp::create(b, loc, x, k);
@@ -277,26 +389,27 @@ void StepLowering::lowerRMSNorm(llm::RMSNormOp op) {
 
 void StepLowering::lowerRope(llm::RotaryOp op) {
   Value x = buffer(op.getInput());
-  Value out = outputFor(op.getResult());
+  Value out = get(outputFor(op.getResult()));
   int64_t n = cast<RankedTensorType>(op.getType()).getDimSize(0);
   int64_t d = static_cast<int64_t>(op.getHeadDim()), half = d / 2;
   // inv_freq_i = 1 / theta^(2i/d), in f32 like the Hugging Face code.
   Value theta = f32(op.getTheta().convertToDouble());
   Value posF = arith::UIToFPOp::create(
       b, loc, b.getF32Type(),
-      arith::IndexCastOp::create(b, loc, b.getI64Type(), pos));
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), ctx->pos));
   loop(0, half, 1, [&](Value i) {
     Value iF = arith::UIToFPOp::create(
         b, loc, b.getF32Type(),
         arith::IndexCastOp::create(b, loc, b.getI64Type(), i));
     Value exponent = div(mul(f32(2.0), iF), f32(static_cast<double>(d)));
-    Value invFreq = div(f32(1.0), math::PowFOp::create(b, loc, theta, exponent));
+    Value invFreq =
+        div(f32(1.0), math::PowFOp::create(b, loc, theta, exponent));
     Value angle = mul(posF, invFreq);
     Value c = math::CosOp::create(b, loc, angle);
     Value s = math::SinOp::create(b, loc, angle);
     loop(0, n, d, [&](Value head) {
-      Value i0 = arith::AddIOp::create(b, loc, head, i);
-      Value i1 = arith::AddIOp::create(b, loc, i0, idx(half));
+      Value i0 = addi(head, i);
+      Value i1 = addi(i0, idx(half));
       Value a0 = memref::LoadOp::create(b, loc, x, i0);
       Value a1 = memref::LoadOp::create(b, loc, x, i1);
       memref::StoreOp::create(b, loc, sub(mul(a0, c), mul(a1, s)), out, i0);
@@ -314,195 +427,260 @@ void StepLowering::lowerAttention(llm::AttentionOp op) {
   int64_t layer = static_cast<int64_t>(op.getLayer());
   Type elt = cache.getElementType();
   // Cache layout: [layer][k=0 | v=1][position][kv head][head dim].
-  auto cacheType = MemRefType::get({layers, 2, maxLen, kvHeads, d}, elt);
-  Value kv = memref::ViewOp::create(entry, loc, cacheType, kvCache,
-                                    arith::ConstantIndexOp::create(entry, loc, 0),
-                                    ValueRange{});
-  Value q = buffer(op.getQuery()), k = buffer(op.getKey()),
-        v = buffer(op.getValue());
-  Value out = outputFor(op.getResult());
-  Value l = idx(layer), zero = idx(0), one = idx(1);
+  int64_t kvId = addRecipe(
+      {Recipe::KVCache, 0,
+       MemRefType::get({layers, 2, maxLen, kvHeads, d}, elt)});
+  int64_t qId = recipeOf(op.getQuery()), kId = recipeOf(op.getKey()),
+          vId = recipeOf(op.getValue());
+  int64_t outId = outputFor(op.getResult());
+  int64_t scoresId = scratch(heads * maxLen, b.getF32Type());
+  int64_t accId = scratch(heads * d, b.getF32Type());
 
-  // Append this position's keys and values.
-  loop(0, kvHeads, 1, [&](Value h) {
-    loop(0, d, 1, [&](Value i) {
-      Value flat = arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, h, idx(d)), i);
-      auto store = [&](Value src, Value which) {
-        Value x = memref::LoadOp::create(b, loc, src, flat);
-        if (!elt.isF32())
-          x = arith::TruncFOp::create(b, loc, elt, x);
-        memref::StoreOp::create(b, loc, x, kv,
-                                ValueRange{l, which, pos, h, i});
-      };
-      store(k, zero);
-      store(v, one);
-    });
-  });
-
-  Value scores = stackBuffer(maxLen, b.getF32Type());
-  Value acc = stackBuffer(d, b.getF32Type());
-  Value end = arith::AddIOp::create(b, loc, pos, one);
-  Value scale = f32(1.0 / std::sqrt(static_cast<double>(d)));
-  auto cacheAt = [&](Value which, Value t, Value g, Value i) {
-    return toF32(memref::LoadOp::create(b, loc, kv,
-                                        ValueRange{l, which, t, g, i}));
-  };
-  loop(0, heads, 1, [&](Value h) {
-    Value g = arith::DivUIOp::create(b, loc, h, idx(group));
-    Value qBase = arith::MulIOp::create(b, loc, h, idx(d));
-    Value negInf = f32(-INFINITY);
-    Value maxScore = loopCarry(zero, end, 1, negInf, [&](Value t, Value m) {
-      Value s = loopCarry(zero, idx(d), 1, f32(0.0), [&](Value i, Value a) {
-        Value qi = memref::LoadOp::create(
-            b, loc, q, arith::AddIOp::create(b, loc, qBase, i).getResult());
-        return add(a, mul(qi, cacheAt(zero, t, g, i)));
-      });
-      s = mul(s, scale);
-      memref::StoreOp::create(b, loc, s, scores, t);
-      return arith::MaximumFOp::create(b, loc, m, s).getResult();
-    });
-    Value sum = loopCarry(zero, end, 1, f32(0.0), [&](Value t, Value a) {
-      Value p = math::ExpOp::create(
-          b, loc, sub(memref::LoadOp::create(b, loc, scores, t), maxScore));
-      memref::StoreOp::create(b, loc, p, scores, t);
-      return add(a, p);
-    });
-    fill(acc, d, 0.0);
-    loop(zero, end, 1, [&](Value t) {
-      Value p = memref::LoadOp::create(b, loc, scores, t);
+  // Append this position's keys and values (serial: kv_heads * d elements).
+  {
+    Value kv = get(kvId), k = get(kId), v = get(vId);
+    Value l = idx(layer);
+    loop(0, kvHeads, 1, [&](Value h) {
       loop(0, d, 1, [&](Value i) {
-        Value a = memref::LoadOp::create(b, loc, acc, i);
-        memref::StoreOp::create(b, loc, add(a, mul(p, cacheAt(one, t, g, i))),
-                                acc, i);
+        Value flat = addi(muli(h, idx(d)), i);
+        auto store = [&](Value src, int64_t which) {
+          Value x = memref::LoadOp::create(b, loc, src, flat);
+          if (!elt.isF32())
+            x = arith::TruncFOp::create(b, loc, elt, x);
+          memref::StoreOp::create(b, loc, x, kv,
+                                  ValueRange{l, idx(which), ctx->pos, h, i});
+        };
+        store(k, 0);
+        store(v, 1);
       });
     });
-    Value inv = div(f32(1.0), sum);
-    loop(0, d, 1, [&](Value i) {
-      Value a = memref::LoadOp::create(b, loc, acc, i);
-      memref::StoreOp::create(
-          b, loc, mul(a, inv), out,
-          arith::AddIOp::create(b, loc, qBase, i).getResult());
+  }
+
+  // One kernel over query heads: scores, softmax, weighted values.
+  parallel(heads, [=](Value begin, Value end) {
+    Value kv = get(kvId), q = get(qId), out = get(outId);
+    Value scores = get(scoresId), acc = get(accId);
+    Value l = idx(layer), zero = idx(0), one = idx(1);
+    Value last = addi(ctx->pos, one);
+    Value scale = f32(1.0 / std::sqrt(static_cast<double>(d)));
+    auto cacheAt = [&](Value which, Value t, Value g, Value i) {
+      return toF32(memref::LoadOp::create(b, loc, kv,
+                                          ValueRange{l, which, t, g, i}));
+    };
+    loop(begin, end, 1, [&](Value h) {
+      Value g = arith::DivUIOp::create(b, loc, h, idx(group));
+      Value qBase = muli(h, idx(d));
+      Value sBase = muli(h, idx(maxLen));
+      Value maxScore =
+          loopCarry(zero, last, 1, f32(-INFINITY), [&](Value t, Value m) {
+            Value s =
+                loopCarry(zero, idx(d), 1, f32(0.0), [&](Value i, Value a) {
+                  Value qi = memref::LoadOp::create(b, loc, q, addi(qBase, i));
+                  return add(a, mul(qi, cacheAt(zero, t, g, i)));
+                });
+            s = mul(s, scale);
+            memref::StoreOp::create(b, loc, s, scores, addi(sBase, t));
+            return arith::MaximumFOp::create(b, loc, m, s).getResult();
+          });
+      Value sum = loopCarry(zero, last, 1, f32(0.0), [&](Value t, Value a) {
+        Value p = math::ExpOp::create(
+            b, loc,
+            sub(memref::LoadOp::create(b, loc, scores, addi(sBase, t)),
+                maxScore));
+        memref::StoreOp::create(b, loc, p, scores, addi(sBase, t));
+        return add(a, p);
+      });
+      fill(acc, qBase, addi(qBase, idx(d)), 0.0);
+      loop(zero, last, 1, [&](Value t) {
+        Value p = memref::LoadOp::create(b, loc, scores, addi(sBase, t));
+        loop(0, d, 1, [&](Value i) {
+          Value a = memref::LoadOp::create(b, loc, acc, addi(qBase, i));
+          memref::StoreOp::create(b, loc,
+                                  add(a, mul(p, cacheAt(one, t, g, i))), acc,
+                                  addi(qBase, i));
+        });
+      });
+      Value inv = div(f32(1.0), sum);
+      loop(0, d, 1, [&](Value i) {
+        Value a = memref::LoadOp::create(b, loc, acc, addi(qBase, i));
+        memref::StoreOp::create(b, loc, mul(a, inv), out, addi(qBase, i));
+      });
     });
   });
 }
 
 void StepLowering::lowerFusedFFN(sfn::FusedSparseFFNOp op) {
-  Value x = buffer(op.getInput());
-  Value gate = buffer(op.getGate()), up = buffer(op.getUp()),
-        downT = buffer(op.getDownT());
-  Value out = outputFor(op.getResult());
-  auto gateType = cast<MemRefType>(gate.getType());
+  auto gateType = cast<RankedTensorType>(op.getGate().getType());
   int64_t neurons = gateType.getDimSize(0), hidden = gateType.getDimSize(1);
   llm::Activation act = op.getActivation();
   sfn::SparseMode mode = op.getMode();
   int64_t statsSlot = nextStatsSlot++;
-  fill(out, hidden, 0.0);
+  int64_t xId = recipeOf(op.getInput()), gateId = recipeOf(op.getGate()),
+          upId = recipeOf(op.getUp()), downId = recipeOf(op.getDownT());
+  int64_t outId = outputFor(op.getResult());
 
-  Value count;
-  if (mode == sfn::SparseMode::Dense) {
-    // Every neuron, in order.
-    loop(0, neurons, 1, [&](Value i) {
-      Value h = activation(act, dot(gate, i, x, hidden), dot(up, i, x, hidden));
-      axpy(out, h, downT, i, hidden);
-    });
-    count = idx(neurons);
-  } else {
-    // Build the compact list of active neurons (and, when the gate was
-    // computed densely, keep its value), then visit only those.
-    Value list = stackBuffer(neurons, b.getIndexType());
-    Value gateValues;
-    Value scoreInput = x;
-    Value fc2;
-    float cutoff = 0.0f;
-    if (mode == sfn::SparseMode::Predicted) {
-      Value fc1 = buffer(op.getPredictorFc1());
-      fc2 = buffer(op.getPredictorFc2());
-      int64_t rank = cast<MemRefType>(fc1.getType()).getDimSize(0);
-      Value pin = buffer(op.getPredictorInput());
-      Value hiddenRank = stackBuffer(rank, b.getF32Type());
-      loop(0, rank, 1, [&](Value r) {
-        memref::StoreOp::create(b, loc, max0(dot(fc1, r, pin, hidden)),
-                                hiddenRank, r);
-      });
-      scoreInput = hiddenRank;
-      if (op.getPredictorThreshold())
-        cutoff = op.getPredictorThreshold()->convertToFloat();
-    } else {
-      gateValues = stackBuffer(neurons, b.getF32Type());
-      if (mode == sfn::SparseMode::Threshold)
-        cutoff = op.getActivationThreshold()->convertToFloat();
-    }
-    int64_t scoreLength =
-        cast<MemRefType>(scoreInput.getType()).getDimSize(0);
-    Value threshold = f32(cutoff);
-    count = loopCarry(idx(0), idx(neurons), 1, idx(0), [&](Value i, Value n) {
-      Value keep;
-      if (mode == sfn::SparseMode::Predicted) {
-        Value score = dot(fc2, i, scoreInput, scoreLength);
-        keep = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, score,
-                                     threshold);
-      } else {
-        Value g = dot(gate, i, x, hidden);
-        memref::StoreOp::create(b, loc, g, gateValues, i);
-        Value a = math::AbsFOp::create(b, loc, gateActivation(act, g));
-        keep = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, a,
-                                     threshold);
-      }
-      auto ifOp = scf::IfOp::create(b, loc, b.getIndexType(), keep,
-                                    /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        memref::StoreOp::create(b, loc, i, list, n);
-        scf::YieldOp::create(b, loc,
-                             arith::AddIOp::create(b, loc, n, idx(1)).getResult());
-        b.setInsertionPointToStart(ifOp.elseBlock());
-        scf::YieldOp::create(b, loc, n);
-      }
-      return ifOp.getResult(0);
-    });
-    loop(idx(0), count, 1, [&](Value j) {
-      Value i = memref::LoadOp::create(b, loc, list, j);
-      Value g = gateValues ? memref::LoadOp::create(b, loc, gateValues, i)
-                                 .getResult()
-                           : dot(gate, i, x, hidden);
-      Value h = activation(act, g, dot(up, i, x, hidden));
-      axpy(out, h, downT, i, hidden);
-    });
+  // Neurons are split into a fixed number of chunks, whatever the thread
+  // count: each chunk accumulates its down projection into its own partial
+  // sum, and the partials are added in chunk order. Results are therefore
+  // the same at any thread count and on every run.
+  int64_t chunks = std::min<int64_t>(16, neurons);
+  int64_t chunkSize = (neurons + chunks - 1) / chunks;
+  int64_t partialsId = scratch(chunks * hidden, b.getF32Type());
+  int64_t countsId = scratch(chunks, b.getIndexType());
+  int64_t listId = -1, gateValuesId = -1, scoreInputId = xId, fc2Id = -1;
+  int64_t scoreLength = hidden;
+  float cutoff = 0.0f;
+  if (mode == sfn::SparseMode::Predicted) {
+    int64_t fc1Id = recipeOf(op.getPredictorFc1());
+    fc2Id = recipeOf(op.getPredictorFc2());
+    int64_t rank = cast<RankedTensorType>(op.getPredictorFc1().getType())
+                       .getDimSize(0);
+    scoreInputId = scratch(rank, b.getF32Type());
+    scoreLength = rank;
+    matvec(scoreInputId, fc1Id, recipeOf(op.getPredictorInput()),
+           /*relu=*/true);
+    if (op.getPredictorThreshold())
+      cutoff = op.getPredictorThreshold()->convertToFloat();
+  } else if (mode != sfn::SparseMode::Dense) {
+    gateValuesId = scratch(neurons, b.getF32Type());
+    if (mode == sfn::SparseMode::Threshold)
+      cutoff = op.getActivationThreshold()->convertToFloat();
   }
-  Value count32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), count);
-  memref::StoreOp::create(b, loc, count32, stats, idx(statsSlot));
+  if (mode != sfn::SparseMode::Dense)
+    listId = scratch(neurons, b.getIndexType());
+
+  parallel(chunks, [=](Value begin, Value end) {
+    Value x = get(xId), gate = get(gateId), up = get(upId),
+          downT = get(downId), partials = get(partialsId),
+          counts = get(countsId);
+    loop(begin, end, 1, [&](Value c) {
+      Value lo = muli(c, idx(chunkSize));
+      Value hi = arith::MinUIOp::create(b, loc, addi(lo, idx(chunkSize)),
+                                        idx(neurons));
+      // This chunk's partial sum: a [hidden] row of `partials`.
+      Value pBase = muli(c, idx(hidden));
+      fill(partials, pBase, addi(pBase, idx(hidden)), 0.0);
+      auto accumulate = [&](Value i, Value h) {
+        // partials[c, :] += h * downT[i, :]
+        int64_t lanes = lanesFor(hidden);
+        auto vecType = VectorType::get({lanes}, b.getF32Type());
+        Type wElt = cast<MemRefType>(downT.getType()).getElementType();
+        auto wVecType = VectorType::get({lanes}, wElt);
+        Value sv = vector::BroadcastOp::create(b, loc, vecType, h);
+        loop(0, hidden, lanes, [&](Value k) {
+          Value wv = toF32(vector::LoadOp::create(b, loc, wVecType, downT,
+                                                  ValueRange{i, k}));
+          Value pk = addi(pBase, k);
+          Value ov =
+              vector::LoadOp::create(b, loc, vecType, partials, ValueRange{pk});
+          Value r = vector::FMAOp::create(b, loc, wv, sv, ov);
+          vector::StoreOp::create(b, loc, r, partials, ValueRange{pk});
+        });
+      };
+      if (mode == sfn::SparseMode::Dense) {
+        loop(lo, hi, 1, [&](Value i) {
+          accumulate(i, activation(act, dot(gate, i, x, hidden),
+                                   dot(up, i, x, hidden)));
+        });
+        memref::StoreOp::create(b, loc, arith::SubIOp::create(b, loc, hi, lo),
+                                counts, c);
+        return;
+      }
+      // The chunk's compact list of active neurons, in its own segment of
+      // the list buffer; then only those neurons are read.
+      Value list = get(listId);
+      Value scoreInput = get(scoreInputId);
+      Value fc2 = fc2Id >= 0 ? get(fc2Id) : Value();
+      Value gateValues = gateValuesId >= 0 ? get(gateValuesId) : Value();
+      Value threshold = f32(cutoff);
+      Value count = loopCarry(lo, hi, 1, idx(0), [&](Value i, Value n) {
+        Value keep;
+        if (fc2) {
+          Value score = dot(fc2, i, scoreInput, scoreLength);
+          keep = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                       score, threshold);
+        } else {
+          Value g = dot(gate, i, x, hidden);
+          memref::StoreOp::create(b, loc, g, gateValues, i);
+          Value a = math::AbsFOp::create(b, loc, gateActivation(act, g));
+          keep = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, a,
+                                       threshold);
+        }
+        auto ifOp = scf::IfOp::create(b, loc, b.getIndexType(), keep,
+                                      /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          memref::StoreOp::create(b, loc, i, list, addi(lo, n));
+          scf::YieldOp::create(b, loc, addi(n, idx(1)));
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, n);
+        }
+        return ifOp.getResult(0);
+      });
+      loop(idx(0), count, 1, [&](Value j) {
+        Value i = memref::LoadOp::create(b, loc, list, addi(lo, j));
+        Value g = gateValues
+                      ? memref::LoadOp::create(b, loc, gateValues, i).getResult()
+                      : dot(gate, i, x, hidden);
+        accumulate(i, activation(act, g, dot(up, i, x, hidden)));
+      });
+      memref::StoreOp::create(b, loc, count, counts, c);
+    });
+  });
+
+  // Sum the partials in chunk order; the stats slot gets the total count.
+  Value out = get(outId), partials = get(partialsId), counts = get(countsId);
+  loop(0, hidden, 1, [&](Value k) {
+    Value s = loopCarry(idx(0), idx(chunks), 1, f32(0.0), [&](Value c, Value a) {
+      return add(a, memref::LoadOp::create(b, loc, partials,
+                                           addi(muli(c, idx(hidden)), k)));
+    });
+    memref::StoreOp::create(b, loc, s, out, k);
+  });
+  Value total = loopCarry(idx(0), idx(chunks), 1, idx(0), [&](Value c, Value a) {
+    return addi(a, memref::LoadOp::create(b, loc, counts, c));
+  });
+  Value stats = get(addRecipe({Recipe::Stats, 0,
+                               MemRefType::get({ShapedType::kDynamic},
+                                               b.getI32Type())}));
+  memref::StoreOp::create(
+      b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), total), stats,
+      idx(statsSlot));
 }
 
 void StepLowering::lowerRoute(sfn::RouteExpertsOp op) {
-  Value x = buffer(op.getInput()), router = buffer(op.getRouter());
-  int64_t experts = cast<MemRefType>(router.getType()).getDimSize(0);
+  auto routerType = cast<RankedTensorType>(op.getRouter().getType());
+  int64_t experts = routerType.getDimSize(0);
   int64_t topK = static_cast<int64_t>(op.getTopK());
-  Value probs = stackBuffer(experts, b.getF32Type());
-  matvec(probs, router, x);
+  int64_t probsId = scratch(experts, b.getF32Type());
+  matvec(probsId, recipeOf(op.getRouter()), recipeOf(op.getInput()));
+  Value probs = get(probsId);
   // Softmax over every expert (max-subtracted), as Mixtral does.
   Value maxLogit = loopCarry(idx(0), idx(experts), 1, f32(-INFINITY),
                              [&](Value e, Value m) {
                                return arith::MaximumFOp::create(
                                           b, loc, m,
-                                          memref::LoadOp::create(b, loc, probs, e))
+                                          memref::LoadOp::create(b, loc, probs,
+                                                                 e))
                                    .getResult();
                              });
-  Value sum = loopCarry(idx(0), idx(experts), 1, f32(0.0), [&](Value e, Value a) {
-    Value p = math::ExpOp::create(
-        b, loc, sub(memref::LoadOp::create(b, loc, probs, e), maxLogit));
-    memref::StoreOp::create(b, loc, p, probs, e);
-    return add(a, p);
-  });
+  Value sum =
+      loopCarry(idx(0), idx(experts), 1, f32(0.0), [&](Value e, Value a) {
+        Value p = math::ExpOp::create(
+            b, loc, sub(memref::LoadOp::create(b, loc, probs, e), maxLogit));
+        memref::StoreOp::create(b, loc, p, probs, e);
+        return add(a, p);
+      });
   loop(0, experts, 1, [&](Value e) {
     memref::StoreOp::create(
         b, loc, div(memref::LoadOp::create(b, loc, probs, e), sum), probs, e);
   });
   // Top-k by repeated arg-max (ties to the lower index); taken experts are
   // marked with -1, below any probability.
-  Value ids = stackBuffer(topK, b.getI32Type());
-  Value weightsOut = stackBuffer(topK, b.getF32Type());
+  int64_t idsId = scratch(topK, b.getI32Type());
+  int64_t weightsId = scratch(topK, b.getF32Type());
+  Value ids = get(idsId), weightsOut = get(weightsId);
   Value chosenSum = f32(0.0);
   for (int64_t j = 0; j < topK; ++j) {
     auto best = scf::ForOp::create(b, loc, idx(0), idx(experts), idx(1),
@@ -532,65 +710,57 @@ void StepLowering::lowerRoute(sfn::RouteExpertsOp op) {
     Value w = memref::LoadOp::create(b, loc, weightsOut, idx(j));
     memref::StoreOp::create(b, loc, div(w, chosenSum), weightsOut, idx(j));
   }
-  buffers[op.getExperts()] = ids;
-  buffers[op.getWeights()] = weightsOut;
+  tensors[op.getExperts()] = idsId;
+  tensors[op.getWeights()] = weightsId;
 }
 
 LogicalResult StepLowering::lowerDispatch(sfn::DispatchExpertsOp op) {
   Value ids = buffer(op.getExperts()), w = buffer(op.getWeights());
-  Value x = buffer(op.getInput());
-  Value out = outputFor(op.getResult());
+  int64_t outId = outputFor(op.getResult());
+  Value out = get(outId);
   int64_t hidden = cast<RankedTensorType>(op.getType()).getDimSize(0);
-  int64_t topK = cast<RankedTensorType>(op.getExperts().getType()).getDimSize(0);
+  int64_t topK =
+      cast<RankedTensorType>(op.getExperts().getType()).getDimSize(0);
   int64_t experts = static_cast<int64_t>(op.getNumExperts());
-  Value expertOut = stackBuffer(hidden, b.getF32Type());
   fill(out, hidden, 0.0);
-  SmallVector<int64_t> cases;
-  for (int64_t e = 0; e < experts; ++e)
-    cases.push_back(e);
 
-  // Stats slots of the expert FFNs are numbered once, in region order; an
-  // expert that does not run leaves its slot as the runtime zeroed it.
-  int64_t firstSlot = nextStatsSlot;
-  LogicalResult result = success();
-  for (int64_t j = 0; j < topK && succeeded(result); ++j) {
-    Value e = arith::IndexCastOp::create(
-        b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, ids, idx(j)));
-    auto switchOp = scf::IndexSwitchOp::create(b, loc, TypeRange{}, e, cases,
-                                               cases.size());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.createBlock(&switchOp.getDefaultRegion());
-      scf::YieldOp::create(b, loc);
-    }
-    for (int64_t c = 0; c < experts; ++c) {
-      OpBuilder::InsertionGuard guard(b);
-      b.createBlock(&switchOp.getCaseRegions()[c]);
-      nextStatsSlot = firstSlot;
-      for (int64_t earlier = 0; earlier < c; ++earlier)
-        op.getExpertBodies()[earlier].walk(
-            [&](sfn::FusedSparseFFNOp) { ++nextStatsSlot; });
-      Block &body = op.getExpertBodies()[c].front();
-      buffers[body.getArgument(0)] = x;
-      if (failed(lowerBlock(body))) {
-        result = failure();
-        break;
-      }
-      auto yield = cast<sfn::YieldOp>(body.getTerminator());
-      Value expertResult = buffer(yield.getValue());
-      Value wj = memref::LoadOp::create(b, loc, w, idx(j));
-      loop(0, hidden, 1, [&](Value k) {
-        Value o = memref::LoadOp::create(b, loc, out, k);
-        Value r = memref::LoadOp::create(b, loc, expertResult, k);
-        memref::StoreOp::create(b, loc, add(o, mul(wj, r)), out, k);
-      });
-      scf::YieldOp::create(b, loc);
-    }
+  // Each expert region is lowered once, in its own case of a switch that a
+  // loop over the top-k selections runs; its kernels, scratch and stats
+  // slots are therefore created once per expert.
+  auto forOp = scf::ForOp::create(b, loc, idx(0), idx(topK), idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  Value j = forOp.getInductionVar();
+  Value e = arith::IndexCastOp::create(
+      b, loc, b.getIndexType(), memref::LoadOp::create(b, loc, ids, j));
+  SmallVector<int64_t> cases;
+  for (int64_t c = 0; c < experts; ++c)
+    cases.push_back(c);
+  auto switchOp =
+      scf::IndexSwitchOp::create(b, loc, TypeRange{}, e, cases, cases.size());
+  {
+    OpBuilder::InsertionGuard caseGuard(b);
+    b.createBlock(&switchOp.getDefaultRegion());
+    scf::YieldOp::create(b, loc);
   }
-  (void)expertOut;
-  nextStatsSlot = firstSlot;
-  op.walk([&](sfn::FusedSparseFFNOp) { ++nextStatsSlot; });
-  return result;
+  for (int64_t c = 0; c < experts; ++c) {
+    OpBuilder::InsertionGuard caseGuard(b);
+    b.createBlock(&switchOp.getCaseRegions()[c]);
+    Block &body = op.getExpertBodies()[c].front();
+    tensors[body.getArgument(0)] = recipeOf(op.getInput());
+    if (failed(lowerBlock(body)))
+      return failure();
+    auto yield = cast<sfn::YieldOp>(body.getTerminator());
+    Value expertResult = buffer(yield.getValue());
+    Value wj = memref::LoadOp::create(b, loc, w, j);
+    loop(0, hidden, 1, [&](Value k) {
+      Value o = memref::LoadOp::create(b, loc, out, k);
+      Value r = memref::LoadOp::create(b, loc, expertResult, k);
+      memref::StoreOp::create(b, loc, add(o, mul(wj, r)), out, k);
+    });
+    scf::YieldOp::create(b, loc);
+  }
+  return success();
 }
 
 LogicalResult StepLowering::lowerBlock(Block &block) {
@@ -600,21 +770,9 @@ LogicalResult StepLowering::lowerBlock(Block &block) {
       if (failed(lowerWeight(&op)))
         return failure();
     } else if (auto part = dyn_cast<sfn::BundlePartOp>(op)) {
-      Value bundle = buffer(part.getBundle());
-      auto type = cast<MemRefType>(bundle.getType());
-      int64_t n = type.getDimSize(0), h = type.getDimSize(2);
-      int64_t p = static_cast<int64_t>(part.getPart());
-      SmallVector<OpFoldResult> offsets{entry.getIndexAttr(0),
-                                        entry.getIndexAttr(p),
-                                        entry.getIndexAttr(0)};
-      SmallVector<OpFoldResult> sizes{entry.getIndexAttr(n),
-                                      entry.getIndexAttr(1),
-                                      entry.getIndexAttr(h)};
-      SmallVector<OpFoldResult> strides(3, entry.getIndexAttr(1));
-      auto viewType = cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
-          {n, h}, type, offsets, sizes, strides));
-      buffers[part.getResult()] = memref::SubViewOp::create(
-          entry, loc, viewType, bundle, offsets, sizes, strides);
+      Recipe r = recipes[recipeOf(part.getBundle())];
+      r.part = static_cast<int64_t>(part.getPart());
+      tensors[part.getResult()] = addRecipe(r);
     } else if (auto embed = dyn_cast<llm::EmbedOp>(op)) {
       lowerEmbed(embed);
     } else if (auto norm = dyn_cast<llm::RMSNormOp>(op)) {
@@ -624,14 +782,14 @@ LogicalResult StepLowering::lowerBlock(Block &block) {
     } else if (auto attention = dyn_cast<llm::AttentionOp>(op)) {
       lowerAttention(attention);
     } else if (auto linear = dyn_cast<llm::LinearOp>(op)) {
-      matvec(outputFor(linear.getResult()), buffer(linear.getWeight()),
-             buffer(linear.getInput()));
+      int64_t out = outputFor(linear.getResult());
+      matvec(out, recipeOf(linear.getWeight()), recipeOf(linear.getInput()));
     } else if (auto head = dyn_cast<llm::LMHeadOp>(op)) {
-      matvec(outputFor(head.getLogits()), buffer(head.getWeight()),
-             buffer(head.getInput()));
+      int64_t out = outputFor(head.getLogits());
+      matvec(out, recipeOf(head.getWeight()), recipeOf(head.getInput()));
     } else if (auto sum = dyn_cast<llm::AddOp>(op)) {
       Value lhs = buffer(sum.getLhs()), rhs = buffer(sum.getRhs());
-      Value out = outputFor(sum.getResult());
+      Value out = get(outputFor(sum.getResult()));
       int64_t n = cast<RankedTensorType>(sum.getType()).getDimSize(0);
       loop(0, n, 1, [&](Value k) {
         memref::StoreOp::create(b, loc,
@@ -688,41 +846,85 @@ public:
     auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
     auto floats = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
     auto ints = MemRefType::get({ShapedType::kDynamic}, b.getI32Type());
-    auto type = b.getFunctionType(
-        {bytes, bytes, floats, ints, b.getI32Type(), b.getI64Type()}, {});
-    auto func = func::FuncOp::create(b, loc, "sparsec_decode_step", type);
+    SmallVector<Type> abi{bytes, bytes, floats, ints, bytes, b.getI32Type(),
+                          b.getI64Type()};
+
+    // The runtime's thread pool entry: runs kernel k over [0, n).
+    auto parallelFor = func::FuncOp::create(
+        b, loc, "sparsec_parallel_for",
+        b.getFunctionType({b.getI32Type(), b.getI64Type()}, {}));
+    parallelFor.setPrivate();
+
+    auto func = func::FuncOp::create(b, loc, "sparsec_decode_step",
+                                     b.getFunctionType(abi, {}));
     func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
     Block *body = func.addEntryBlock();
 
-    OpBuilder entry(context);
-    entry.setInsertionPointToStart(body);
     OpBuilder builder(context);
     builder.setInsertionPointToEnd(body);
-    StepLowering lowering(builder, entry, slots, vectorWidth,
-                          body->getArgument(0), body->getArgument(1),
-                          body->getArgument(3));
-    // Entry-block constants and views go before the code that uses them.
-    entry.setInsertionPointToStart(body);
-    lowering.token = body->getArgument(4);
-    {
-      OpBuilder::InsertionGuard guard(builder);
-      lowering.pos = arith::IndexCastOp::create(
-          builder, loc, builder.getIndexType(), body->getArgument(5));
-    }
+    StepLowering lowering(builder, slots, vectorWidth);
+    lowering.parallelFor = SymbolRefAttr::get(parallelFor);
+    FunctionContext stepContext;
+    for (int i = 0; i < 5; ++i)
+      stepContext.args[i] = body->getArgument(i);
+    stepContext.token = body->getArgument(5);
+    stepContext.pos = arith::IndexCastOp::create(
+        builder, loc, builder.getIndexType(), body->getArgument(6));
+    // Views go before the first op of the body, so they dominate all uses.
+    stepContext.entry = body;
+    stepContext.anchor = stepContext.pos.getDefiningOp();
+    lowering.ctx = &stepContext;
     auto ret = cast<func::ReturnOp>(step.getBody().front().getTerminator());
     lowering.logitsValue = ret.getOperand(0);
-    int64_t vocab =
-        cast<RankedTensorType>(lowering.logitsValue.getType()).getDimSize(0);
-    lowering.logitsBuffer = memref::CastOp::create(
-        builder, loc, MemRefType::get({vocab}, builder.getF32Type()),
-        body->getArgument(2));
-    // Entry allocations must dominate everything: insert them before the
-    // first op of the body that the lowering emits.
-    entry.setInsertionPoint(lowering.pos.getDefiningOp());
 
     if (failed(lowering.lowerBlock(step.getBody().front()))) {
       func.erase();
+      parallelFor.erase();
       return signalPassFailure();
+    }
+    func::ReturnOp::create(builder, loc);
+
+    // sparsec_run_range(abi..., kernel, begin, end): the kernels' bodies.
+    SmallVector<Type> rangeArgs(abi);
+    rangeArgs.append({b.getI32Type(), b.getI64Type(), b.getI64Type()});
+    auto range = func::FuncOp::create(b, loc, "sparsec_run_range",
+                                      b.getFunctionType(rangeArgs, {}));
+    range->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+    Block *rangeBody = range.addEntryBlock();
+    builder.setInsertionPointToEnd(rangeBody);
+    Value kernel = arith::IndexCastOp::create(
+        builder, loc, builder.getIndexType(), rangeBody->getArgument(7));
+    Value begin = arith::IndexCastOp::create(
+        builder, loc, builder.getIndexType(), rangeBody->getArgument(8));
+    Value end = arith::IndexCastOp::create(
+        builder, loc, builder.getIndexType(), rangeBody->getArgument(9));
+    Value rangePos = arith::IndexCastOp::create(
+        builder, loc, builder.getIndexType(), rangeBody->getArgument(6));
+    SmallVector<int64_t> cases;
+    for (size_t k = 0; k < lowering.kernels.size(); ++k)
+      cases.push_back(static_cast<int64_t>(k));
+    auto switchOp = scf::IndexSwitchOp::create(builder, loc, TypeRange{},
+                                               kernel, cases, cases.size());
+    {
+      OpBuilder::InsertionGuard guard(builder);
+      builder.createBlock(&switchOp.getDefaultRegion());
+      scf::YieldOp::create(builder, loc);
+    }
+    for (size_t k = 0; k < lowering.kernels.size(); ++k) {
+      OpBuilder::InsertionGuard guard(builder);
+      Block *caseBlock = builder.createBlock(&switchOp.getCaseRegions()[k]);
+      auto yield = scf::YieldOp::create(builder, loc);
+      builder.setInsertionPoint(yield);
+      FunctionContext kernelContext;
+      for (int i = 0; i < 5; ++i)
+        kernelContext.args[i] = rangeBody->getArgument(i);
+      kernelContext.token = rangeBody->getArgument(5);
+      kernelContext.pos = rangePos;
+      kernelContext.entry = caseBlock;
+      kernelContext.anchor = nullptr;
+      lowering.ctx = &kernelContext;
+      // Views are built at the case's start, ahead of the kernel's loops.
+      lowering.kernels[k](begin, end);
     }
     func::ReturnOp::create(builder, loc);
 
@@ -738,6 +940,10 @@ public:
 
     module->setAttr("sparsec.num_ffns",
                     b.getI64IntegerAttr(lowering.nextStatsSlot));
+    module->setAttr("sparsec.scratch_bytes",
+                    b.getI64IntegerAttr(std::max<int64_t>(lowering.scratchBytes, 64)));
+    module->setAttr("sparsec.num_kernels",
+                    b.getI64IntegerAttr(lowering.kernels.size()));
     step.erase();
   }
 };

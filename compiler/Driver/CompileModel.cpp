@@ -370,6 +370,9 @@ sparsec::compileModel(const CompileOptions &options) {
           },
           "lowering"))
     return std::move(err);
+  if (auto scratch =
+          (**module)->getAttrOfType<IntegerAttr>("sparsec.scratch_bytes"))
+    manifest["scratch_bytes"] = scratch.getInt();
   progress.end();
 
   bool emitIR = options.emit == EmitKind::LLVMIR;

@@ -20,22 +20,32 @@
 #include "model/model.h"
 #include "sampler/sampler.h"
 #include "sparsec/kernel_abi.h"
+#include "threading/thread_pool.h"
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
 #include <atomic>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
 extern "C" {
 __attribute__((weak)) void _mlir_ciface_sparsec_decode_step(
     sparsec_memref1d *weights, sparsec_memref1d *kv_cache,
-    sparsec_memref1d *logits, sparsec_memref1d *stats, int32_t token,
-    int64_t pos);
+    sparsec_memref1d *logits, sparsec_memref1d *stats,
+    sparsec_memref1d *scratch, int32_t token, int64_t pos);
+__attribute__((weak)) void _mlir_ciface_sparsec_run_range(
+    sparsec_memref1d *weights, sparsec_memref1d *kv_cache,
+    sparsec_memref1d *logits, sparsec_memref1d *stats,
+    sparsec_memref1d *scratch, int32_t token, int64_t pos, int32_t kernel,
+    int64_t begin, int64_t end);
 __attribute__((weak)) int32_t sparsec_kernel_abi_version(void);
 }
 
@@ -195,7 +205,10 @@ struct sparsec_model_t {
 struct sparsec_session_t {
   sparsec_model_t *model = nullptr; ///< Retained.
   sparsec_decode_step_fn step = nullptr;
+  sparsec_run_range_fn runRange = nullptr;
+  std::unique_ptr<sparsec::ThreadPool> pool;
   sparsec::AlignedBuffer kvCache;
+  std::optional<sparsec::AlignedBuffer> scratch; ///< Set at creation.
   sparsec::Sampler sampler;
   std::vector<float> logits;
   std::vector<int32_t> stats;
@@ -207,6 +220,15 @@ struct sparsec_session_t {
 };
 
 namespace {
+
+/// What sparsec_parallel_for needs while a step runs on this thread.
+struct ActiveStep {
+  sparsec_session_t *session;
+  sparsec_memref1d *args[5];
+  int32_t token;
+  int64_t pos;
+};
+thread_local ActiveStep *activeStep = nullptr;
 
 /// Runs the step for `token` at the session's position.
 Status runStep(sparsec_session_t &session, int32_t token) {
@@ -233,14 +255,39 @@ Status runStep(sparsec_session_t &session, int32_t token) {
   std::fill(session.stats.begin(), session.stats.end(), 0);
   sparsec_memref1d stats =
       memref(session.stats.data(), static_cast<int64_t>(manifest.ffns.size()));
+  sparsec_memref1d scratch = memref(
+      session.scratch->data(), static_cast<int64_t>(session.scratch->size()));
   session.hasLogits = false;
-  session.step(&weights, &kvCache, &logits, &stats, token, session.position);
+  ActiveStep active{&session,
+                    {&weights, &kvCache, &logits, &stats, &scratch},
+                    token,
+                    session.position};
+  activeStep = &active;
+  session.step(&weights, &kvCache, &logits, &stats, &scratch, token,
+               session.position);
+  activeStep = nullptr;
   ++session.position;
   session.hasLogits = true;
   return Status::ok();
 }
 
 } // namespace
+
+/// Called by the generated step for each data-parallel loop: runs
+/// sparsec_run_range over [0, n) on the session's threads.
+extern "C" void sparsec_parallel_for(int32_t kernel, int64_t n) {
+  ActiveStep *active = activeStep;
+  if (!active || !active->session->runRange) {
+    std::fprintf(stderr, "sparsec: sparsec_parallel_for called outside a "
+                         "decode step\n");
+    std::abort();
+  }
+  sparsec_run_range_fn run = active->session->runRange;
+  active->session->pool->parallelFor(n, [&](int64_t begin, int64_t end) {
+    run(active->args[0], active->args[1], active->args[2], active->args[3],
+        active->args[4], active->token, active->pos, kernel, begin, end);
+  });
+}
 
 //===----------------------------------------------------------------------===//
 // Status API
@@ -431,6 +478,7 @@ sparsec_session_options_initialize(sparsec_session_options_t *out_options) {
   out_options->temperature = 0.0f;
   out_options->top_k = 0;
   out_options->top_p = 1.0f;
+  out_options->num_threads = 0;
 }
 
 extern "C" sparsec_status_t
@@ -469,6 +517,17 @@ sparsec_session_create(sparsec_model_t *model,
     auto session = std::make_unique<sparsec_session_t>(
         std::move(kvCache).value(), std::move(sampler).value());
     session->step = *step;
+    session->runRange = &_mlir_ciface_sparsec_run_range; // null in tests
+    StatusOr<sparsec::AlignedBuffer> scratch =
+        sparsec::AlignedBuffer::allocate(std::max<uint64_t>(m.scratchBytes, 64));
+    if (!scratch.isOk())
+      return scratch.status();
+    session->scratch.emplace(std::move(scratch).value());
+    int threads = options->num_threads > 0
+                      ? options->num_threads
+                      : static_cast<int>(std::max(
+                            1u, std::thread::hardware_concurrency()));
+    session->pool = std::make_unique<sparsec::ThreadPool>(threads);
     session->logits.assign(static_cast<size_t>(m.vocabSize), 0.0f);
     // At least one element, so that the memref never points at nothing.
     session->stats.reserve(m.ffns.size() + 1);

@@ -36,7 +36,8 @@ std::vector<StepCall> calls;
 bool uniformLogits = false;
 
 void fakeStep(sparsec_memref1d *weights, sparsec_memref1d *kvCache,
-              sparsec_memref1d *logits, sparsec_memref1d *stats, int32_t token,
+              sparsec_memref1d *logits, sparsec_memref1d *stats,
+              sparsec_memref1d * /*scratch*/, int32_t token,
               int64_t pos) {
   calls.push_back({*weights, *kvCache, *logits, *stats, token, pos});
   static_cast<uint8_t *>(kvCache->aligned)[pos] = 0xab;
@@ -280,12 +281,13 @@ TEST_F(ApiTest, NoLinkedStepIsAClearError) {
 }
 
 TEST_F(ApiTest, AbiVersionMismatchIsAClearError) {
-  sparsec_runtime_set_step_function_for_testing(&fakeStep, 2);
+  sparsec_runtime_set_step_function_for_testing(
+      &fakeStep, SPARSEC_KERNEL_ABI_VERSION + 1);
   sparsec_status_t status = sparsec_session_create(model, nullptr, &session);
   EXPECT_EQ(sparsec_status_code(status), SPARSEC_STATUS_FAILED_PRECONDITION);
   EXPECT_EQ(take(status), "sparsec: the registered decode step was compiled "
-                          "for kernel ABI version 2, this runtime implements "
-                          "version 1");
+                          "for kernel ABI version 3, this runtime implements "
+                          "version 2");
 }
 
 TEST_F(ApiTest, SessionKeepsTheModelAlive) {

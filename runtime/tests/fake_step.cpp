@@ -16,6 +16,7 @@ extern "C" void _mlir_ciface_sparsec_decode_step(sparsec_memref1d *weights,
                                                  sparsec_memref1d *kv_cache,
                                                  sparsec_memref1d *logits,
                                                  sparsec_memref1d *stats,
+                                                 sparsec_memref1d * /*scratch*/,
                                                  int32_t token, int64_t pos) {
   if (weights->size <= 0 || pos < 0 || pos >= kv_cache->size) {
     std::fprintf(stderr, "fake step: bad arguments\n");

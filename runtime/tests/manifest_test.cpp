@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "model/manifest.h"
+#include "sparsec/kernel_abi.h"
 #include "test_model.h"
 
 #include <gtest/gtest.h>
@@ -37,7 +38,7 @@ TEST(ManifestTest, ParsesEveryKey) {
   StatusOr<Manifest> manifest = parse(testManifest({}));
   ASSERT_TRUE(manifest.isOk()) << manifest.status().message();
   const Manifest &m = *manifest;
-  EXPECT_EQ(m.abiVersion, 1);
+  EXPECT_EQ(m.abiVersion, SPARSEC_KERNEL_ABI_VERSION);
   EXPECT_EQ(m.layoutVersion, 1);
   EXPECT_EQ(m.modelName, "tiny");
   EXPECT_EQ(m.architecture, "BambooForCausalLM");
@@ -111,9 +112,9 @@ TEST(ManifestTest, RejectsWhatIsNotAManifest) {
 
 TEST(ManifestTest, RejectsVersionMismatches) {
   ordered_json json = testManifest({});
-  json["abi_version"] = 2;
+  json["abi_version"] = SPARSEC_KERNEL_ABI_VERSION + 1;
   expectError(json, "key 'abi_version': the model was compiled for kernel "
-                    "ABI version 2, this runtime implements version 1");
+                    "ABI version 3, this runtime implements version 2");
   EXPECT_EQ(parse(json).status().code(), StatusCode::kFailedPrecondition);
   json = testManifest({});
   json["layout_version"] = 7;

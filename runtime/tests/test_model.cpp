@@ -1,5 +1,6 @@
 //===- test_model.cpp - compiled-model folders for the tests ----*- C++ -*-===//
 
+#include "sparsec/kernel_abi.h"
 #include "test_model.h"
 
 #include "sparsec/weights_layout.h"
@@ -90,7 +91,7 @@ nlohmann::ordered_json testManifest(const TestModelSpec &spec) {
                   {"fixed_bytes", 64},
                   {"row_bytes", row}});
   return {{"format", "sparsec-manifest"},
-          {"abi_version", 1},
+          {"abi_version", SPARSEC_KERNEL_ABI_VERSION},
           {"layout_version", 1},
           {"model_name", "tiny"},
           {"architecture", "BambooForCausalLM"},

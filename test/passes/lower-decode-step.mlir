@@ -4,31 +4,53 @@
 !cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 2, head_dim = 8, f16>
 
 // A one-layer decode step with a predicted sparse FFN reading neuron bundles.
+// The step is serial code plus calls into the runtime's thread pool; every
+// data-parallel loop is a case of sparsec_run_range.
+// CHECK-LABEL: func.func private @sparsec_parallel_for(i32, i64)
 // CHECK-LABEL: func.func @sparsec_decode_step
-// CHECK-SAME: (%[[W:.+]]: memref<?xi8>, %[[KV:.+]]: memref<?xi8>, %[[LOGITS:.+]]: memref<?xf32>, %[[STATS:.+]]: memref<?xi32>, %[[TOK:.+]]: i32, %[[POS:.+]]: i64)
+// CHECK-SAME: (%[[W:.+]]: memref<?xi8>, %[[KV:.+]]: memref<?xi8>, %[[LOGITS:.+]]: memref<?xf32>, %[[STATS:.+]]: memref<?xi32>, %[[SCRATCH:.+]]: memref<?xi8>, %[[TOK:.+]]: i32, %[[POS:.+]]: i64)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
-// Weights are views of the packed data section, in WeightSlots order.
-// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
-// CHECK-DAG: memref.view %[[W]][%[[C0]]][] : memref<?xi8> to memref<64x32xf16>
-// CHECK-DAG: memref.view %[[W]][%{{.+}}][] : memref<?xi8> to memref<128x3x32xf16>
-// Bundle parts are strided views: row stride 3 * 32.
-// CHECK-DAG: memref.subview {{.*}} : memref<128x3x32xf16> to memref<128x32xf16, strided<[96, 1], offset: 32>>
+// Weights are views of the packed data section, activations of the scratch.
+// CHECK-DAG: memref.view %[[W]][%{{.+}}][] : memref<?xi8> to memref<64x32xf16>
+// CHECK-DAG: memref.view %[[SCRATCH]][%{{.+}}][] : memref<?xi8> to memref<32xf32>
 // CHECK-DAG: memref.view %[[KV]][%{{.+}}][] : memref<?xi8> to memref<1x2x16x2x8xf16>
+// Four kernels: the k projection, attention over heads, the predictor's
+// hidden layer, and the FFN's neuron chunks; then the LM head.
+// CHECK: %[[K0:.+]] = arith.constant 0 : i32
+// CHECK: call @sparsec_parallel_for(%[[K0]], %{{.+}}) : (i32, i64) -> ()
+// CHECK: call @sparsec_parallel_for
+// CHECK: call @sparsec_parallel_for
+// CHECK: call @sparsec_parallel_for
+// Partial sums of the 16 neuron chunks are added in chunk order, and the
+// active-neuron count goes to the stats slot.
+// CHECK: memref.load %{{.+}} : memref<16xindex>
+// CHECK: arith.index_cast %{{.+}} : index to i32
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<?xi32>
+// CHECK: call @sparsec_parallel_for
+// CHECK-LABEL: func.func @sparsec_run_range
+// CHECK-SAME: %{{.+}}: i32, %{{.+}}: i64, %{{.+}}: i32, %{{.+}}: i64, %{{.+}}: i64) attributes {llvm.emit_c_interface}
+// CHECK: scf.index_switch
 // Dot products: 8 lanes of f16 weights extended to f32, fused multiply-add.
+// CHECK: case 0 {
 // CHECK: vector.load {{.*}} : memref<16x32xf16>, vector<8xf16>
 // CHECK: arith.extf {{.*}} : vector<8xf16> to vector<8xf32>
 // CHECK: vector.fma
-// The sparse FFN: a compact list built from predictor scores, then a loop
-// over it only, and the count stored in the stats slot.
+// CHECK: case 1 {
+// CHECK: case 2 {
+// The FFN kernel reads bundle parts: strided views with row stride 3 * 32,
+// builds each chunk's compact list from predictor scores, and loops over it.
+// CHECK: case 3 {
+// CHECK-DAG: memref.subview {{.*}} : memref<128x3x32xf16> to memref<128x32xf16, strided<[96, 1], offset: 64>>
+// CHECK-DAG: memref.subview {{.*}} : memref<128x3x32xf16> to memref<128x32xf16, strided<[96, 1], offset: 32>>
 // CHECK: arith.cmpf ogt
 // CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<128xindex>
-// CHECK: scf.for %{{.+}} = %{{.+}} to %[[COUNT:[^ ]+]] step
-// CHECK: arith.index_cast %[[COUNT]] : index to i32
-// CHECK: memref.store %{{.+}}, %[[STATS]][%{{.+}}] : memref<?xi32>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step
+// CHECK: case 4 {
 // CHECK-LABEL: func.func @sparsec_kernel_abi_version() -> i32
-// CHECK: arith.constant 1 : i32
+// CHECK: arith.constant 2 : i32
 // LLVM-LABEL: llvm.func @sparsec_decode_step
 // LLVM: llvm.func @_mlir_ciface_sparsec_decode_step
+// LLVM: llvm.func @_mlir_ciface_sparsec_run_range
 func.func @decode_step(%token: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
   %emb = llm.param "model.embed_tokens.weight" : tensor<64x32xf16>
   %h = llm.embed %emb[%token] : tensor<64x32xf16> -> tensor<32xf32>
@@ -49,14 +71,17 @@ func.func @decode_step(%token: i32, %pos: index, %cache: !cache) -> tensor<64xf3
 
 // -----
 
-// MoE: routing, then an index switch over the selected expert, twice (top-2).
+// MoE: routing (softmax, top-k), then a loop over the top-k selections
+// switching to the selected expert's kernels.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: math.exp
+// CHECK: scf.for
 // CHECK: scf.index_switch
 // CHECK: case 0 {
+// CHECK: call @sparsec_parallel_for
 // CHECK: case 1 {
+// CHECK: call @sparsec_parallel_for
 // CHECK: default {
-// CHECK: scf.index_switch
 func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 2, head_dim = 8, f32>) -> tensor<64xf32> attributes {llm.decode_step} {
   %emb = llm.param "model.embed_tokens.weight" : tensor<64x32xf32>
   %h = llm.embed %emb[%token] : tensor<64x32xf32> -> tensor<32xf32>

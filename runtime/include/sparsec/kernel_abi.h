@@ -15,9 +15,18 @@
  *   logits   `vocab` floats, written by the step
  *   stats    one int32 per sparse FFN (manifest "ffns"): the number of
  *            neurons the step computed for it (0 when an MoE expert did not
- *            run), for --bench's realized density
+ *            run), for --bench's realized density; zeroed by the runtime
+ *   scratch  manifest "scratch_bytes" bytes, 64-byte aligned: activations
+ *            and temporaries, at offsets the compiler chose
  *   token    the token id
  *   pos      its position, 0 <= pos < max_len
+ *
+ * Threads: the step runs on the caller's thread and, for each data-parallel
+ * loop, calls the runtime's sparsec_parallel_for(kernel, n). The runtime
+ * splits [0, n) into ranges and runs, on its threads,
+ * sparsec_run_range(<the step's arguments>, kernel, begin, end). Kernels
+ * write disjoint outputs (or per-chunk partial sums the step adds in a fixed
+ * order), so results do not depend on the number of threads.
  *===----------------------------------------------------------------------===*/
 
 #ifndef SPARSEC_KERNEL_ABI_H
@@ -25,7 +34,7 @@
 
 #include <stdint.h>
 
-#define SPARSEC_KERNEL_ABI_VERSION 1
+#define SPARSEC_KERNEL_ABI_VERSION 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,18 +54,34 @@ typedef struct sparsec_memref1d {
 /* Returns SPARSEC_KERNEL_ABI_VERSION of the code it was compiled against. */
 #define SPARSEC_ABI_VERSION_SYMBOL "sparsec_kernel_abi_version"
 
-typedef void (*sparsec_decode_step_fn)(sparsec_memref1d *weights,
-                                       sparsec_memref1d *kv_cache,
-                                       sparsec_memref1d *logits,
-                                       sparsec_memref1d *stats, int32_t token,
-                                       int64_t pos);
+typedef void (*sparsec_decode_step_fn)(
+    sparsec_memref1d *weights, sparsec_memref1d *kv_cache,
+    sparsec_memref1d *logits, sparsec_memref1d *stats,
+    sparsec_memref1d *scratch, int32_t token, int64_t pos);
+typedef void (*sparsec_run_range_fn)(
+    sparsec_memref1d *weights, sparsec_memref1d *kv_cache,
+    sparsec_memref1d *logits, sparsec_memref1d *stats,
+    sparsec_memref1d *scratch, int32_t token, int64_t pos, int32_t kernel,
+    int64_t begin, int64_t end);
 
+/* Exported by the generated object. */
 void _mlir_ciface_sparsec_decode_step(sparsec_memref1d *weights,
                                       sparsec_memref1d *kv_cache,
                                       sparsec_memref1d *logits,
-                                      sparsec_memref1d *stats, int32_t token,
+                                      sparsec_memref1d *stats,
+                                      sparsec_memref1d *scratch, int32_t token,
                                       int64_t pos);
+void _mlir_ciface_sparsec_run_range(sparsec_memref1d *weights,
+                                    sparsec_memref1d *kv_cache,
+                                    sparsec_memref1d *logits,
+                                    sparsec_memref1d *stats,
+                                    sparsec_memref1d *scratch, int32_t token,
+                                    int64_t pos, int32_t kernel, int64_t begin,
+                                    int64_t end);
 int32_t sparsec_kernel_abi_version(void);
+
+/* Provided by the runtime, called by the generated step. */
+void sparsec_parallel_for(int32_t kernel, int64_t n);
 
 #ifdef __cplusplus
 }

@@ -162,9 +162,12 @@ typedef struct sparsec_session_options_t {
   int32_t top_k;
   /* Nucleus sampling mass, in (0, 1]; 1 keeps all. */
   float top_p;
+  /* Threads running the step's parallel loops, the caller included; 0 uses
+     every hardware thread. Results do not depend on it. */
+  int32_t num_threads;
 } sparsec_session_options_t;
 
-/* seed 0, temperature 0 (greedy), top_k 0, top_p 1. */
+/* seed 0, temperature 0 (greedy), top_k 0, top_p 1, num_threads 0. */
 void sparsec_session_options_initialize(sparsec_session_options_t *out_options);
 
 /* Allocates a zeroed KV cache and binds the linked decode step; fails with

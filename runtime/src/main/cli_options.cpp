@@ -92,6 +92,14 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
         status = parseInteger(
             flag, value, 0, std::numeric_limits<int32_t>::max(),
             "a non-negative integer (tokens to generate)", options.numTokens);
+    } else if (flag == "--threads" || flag == "-t") {
+      status = takeValue();
+      if (status.isOk()) {
+        int64_t threads = 0;
+        status = parseInteger(flag, value, 1, 1024,
+                              "an integer in [1, 1024] (threads)", threads);
+        options.threads = static_cast<int32_t>(threads);
+      }
     } else if (flag == "--seed") {
       status = takeValue();
       if (status.isOk()) {
@@ -152,7 +160,7 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
 
 std::string cliUsage(const std::string &program) {
   return "usage: " + program +
-         " --prompt TEXT [-n N] [--seed S] [--temperature T] [--top-k K]\n"
+         " --prompt TEXT [-n N] [--threads N] [--seed S] [--temperature T]\n       [--top-k K]"
          "       [--top-p P] [--bench] [--model-dir DIR] [--dump-logits FILE]\n"
          "\n"
          "Runs the compiled model: encodes the prompt, steps it through the\n"
@@ -160,6 +168,8 @@ std::string cliUsage(const std::string &program) {
          "\n"
          "  --prompt TEXT     the prompt (required; -p)\n"
          "  -n N              tokens to generate (default 64)\n"
+         "  --threads N       threads for the step's parallel loops (default:\n"
+         "                    every hardware thread; outputs do not depend on it)\n"
          "  --seed S          sampler seed (default 0)\n"
          "  --temperature T   0 decodes greedily (default 0)\n"
          "  --top-k K         sample from the K most likely tokens (0: all; "

@@ -25,6 +25,8 @@ struct CliOptions {
   /// -n: tokens to generate after the prompt.
   int64_t numTokens = 64;
   uint64_t seed = 0;
+  /// 0: every hardware thread.
+  int32_t threads = 0;
   /// 0 is greedy decoding.
   float temperature = 0.0f;
   /// 0 disables top-k.

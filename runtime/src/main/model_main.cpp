@@ -198,6 +198,7 @@ int run(const sparsec::CliOptions &options) {
   sessionOptions.temperature = options.temperature;
   sessionOptions.top_k = options.topK;
   sessionOptions.top_p = options.topP;
+  sessionOptions.num_threads = options.threads;
   if (!check(sparsec_session_create(model, &sessionOptions, &handles.session)))
     return 1;
   sparsec_session_t *session = handles.session;

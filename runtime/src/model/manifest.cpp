@@ -397,6 +397,13 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                       manifest.otherBytesPerToken);
       !status.isOk())
     return status;
+  // Scratch for the generated code's activations (ABI 2); older manifests
+  // have none.
+  if (root.contains("scratch_bytes"))
+    if (Status status = reader.size(root, "scratch_bytes", "scratch_bytes",
+                                    manifest.scratchBytes);
+        !status.isOk())
+      return status;
 
   const json *tensors = nullptr;
   if (Status status = reader.array(root, "tensors", "tensors", tensors);

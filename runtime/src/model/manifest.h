@@ -75,6 +75,8 @@ struct Manifest {
   int64_t numLayers = 0;
   int64_t maxLen = 0;
   uint64_t kvCacheBytes = 0;
+  /// Bytes of scratch the generated step and kernels share.
+  uint64_t scratchBytes = 0;
   uint64_t otherBytesPerToken = 0;
   std::vector<ManifestTensor> tensors;
   std::vector<ManifestFfn> ffns;
