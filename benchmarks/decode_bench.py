@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""sparsec decode benchmark: prints tables, is never run by the test suite.
+
+    build/venv/bin/python benchmarks/decode_bench.py [--quick] [--threads 2]
+
+On one synthetic TurboSparse-Mistral-shaped checkpoint (default: hidden
+4096, intermediate 14336, 8 layers, 32/8 heads, vocab 32000, f16, 90% FFN
+sparsity, predictor rank 1024) it compiles the dense, exact and predicted
+executables and measures, interleaved (A B C A B C ...), the decode time per
+token of each, reporting medians. A STREAM-like triad (sparsec-stream) runs
+in the same session, so each row also shows its fraction of the roofline:
+bytes of weights that must be read per token / time per token / measured
+bandwidth.
+
+onnxruntime (PyPI) runs the same model's ONNX export when the export fits
+in memory; exporting the 8-layer model needs far more than this machine's
+24 GiB, so by default the comparison uses a 2-layer model of the same shape,
+against sparsec's dense executable of that model, at the same thread count.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(cmd, **kw):
+    # Generated text is arbitrary bytes: decode leniently.
+    return subprocess.run(cmd, check=True, text=True, capture_output=True,
+                          errors="replace", **kw)
+
+
+def generate(bin_dir, out, args, layers, onnx):
+    stamp = os.path.join(out, "bench-args.json")
+    want = {"hidden": args.hidden, "intermediate": args.intermediate,
+            "layers": layers, "heads": args.heads, "kv": args.kv_heads,
+            "vocab": args.vocab, "sparsity": args.sparsity,
+            "rank": args.predictor_rank, "onnx": onnx, "seed": 0}
+    if os.path.exists(stamp) and json.load(open(stamp)) == want:
+        return
+    shutil.rmtree(out, ignore_errors=True)
+    print(f"bench: generating {out} ({layers} layers{', +ONNX' if onnx else ''})",
+          file=sys.stderr)
+    cmd = [os.path.join(bin_dir, "sparsec-synth"), "--arch", "bamboo",
+           "--hidden", str(args.hidden), "--intermediate", str(args.intermediate),
+           "--layers", str(layers), "--heads", str(args.heads),
+           "--kv-heads", str(args.kv_heads), "--vocab", str(args.vocab),
+           "--sparsity", str(args.sparsity),
+           "--predictor-rank", str(args.predictor_rank), "--dtype", "f16",
+           "--seed", "0", "--max-seq-len", "256", "-q", "-o", out]
+    if onnx:
+        cmd.append("--onnx")
+    run(cmd)
+    json.dump(want, open(stamp, "w"))
+
+
+def compile_model(bin_dir, model, out, mode):
+    run([os.path.join(bin_dir, "sparsec"), "compile", model, "--mode", mode,
+         "--max-seq-len", "256", "--quiet", "-o", out])
+    return os.path.join(out, os.path.basename(model))
+
+
+def sparsec_run(exe, threads, tokens):
+    """(median ms/token, bytes/token) from the executable's --bench table."""
+    out = run([exe, "--prompt", "Hi", "-n", str(tokens), "--threads",
+               str(threads), "--bench"]).stdout
+    ms = float(re.search(r"ms/token \(median\)\s+([0-9.]+)", out).group(1))
+    nbytes = float(re.search(r"bytes/token\s+([0-9]+)", out).group(1))
+    return ms, nbytes
+
+
+class OrtRunner:
+    def __init__(self, model_dir, threads):
+        import onnxruntime as ort
+        cfg = json.load(open(os.path.join(model_dir, "config.json")))
+        self.L, self.K = cfg["num_hidden_layers"], cfg["num_key_value_heads"]
+        self.D = cfg["hidden_size"] // cfg["num_attention_heads"]
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        self.sess = ort.InferenceSession(os.path.join(model_dir, "model.onnx"),
+                                         so, providers=["CPUExecutionProvider"])
+        self.names = [o.name for o in self.sess.get_outputs()]
+
+    def run(self, tokens):
+        """Median ms per decode step over `tokens` steps (the first skipped)."""
+        past = {}
+        for n in range(self.L):
+            for kind in ("key", "value"):
+                past[f"past_key_values.{n}.{kind}"] = np.zeros(
+                    (1, self.K, 0, self.D), np.float32)
+        times = []
+        for pos in range(tokens + 1):
+            feeds = {"input_ids": np.array([[72]], np.int64),
+                     "position_ids": np.array([[pos]], np.int64), **past}
+            start = time.perf_counter()
+            res = dict(zip(self.names, self.sess.run(None, feeds)))
+            times.append((time.perf_counter() - start) * 1e3)
+            for n in range(self.L):
+                for kind in ("key", "value"):
+                    past[f"past_key_values.{n}.{kind}"] = res[f"present.{n}.{kind}"]
+        return statistics.median(times[1:])
+
+
+def stream(bin_dir, threads):
+    return float(run([os.path.join(bin_dir, "sparsec-stream"), "--threads",
+                      str(threads)]).stdout)
+
+
+def table(title, rows, bandwidth, baseline):
+    print(f"\n{title}")
+    print(f"  {'variant':<22}{'tok/s':>8}{'ms/token':>10}{'MB/token':>10}"
+          f"{'GB/s':>8}{'roofline':>10}{'vs dense':>10}")
+    for name, ms, nbytes in rows:
+        gbs = nbytes / (ms / 1e3) / 1e9
+        print(f"  {name:<22}{1e3 / ms:>8.2f}{ms:>10.2f}{nbytes / 1e6:>10.1f}"
+              f"{gbs:>8.1f}{100 * gbs / bandwidth:>9.0f}%"
+              f"{baseline / ms:>9.2f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tokens", type=int, default=16)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--quick", action="store_true",
+                        help="a small model, for a smoke run")
+    parser.add_argument("--no-onnx", action="store_true")
+    parser.add_argument("--hidden", type=int, default=4096)
+    parser.add_argument("--intermediate", type=int, default=14336)
+    parser.add_argument("--layers", type=int, default=8)
+    parser.add_argument("--onnx-layers", type=int, default=2)
+    parser.add_argument("--heads", type=int, default=32)
+    parser.add_argument("--kv-heads", type=int, default=8)
+    parser.add_argument("--vocab", type=int, default=32000)
+    parser.add_argument("--sparsity", type=float, default=0.9)
+    parser.add_argument("--predictor-rank", type=int, default=1024)
+    args = parser.parse_args()
+    if args.quick:
+        args.hidden, args.intermediate, args.layers = 512, 1792, 4
+        args.heads, args.kv_heads, args.vocab = 8, 2, 4096
+        args.predictor_rank, args.onnx_layers = 128, 4
+    bin_dir = os.path.join(args.build, "bin")
+    work = os.path.join(args.build, "bench")
+    os.makedirs(work, exist_ok=True)
+
+    model = os.path.join(work, f"bamboo-{args.hidden}-{args.layers}l")
+    generate(bin_dir, model, args, args.layers, onnx=False)
+    exes = {mode: compile_model(bin_dir, model, os.path.join(work, f"{os.path.basename(model)}-{mode}"), mode)
+            for mode in ("dense", "exact", "predicted")}
+
+    bandwidth = []
+    samples = {mode: [] for mode in exes}
+    nbytes = {}
+    for rep in range(args.reps):
+        bandwidth.append(stream(bin_dir, args.threads))
+        for mode, exe in exes.items():
+            ms, b = sparsec_run(exe, args.threads, args.tokens)
+            samples[mode].append(ms)
+            nbytes[mode] = b
+    bw = statistics.median(bandwidth)
+    print(f"sparsec decode benchmark: {os.path.basename(model)} (hidden {args.hidden}, "
+          f"intermediate {args.intermediate}, {args.layers} layers, vocab {args.vocab}, "
+          f"f16, sparsity {args.sparsity}), {args.threads} threads, {args.tokens} tokens, "
+          f"median of {args.reps} interleaved runs")
+    print(f"  STREAM triad bandwidth: {bw:.1f} GB/s (median of {args.reps}: "
+          + ", ".join(f"{b:.1f}" for b in bandwidth) + ")")
+    rows = [(f"sparsec {mode}", statistics.median(samples[mode]), nbytes[mode])
+            for mode in exes]
+    table("sparsec modes (bytes = weights that must be read per token)", rows, bw,
+          rows[0][1])
+
+    if args.no_onnx:
+        return
+    small = os.path.join(work, f"bamboo-{args.hidden}-{args.onnx_layers}l-onnx")
+    generate(bin_dir, small, args, args.onnx_layers, onnx=True)
+    dense = compile_model(bin_dir, small, small + "-dense", "dense")
+    predicted = compile_model(bin_dir, small, small + "-predicted", "predicted")
+    ort_runner = OrtRunner(small, args.threads)
+    ort_ms, dense_ms, pred_ms, dense_bytes, pred_bytes = [], [], [], 0, 0
+    for rep in range(args.reps):
+        ms, dense_bytes = sparsec_run(dense, args.threads, args.tokens)
+        dense_ms.append(ms)
+        ort_ms.append(ort_runner.run(args.tokens))
+        ms, pred_bytes = sparsec_run(predicted, args.threads, args.tokens)
+        pred_ms.append(ms)
+    rows = [("sparsec dense", statistics.median(dense_ms), dense_bytes),
+            ("onnxruntime (dense)", statistics.median(ort_ms), dense_bytes),
+            ("sparsec predicted", statistics.median(pred_ms), pred_bytes)]
+    table(f"against onnxruntime on the same {args.onnx_layers}-layer model's "
+          f"ONNX export (f16 weights, same threads)", rows, bw, rows[0][1])
+
+
+if __name__ == "__main__":
+    main()
