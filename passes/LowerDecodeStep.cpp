@@ -620,6 +620,19 @@ void StepLowering::lowerFusedFFN(sfn::FusedSparseFFNOp op) {
       });
       loop(idx(0), count, 1, [&](Value j) {
         Value i = memref::LoadOp::create(b, loc, list, addi(lo, j));
+        // Prefetch the start of the next active neuron's rows: within a
+        // row the hardware prefetcher follows the stream, but the jump to
+        // the next (sparse) neuron is a miss it cannot predict. The list
+        // always holds valid indices, so reading one past the chunk's
+        // count is harmless; it is clamped to the buffer.
+        Value nextSlot = arith::MinUIOp::create(b, loc, addi(addi(lo, j), idx(1)),
+                                                idx(neurons - 1));
+        Value next = memref::LoadOp::create(b, loc, list, nextSlot);
+        for (Value rows : {gateValues ? Value() : gate, up, downT})
+          if (rows)
+            memref::PrefetchOp::create(b, loc, rows, ValueRange{next, idx(0)},
+                                       /*isWrite=*/false, /*localityHint=*/3,
+                                       /*isDataCache=*/true);
         Value g = gateValues
                       ? memref::LoadOp::create(b, loc, gateValues, i).getResult()
                       : dot(gate, i, x, hidden);
