@@ -275,7 +275,7 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
 } // namespace
 
 llvm::Expected<std::string>
-sparsec::compileModel(const CompileOptions &options) {
+mlir::sparsec::compileModel(const CompileOptions &options) {
   auto target = resolveTarget(options.target, options.cpu);
   if (!target)
     return target.takeError();

@@ -123,16 +123,16 @@ cl::opt<int64_t> compileMaxSeqLen(
     "max-seq-len", cl::init(0),
     cl::desc("Context length (default: max_position_embeddings)"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
-cl::opt<sparsec::EmitKind> compileEmit(
-    "emit", cl::init(sparsec::EmitKind::Executable),
+cl::opt<mlir::sparsec::EmitKind> compileEmit(
+    "emit", cl::init(mlir::sparsec::EmitKind::Executable),
     cl::desc("Stop early for inspection"),
-    cl::values(clEnumValN(sparsec::EmitKind::Mlir, "mlir",
+    cl::values(clEnumValN(mlir::sparsec::EmitKind::Mlir, "mlir",
                           "the sparsified sfn IR (OUT/<name>.mlir)"),
-               clEnumValN(sparsec::EmitKind::LLVMIR, "llvm",
+               clEnumValN(mlir::sparsec::EmitKind::LLVMIR, "llvm",
                           "LLVM IR (OUT/<name>.ll)"),
-               clEnumValN(sparsec::EmitKind::Object, "obj",
+               clEnumValN(mlir::sparsec::EmitKind::Object, "obj",
                           "the object file (OUT/<name>.o)"),
-               clEnumValN(sparsec::EmitKind::Executable, "exe",
+               clEnumValN(mlir::sparsec::EmitKind::Executable, "exe",
                           "the executable, weights and manifest (default)")),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<bool> compileQuiet("quiet", cl::init(false),
@@ -146,18 +146,18 @@ int fail(const Twine &message) {
 
 int runImport() {
   DialectRegistry registry;
-  sparsec::registerAllDialects(registry);
+  mlir::sparsec::registerAllDialects(registry);
   MLIRContext context(registry);
   context.allowUnregisteredDialects(false);
 
-  sparsec::hf::ImportOptions options;
+  mlir::sparsec::hf::ImportOptions options;
   options.predictorDir = importPredictorDir;
   options.maxSeqLen = importMaxSeqLen;
   if (importMaxSeqLen < 0)
     return fail("--max-seq-len must be positive, got " +
                 Twine(importMaxSeqLen.getValue()));
   auto module =
-      sparsec::hf::importHuggingFaceModel(context, importModelDir, options);
+      mlir::sparsec::hf::importHuggingFaceModel(context, importModelDir, options);
   if (!module)
     return fail(toString(module.takeError()));
 
@@ -180,7 +180,7 @@ int runImport() {
 
 int runPack() {
   DialectRegistry registry;
-  sparsec::registerAllDialects(registry);
+  mlir::sparsec::registerAllDialects(registry);
   MLIRContext context(registry);
   std::string error;
   auto file = openInputFile(packInput, &error);
@@ -200,9 +200,9 @@ int runPack() {
       parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail(packInput + ": cannot parse: " + firstError);
-  sparsec::PackOptions options;
+  mlir::sparsec::PackOptions options;
   options.predictorDir = packPredictorDir;
-  auto result = sparsec::packWeights(*module, packModelDir, packOutput, options);
+  auto result = mlir::sparsec::packWeights(*module, packModelDir, packOutput, options);
   if (!result)
     return fail(toString(result.takeError()));
   outs() << "sparsec pack: wrote " << packOutput << ": " << result->numTensors
@@ -212,7 +212,7 @@ int runPack() {
 }
 
 int runCompile() {
-  sparsec::CompileOptions options;
+  mlir::sparsec::CompileOptions options;
   options.modelDir = compileModelDir;
   options.outDir = compileOut;
   options.target = compileTarget;
@@ -228,7 +228,7 @@ int runCompile() {
   options.quiet = compileQuiet;
   if (compileMaxSeqLen < 0)
     return fail("--max-seq-len must be positive");
-  auto result = sparsec::compileModel(options);
+  auto result = mlir::sparsec::compileModel(options);
   if (!result)
     return fail(toString(result.takeError()));
   if (!compileQuiet)
@@ -238,7 +238,7 @@ int runCompile() {
 
 } // namespace
 
-int sparsec::sparsecMain(int argc, char **argv) {
+int mlir::sparsec::sparsecMain(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(sparsecCategory);
   if (!cl::ParseCommandLineOptions(

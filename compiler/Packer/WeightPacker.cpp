@@ -4,6 +4,7 @@
 
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
+#include "compiler/Importer/HuggingFace/HFImporter.h"
 #include "passes/WeightSlots.h"
 
 #include "sparsec/weights_layout.h"
@@ -217,21 +218,14 @@ llvm::Expected<PackResult> mlir::sparsec::packWeights(ModuleOp module,
                                                 StringRef modelDir,
                                                 StringRef outPath,
                                                 const PackOptions &options) {
-  auto model = ::sparsec::Checkpoint::openDirectory(modelDir.str());
-  if (!model.isOk())
-    return makeError(model.status().message());
-  std::unique_ptr<::sparsec::Checkpoint> predictors;
-  if (!options.predictorDir.empty()) {
-    auto opened = ::sparsec::Checkpoint::openDirectory(options.predictorDir);
-    if (!opened.isOk())
-      return makeError(opened.status().message());
-    predictors = std::move(opened).value();
-  }
+  auto files = hf::openCheckpointFiles(modelDir, options.predictorDir);
+  if (!files)
+    return files.takeError();
   auto hash = checkpointHash(modelDir);
   if (!hash)
     return hash.takeError();
 
-  Packer packer(**model, predictors.get());
+  Packer packer(*files->model, files->predictors.get());
   // Tensors go in the order and at the offsets the lowering reads them.
   for (const WeightSlot &slot : assignWeightSlots(module).slots) {
     llvm::Error error = llvm::Error::success();

@@ -350,6 +350,22 @@ Expected<OwningOpRef<ModuleOp>> DecodeStepBuilder::build() {
 
 } // namespace
 
+Expected<CheckpointFiles> hf::openCheckpointFiles(StringRef modelDir,
+                                                  StringRef predictorDir) {
+  CheckpointFiles files;
+  auto model = ::sparsec::Checkpoint::openDirectory(modelDir.str());
+  if (!model.isOk())
+    return makeError(model.status().message());
+  files.model = std::move(model).value();
+  if (!predictorDir.empty()) {
+    auto opened = ::sparsec::Checkpoint::openDirectory(predictorDir.str());
+    if (!opened.isOk())
+      return makeError(opened.status().message());
+    files.predictors = std::move(opened).value();
+  }
+  return files;
+}
+
 Expected<OwningOpRef<ModuleOp>>
 hf::importHuggingFaceModel(MLIRContext &context, StringRef modelDir,
                            const ImportOptions &options) {
@@ -365,16 +381,9 @@ hf::importHuggingFaceModel(MLIRContext &context, StringRef modelDir,
   if (!config)
     return config.takeError();
 
-  auto model = ::sparsec::Checkpoint::openDirectory(modelDir.str());
-  if (!model.isOk())
-    return makeError(model.status().message());
-  std::unique_ptr<::sparsec::Checkpoint> predictors;
-  if (!options.predictorDir.empty()) {
-    auto opened = ::sparsec::Checkpoint::openDirectory(options.predictorDir);
-    if (!opened.isOk())
-      return makeError(opened.status().message());
-    predictors = std::move(opened).value();
-  }
+  auto files = openCheckpointFiles(modelDir, options.predictorDir);
+  if (!files)
+    return files.takeError();
 
   int64_t maxSeqLen =
       options.maxSeqLen > 0 ? options.maxSeqLen : config->maxPositions;
@@ -384,7 +393,8 @@ hf::importHuggingFaceModel(MLIRContext &context, StringRef modelDir,
                      llvm::Twine(config->maxPositions) + ")");
 
   context.loadDialect<llm::LLMDialect, func::FuncDialect>();
-  DecodeStepBuilder builder(context, *config, **model, predictors.get(),
+  DecodeStepBuilder builder(context, *config, *files->model,
+                            files->predictors.get(),
                             configPath, maxSeqLen);
   Expected<OwningOpRef<ModuleOp>> module = builder.build();
   if (!module)

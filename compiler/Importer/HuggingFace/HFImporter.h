@@ -19,6 +19,9 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
 
+#include "weights/safetensors.h"
+
+#include <memory>
 #include <string>
 
 namespace mlir::sparsec::hf {
@@ -30,6 +33,18 @@ struct ImportOptions {
   /// Maximum context (KV cache length); 0 takes max_position_embeddings.
   int64_t maxSeqLen = 0;
 };
+
+/// A checkpoint's tensors: the model's, and those of a separate predictor
+/// directory (null when there is none).
+struct CheckpointFiles {
+  std::unique_ptr<::sparsec::Checkpoint> model;
+  std::unique_ptr<::sparsec::Checkpoint> predictors;
+};
+
+/// Opens (and validates) the checkpoint in `modelDir` and, when
+/// `predictorDir` is not empty, the predictor directory.
+llvm::Expected<CheckpointFiles> openCheckpointFiles(llvm::StringRef modelDir,
+                                                    llvm::StringRef predictorDir);
 
 /// Imports `modelDir`. Errors are one line naming the file, tensor or key.
 llvm::Expected<OwningOpRef<ModuleOp>>
