@@ -9,11 +9,25 @@ if(NOT SPARSEC_AARCH64_CXX OR NOT SPARSEC_AARCH64_CC)
   return()
 endif()
 
-# Only nlohmann's own headers, never the host's /usr/include.
+# The arm64 libpcre2-8.a (Debian multiarch: libpcre2-dev:arm64, see
+# scripts/install-deps.sh); SPARSEC_PCRE2_AARCH64_STATIC_LIB is set in
+# runtime/CMakeLists.txt, the compiler links AArch64 models against it.
+if(NOT EXISTS "${SPARSEC_PCRE2_AARCH64_STATIC_LIB}")
+  message(STATUS "sparsec: no arm64 libpcre2-8.a (${SPARSEC_PCRE2_AARCH64_STATIC_LIB}); "
+    "AArch64 runtime not built (install libpcre2-dev:arm64)")
+  return()
+endif()
+
+# Only nlohmann's own headers and pcre2.h (the same for every architecture),
+# never the host's /usr/include.
 set(nlohmann_dir ${CMAKE_BINARY_DIR}/aarch64-include)
 file(MAKE_DIRECTORY ${nlohmann_dir})
 if(NOT EXISTS ${nlohmann_dir}/nlohmann)
   file(CREATE_LINK /usr/include/nlohmann ${nlohmann_dir}/nlohmann SYMBOLIC)
+endif()
+if(NOT EXISTS ${nlohmann_dir}/pcre2.h)
+  file(CREATE_LINK ${SPARSEC_PCRE2_INCLUDE_DIR}/pcre2.h ${nlohmann_dir}/pcre2.h
+    SYMBOLIC)
 endif()
 
 include(ExternalProject)
@@ -30,6 +44,8 @@ ExternalProject_Add(sparsec_runtime_aarch64
     -DSPARSEC_BUILD_COMPILER=OFF
     -DSPARSEC_BUILD_TESTS=OFF
     -DSPARSEC_NLOHMANN_INCLUDE_DIR=${nlohmann_dir}
+    -DSPARSEC_PCRE2_STATIC_LIB=${SPARSEC_PCRE2_AARCH64_STATIC_LIB}
+    -DSPARSEC_PCRE2_INCLUDE_DIR=${nlohmann_dir}
   BUILD_COMMAND ${CMAKE_COMMAND} --build . --target sparsec_runtime sparsec_runtime_main
   INSTALL_COMMAND ""
   BUILD_ALWAYS ON

@@ -11,6 +11,9 @@ APT_PACKAGES=(
   cmake ninja-build libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # AArch64 cross libc and emulator for the AArch64 end-to-end tests.
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+  # libpcre2-8 (the runtime's tokenizer regexes), linked statically; the
+  # arm64 archive for AArch64 models comes from Debian multiarch (below).
+  libpcre2-dev libpcre2-dev:arm64
   # Python for test tooling (fixture generation, numpy reference).
   python3 python3-venv python3-pip
 )
@@ -24,6 +27,11 @@ for p in "${APT_PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# libpcre2-dev:arm64 needs the arm64 architecture (multiarch).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "install-deps: adding the arm64 architecture (for libpcre2-dev:arm64)"
+  $SUDO dpkg --add-architecture arm64
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   $SUDO apt-get update -qq

@@ -247,7 +247,7 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
   std::vector<std::string> args = {*compilerDriver, "-o", output.str(),
                                    object.str(),
                                    libDir + "/libsparsec_runtime_main.a",
-                                   libDir + "/libsparsec_runtime.a", "-lm",
+                                   libDir + "/libsparsec_runtime.a", native ? SPARSEC_PCRE2_LIB : SPARSEC_PCRE2_AARCH64_LIB, "-lm",
                                    "-lpthread"};
   if (native)
     args.push_back("-fuse-ld=lld");

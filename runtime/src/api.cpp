@@ -17,6 +17,7 @@
 
 #include "api_testing.h"
 #include "base/status.h"
+#include "chat/chat_template.h"
 #include "model/model.h"
 #include "sampler/sampler.h"
 #include "sparsec/kernel_abi.h"
@@ -200,6 +201,16 @@ struct sparsec_model_t {
   std::atomic<int64_t> references{1};
   std::unique_ptr<sparsec::Model> model;
   std::unique_ptr<sparsec::Tokenizer> tokenizer;
+  /// The manifest's eos_ids, then the tokenizer's, without repeats.
+  std::vector<int32_t> eosIds;
+};
+
+struct sparsec_detokenizer_t {
+  explicit sparsec_detokenizer_t(const sparsec::Tokenizer &tokenizer)
+      : stream(tokenizer) {}
+  sparsec_model_t *model = nullptr; ///< Retained.
+  sparsec::TokenStream stream;
+  std::string text; ///< What the last call returned.
 };
 
 struct sparsec_session_t {
@@ -329,6 +340,13 @@ extern "C" sparsec_status_t sparsec_model_load(const char *dir,
     auto handle = std::make_unique<sparsec_model_t>();
     handle->model = std::move(model).value();
     handle->tokenizer = std::move(tokenizer).value();
+    std::vector<int32_t> eos = handle->model->manifest().tokenizer.eosIds;
+    for (int32_t id : handle->tokenizer->eosIds())
+      eos.push_back(id);
+    for (int32_t id : eos)
+      if (std::find(handle->eosIds.begin(), handle->eosIds.end(), id) ==
+          handle->eosIds.end())
+        handle->eosIds.push_back(id);
     *out_model = handle.release();
     return Status::ok();
   });
@@ -425,19 +443,105 @@ sparsec_model_bytes_read(const sparsec_model_t *model, const int32_t *counts,
   });
 }
 
+namespace {
+
+Status tokenize(const char *function, const sparsec_model_t *model,
+                const char *text, size_t length, uint32_t flags,
+                int32_t *out_ids, size_t capacity, size_t *out_count) {
+  if (!model)
+    return nullArgument(function, "model");
+  if (!text && length)
+    return nullArgument(function, "text");
+  if (uint32_t unknown = flags & ~uint32_t(SPARSEC_TOKENIZE_PARSE_SPECIAL))
+    return Status(StatusCode::kInvalidArgument,
+                  std::string(function) + ": unknown flags " +
+                      std::to_string(unknown) +
+                      " (known: SPARSEC_TOKENIZE_PARSE_SPECIAL)");
+  std::vector<int32_t> ids =
+      model->tokenizer->encode(std::string(text ? text : "", length),
+                               (flags & SPARSEC_TOKENIZE_PARSE_SPECIAL) != 0);
+  return copyOut(function, ids.data(), ids.size(), out_ids, capacity,
+                 out_count);
+}
+
+/// Copies `text` out under the sparsec_model_detokenize convention.
+Status copyText(const char *function, const std::string &text, char *out_text,
+                size_t capacity, size_t *out_length) {
+  if (!out_length)
+    return nullArgument(function, "out_length");
+  *out_length = text.size();
+  if (!out_text)
+    return Status::ok();
+  if (capacity < text.size() + 1)
+    return Status(StatusCode::kOutOfRange,
+                  std::string(function) + ": the buffer holds " +
+                      std::to_string(capacity) + " bytes, " +
+                      std::to_string(text.size() + 1) +
+                      " are needed (with the terminating NUL)");
+  std::memcpy(out_text, text.data(), text.size());
+  out_text[text.size()] = '\0';
+  return Status::ok();
+}
+
+} // namespace
+
 extern "C" sparsec_status_t
 sparsec_model_tokenize(const sparsec_model_t *model, const char *text,
                        size_t length, int32_t *out_ids, size_t capacity,
                        size_t *out_count) {
   return guarded([&]() -> Status {
+    return tokenize("sparsec_model_tokenize", model, text, length,
+                    SPARSEC_TOKENIZE_DEFAULT, out_ids, capacity, out_count);
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_model_tokenize_ex(const sparsec_model_t *model, const char *text,
+                          size_t length, uint32_t flags, int32_t *out_ids,
+                          size_t capacity, size_t *out_count) {
+  return guarded([&]() -> Status {
+    return tokenize("sparsec_model_tokenize_ex", model, text, length, flags,
+                    out_ids, capacity, out_count);
+  });
+}
+
+extern "C" sparsec_status_t sparsec_model_eos_ids(const sparsec_model_t *model,
+                                                  int32_t *out_ids,
+                                                  size_t capacity,
+                                                  size_t *out_count) {
+  return guarded([&]() -> Status {
     if (!model)
-      return nullArgument("sparsec_model_tokenize", "model");
-    if (!text && length)
-      return nullArgument("sparsec_model_tokenize", "text");
-    std::vector<int32_t> ids =
-        model->tokenizer->encode(std::string(text ? text : "", length));
-    return copyOut("sparsec_model_tokenize", ids.data(), ids.size(), out_ids,
-                   capacity, out_count);
+      return nullArgument("sparsec_model_eos_ids", "model");
+    return copyOut("sparsec_model_eos_ids", model->eosIds.data(),
+                   model->eosIds.size(), out_ids, capacity, out_count);
+  });
+}
+
+extern "C" sparsec_status_t sparsec_model_is_eos(const sparsec_model_t *model,
+                                                 int32_t token,
+                                                 int *out_is_eos) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_is_eos", "model");
+    if (!out_is_eos)
+      return nullArgument("sparsec_model_is_eos", "out_is_eos");
+    *out_is_eos = std::find(model->eosIds.begin(), model->eosIds.end(),
+                            token) != model->eosIds.end();
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_model_query_chat_template(const sparsec_model_t *model,
+                                  const char **out_name) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_query_chat_template", "model");
+    if (!out_name)
+      return nullArgument("sparsec_model_query_chat_template", "out_name");
+    const std::string &name = model->model->manifest().tokenizer.chatTemplate;
+    *out_name = name.empty() ? nullptr : name.c_str();
+    return Status::ok();
   });
 }
 
@@ -463,6 +567,143 @@ sparsec_model_detokenize(const sparsec_model_t *model, int32_t token,
     std::memcpy(out_text, piece.data(), piece.size());
     out_text[piece.size()] = '\0';
     return Status::ok();
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Detokenizer API
+//===----------------------------------------------------------------------===//
+
+extern "C" sparsec_status_t
+sparsec_detokenizer_create(sparsec_model_t *model,
+                           sparsec_detokenizer_t **out) {
+  return guarded([&]() -> Status {
+    if (!out)
+      return nullArgument("sparsec_detokenizer_create", "out");
+    *out = nullptr;
+    if (!model)
+      return nullArgument("sparsec_detokenizer_create", "model");
+    auto detokenizer = std::make_unique<sparsec_detokenizer_t>(*model->tokenizer);
+    sparsec_model_retain(model);
+    detokenizer->model = model;
+    *out = detokenizer.release();
+    return Status::ok();
+  });
+}
+
+extern "C" void sparsec_detokenizer_release(sparsec_detokenizer_t *detokenizer) {
+  if (!detokenizer)
+    return;
+  sparsec_model_t *model = detokenizer->model;
+  delete detokenizer;
+  sparsec_model_release(model);
+}
+
+namespace {
+
+Status returnText(const char *function, sparsec_detokenizer_t *detokenizer,
+                  std::string text, const char **out_text,
+                  size_t *out_length) {
+  if (!out_text)
+    return nullArgument(function, "out_text");
+  if (!out_length)
+    return nullArgument(function, "out_length");
+  detokenizer->text = std::move(text);
+  *out_text = detokenizer->text.c_str();
+  *out_length = detokenizer->text.size();
+  return Status::ok();
+}
+
+} // namespace
+
+extern "C" sparsec_status_t
+sparsec_detokenizer_push(sparsec_detokenizer_t *detokenizer, int32_t token,
+                         const char **out_text, size_t *out_length) {
+  return guarded([&]() -> Status {
+    if (!detokenizer)
+      return nullArgument("sparsec_detokenizer_push", "detokenizer");
+    if (!out_text || !out_length)
+      return returnText("sparsec_detokenizer_push", detokenizer, "", out_text,
+                        out_length);
+    return returnText("sparsec_detokenizer_push", detokenizer,
+                      detokenizer->stream.push(token), out_text, out_length);
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_detokenizer_flush(sparsec_detokenizer_t *detokenizer,
+                          const char **out_text, size_t *out_length) {
+  return guarded([&]() -> Status {
+    if (!detokenizer)
+      return nullArgument("sparsec_detokenizer_flush", "detokenizer");
+    if (!out_text || !out_length)
+      return returnText("sparsec_detokenizer_flush", detokenizer, "", out_text,
+                        out_length);
+    return returnText("sparsec_detokenizer_flush", detokenizer,
+                      detokenizer->stream.flush(), out_text, out_length);
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_detokenizer_reset(sparsec_detokenizer_t *detokenizer) {
+  return guarded([&]() -> Status {
+    if (!detokenizer)
+      return nullArgument("sparsec_detokenizer_reset", "detokenizer");
+    detokenizer->stream.reset();
+    detokenizer->text.clear();
+    return Status::ok();
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Chat API
+//===----------------------------------------------------------------------===//
+
+extern "C" const char *sparsec_chat_format_names(void) {
+  return "chatml, llama2, llama3, mistral, zephyr";
+}
+
+extern "C" sparsec_status_t
+sparsec_chat_render(const char *format, const sparsec_chat_message_t *messages,
+                    size_t count, int add_generation_prompt, char *out_text,
+                    size_t capacity, size_t *out_length) {
+  return guarded([&]() -> Status {
+    if (!format)
+      return nullArgument("sparsec_chat_render", "format");
+    if (count && !messages)
+      return nullArgument("sparsec_chat_render", "messages");
+    std::vector<sparsec::ChatMessage> conversation;
+    for (size_t i = 0; i < count; ++i) {
+      if (!messages[i].role || !messages[i].content)
+        return Status(StatusCode::kInvalidArgument,
+                      "sparsec_chat_render: message " + std::to_string(i) +
+                          " has a NULL " +
+                          (messages[i].role ? "content" : "role"));
+      conversation.push_back({messages[i].role, messages[i].content});
+    }
+    StatusOr<std::string> text = sparsec::renderChat(
+        format, conversation, add_generation_prompt != 0);
+    if (!text.isOk())
+      return text.status();
+    return copyText("sparsec_chat_render", *text, out_text, capacity,
+                    out_length);
+  });
+}
+
+extern "C" sparsec_status_t sparsec_chat_render_continuation(
+    const char *format, const char *user_content, int add_generation_prompt,
+    char *out_text, size_t capacity, size_t *out_length) {
+  return guarded([&]() -> Status {
+    if (!format)
+      return nullArgument("sparsec_chat_render_continuation", "format");
+    if (!user_content)
+      return nullArgument("sparsec_chat_render_continuation", "user_content");
+    StatusOr<std::string> text = sparsec::renderChatContinuation(
+        format, user_content, add_generation_prompt != 0);
+    if (!text.isOk())
+      return text.status();
+    return copyText("sparsec_chat_render_continuation", *text, out_text,
+                    capacity, out_length);
   });
 }
 

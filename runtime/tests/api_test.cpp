@@ -349,6 +349,85 @@ TEST_F(ApiTest, ModelQueriesAndTokenizer) {
             "OK");
 }
 
+TEST_F(ApiTest, TokenizeFlagsEosAndChatTemplate) {
+  size_t count = 0;
+  int32_t ids[8];
+  ASSERT_EQ(take(sparsec_model_tokenize_ex(model, "<s>", 3,
+                                           SPARSEC_TOKENIZE_PARSE_SPECIAL, ids,
+                                           8, &count)),
+            "OK");
+  EXPECT_EQ(count, 3u); // the byte tokenizer has no special tokens
+  EXPECT_EQ(ids[0], '<');
+  EXPECT_EQ(take(sparsec_model_tokenize_ex(model, "x", 1, 6, ids, 8, &count)),
+            "sparsec_model_tokenize_ex: unknown flags 6 (known: "
+            "SPARSEC_TOKENIZE_PARSE_SPECIAL)");
+
+  // The test model names no EOS and no chat format.
+  ASSERT_EQ(take(sparsec_model_eos_ids(model, nullptr, 0, &count)), "OK");
+  EXPECT_EQ(count, 0u);
+  int isEos = 1;
+  ASSERT_EQ(take(sparsec_model_is_eos(model, 'c', &isEos)), "OK");
+  EXPECT_EQ(isEos, 0);
+  const char *name = "unset";
+  ASSERT_EQ(take(sparsec_model_query_chat_template(model, &name)), "OK");
+  EXPECT_EQ(name, nullptr);
+
+  nlohmann::ordered_json json = testing::testManifest({});
+  json["tokenizer"]["eos_ids"] = {2, 99, 2};
+  json["tokenizer"]["chat_template"] = "llama3";
+  testing::writeManifest(dir.path(), json);
+  sparsec_model_t *other = nullptr;
+  ASSERT_EQ(take(sparsec_model_load(dir.path().c_str(), &other)), "OK");
+  ASSERT_EQ(take(sparsec_model_eos_ids(other, ids, 8, &count)), "OK");
+  ASSERT_EQ(count, 2u); // without repeats
+  EXPECT_EQ(ids[0], 2);
+  EXPECT_EQ(ids[1], 'c');
+  ASSERT_EQ(take(sparsec_model_is_eos(other, 'c', &isEos)), "OK");
+  EXPECT_EQ(isEos, 1);
+  ASSERT_EQ(take(sparsec_model_query_chat_template(other, &name)), "OK");
+  EXPECT_STREQ(name, "llama3");
+  EXPECT_EQ(take(sparsec_model_is_eos(other, 'c', nullptr)),
+            "sparsec_model_is_eos: 'out_is_eos' is NULL");
+  sparsec_model_release(other);
+}
+
+TEST_F(ApiTest, DetokenizerStreamsWholeCharacters) {
+  sparsec_detokenizer_t *detokenizer = nullptr;
+  ASSERT_EQ(take(sparsec_detokenizer_create(model, &detokenizer)), "OK");
+  const char *text = nullptr;
+  size_t length = 0;
+  std::string out;
+  // "é" is two byte tokens: nothing until the second arrives.
+  for (int32_t token : std::vector<int32_t>{'a', 0xC3, 0xA9, 'b'}) {
+    ASSERT_EQ(take(sparsec_detokenizer_push(detokenizer, token, &text,
+                                            &length)),
+              "OK");
+    out += std::string(text, length) + "|";
+  }
+  EXPECT_EQ(out, "a||\xC3\xA9|b|");
+  // An incomplete character left at the end becomes U+FFFD.
+  ASSERT_EQ(take(sparsec_detokenizer_push(detokenizer, 0xE2, &text, &length)),
+            "OK");
+  EXPECT_EQ(length, 0u);
+  ASSERT_EQ(take(sparsec_detokenizer_flush(detokenizer, &text, &length)), "OK");
+  EXPECT_EQ(std::string(text, length), "\xEF\xBF\xBD");
+  ASSERT_EQ(take(sparsec_detokenizer_push(detokenizer, 0xE2, &text, &length)),
+            "OK");
+  ASSERT_EQ(take(sparsec_detokenizer_reset(detokenizer)), "OK");
+  ASSERT_EQ(take(sparsec_detokenizer_flush(detokenizer, &text, &length)), "OK");
+  EXPECT_EQ(length, 0u);
+  EXPECT_EQ(take(sparsec_detokenizer_push(detokenizer, 'a', nullptr, &length)),
+            "sparsec_detokenizer_push: 'out_text' is NULL");
+  // The detokenizer keeps the model alive.
+  sparsec_model_release(model);
+  model = nullptr;
+  ASSERT_EQ(take(sparsec_detokenizer_push(detokenizer, 'z', &text, &length)),
+            "OK");
+  EXPECT_STREQ(text, "z");
+  sparsec_detokenizer_release(detokenizer);
+  sparsec_detokenizer_release(nullptr);
+}
+
 TEST(ApiStatusTest, PublicHeadersCompileAsC) {
   EXPECT_EQ(sparsec_c_header_check(), 1);
 }

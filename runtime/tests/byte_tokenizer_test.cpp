@@ -63,7 +63,7 @@ TEST(TokenizerFactoryTest, BuildsByteAndNamesUnknownTypes) {
   ASSERT_FALSE(tokenizer.isOk());
   EXPECT_EQ(tokenizer.status().message(),
             "OUT/manifest.json: key 'tokenizer.type': unknown tokenizer "
-            "'sentencepiece' (this runtime knows: byte)");
+            "'sentencepiece' (this runtime knows: byte, hf)");
 
   manifest->tokenizer.type = "byte";
   manifest->vocabSize = 100;

@@ -12,8 +12,17 @@ int sparsec_c_header_check(void);
 int sparsec_c_header_check(void) {
   sparsec_session_options_t options;
   sparsec_memref1d memref = {NULL, NULL, 0, 0, 1};
+  sparsec_chat_message_t message = {"user", "hi"};
+  sparsec_detokenizer_t *detokenizer = NULL;
+  size_t length = 0;
+  sparsec_status_t status =
+      sparsec_chat_render("chatml", &message, 1, 1, NULL, 0, &length);
+  int rendered = sparsec_status_is_ok(status) && length > 0;
+  sparsec_status_free(status);
+  sparsec_detokenizer_release(detokenizer);
   sparsec_session_options_initialize(&options);
-  return options.top_k == 0 && options.top_p == 1.0f &&
+  return rendered && SPARSEC_TOKENIZE_PARSE_SPECIAL == 1 &&
+         options.top_k == 0 && options.top_p == 1.0f &&
          sparsec_status_is_ok(NULL) && memref.stride == 1 &&
          SPARSEC_WEIGHTS_LAYOUT_VERSION == 1;
 }

@@ -65,7 +65,7 @@ TEST(CliOptionsTest, HelpNeedsNoPrompt) {
 }
 
 TEST(CliOptionsTest, RejectsBadFlags) {
-  expectError({}, "--prompt TEXT is required (see --help)");
+  expectError({}, "--prompt TEXT is required (or --interactive) (see --help)");
   expectError({"--prompt", "x", "--frobnicate"},
               "unknown flag '--frobnicate' (see --help)");
   expectError({"--prompt", "x", "stray"},
@@ -99,6 +99,46 @@ TEST(CliOptionsTest, RejectsBadFlags) {
               "'-1' (see --help)");
   expectError({"--prompt", "x", "--bench=yes"},
               "--bench takes no value, got 'yes' (see --help)");
+}
+
+TEST(CliOptionsTest, ChatFlags) {
+  StatusOr<CliOptions> options =
+      parse({"--prompt", "hi", "--chat", "--system", "", "--chat-template",
+             "llama3"});
+  ASSERT_TRUE(options.isOk()) << options.status().message();
+  EXPECT_TRUE(options->chat);
+  EXPECT_FALSE(options->interactive);
+  EXPECT_TRUE(options->hasSystem);
+  EXPECT_EQ(options->system, "");
+  EXPECT_EQ(options->chatTemplate, "llama3");
+
+  // --interactive needs no --prompt.
+  options = parse({"--interactive", "--system=Be nice."});
+  ASSERT_TRUE(options.isOk()) << options.status().message();
+  EXPECT_TRUE(options->interactive);
+  EXPECT_FALSE(options->hasPrompt);
+  EXPECT_EQ(options->system, "Be nice.");
+  options = parse({"-i", "-p", "first"});
+  ASSERT_TRUE(options.isOk()) << options.status().message();
+  EXPECT_TRUE(options->interactive && options->hasPrompt);
+
+  EXPECT_NE(cliUsage("model").find("--chat-template NAME"), std::string::npos);
+}
+
+TEST(CliOptionsTest, RejectsBadChatFlags) {
+  expectError({"--prompt", "x", "--system", "s"},
+              "--system needs --chat or --interactive (see --help)");
+  expectError({"--prompt", "x", "--chat-template", "chatml"},
+              "--chat-template needs --chat or --interactive (see --help)");
+  expectError({"--prompt", "x", "--chat", "--chat-template", "vicuna"},
+              "--chat-template expects one of chatml, llama2, llama3, "
+              "mistral, zephyr, got 'vicuna' (see --help)");
+  expectError({"--interactive", "--bench"},
+              "--bench does not work with --interactive (see --help)");
+  expectError({"--prompt", "x", "--chat=1"},
+              "--chat takes no value, got '1' (see --help)");
+  expectError({"--chat"},
+              "--prompt TEXT is required (or --interactive) (see --help)");
 }
 
 } // namespace

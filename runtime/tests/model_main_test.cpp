@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 namespace sparsec {
@@ -30,12 +32,15 @@ std::string quote(const std::string &arg) {
   return quoted + "'";
 }
 
+/// Runs the fake model; `stdinFile`, if given, is its stdin (else
+/// /dev/null, so that a test never waits on a terminal).
 Result runModel(const std::vector<std::string> &args,
-                const std::string &stderrRedirect = "2>&1") {
+                const std::string &stderrRedirect = "2>&1",
+                const std::string &stdinFile = "/dev/null") {
   std::string command = quote(SPARSEC_FAKE_MODEL);
   for (const std::string &arg : args)
     command += " " + quote(arg);
-  command += " " + stderrRedirect;
+  command += " <" + quote(stdinFile) + " " + stderrRedirect;
   Result result{-1, ""};
   FILE *pipe = ::popen(command.c_str(), "r");
   if (!pipe)
@@ -156,6 +161,194 @@ TEST_F(ModelMainTest, HelpExitsZero) {
   EXPECT_EQ(result.output.rfind("usage: sparsec_fake_model --prompt TEXT", 0),
             0u)
       << result.output;
+}
+
+//===----------------------------------------------------------------------===//
+// Chat, EOS and --interactive
+//===----------------------------------------------------------------------===//
+
+/// A model with room for chat prompts, an EOS and a chat format. Greedy
+/// decoding of the fake step continues a prompt ending in ']' (every llama2
+/// prompt) with "^_`ab" and then 'c', the EOS.
+class ChatModelTest : public ::testing::Test {
+protected:
+  void SetUp() override { writeModel(128, "llama2", {'c'}); }
+
+  void writeModel(int64_t maxLen, const std::string &chatTemplate,
+                  const std::vector<int32_t> &eosIds) {
+    testing::TestModelSpec spec;
+    spec.maxLen = maxLen;
+    nlohmann::ordered_json json = testing::testManifest(spec);
+    if (!chatTemplate.empty())
+      json["tokenizer"]["chat_template"] = chatTemplate;
+    if (!eosIds.empty())
+      json["tokenizer"]["eos_ids"] = eosIds;
+    testing::writeManifest(dir.path(), json);
+    ASSERT_TRUE(testing::writeTestWeights(dir.path(), spec).isOk());
+  }
+
+  /// Steps the last run made: the --dump-logits file holds 256 floats each.
+  int64_t stepsDumped() const {
+    struct stat info;
+    if (::stat(dir.file("logits.bin").c_str(), &info) != 0)
+      return -1;
+    return static_cast<int64_t>(info.st_size) / (256 * 4);
+  }
+
+  std::string input(const std::string &text) const {
+    testing::writeTextFile(dir.file("stdin.txt"), text);
+    return dir.file("stdin.txt");
+  }
+
+  std::vector<std::string> args(std::vector<std::string> more) const {
+    std::vector<std::string> all = {"--model-dir", dir.path(), "--dump-logits",
+                                    dir.file("logits.bin")};
+    all.insert(all.end(), more.begin(), more.end());
+    return all;
+  }
+
+  TempDir dir;
+};
+
+TEST_F(ChatModelTest, PlainPromptStopsAtEosUnprinted) {
+  Result result = runModel(args({"--prompt", "ab", "-n", "10"}));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "ab\n");
+  // 'b' -> 'c' is the EOS at once: nothing generated, only the prompt
+  // stepped.
+  EXPECT_EQ(stepsDumped(), 2);
+
+  result = runModel(args({"--prompt", "Z", "-n", "10"}));
+  // 'Z' + 1 = '[', ... up to 'b'; 'c' ends it.
+  EXPECT_EQ(result.output, "Z[\\]^_`ab\n");
+  EXPECT_EQ(stepsDumped(), 1 + 8);
+}
+
+TEST_F(ChatModelTest, ChatWrapsThePromptInTheModelsFormat) {
+  Result result =
+      runModel(args({"--chat", "--prompt", "hi", "-n", "10"}), "2>&1");
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  // Only the reply is printed, not the prompt.
+  EXPECT_EQ(result.output, "^_`ab\n");
+  // "[INST] hi [/INST]" (no BOS: the byte tokenizer has none), then the
+  // reply's 5 tokens; the EOS is sampled, never stepped.
+  EXPECT_EQ(stepsDumped(), 17 + 5);
+
+  result = runModel(
+      args({"--chat", "--system", "Be brief.", "--prompt", "hi", "-n", "3"}));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "^_`\n");
+  EXPECT_EQ(stepsDumped(),
+            static_cast<int64_t>(
+                std::string("[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nhi [/INST]")
+                    .size()) +
+                2);
+}
+
+TEST_F(ChatModelTest, ChatTemplateFlagOverridesTheManifest) {
+  // zephyr's prompt ends with "<|assistant|>\n": '\n' + 1 = 0x0b, ...
+  Result result = runModel(args({"--chat", "--chat-template", "zephyr",
+                                 "--prompt", "hi", "-n", "3"}));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "\x0b\x0c\x0d\n");
+  EXPECT_EQ(stepsDumped(),
+            static_cast<int64_t>(
+                std::string("<|user|>\nhi</s>\n<|assistant|>\n").size()) +
+                2);
+}
+
+TEST_F(ChatModelTest, ChatNeedsAFormat) {
+  writeModel(128, "", {});
+  Result result =
+      runModel(args({"--chat", "--prompt", "hi"}), "2>&1 >/dev/null");
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(result.output,
+            "sparsec_fake_model: error: the model has no chat template (its "
+            "manifest names no tokenizer.chat_template); choose one with "
+            "--chat-template NAME (chatml, llama2, llama3, mistral, zephyr)\n");
+
+  writeModel(128, "vicuna", {});
+  result = runModel(args({"--chat", "--prompt", "hi"}), "2>&1 >/dev/null");
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(result.output,
+            "sparsec_fake_model: error: unknown chat template 'vicuna' "
+            "(known: chatml, llama2, llama3, mistral, zephyr)\n");
+
+  result = runModel(args({"--interactive"}), "2>&1 >/dev/null",
+                    input("hi\n"));
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_NE(result.output.find("unknown chat template 'vicuna'"),
+            std::string::npos);
+
+  writeModel(128, "llama2", {'c'});
+  result = runModel(args({"--chat", "--prompt", std::string(120, 'x')}),
+                    "2>&1 >/dev/null");
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(result.output,
+            "sparsec_fake_model: error: the prompt is 135 tokens, longer than "
+            "the model's context of 128 tokens (max_len)\n");
+}
+
+TEST_F(ChatModelTest, InteractiveKeepsTheCacheAndFeedsOnlyNewTokens) {
+  Result result = runModel(args({"--interactive", "-n", "10"}), "2>/dev/null",
+                           input("hi\nthere\n\nnever read\n"));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "^_`ab\n^_`ab\n");
+  // Turn 1: the prompt and the reply's 5 tokens. Turn 2: only the
+  // continuation (the reply's end marker " </s>" and the new user turn),
+  // then the second reply.
+  int64_t continuation =
+      static_cast<int64_t>(std::string(" </s><s>[INST] there [/INST]").size());
+  EXPECT_EQ(stepsDumped(), 17 + 5 + continuation + 5);
+
+  // --prompt is the first turn; end of input without a newline still counts.
+  result = runModel(args({"--interactive", "--prompt", "hi", "-n", "10"}),
+                    "2>/dev/null", input("there"));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "^_`ab\n^_`ab\n");
+  EXPECT_EQ(stepsDumped(), 17 + 5 + continuation + 5);
+
+  // No input at all: no turn, no output.
+  result = runModel(args({"--interactive"}), "2>&1", input(""));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "");
+}
+
+TEST_F(ChatModelTest, InteractiveStepsAReplyCutByTheLimit) {
+  // -n 2 ends each reply after "^_" with '_' sampled but not stepped; the
+  // next turn steps it before the continuation, so the cache holds the
+  // whole conversation (the fake step aborts on a gap).
+  Result result = runModel(args({"--interactive", "-n", "2"}), "2>/dev/null",
+                           input("hi\nthere\n"));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output, "^_\n^_\n");
+  int64_t continuation =
+      static_cast<int64_t>(std::string(" </s><s>[INST] there [/INST]").size());
+  EXPECT_EQ(stepsDumped(), 17 + 1 + 1 + continuation + 1);
+}
+
+TEST_F(ChatModelTest, InteractiveRefusesWhenTheContextIsFull) {
+  writeModel(40, "llama2", {'c'});
+  Result result = runModel(args({"--interactive", "-n", "10"}),
+                           "2>&1 >/dev/null", input("hi\nthere\n"));
+  EXPECT_EQ(result.exitCode, 1);
+  // 17 + 5 positions taken; the second turn needs 28 of the 18 left.
+  EXPECT_EQ(result.output,
+            "sparsec_fake_model: error: the conversation is full: this turn "
+            "needs 28 positions, only 18 of the model's context of 40 tokens "
+            "(max_len) are left\n");
+  result = runModel(args({"--interactive", "-n", "10"}), "2>/dev/null",
+                    input("hi\nthere\n"));
+  EXPECT_EQ(result.output, "^_`ab\n");
+
+  // A reply that runs into max_len stops there, with a note.
+  writeModel(20, "llama2", {});
+  result = runModel(args({"--interactive", "-n", "10"}), "2>&1",
+                    input("hi\n"));
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_EQ(result.output,
+            "^_`a\nsparsec_fake_model: the reply filled the model's context "
+            "of 20 tokens (max_len); the conversation cannot go on\n");
 }
 
 } // namespace

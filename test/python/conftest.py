@@ -16,6 +16,22 @@ ROOT = Path(__file__).resolve().parents[2]
 SYNTH = ROOT / "tools" / "sparsec-synth" / "sparsec-synth"
 REFERENCE_DIR = ROOT / "tools" / "reference"
 REFERENCE = REFERENCE_DIR / "sparsec_reference.py"
+# The CMake build tree whose bin/ holds the test tools (sparsec-chat-render);
+# SPARSEC_BUILD_DIR overrides it (e.g. a runtime-only build elsewhere).
+BUILD_DIR = Path(os.environ.get("SPARSEC_BUILD_DIR", ROOT / "build"))
+
+# The CMake build folder whose bin/ holds the C++ tools the tests run
+# (sparsec-tokenize, ...): $SPARSEC_BUILD_DIR, by default build/.
+BUILD_DIR = Path(os.environ.get("SPARSEC_BUILD_DIR", ROOT / "build"))
+
+
+def build_tool(name):
+    """Path of a tool built into BUILD_DIR/bin; skips the test when it is missing."""
+    path = BUILD_DIR / "bin" / name
+    if not path.exists():
+        pytest.skip(f"{path} not built (set SPARSEC_BUILD_DIR to the build folder)")
+    return path
+
 
 if str(REFERENCE_DIR) not in sys.path:
     sys.path.insert(0, str(REFERENCE_DIR))
@@ -70,3 +86,12 @@ def lowp_models(tmp_path_factory):
 
 def list_files(d):
     return sorted(os.listdir(d))
+
+
+def build_tool(name):
+    """BUILD_DIR/bin/NAME; skips the test when that build has not made it."""
+    path = BUILD_DIR / "bin" / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not built (build the runtime tests, or point "
+                    f"SPARSEC_BUILD_DIR at a build that has it)")
+    return path

@@ -139,6 +139,41 @@ sparsec_status_t sparsec_model_tokenize(const sparsec_model_t *model,
                                         int32_t *out_ids, size_t capacity,
                                         size_t *out_count);
 
+/* Flags of sparsec_model_tokenize_ex (a bitwise OR). */
+typedef enum sparsec_tokenize_flags_e {
+  SPARSEC_TOKENIZE_DEFAULT = 0,
+  /* Special tokens written in the text ("<|im_start|>", "</s>") become
+   * their ids; without it they are tokenized as plain text (user text
+   * cannot forge a control token). Set it for rendered chat prompts. */
+  SPARSEC_TOKENIZE_PARSE_SPECIAL = 1,
+} sparsec_tokenize_flags_t;
+
+/* sparsec_model_tokenize with flags (sparsec_tokenize_flags_t values ORed
+ * together; unknown bits are SPARSEC_STATUS_INVALID_ARGUMENT).
+ * sparsec_model_tokenize is this with SPARSEC_TOKENIZE_DEFAULT. */
+sparsec_status_t sparsec_model_tokenize_ex(const sparsec_model_t *model,
+                                           const char *text, size_t length,
+                                           uint32_t flags, int32_t *out_ids,
+                                           size_t capacity, size_t *out_count);
+
+/* The ids that end generation: the manifest's tokenizer "eos_ids" followed
+ * by the tokenizer's own end-of-sequence ids, without repeats (possibly
+ * none). Sizes as for sparsec_model_tokenize. */
+sparsec_status_t sparsec_model_eos_ids(const sparsec_model_t *model,
+                                       int32_t *out_ids, size_t capacity,
+                                       size_t *out_count);
+
+/* Writes 1 to *out_is_eos when `token` is one of sparsec_model_eos_ids,
+ * else 0. */
+sparsec_status_t sparsec_model_is_eos(const sparsec_model_t *model,
+                                      int32_t token, int *out_is_eos);
+
+/* The model's chat format (the manifest's tokenizer "chat_template": one of
+ * the names sparsec_chat_format_names lists), or NULL in *out_name when it
+ * has none. The string is owned by the model. */
+sparsec_status_t sparsec_model_query_chat_template(const sparsec_model_t *model,
+                                                   const char **out_name);
+
 /* The text piece of one token. *out_length receives its length in bytes
  * (a piece may hold a NUL byte); with out_text NULL only that is computed,
  * otherwise `capacity` must be at least length + 1 and the piece is
@@ -146,6 +181,77 @@ sparsec_status_t sparsec_model_tokenize(const sparsec_model_t *model,
 sparsec_status_t sparsec_model_detokenize(const sparsec_model_t *model,
                                           int32_t token, char *out_text,
                                           size_t capacity, size_t *out_length);
+
+/*===----------------------------------------------------------------------===
+ * Detokenizer: generated ids -> text a person reads
+ *===----------------------------------------------------------------------===*/
+
+/* Streams generated tokens as UTF-8 text: the bytes of an incomplete
+ * character wait for the rest, special tokens (BOS, EOS, chat markers) are
+ * left out, and the space SentencePiece prepends is dropped from the first
+ * piece. One per stream; used by one thread at a time. Retains the model. */
+typedef struct sparsec_detokenizer_t sparsec_detokenizer_t;
+
+sparsec_status_t sparsec_detokenizer_create(sparsec_model_t *model,
+                                            sparsec_detokenizer_t **out);
+/* NULL is a no-op. */
+void sparsec_detokenizer_release(sparsec_detokenizer_t *detokenizer);
+
+/* Adds `token`; *out_text / *out_length receive the text that became
+ * complete with it (possibly empty; may hold a NUL byte). The text is owned
+ * by the detokenizer, NUL-terminated, and valid until its next call. */
+sparsec_status_t sparsec_detokenizer_push(sparsec_detokenizer_t *detokenizer,
+                                          int32_t token, const char **out_text,
+                                          size_t *out_length);
+/* Whatever is still buffered (an incomplete character becomes U+FFFD), as
+ * for push. Call it at the end of a stream. */
+sparsec_status_t sparsec_detokenizer_flush(sparsec_detokenizer_t *detokenizer,
+                                           const char **out_text,
+                                           size_t *out_length);
+/* Forgets buffered bytes; the next piece is a first piece again (a new
+ * reply). */
+sparsec_status_t sparsec_detokenizer_reset(sparsec_detokenizer_t *detokenizer);
+
+/*===----------------------------------------------------------------------===
+ * Chat formats
+ *===----------------------------------------------------------------------===*/
+
+/* One message of a conversation; strings are NUL-terminated UTF-8. */
+typedef struct sparsec_chat_message_t {
+  const char *role; /* "system", "user" or "assistant" */
+  const char *content;
+} sparsec_chat_message_t;
+
+/* The known chat formats, comma separated: "chatml, llama2, llama3,
+ * mistral, zephyr". Static storage. */
+const char *sparsec_chat_format_names(void);
+
+/* Renders `count` messages in chat format `format` the way the model's Jinja
+ * chat template does, WITHOUT the leading BOS text (prepend the bos_id of
+ * sparsec_model_query_info yourself), and with add_generation_prompt
+ * nonzero ending with the opening of the assistant's reply. Encode the text
+ * with SPARSEC_TOKENIZE_PARSE_SPECIAL. Output under the
+ * sparsec_model_detokenize convention: *out_length receives the length;
+ * with out_text NULL only that is computed, otherwise `capacity` must be at
+ * least length + 1 and the text is NUL-terminated. Errors: an unknown
+ * format, roles the format's template rejects (llama2 and mistral: user and
+ * assistant alternating after an optional first system message). See
+ * docs/runtime.md for each format's handling of a system message. */
+sparsec_status_t sparsec_chat_render(const char *format,
+                                     const sparsec_chat_message_t *messages,
+                                     size_t count, int add_generation_prompt,
+                                     char *out_text, size_t capacity,
+                                     size_t *out_length);
+
+/* The text that continues a conversation after an assistant reply that the
+ * model generated (and whose tokens are in the session's KV cache): the
+ * reply's end-of-turn marker, a user turn holding `user_content`, and with
+ * add_generation_prompt the opening of the next reply. Rendering the whole
+ * conversation again equals the previous render plus the reply plus this;
+ * feeding only this keeps the cache. Output as for sparsec_chat_render. */
+sparsec_status_t sparsec_chat_render_continuation(
+    const char *format, const char *user_content, int add_generation_prompt,
+    char *out_text, size_t capacity, size_t *out_length);
 
 /*===----------------------------------------------------------------------===
  * Session: one sequence's KV cache, position and sampler

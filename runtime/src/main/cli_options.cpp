@@ -2,6 +2,8 @@
 
 #include "main/cli_options.h"
 
+#include "chat/chat_template.h"
+
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -48,7 +50,6 @@ Status parseNumber(const std::string &flag, const std::string &text,
 
 StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
   CliOptions options;
-  bool hasPrompt = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i];
     std::string value;
@@ -85,7 +86,7 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
     } else if (flag == "--prompt" || flag == "-p") {
       status = takeValue();
       options.prompt = value;
-      hasPrompt = true;
+      options.hasPrompt = true;
     } else if (flag == "-n" || flag == "--n-tokens") {
       status = takeValue();
       if (status.isOk())
@@ -144,6 +145,22 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
       options.dumpLogits = value;
       if (status.isOk() && value.empty())
         status = badFlag("--dump-logits expects a file, got ''");
+    } else if (flag == "--chat") {
+      status = noValue();
+      options.chat = true;
+    } else if (flag == "--interactive" || flag == "-i") {
+      status = noValue();
+      options.interactive = true;
+    } else if (flag == "--system") {
+      status = takeValue();
+      options.system = value;
+      options.hasSystem = true;
+    } else if (flag == "--chat-template") {
+      status = takeValue();
+      options.chatTemplate = value;
+      if (status.isOk() && !isChatFormat(value))
+        status = badFlag("--chat-template expects one of " + chatFormatList() +
+                         ", got '" + value + "'");
     } else if (!flag.empty() && flag[0] == '-') {
       status = badFlag("unknown flag '" + flag + "'");
     } else {
@@ -153,21 +170,48 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
     if (!status.isOk())
       return status;
   }
-  if (!options.help && !hasPrompt)
-    return badFlag("--prompt TEXT is required");
+  if (options.help)
+    return options;
+  if (!options.hasPrompt && !options.interactive)
+    return badFlag("--prompt TEXT is required (or --interactive)");
+  bool chat = options.chat || options.interactive;
+  if (options.hasSystem && !chat)
+    return badFlag("--system needs --chat or --interactive");
+  if (!options.chatTemplate.empty() && !chat)
+    return badFlag("--chat-template needs --chat or --interactive");
+  if (options.interactive && options.bench)
+    return badFlag("--bench does not work with --interactive");
   return options;
 }
 
 std::string cliUsage(const std::string &program) {
+  std::string pad(program.size() + 8, ' ');
   return "usage: " + program +
-         " --prompt TEXT [-n N] [--threads N] [--seed S] [--temperature T]\n       [--top-k K]"
-         "       [--top-p P] [--bench] [--model-dir DIR] [--dump-logits FILE]\n"
+         " --prompt TEXT [-n N] [--threads N] [--seed S]\n" + pad +
+         "[--temperature T] [--top-k K] [--top-p P] [--bench]\n" + pad +
+         "[--model-dir DIR] [--dump-logits FILE]\n" + pad +
+         "[--chat] [--system TEXT] [--chat-template NAME]\n"
+         "       " + program + " --interactive [--system TEXT] [options]\n"
          "\n"
          "Runs the compiled model: encodes the prompt, steps it through the\n"
-         "decode step, then generates N tokens and prints the text.\n"
+         "decode step, then generates up to N tokens and prints the text as it\n"
+         "comes. Generation stops early at an end-of-sequence token, which is\n"
+         "not printed.\n"
          "\n"
-         "  --prompt TEXT     the prompt (required; -p)\n"
-         "  -n N              tokens to generate (default 64)\n"
+         "  --prompt TEXT     the prompt (required without --interactive; -p);\n"
+         "                    echoed before the generated text, except in chat\n"
+         "  -n N              tokens to generate (per reply; default 64)\n"
+         "  --chat            wrap the prompt as a user turn of the model's chat\n"
+         "                    format and print the assistant's reply\n"
+         "  --system TEXT     the system message of a chat\n"
+         "  --chat-template NAME  the chat format instead of the model's own\n"
+         "                    (" + chatFormatList() + ")\n"
+         "  --interactive     a conversation (-i): reads each user turn as a\n"
+         "                    line from stdin (prompt \"> \" on stderr when stdin\n"
+         "                    is a terminal; --prompt, if given, is the first\n"
+         "                    turn); an empty line or end of input ends it. The\n"
+         "                    KV cache is kept: each turn feeds only its new\n"
+         "                    tokens, until the context (max_len) is full\n"
          "  --threads N       threads for the step's parallel loops (default:\n"
          "                    every hardware thread; outputs do not depend on it)\n"
          "  --seed S          sampler seed (default 0)\n"

@@ -2,6 +2,8 @@
 //
 //   OUT/model --prompt TEXT [-n 64] [--seed 0] [--temperature T]
 //             [--top-k K] [--top-p P] [--bench] [--model-dir DIR] [--help]
+//             [--chat] [--system TEXT] [--chat-template NAME]
+//   OUT/model --interactive [--prompt TEXT] [--system TEXT] ...
 //
 // Parsed by hand (the executable links nothing but the runtime). Flags take
 // their value as the next argument or after '=' (--seed=3). A bad flag is a
@@ -37,11 +39,25 @@ struct CliOptions {
   std::string modelDir;
   /// Non-empty: every step's logits are appended to this file.
   std::string dumpLogits;
+  /// --chat: --prompt is one user turn in the model's chat format.
+  bool chat = false;
+  /// --interactive: a conversation, user turns read from stdin (implies
+  /// chat; --prompt, if given, is the first turn).
+  bool interactive = false;
+  /// --system TEXT: the conversation's system message (hasSystem: given,
+  /// possibly empty).
+  std::string system;
+  bool hasSystem = false;
+  /// --chat-template NAME: overrides the manifest's chat format.
+  std::string chatTemplate;
+  /// Whether --prompt was given.
+  bool hasPrompt = false;
   bool help = false;
 };
 
 /// Parses the arguments after the program name. --prompt is required
-/// unless --help is given.
+/// unless --help or --interactive is given; --system and --chat-template
+/// need --chat or --interactive; --interactive excludes --bench.
 StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args);
 
 /// The --help text.

@@ -2,8 +2,11 @@
 //
 // The compiler links this (library sparsec_runtime_main) with the generated
 // decode step object and sparsec_runtime into OUT/model. It loads the model
-// next to the executable (or --model-dir), steps the prompt, then samples
-// and prints -n tokens, flushing each. --bench then prints timing, the
+// next to the executable (or --model-dir), steps the prompt (or, with --chat,
+// the prompt rendered as a user turn of the model's chat format), then
+// samples up to -n tokens, stopping at an EOS, and streams their text.
+// --interactive holds a conversation over stdin, keeping the KV cache and
+// feeding only each turn's new tokens. --bench then prints timing, the
 // realized FFN density per layer and the bytes of weights read per token.
 // Everything goes through the public C API (include/sparsec/runtime.h).
 // Errors are one line on stderr and exit status 1.
@@ -21,6 +24,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -128,19 +132,305 @@ private:
   size_t steps_ = 0;
 };
 
-/// Prints one token's text piece and flushes.
-bool printToken(const sparsec_model_t *model, int32_t token,
-                std::vector<char> &buffer) {
-  size_t length = 0;
-  if (!check(sparsec_model_detokenize(model, token, nullptr, 0, &length)))
+/// The ids of `text`, encoded with `flags` (sparsec_tokenize_flags_t).
+bool tokenize(const sparsec_model_t *model, const std::string &text,
+              uint32_t flags, std::vector<int32_t> &ids) {
+  size_t count = 0;
+  if (!check(sparsec_model_tokenize_ex(model, text.data(), text.size(), flags,
+                                       nullptr, 0, &count)))
     return false;
-  buffer.resize(length + 1);
-  if (!check(sparsec_model_detokenize(model, token, buffer.data(),
-                                      buffer.size(), &length)))
+  ids.resize(count);
+  if (!check(sparsec_model_tokenize_ex(model, text.data(), text.size(), flags,
+                                       ids.data(), ids.size(), &count)))
     return false;
-  std::fwrite(buffer.data(), 1, length, stdout);
-  std::fflush(stdout);
+  ids.resize(count);
   return true;
+}
+
+/// Runs a sparsec_chat_render* call under the size-query convention.
+template <typename Render> bool renderText(Render render, std::string &text) {
+  size_t length = 0;
+  if (!check(render(nullptr, 0, &length)))
+    return false;
+  std::vector<char> buffer(length + 1);
+  if (!check(render(buffer.data(), buffer.size(), &length)))
+    return false;
+  text.assign(buffer.data(), length);
+  return true;
+}
+
+void writeOut(const char *text, size_t length) {
+  if (length) {
+    std::fwrite(text, 1, length, stdout);
+    std::fflush(stdout);
+  }
+}
+
+/// Reads one line of stdin without its line break; false at end of input.
+bool readLine(std::string &line) {
+  line.clear();
+  int c;
+  while ((c = std::fgetc(stdin)) != EOF && c != '\n')
+    line += static_cast<char>(c);
+  if (c == EOF && line.empty())
+    return false;
+  if (!line.empty() && line.back() == '\r')
+    line.pop_back();
+  return true;
+}
+
+/// Steps tokens, samples and streams replies for one model and session.
+class Generator {
+public:
+  Generator(const sparsec::CliOptions &options, sparsec_model_t *model,
+            sparsec_session_t *session, sparsec_detokenizer_t *detokenizer,
+            int64_t maxLen)
+      : options_(options), model_(model), session_(session),
+        detokenizer_(detokenizer), maxLen_(maxLen) {}
+
+  /// Opens --dump-logits and, with --bench, the stats.
+  bool init(const sparsec_model_info_t &info) {
+    if (options_.bench && !stats_.init(model_, info))
+      return false;
+    if (!options_.dumpLogits.empty()) {
+      dump_.reset(std::fopen(options_.dumpLogits.c_str(), "wb"));
+      if (!dump_) {
+        fail(options_.dumpLogits + ": cannot write: " + std::strerror(errno));
+        return false;
+      }
+      logits_.resize(static_cast<size_t>(info.vocab_size));
+    }
+    return true;
+  }
+
+  /// Steps each token (with --bench, timed as the prefill).
+  bool feed(const std::vector<int32_t> &tokens) {
+    Clock::time_point start = Clock::now();
+    for (int32_t token : tokens)
+      if (!step(token) || (options_.bench && !stats_.record(session_)))
+        return false;
+    prefillMs_ += millisecondsSince(start);
+    return true;
+  }
+
+  /// Samples up to `limit` tokens after the last step and streams their
+  /// text. Every sampled token but the last is stepped; an EOS ends the
+  /// reply unprinted and is never stepped (the chat's continuation starts
+  /// with the end-of-turn marker); otherwise the last token stays pending.
+  bool generate(int64_t limit) {
+    pending_.reset();
+    contextFull_ = false;
+    for (int64_t i = 0; i < limit; ++i) {
+      Clock::time_point start = Clock::now();
+      bool stepped = false;
+      if (i > 0) {
+        if (sparsec_session_position(session_) >= maxLen_) {
+          contextFull_ = true;
+          break;
+        }
+        if (!step(pending_.value()))
+          return false;
+        stepped = true;
+        pending_.reset();
+      }
+      int32_t token = 0;
+      if (!check(sparsec_session_sample(session_, &token)))
+        return false;
+      if (stepped) {
+        tokenMs_.push_back(millisecondsSince(start));
+        if (options_.bench && !stats_.record(session_))
+          return false;
+      }
+      int isEos = 0;
+      if (!check(sparsec_model_is_eos(model_, token, &isEos)))
+        return false;
+      if (isEos)
+        break;
+      const char *text = nullptr;
+      size_t length = 0;
+      if (!check(sparsec_detokenizer_push(detokenizer_, token, &text, &length)))
+        return false;
+      writeOut(text, length);
+      pending_ = token;
+      ++generated_;
+    }
+    const char *text = nullptr;
+    size_t length = 0;
+    if (!check(sparsec_detokenizer_flush(detokenizer_, &text, &length)))
+      return false;
+    writeOut(text, length);
+    return true;
+  }
+
+  /// The last generated token when it was not stepped (the -n limit or a
+  /// full context ended the reply).
+  std::optional<int32_t> pending() const { return pending_; }
+  /// Whether the last reply stopped because the context was full.
+  bool contextFull() const { return contextFull_; }
+
+  void printBench(const sparsec_model_info_t &info, size_t promptTokens) const {
+    std::printf("\nsparsec bench: %s (%s, %s)\n", info.model_name,
+                info.architecture, info.target);
+    std::printf("  prompt tokens        %zu (%.2f ms)\n", promptTokens,
+                prefillMs_);
+    std::printf("  generated tokens     %lld\n",
+                static_cast<long long>(generated_));
+    if (tokenMs_.empty()) {
+      std::printf("  decode tok/s         n/a (needs -n 2 or more)\n");
+    } else {
+      double total = 0.0;
+      for (double ms : tokenMs_)
+        total += ms;
+      std::vector<double> sorted = tokenMs_;
+      std::sort(sorted.begin(), sorted.end());
+      size_t mid = sorted.size() / 2;
+      double median = sorted.size() % 2 ? sorted[mid]
+                                        : (sorted[mid - 1] + sorted[mid]) / 2.0;
+      double mean = total / static_cast<double>(tokenMs_.size());
+      std::printf("  decode tok/s         %.2f\n",
+                  total > 0.0
+                      ? 1000.0 * static_cast<double>(tokenMs_.size()) / total
+                      : 0.0);
+      std::printf("  ms/token (median)    %.3f\n", median);
+      std::printf("  ms/token (mean)      %.3f\n", mean);
+    }
+    stats_.print();
+    std::fflush(stdout);
+  }
+
+private:
+  bool step(int32_t token) {
+    if (!check(sparsec_session_step(session_, token,
+                                    dump_ ? logits_.data() : nullptr)))
+      return false;
+    if (dump_ && std::fwrite(logits_.data(), sizeof(float), logits_.size(),
+                             dump_.get()) != logits_.size()) {
+      fail(options_.dumpLogits + ": write failed");
+      return false;
+    }
+    return true;
+  }
+
+  const sparsec::CliOptions &options_;
+  sparsec_model_t *model_;
+  sparsec_session_t *session_;
+  sparsec_detokenizer_t *detokenizer_;
+  int64_t maxLen_;
+  BenchStats stats_;
+  // --dump-logits: each step's logits, appended in step order.
+  std::unique_ptr<FILE, int (*)(FILE *)> dump_{nullptr, &std::fclose};
+  std::vector<float> logits_;
+  std::optional<int32_t> pending_;
+  bool contextFull_ = false;
+  // Token i > 0 costs the step of token i - 1 plus its sampling; token 0
+  // is sampled from the prompt's last step and is not timed.
+  std::vector<double> tokenMs_;
+  double prefillMs_ = 0.0;
+  int64_t generated_ = 0;
+};
+
+/// The chat format: --chat-template, else the manifest's.
+bool chatFormat(const sparsec::CliOptions &options,
+                const sparsec_model_t *model, std::string &format) {
+  if (!options.chatTemplate.empty()) {
+    format = options.chatTemplate;
+    return true;
+  }
+  const char *name = nullptr;
+  if (!check(sparsec_model_query_chat_template(model, &name)))
+    return false;
+  if (!name) {
+    fail(std::string("the model has no chat template (its manifest names no "
+                     "tokenizer.chat_template); choose one with "
+                     "--chat-template NAME (") +
+         sparsec_chat_format_names() + ")");
+    return false;
+  }
+  format = name;
+  return true;
+}
+
+/// The first chat turn's text: the optional system message and `user`.
+bool renderFirstTurn(const sparsec::CliOptions &options,
+                     const std::string &format, const std::string &user,
+                     std::string &text) {
+  std::vector<sparsec_chat_message_t> messages;
+  if (options.hasSystem)
+    messages.push_back({"system", options.system.c_str()});
+  messages.push_back({"user", user.c_str()});
+  return renderText(
+      [&](char *out, size_t capacity, size_t *length) {
+        return sparsec_chat_render(format.c_str(), messages.data(),
+                                   messages.size(), 1, out, capacity, length);
+      },
+      text);
+}
+
+/// --interactive: one user line per turn; the KV cache is kept, so each
+/// turn after the first feeds only the continuation's tokens.
+int converse(const sparsec::CliOptions &options, sparsec_model_t *model,
+             const sparsec_model_info_t &info, const std::string &format,
+             Generator &generator, sparsec_detokenizer_t *detokenizer,
+             sparsec_session_t *session) {
+  const int64_t maxLen = info.max_len;
+  bool terminal = ::isatty(STDIN_FILENO);
+  bool first = true;
+  std::string line;
+  for (;;) {
+    if (first && options.hasPrompt) {
+      line = options.prompt;
+    } else {
+      if (terminal) {
+        std::fputs("> ", stderr);
+        std::fflush(stderr);
+      }
+      if (!readLine(line) || line.empty())
+        return 0;
+    }
+    std::string text;
+    std::vector<int32_t> tokens;
+    if (first) {
+      if (!renderFirstTurn(options, format, line, text))
+        return 1;
+      if (info.bos_id >= 0)
+        tokens.push_back(info.bos_id);
+    } else {
+      if (!renderText(
+              [&](char *out, size_t capacity, size_t *length) {
+                return sparsec_chat_render_continuation(
+                    format.c_str(), line.c_str(), 1, out, capacity, length);
+              },
+              text))
+        return 1;
+      // The last reply's final token, if the -n limit left it unstepped.
+      if (std::optional<int32_t> pending = generator.pending())
+        tokens.push_back(*pending);
+    }
+    std::vector<int32_t> ids;
+    if (!tokenize(model, text, SPARSEC_TOKENIZE_PARSE_SPECIAL, ids))
+      return 1;
+    tokens.insert(tokens.end(), ids.begin(), ids.end());
+    int64_t position = sparsec_session_position(session);
+    if (position + static_cast<int64_t>(tokens.size()) > maxLen)
+      return fail("the conversation is full: this turn needs " +
+                  std::to_string(tokens.size()) + " positions, only " +
+                  std::to_string(maxLen - position) +
+                  " of the model's context of " + std::to_string(maxLen) +
+                  " tokens (max_len) are left");
+    if (!generator.feed(tokens))
+      return 1;
+    if (!check(sparsec_detokenizer_reset(detokenizer)) ||
+        !generator.generate(options.numTokens))
+      return 1;
+    std::printf("\n");
+    std::fflush(stdout);
+    if (generator.contextFull())
+      std::fprintf(stderr,
+                   "%s: the reply filled the model's context of %lld tokens "
+                   "(max_len); the conversation cannot go on\n",
+                   programName.c_str(), static_cast<long long>(maxLen));
+    first = false;
+  }
 }
 
 int run(const sparsec::CliOptions &options) {
@@ -152,7 +442,9 @@ int run(const sparsec::CliOptions &options) {
   struct Releaser {
     sparsec_model_t *model;
     sparsec_session_t *session = nullptr;
+    sparsec_detokenizer_t *detokenizer = nullptr;
     ~Releaser() {
+      sparsec_detokenizer_release(detokenizer);
       sparsec_session_release(session);
       sparsec_model_release(model);
     }
@@ -161,36 +453,43 @@ int run(const sparsec::CliOptions &options) {
   sparsec_model_info_t info;
   if (!check(sparsec_model_query_info(model, &info)))
     return 1;
-
-  // The prompt's tokens: BOS (if the tokenizer has one), then the text.
-  size_t count = 0;
-  if (!check(sparsec_model_tokenize(model, options.prompt.data(),
-                                    options.prompt.size(), nullptr, 0, &count)))
-    return 1;
-  std::vector<int32_t> prompt(count);
-  if (!check(sparsec_model_tokenize(model, options.prompt.data(),
-                                    options.prompt.size(), prompt.data(),
-                                    prompt.size(), &count)))
-    return 1;
-  if (info.bos_id >= 0)
-    prompt.insert(prompt.begin(), info.bos_id);
-  if (prompt.empty())
-    return fail("the prompt is empty and the tokenizer has no BOS token to "
-                "start from; give a non-empty --prompt");
   const int64_t maxLen = info.max_len;
-  if (static_cast<int64_t>(prompt.size()) > maxLen)
-    return fail("the prompt is " + std::to_string(prompt.size()) +
-                " tokens, longer than the model's context of " +
-                std::to_string(maxLen) + " tokens (max_len)");
-  // Every generated token but the last is stepped too.
-  int64_t needed = static_cast<int64_t>(prompt.size()) +
-                   std::max<int64_t>(options.numTokens - 1, 0);
-  if (needed > maxLen)
-    return fail("the prompt (" + std::to_string(prompt.size()) +
-                " tokens) and -n " + std::to_string(options.numTokens) +
-                " need " + std::to_string(needed) +
-                " positions, more than the model's context of " +
-                std::to_string(maxLen) + " tokens (max_len); lower -n");
+  bool chat = options.chat || options.interactive;
+  std::string format;
+  if (chat && !chatFormat(options, model, format))
+    return 1;
+
+  // The prompt's tokens: BOS (if the tokenizer has one), then the text; a
+  // rendered chat's markers are special tokens, a plain prompt's are not.
+  std::vector<int32_t> prompt;
+  if (!options.interactive) {
+    std::string text = options.prompt;
+    if (options.chat && !renderFirstTurn(options, format, options.prompt, text))
+      return 1;
+    if (!tokenize(model, text,
+                  options.chat ? SPARSEC_TOKENIZE_PARSE_SPECIAL
+                               : SPARSEC_TOKENIZE_DEFAULT,
+                  prompt))
+      return 1;
+    if (info.bos_id >= 0)
+      prompt.insert(prompt.begin(), info.bos_id);
+    if (prompt.empty())
+      return fail("the prompt is empty and the tokenizer has no BOS token to "
+                  "start from; give a non-empty --prompt");
+    if (static_cast<int64_t>(prompt.size()) > maxLen)
+      return fail("the prompt is " + std::to_string(prompt.size()) +
+                  " tokens, longer than the model's context of " +
+                  std::to_string(maxLen) + " tokens (max_len)");
+    // Every generated token but the last is stepped too.
+    int64_t needed = static_cast<int64_t>(prompt.size()) +
+                     std::max<int64_t>(options.numTokens - 1, 0);
+    if (needed > maxLen)
+      return fail("the prompt (" + std::to_string(prompt.size()) +
+                  " tokens) and -n " + std::to_string(options.numTokens) +
+                  " need " + std::to_string(needed) +
+                  " positions, more than the model's context of " +
+                  std::to_string(maxLen) + " tokens (max_len); lower -n");
+  }
 
   sparsec_session_options_t sessionOptions;
   sparsec_session_options_initialize(&sessionOptions);
@@ -201,97 +500,36 @@ int run(const sparsec::CliOptions &options) {
   sessionOptions.num_threads = options.threads;
   if (!check(sparsec_session_create(model, &sessionOptions, &handles.session)))
     return 1;
-  sparsec_session_t *session = handles.session;
-
-  BenchStats stats;
-  if (options.bench && !stats.init(model, info))
+  if (!check(sparsec_detokenizer_create(model, &handles.detokenizer)))
     return 1;
+  sparsec_session_t *session = handles.session;
+  sparsec_detokenizer_t *detokenizer = handles.detokenizer;
 
-  // --dump-logits: each step's logits, appended in step order.
-  std::unique_ptr<FILE, int (*)(FILE *)> dump(nullptr, &std::fclose);
-  std::vector<float> logits;
-  if (!options.dumpLogits.empty()) {
-    dump.reset(std::fopen(options.dumpLogits.c_str(), "wb"));
-    if (!dump)
-      return fail(options.dumpLogits + ": cannot write: " +
-                  std::strerror(errno));
-    logits.resize(static_cast<size_t>(info.vocab_size));
-  }
-  auto step = [&](int32_t token) {
-    if (!check(sparsec_session_step(session, token,
-                                    dump ? logits.data() : nullptr)))
-      return false;
-    if (dump && std::fwrite(logits.data(), sizeof(float), logits.size(),
-                            dump.get()) != logits.size()) {
-      fail(options.dumpLogits + ": write failed");
-      return false;
-    }
-    return true;
-  };
+  Generator generator(options, model, session, detokenizer, maxLen);
+  if (!generator.init(info))
+    return 1;
+  if (options.interactive)
+    return converse(options, model, info, format, generator, detokenizer,
+                    session);
 
-  std::fwrite(options.prompt.data(), 1, options.prompt.size(), stdout);
-  std::fflush(stdout);
-
-  Clock::time_point prefillStart = Clock::now();
-  for (int32_t token : prompt) {
-    if (!step(token))
-      return 1;
-    if (options.bench && !stats.record(session))
-      return 1;
-  }
-  double prefillMs = millisecondsSince(prefillStart);
-
-  // Token i > 0 costs the step of token i - 1 plus its sampling; token 0
-  // is sampled from the prompt's last step and is not timed.
-  std::vector<double> tokenMs;
-  std::vector<char> piece;
-  int32_t token = 0;
-  for (int64_t i = 0; i < options.numTokens; ++i) {
-    Clock::time_point start = Clock::now();
-    if (i > 0 && !step(token))
-      return 1;
-    if (!check(sparsec_session_sample(session, &token)))
-      return 1;
-    if (i > 0) {
-      tokenMs.push_back(millisecondsSince(start));
-      if (options.bench && !stats.record(session))
+  if (!options.chat) {
+    // A completion: the prompt is echoed, and the generated text continues
+    // it (the detokenizer sees the prompt first, so that the first piece
+    // keeps its leading space).
+    writeOut(options.prompt.data(), options.prompt.size());
+    for (int32_t token : prompt) {
+      const char *text = nullptr;
+      size_t length = 0;
+      if (!check(sparsec_detokenizer_push(detokenizer, token, &text, &length)))
         return 1;
     }
-    if (!printToken(model, token, piece))
-      return 1;
   }
+  if (!generator.feed(prompt) || !generator.generate(options.numTokens))
+    return 1;
   std::printf("\n");
   std::fflush(stdout);
-
-  if (options.bench) {
-    std::printf("\nsparsec bench: %s (%s, %s)\n", info.model_name,
-                info.architecture, info.target);
-    std::printf("  prompt tokens        %zu (%.2f ms)\n", prompt.size(),
-                prefillMs);
-    std::printf("  generated tokens     %lld\n",
-                static_cast<long long>(options.numTokens));
-    if (tokenMs.empty()) {
-      std::printf("  decode tok/s         n/a (needs -n 2 or more)\n");
-    } else {
-      double total = 0.0;
-      for (double ms : tokenMs)
-        total += ms;
-      std::vector<double> sorted = tokenMs;
-      std::sort(sorted.begin(), sorted.end());
-      size_t mid = sorted.size() / 2;
-      double median = sorted.size() % 2 ? sorted[mid]
-                                        : (sorted[mid - 1] + sorted[mid]) / 2.0;
-      double mean = total / static_cast<double>(tokenMs.size());
-      std::printf("  decode tok/s         %.2f\n",
-                  total > 0.0
-                      ? 1000.0 * static_cast<double>(tokenMs.size()) / total
-                      : 0.0);
-      std::printf("  ms/token (median)    %.3f\n", median);
-      std::printf("  ms/token (mean)      %.3f\n", mean);
-    }
-    stats.print();
-    std::fflush(stdout);
-  }
+  if (options.bench)
+    generator.printBench(info, prompt.size());
   return 0;
 }
 
