@@ -464,6 +464,44 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
       return status;
     manifest.tokenizer.bosId = static_cast<int32_t>(bos);
   }
+  if (tokenizer->contains("file")) {
+    if (Status status = reader.string(*tokenizer, "file", "tokenizer.file",
+                                      manifest.tokenizer.file);
+        !status.isOk())
+      return status;
+    const std::string &file = manifest.tokenizer.file;
+    if (file.empty() || file.find('/') != std::string::npos || file == "." ||
+        file == "..")
+      return reader.error("tokenizer.file",
+                          "expected a file name in the model folder, got '" +
+                              file + "'");
+  }
+  if (tokenizer->contains("eos_ids")) {
+    const json &ids = (*tokenizer)["eos_ids"];
+    if (!ids.is_array())
+      return reader.expected("tokenizer.eos_ids", "a list of token ids", ids);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      int64_t id = 0;
+      if (Status status =
+              reader.integer(ids[i], "tokenizer.eos_ids[" + std::to_string(i) + "]",
+                             0, manifest.vocabSize - 1, id);
+          !status.isOk())
+        return status;
+      manifest.tokenizer.eosIds.push_back(static_cast<int32_t>(id));
+    }
+  }
+  if (tokenizer->contains("chat_template"))
+    if (Status status =
+            reader.string(*tokenizer, "chat_template", "tokenizer.chat_template",
+                          manifest.tokenizer.chatTemplate);
+        !status.isOk())
+      return status;
+  if (tokenizer->contains("chat_default_system"))
+    if (Status status = reader.string(*tokenizer, "chat_default_system",
+                                      "tokenizer.chat_default_system",
+                                      manifest.tokenizer.chatDefaultSystem);
+        !status.isOk())
+      return status;
   return manifest;
 }
 

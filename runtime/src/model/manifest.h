@@ -57,9 +57,21 @@ struct ManifestFfn {
 };
 
 struct TokenizerSpec {
+  /// "byte" or "hf".
   std::string type;
-  /// "bos_id", when the tokenizer section names one.
+  /// "bos_id", when the tokenizer section names one: the BOS token every
+  /// prompt starts with. Absent: the model adds none.
   std::optional<int32_t> bosId;
+  /// "file" ("hf" only): the tokenizer.json in OUT/, a plain file name.
+  std::string file;
+  /// "eos_ids": ids that end generation (optional; each in the vocabulary).
+  std::vector<int32_t> eosIds;
+  /// "chat_template": the name of the model's chat format (chatml, llama2,
+  /// llama3, mistral, zephyr), when the model has one.
+  std::string chatTemplate;
+  /// "chat_default_system": the system message the model's template adds
+  /// when a conversation has none (SmolLM2's), empty otherwise.
+  std::string chatDefaultSystem;
 };
 
 struct Manifest {

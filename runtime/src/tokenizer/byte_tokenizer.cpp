@@ -22,7 +22,8 @@ ByteTokenizer::create(int64_t vocabSize, std::optional<int32_t> bosId) {
   return std::unique_ptr<ByteTokenizer>(new ByteTokenizer(vocabSize, bosId));
 }
 
-std::vector<int32_t> ByteTokenizer::encode(const std::string &text) const {
+std::vector<int32_t> ByteTokenizer::encode(const std::string &text,
+                                           bool /*parseSpecial*/) const {
   std::vector<int32_t> ids;
   ids.reserve(text.size());
   for (char c : text)

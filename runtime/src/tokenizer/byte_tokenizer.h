@@ -20,7 +20,10 @@ public:
   static StatusOr<std::unique_ptr<ByteTokenizer>>
   create(int64_t vocabSize, std::optional<int32_t> bosId = std::nullopt);
 
-  std::vector<int32_t> encode(const std::string &text) const override;
+  using Tokenizer::encode;
+  /// Every byte is its own token; there are no special tokens to parse.
+  std::vector<int32_t> encode(const std::string &text,
+                              bool parseSpecial) const override;
   std::string decode(int32_t id) const override;
   int64_t vocabSize() const override { return vocabSize_; }
   std::optional<int32_t> bosId() const override { return bosId_; }
