@@ -397,13 +397,10 @@ void StepLowering::lowerRope(llm::RotaryOp op) {
   Value posF = arith::UIToFPOp::create(
       b, loc, b.getF32Type(),
       arith::IndexCastOp::create(b, loc, b.getI64Type(), ctx->pos));
-  loop(0, half, 1, [&](Value i) {
-    Value iF = arith::UIToFPOp::create(
-        b, loc, b.getF32Type(),
-        arith::IndexCastOp::create(b, loc, b.getI64Type(), i));
-    Value exponent = div(mul(f32(2.0), iF), f32(static_cast<double>(d)));
-    Value invFreq =
-        div(f32(1.0), math::PowFOp::create(b, loc, theta, exponent));
+  // With stated frequencies (a scaling rule) the loop over i is unrolled
+  // and each frequency is a constant.
+  std::optional<ArrayRef<float>> stated = op.getInvFreq();
+  auto rotatePair = [&](Value i, Value invFreq) {
     Value angle = mul(posF, invFreq);
     Value c = math::CosOp::create(b, loc, angle);
     Value s = math::SinOp::create(b, loc, angle);
@@ -415,13 +412,29 @@ void StepLowering::lowerRope(llm::RotaryOp op) {
       memref::StoreOp::create(b, loc, sub(mul(a0, c), mul(a1, s)), out, i0);
       memref::StoreOp::create(b, loc, add(mul(a1, c), mul(a0, s)), out, i1);
     });
+  };
+  if (stated) {
+    for (int64_t i = 0; i < half; ++i)
+      rotatePair(idx(i), f32((*stated)[i]));
+    return;
+  }
+  loop(0, half, 1, [&](Value i) {
+    Value iF = arith::UIToFPOp::create(
+        b, loc, b.getF32Type(),
+        arith::IndexCastOp::create(b, loc, b.getI64Type(), i));
+    Value exponent = div(mul(f32(2.0), iF), f32(static_cast<double>(d)));
+    rotatePair(i, div(f32(1.0), math::PowFOp::create(b, loc, theta, exponent)));
   });
 }
 
 void StepLowering::lowerAttention(llm::AttentionOp op) {
   llm::KVCacheType cache = op.getCacheType();
-  int64_t layers = cache.getNumLayers(), maxLen = cache.getMaxLen(),
+  // A sliding-window cache is a ring of `slots` positions: position p lives
+  // in slot p mod slots, and the last min(p + 1, slots) slots are exactly
+  // the window. Softmax does not care about the order of positions.
+  int64_t layers = cache.getNumLayers(), slots = cache.getNumSlots(),
           kvHeads = cache.getNumKvHeads(), d = cache.getHeadDim();
+  bool ring = cache.isRing();
   int64_t heads = static_cast<int64_t>(op.getNumHeads());
   int64_t group = heads / kvHeads;
   int64_t layer = static_cast<int64_t>(op.getLayer());
@@ -429,17 +442,20 @@ void StepLowering::lowerAttention(llm::AttentionOp op) {
   // Cache layout: [layer][k=0 | v=1][position][kv head][head dim].
   int64_t kvId = addRecipe(
       {Recipe::KVCache, 0,
-       MemRefType::get({layers, 2, maxLen, kvHeads, d}, elt)});
+       MemRefType::get({layers, 2, slots, kvHeads, d}, elt)});
   int64_t qId = recipeOf(op.getQuery()), kId = recipeOf(op.getKey()),
           vId = recipeOf(op.getValue());
   int64_t outId = outputFor(op.getResult());
-  int64_t scoresId = scratch(heads * maxLen, b.getF32Type());
+  int64_t scoresId = scratch(heads * slots, b.getF32Type());
   int64_t accId = scratch(heads * d, b.getF32Type());
 
   // Append this position's keys and values (serial: kv_heads * d elements).
   {
     Value kv = get(kvId), k = get(kId), v = get(vId);
     Value l = idx(layer);
+    Value slot =
+        ring ? arith::RemUIOp::create(b, loc, ctx->pos, idx(slots)).getResult()
+             : ctx->pos;
     loop(0, kvHeads, 1, [&](Value h) {
       loop(0, d, 1, [&](Value i) {
         Value flat = addi(muli(h, idx(d)), i);
@@ -448,7 +464,7 @@ void StepLowering::lowerAttention(llm::AttentionOp op) {
           if (!elt.isF32())
             x = arith::TruncFOp::create(b, loc, elt, x);
           memref::StoreOp::create(b, loc, x, kv,
-                                  ValueRange{l, idx(which), ctx->pos, h, i});
+                                  ValueRange{l, idx(which), slot, h, i});
         };
         store(k, 0);
         store(v, 1);
@@ -462,6 +478,8 @@ void StepLowering::lowerAttention(llm::AttentionOp op) {
     Value scores = get(scoresId), acc = get(accId);
     Value l = idx(layer), zero = idx(0), one = idx(1);
     Value last = addi(ctx->pos, one);
+    if (ring)
+      last = arith::MinUIOp::create(b, loc, last, idx(slots));
     Value scale = f32(1.0 / std::sqrt(static_cast<double>(d)));
     auto cacheAt = [&](Value which, Value t, Value g, Value i) {
       return toF32(memref::LoadOp::create(b, loc, kv,
@@ -470,7 +488,7 @@ void StepLowering::lowerAttention(llm::AttentionOp op) {
     loop(begin, end, 1, [&](Value h) {
       Value g = arith::DivUIOp::create(b, loc, h, idx(group));
       Value qBase = muli(h, idx(d));
-      Value sBase = muli(h, idx(maxLen));
+      Value sBase = muli(h, idx(slots));
       Value maxScore =
           loopCarry(zero, last, 1, f32(-INFINITY), [&](Value t, Value m) {
             Value s =

@@ -49,8 +49,12 @@ void sparsec::buildFinalizeToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  // arith.ceildivui and friends are not handled by arith-to-llvm.
-  pm.addPass(arith::createArithExpandOpsPass());
+  // arith.ceildivui and friends are not handled by arith-to-llvm. bf16
+  // conversions become integer ops (round to nearest even): as LLVM fptrunc
+  // they would call compiler-rt's __truncsfbf2, which the link lacks.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());

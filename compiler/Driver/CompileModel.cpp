@@ -2,7 +2,8 @@
 
 #include "compiler/Driver/CompileModel.h"
 
-#include "compiler/Importer/HuggingFace/HFImporter.h"
+#include "compiler/Importer/Importer.h"
+#include "compiler/Importer/TokenizerExport.h"
 #include "compiler/InitAll.h"
 #include "compiler/Packer/WeightPacker.h"
 #include "dialects/LLM/IR/LLMOps.h"
@@ -129,7 +130,7 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
   step.walk([&](llm::EmbedOp embed) {
     hidden = cast<RankedTensorType>(embed.getType()).getDimSize(0);
   });
-  int64_t cacheBytes = int64_t(cache.getNumLayers()) * 2 * cache.getMaxLen() *
+  int64_t cacheBytes = int64_t(cache.getNumLayers()) * 2 * cache.getNumSlots() *
                        cache.getNumKvHeads() * cache.getHeadDim() *
                        (cache.getElementType().getIntOrFloatBitWidth() / 8);
 
@@ -247,7 +248,10 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
   std::vector<std::string> args = {*compilerDriver, "-o", output.str(),
                                    object.str(),
                                    libDir + "/libsparsec_runtime_main.a",
-                                   libDir + "/libsparsec_runtime.a", native ? SPARSEC_PCRE2_LIB : SPARSEC_PCRE2_AARCH64_LIB, "-lm",
+                                   libDir + "/libsparsec_runtime.a",
+                                   native ? SPARSEC_PCRE2_LIB
+                                          : SPARSEC_PCRE2_AARCH64_LIB,
+                                   "-lm",
                                    "-lpthread"};
   if (native)
     args.push_back("-fuse-ld=lld");
@@ -281,9 +285,12 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
     return target.takeError();
   if (std::error_code ec = llvm::sys::fs::create_directories(options.outDir))
     return makeError(options.outDir + ": cannot create: " + ec.message());
+  // The executable is named after the checkpoint folder or GGUF file.
   std::string name = llvm::sys::path::filename(
                          llvm::StringRef(options.modelDir).rtrim('/'))
                          .str();
+  if (llvm::StringRef(name).ends_with_insensitive(".gguf"))
+    name = name.substr(0, name.size() - 5);
   if (name.empty() || name == "." || name == "..")
     name = "model";
   auto out = [&](llvm::StringRef file) {
@@ -301,19 +308,17 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
   MLIRContext context(registry);
 
   progress.begin("import " + options.modelDir);
-  hf::ImportOptions importOptions;
+  ImportOptions importOptions;
   importOptions.predictorDir = options.predictorDir;
   importOptions.maxSeqLen = options.maxSeqLen;
-  auto module = hf::importHuggingFaceModel(context, options.modelDir,
-                                           importOptions);
+  auto opened = openModel(options.modelDir, importOptions);
+  if (!opened)
+    return opened.takeError();
+  auto module = importModel(context, *opened, importOptions);
   if (!module)
     return module.takeError();
-  std::string architecture;
-  if (auto config = hf::parseModelConfig(options.modelDir + "/config.json"))
-    architecture = config->architecture;
-  else
-    llvm::consumeError(config.takeError());
-  progress.end();
+  std::string architecture = opened->config.architecture;
+  progress.end(opened->format == ModelFormat::GGUF ? "GGUF" : "");
 
   SparsifyPipelineOptions sparse;
   // Calibration statistics decide the modes only when the user did not:
@@ -351,7 +356,7 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
   // The layout the packer writes and the lowering reads: taken before
   // lowering, from the same module.
   WeightSlots slots = assignWeightSlots(**module);
-  auto hash = checkpointHash(options.modelDir);
+  auto hash = opened->weights->hash();
   if (!hash)
     return hash.takeError();
   llvm::json::Object manifest = buildManifest(
@@ -385,17 +390,47 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
     return objectPath;
 
   progress.begin("pack weights");
-  PackOptions packOptions;
-  packOptions.predictorDir = options.predictorDir;
-  auto packed = packWeights(*sparseModule, options.modelDir,
-                            out("weights.safetensors"), packOptions);
+  auto packed = packWeights(*sparseModule, *opened->weights,
+                            out("weights.safetensors"));
   if (!packed)
     return packed.takeError();
-  progress.end(llvm::formatv("{0} tensors, {1:F1} MiB", packed->numTensors,
-                             packed->numBytes / 1048576.0)
+  progress.end(llvm::formatv("{0} tensors, {1:F1} MiB{2}", packed->numTensors,
+                             packed->numBytes / 1048576.0,
+                             packed->converted.empty()
+                                 ? std::string()
+                                 : " (dequantized to f16: " +
+                                       packed->converted + ")")
                    .str());
 
-  progress.begin("manifest");
+  progress.begin("tokenizer and manifest");
+  auto tokenizer = exportTokenizer(*opened);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  std::string tokenizerNote = "byte tokenizer";
+  if (!tokenizer->tokenizerJson.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(out("tokenizer.json"), ec);
+    if (ec)
+      return makeError(out("tokenizer.json") + ": cannot write: " +
+                       ec.message());
+    os << tokenizer->tokenizerJson;
+    llvm::json::Object section{{"type", "hf"}, {"file", "tokenizer.json"}};
+    if (tokenizer->bosId)
+      section["bos_id"] = *tokenizer->bosId;
+    llvm::json::Array eos;
+    for (int64_t id : tokenizer->eosIds)
+      eos.push_back(id);
+    section["eos_ids"] = std::move(eos);
+    if (!tokenizer->chatTemplate.empty())
+      section["chat_template"] = tokenizer->chatTemplate;
+    if (!tokenizer->defaultSystem.empty())
+      section["chat_default_system"] = tokenizer->defaultSystem;
+    manifest["tokenizer"] = std::move(section);
+    tokenizerNote = "tokenizer from " + tokenizer->description +
+                    (tokenizer->chatTemplate.empty()
+                         ? std::string()
+                         : ", chat format " + tokenizer->chatTemplate);
+  }
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(out("manifest.json"), ec);
@@ -405,7 +440,10 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
        << "\n";
   }
-  progress.end();
+  progress.end(tokenizerNote);
+  if (!tokenizer->chatTemplateNote.empty() && !options.quiet)
+    llvm::errs() << "sparsec compile: note: " << tokenizer->chatTemplateNote
+                 << "\n";
 
   std::string exe = out(name);
   progress.begin("link " + exe);

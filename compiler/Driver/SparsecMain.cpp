@@ -9,7 +9,7 @@
 #include "compiler/Driver/SparsecMain.h"
 
 #include "compiler/Driver/CompileModel.h"
-#include "compiler/Importer/HuggingFace/HFImporter.h"
+#include "compiler/Importer/Importer.h"
 #include "compiler/Packer/WeightPacker.h"
 #include "compiler/InitAll.h"
 
@@ -34,11 +34,11 @@ namespace {
 cl::OptionCategory sparsecCategory("sparsec options");
 
 cl::SubCommand importCommand(
-    "import", "Import a Hugging Face checkpoint directory as llm IR (one "
-              "decode step; see docs/decode-step.md)");
+    "import", "Import a Hugging Face checkpoint directory or a GGUF file "
+              "as llm IR (one decode step; see docs/decode-step.md)");
 
 cl::opt<std::string> importModelDir(cl::Positional, cl::Required,
-                                    cl::desc("<model dir>"),
+                                    cl::desc("<model dir | model.gguf>"),
                                     cl::sub(importCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> importOutput("o", cl::init("-"),
                                   cl::desc("Output file (default: stdout)"),
@@ -51,7 +51,8 @@ cl::opt<std::string> importPredictorDir(
     cl::value_desc("dir"), cl::sub(importCommand), cl::cat(sparsecCategory));
 cl::opt<int64_t> importMaxSeqLen(
     "max-seq-len", cl::init(0),
-    cl::desc("KV cache length (default: max_position_embeddings)"),
+    cl::desc("Context length (default: the model's max_position_embeddings "
+             "/ context_length)"),
     cl::sub(importCommand), cl::cat(sparsecCategory));
 cl::opt<bool> importLocations(
     "print-locations", cl::init(false),
@@ -62,7 +63,7 @@ cl::SubCommand packCommand(
     "pack", "Write the packed weights file a (sparsified) module reads, from "
             "the checkpoint it was imported from");
 cl::opt<std::string> packModelDir(cl::Positional, cl::Required,
-                                  cl::desc("<model dir>"),
+                                  cl::desc("<model dir | model.gguf>"),
                                   cl::sub(packCommand));
 cl::opt<std::string> packInput(cl::Positional, cl::Required,
                                cl::desc("<module.mlir>"), cl::sub(packCommand));
@@ -77,10 +78,12 @@ cl::opt<std::string> packPredictorDir(
     cl::value_desc("dir"), cl::sub(packCommand), cl::cat(sparsecCategory));
 
 cl::SubCommand compileCommand(
-    "compile", "Compile a Hugging Face checkpoint into a decode executable: "
-               "OUT/<name>, OUT/weights.safetensors, OUT/manifest.json");
+    "compile", "Compile a Hugging Face checkpoint or a GGUF file into a "
+               "decode executable: OUT/<name>, OUT/weights.safetensors, "
+               "OUT/manifest.json (and OUT/tokenizer.json for real "
+               "tokenizers)");
 cl::opt<std::string> compileModelDir(cl::Positional, cl::Required,
-                                     cl::desc("<model dir>"),
+                                     cl::desc("<model dir | model.gguf>"),
                                      cl::sub(compileCommand));
 cl::opt<std::string> compileOut("o", cl::Required,
                                 cl::desc("Output folder"),
@@ -150,14 +153,16 @@ int runImport() {
   MLIRContext context(registry);
   context.allowUnregisteredDialects(false);
 
-  mlir::sparsec::hf::ImportOptions options;
+  mlir::sparsec::ImportOptions options;
   options.predictorDir = importPredictorDir;
   options.maxSeqLen = importMaxSeqLen;
   if (importMaxSeqLen < 0)
     return fail("--max-seq-len must be positive, got " +
                 Twine(importMaxSeqLen.getValue()));
-  auto module =
-      mlir::sparsec::hf::importHuggingFaceModel(context, importModelDir, options);
+  auto opened = mlir::sparsec::openModel(importModelDir, options);
+  if (!opened)
+    return fail(toString(opened.takeError()));
+  auto module = mlir::sparsec::importModel(context, *opened, options);
   if (!module)
     return fail(toString(module.takeError()));
 
@@ -200,9 +205,13 @@ int runPack() {
       parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail(packInput + ": cannot parse: " + firstError);
-  mlir::sparsec::PackOptions options;
+  mlir::sparsec::ImportOptions options;
   options.predictorDir = packPredictorDir;
-  auto result = mlir::sparsec::packWeights(*module, packModelDir, packOutput, options);
+  auto opened = mlir::sparsec::openModel(packModelDir, options);
+  if (!opened)
+    return fail(toString(opened.takeError()));
+  auto result =
+      mlir::sparsec::packWeights(*module, *opened->weights, packOutput);
   if (!result)
     return fail(toString(result.takeError()));
   outs() << "sparsec pack: wrote " << packOutput << ": " << result->numTensors

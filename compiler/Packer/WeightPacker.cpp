@@ -4,7 +4,7 @@
 
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
-#include "compiler/Importer/HuggingFace/HFImporter.h"
+#include "compiler/Importer/TensorSource.h"
 #include "passes/WeightSlots.h"
 
 #include "sparsec/weights_layout.h"
@@ -18,6 +18,7 @@
 #include "llvm/Support/Path.h"
 
 #include <cstring>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -52,27 +53,46 @@ void transpose(const uint8_t *src, uint8_t *out, int64_t rows, int64_t cols,
                       size);
 }
 
+/// The bytes of a source tensor while it is packed: in place when the file
+/// stores them as they are, else converted into `owned`.
+struct SourceBytes {
+  const uint8_t *data = nullptr;
+  std::vector<uint8_t> owned;
+};
+
+::sparsec::Status materialize(const TensorSource &weights,
+                              const SourceTensor &tensor, SourceBytes &bytes) {
+  if (tensor.data) {
+    bytes.data = tensor.data;
+    return ::sparsec::Status::ok();
+  }
+  bytes.owned.resize(tensor.numBytes());
+  if (llvm::Error err = weights.read(tensor, bytes.owned.data()))
+    return ::sparsec::Status(::sparsec::StatusCode::kDataLoss,
+                             llvm::toString(std::move(err)));
+  bytes.data = bytes.owned.data();
+  return ::sparsec::Status::ok();
+}
+
 class Packer {
 public:
-  Packer(const ::sparsec::Checkpoint &model,
-         const ::sparsec::Checkpoint *predictors)
-      : model(model), predictors(predictors) {}
+  explicit Packer(const TensorSource &weights) : weights(weights) {}
 
   /// Source tensor `name`, checked to be `dtype` and `shape`.
-  llvm::Expected<const ::sparsec::TensorInfo *>
+  llvm::Expected<const SourceTensor *>
   source(StringRef name, ::sparsec::DType dtype, ArrayRef<int64_t> shape) {
-    const ::sparsec::TensorInfo *info = model.find(name.str());
-    if (!info && predictors)
-      info = predictors->find(name.str());
+    const SourceTensor *info = weights.find(name);
     if (!info)
-      return makeError(model.origin() + ": tensor '" + name +
+      return makeError(weights.origin() + ": tensor '" + name +
                        "' (named by the IR) not found");
+    if (!info->storedAs.empty())
+      converted[info->storedAs.substr(0, info->storedAs.find(','))]++;
     if (info->dtype != dtype)
-      return makeError(*info->file + ": tensor '" + name + "' is " +
+      return makeError(info->file + ": tensor '" + name + "' is " +
                        ::sparsec::dtypeName(info->dtype) + ", the IR expects " +
                        ::sparsec::dtypeName(dtype));
     if (!llvm::equal(info->shape, shape))
-      return makeError(*info->file + ": tensor '" + name + "' has shape " +
+      return makeError(info->file + ": tensor '" + name + "' has shape " +
                        ::sparsec::formatShape(info->shape) +
                        ", the IR expects " +
                        ::sparsec::formatShape({shape.begin(), shape.end()}));
@@ -97,21 +117,26 @@ public:
     auto info = source(param.getName(), *dtype, shape);
     if (!info)
       return info.takeError();
-    const ::sparsec::TensorInfo *src = *info;
+    const SourceTensor *src = *info;
     size_t size = ::sparsec::dtypeSize(*dtype);
     std::vector<int64_t> outShape(type.getShape().begin(),
                                   type.getShape().end());
+    const TensorSource &from = weights;
     writer.add(key, *dtype, outShape,
-               [src, transposed, size](uint8_t *out) {
+               [&from, src, transposed, size](uint8_t *out) {
+                 SourceBytes bytes;
+                 if (::sparsec::Status status = materialize(from, *src, bytes);
+                     !status.isOk())
+                   return status;
                  if (transposed)
-                   transpose(src->data, out, src->shape[0], src->shape[1],
+                   transpose(bytes.data, out, src->shape[0], src->shape[1],
                              size);
                  else
-                   std::memcpy(out, src->data, src->nbytes);
+                   std::memcpy(out, bytes.data, src->numBytes());
                  return ::sparsec::Status::ok();
                });
     ++numTensors;
-    numBytes += src->nbytes;
+    numBytes += src->numBytes();
     return llvm::Error::success();
   }
 
@@ -127,7 +152,7 @@ public:
             hidden = type.getDimSize(2);
     llvm::SmallDenseSet<int64_t> transposed(bundle.getTransposed().begin(),
                                             bundle.getTransposed().end());
-    std::vector<std::pair<const ::sparsec::TensorInfo *, bool>> sources;
+    std::vector<std::pair<const SourceTensor *, bool>> sources;
     for (auto [index, name] : llvm::enumerate(bundle.getSources())) {
       bool isTransposed = transposed.contains(static_cast<int64_t>(index));
       SmallVector<int64_t> shape =
@@ -137,23 +162,28 @@ public:
       if (!info)
         return info.takeError();
       sources.emplace_back(*info, isTransposed);
-      numBytes += (*info)->nbytes;
+      numBytes += (*info)->numBytes();
     }
     size_t size = ::sparsec::dtypeSize(*dtype);
+    const TensorSource &from = weights;
     writer.add(bundle.getName().str(), *dtype, {neurons, parts, hidden},
-               [=](uint8_t *out) {
+               [=, &from](uint8_t *out) {
                  for (int64_t p = 0; p < parts; ++p) {
-                   auto [src, isTransposed] = sources[p];
+                   auto [info, isTransposed] = sources[p];
+                   SourceBytes src;
+                   if (::sparsec::Status status = materialize(from, *info, src);
+                       !status.isOk())
+                     return status;
                    for (int64_t n = 0; n < neurons; ++n) {
                      uint8_t *row = out + ((n * parts + p) * hidden) * size;
                      if (!isTransposed) {
-                       std::memcpy(row, src->data + n * hidden * size,
+                       std::memcpy(row, src.data + n * hidden * size,
                                    hidden * size);
                        continue;
                      }
                      for (int64_t h = 0; h < hidden; ++h)
                        std::memcpy(row + h * size,
-                                   src->data + (h * neurons + n) * size, size);
+                                   src.data + (h * neurons + n) * size, size);
                    }
                  }
                  return ::sparsec::Status::ok();
@@ -162,9 +192,10 @@ public:
     return llvm::Error::success();
   }
 
-  const ::sparsec::Checkpoint &model;
-  const ::sparsec::Checkpoint *predictors;
+  const TensorSource &weights;
   ::sparsec::SafetensorsWriter writer;
+  /// Source tensors converted while packing, by stored type ("Q4_1").
+  std::map<std::string, int64_t> converted;
   llvm::StringSet<> seen;
   int64_t numTensors = 0;
   int64_t numBytes = 0;
@@ -172,60 +203,14 @@ public:
 
 } // namespace
 
-llvm::Expected<std::string> mlir::sparsec::checkpointHash(StringRef modelDir) {
-  uint64_t hash = 1469598103934665603ull;
-  auto mix = [&](StringRef bytes) {
-    for (unsigned char c : bytes) {
-      hash ^= c;
-      hash *= 1099511628211ull;
-    }
-  };
-  SmallVector<std::string> files;
-  std::error_code ec;
-  for (llvm::sys::fs::directory_iterator it(modelDir, ec), end;
-       !ec && it != end; it.increment(ec)) {
-    StringRef name = llvm::sys::path::filename(it->path());
-    if (name == "config.json" || name.ends_with(".safetensors") ||
-        name.ends_with(".safetensors.index.json"))
-      files.push_back(it->path());
-  }
-  if (ec)
-    return makeError(modelDir + ": cannot list: " + ec.message());
-  llvm::sort(files);
-  for (const std::string &path : files) {
-    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                              /*RequiresNullTerminator=*/false);
-    if (!buffer)
-      return makeError(path + ": cannot read: " + buffer.getError().message());
-    StringRef bytes = (*buffer)->getBuffer();
-    mix(llvm::sys::path::filename(path));
-    mix(std::to_string(bytes.size()));
-    if (StringRef(path).ends_with(".safetensors") && bytes.size() >= 8) {
-      uint64_t length = 0;
-      for (int i = 7; i >= 0; --i)
-        length = (length << 8) | static_cast<unsigned char>(bytes[i]);
-      mix(bytes.substr(8, std::min<uint64_t>(length, bytes.size() - 8)));
-    } else {
-      mix(bytes);
-    }
-  }
-  std::string text;
-  llvm::raw_string_ostream(text) << llvm::format_hex_no_prefix(hash, 16);
-  return text;
-}
-
 llvm::Expected<PackResult> mlir::sparsec::packWeights(ModuleOp module,
-                                                StringRef modelDir,
-                                                StringRef outPath,
-                                                const PackOptions &options) {
-  auto files = hf::openCheckpointFiles(modelDir, options.predictorDir);
-  if (!files)
-    return files.takeError();
-  auto hash = checkpointHash(modelDir);
+                                                const TensorSource &weights,
+                                                StringRef outPath) {
+  auto hash = weights.hash();
   if (!hash)
     return hash.takeError();
 
-  Packer packer(*files->model, files->predictors.get());
+  Packer packer(weights);
   // Tensors go in the order and at the offsets the lowering reads them.
   for (const WeightSlot &slot : assignWeightSlots(module).slots) {
     llvm::Error error = llvm::Error::success();
@@ -243,5 +228,9 @@ llvm::Expected<PackResult> mlir::sparsec::packWeights(ModuleOp module,
   ::sparsec::Status status = packer.writer.write(outPath.str());
   if (!status.isOk())
     return makeError(status.message());
-  return PackResult{packer.numTensors, packer.numBytes, *hash};
+  PackResult result{packer.numTensors, packer.numBytes, *hash, {}};
+  for (const auto &[stored, count] : packer.converted)
+    result.converted += (result.converted.empty() ? "" : ", ") +
+                        std::to_string(count) + " " + stored;
+  return result;
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Runs a compiled model and compares it with the independent numpy reference.
 
-    check_e2e.py MODEL_DIR EXE [--reference dense|predicted] [--prompt TEXT]
-                 [-n N] [--tol T] [--runner "qemu-aarch64 -L ..."]
+    check_e2e.py MODEL_DIR|MODEL.gguf EXE [--reference dense|predicted]
+                 [--prompt TEXT] [-n N] [--tol T] [--runner "qemu-aarch64 -L ..."]
+                 [--tokenizer tokenizer.json [--bos ID]] [--kv-dtype f32|f16|bf16]
 
 The executable decodes greedily and dumps every step's logits
 (--dump-logits); the reference (tools/reference/sparsec_reference.py, written
 from the Hugging Face model definitions, sharing no code with sparsec) replays
-the same token sequence: the prompt's bytes (byte-level tokenizer), then the
-tokens the executable generated. Every step's logits must agree within
+the same token sequence: the prompt's bytes (byte-level tokenizer) or, with
+--tokenizer, the prompt's ids from the `tokenizers` package (after --bos),
+then the tokens the executable generated. Every step's logits must agree within
 max|a - b| <= tol * max(1, max|b|), and the executable's greedy choice must be
 the reference's argmax at every step.
 
@@ -17,7 +19,8 @@ Tolerances: f32 weights and an f32 KV cache leave only summation order
 typical, 1e-4 is the bound. f16/bf16 checkpoints are upcast identically by
 both, but sparsec keeps the KV cache in the weights' precision (halving its
 traffic), so attention reads rounded keys and values: the bound for those is
-looser (given by the caller, 2e-2).
+looser (given by the caller, 2e-2), unless --kv-dtype makes the reference
+round its cache the same way.
 """
 import argparse
 import os
@@ -43,16 +46,27 @@ def main():
     parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--runner", default="")
     parser.add_argument("--dump", default=None)
+    parser.add_argument("--tokenizer", default=None)
+    parser.add_argument("--bos", type=int, default=None)
+    parser.add_argument("--kv-dtype", default="f32", choices=["f32", "f16", "bf16"])
     args = parser.parse_args()
 
     dump = args.dump or args.exe + ".logits.bin"
     cmd = shlex.split(args.runner) + [args.exe, "--prompt", args.prompt,
                                       "-n", str(args.n), "--dump-logits", dump]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    ref = sparsec_reference.Reference(args.model_dir, mode=args.reference)
+    ref = sparsec_reference.Reference(args.model_dir, mode=args.reference,
+                                      kv_dtype=args.kv_dtype)
     logits = np.fromfile(dump, dtype=np.float32).reshape(-1, ref.V)
 
-    prompt = list(args.prompt.encode())
+    if args.tokenizer:
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_file(args.tokenizer)
+        prompt = tok.encode(args.prompt, add_special_tokens=False).ids
+    else:
+        prompt = list(args.prompt.encode())
+    if args.bos is not None:
+        prompt = [args.bos] + prompt
     steps = len(prompt) + args.n - 1
     if logits.shape[0] != steps:
         sys.exit(f"expected {steps} steps of logits, got {logits.shape[0]}")

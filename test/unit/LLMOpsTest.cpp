@@ -77,13 +77,38 @@ TEST_F(LLMOpsTest, RopeChecksHeadDim) {
   Value q = activation(64);
   auto ok = llm::RotaryOp::create(builder, loc, q, pos,
                                   builder.getI64IntegerAttr(16),
-                                  builder.getF64FloatAttr(10000.0));
+                                  builder.getF64FloatAttr(10000.0),
+                                  DenseF32ArrayAttr());
   EXPECT_TRUE(verifies(ok));
   auto bad = llm::RotaryOp::create(builder, loc, q, pos,
                                    builder.getI64IntegerAttr(24),
-                                   builder.getF64FloatAttr(10000.0));
+                                   builder.getF64FloatAttr(10000.0),
+                                   DenseF32ArrayAttr());
   EXPECT_FALSE(verifies(bad));
   EXPECT_NE(lastError.find("multiple of head_dim (24)"), std::string::npos)
+      << lastError;
+}
+
+TEST_F(LLMOpsTest, RopeChecksStatedFrequencies) {
+  Value q = activation(64);
+  auto ok = llm::RotaryOp::create(
+      builder, loc, q, pos, builder.getI64IntegerAttr(4),
+      builder.getF64FloatAttr(10000.0),
+      builder.getDenseF32ArrayAttr({1.0f, 0.005f}));
+  EXPECT_TRUE(verifies(ok));
+  auto count = llm::RotaryOp::create(
+      builder, loc, q, pos, builder.getI64IntegerAttr(4),
+      builder.getF64FloatAttr(10000.0), builder.getDenseF32ArrayAttr({1.0f}));
+  EXPECT_FALSE(verifies(count));
+  EXPECT_NE(lastError.find("head_dim / 2 = 2 frequencies, got 1"),
+            std::string::npos)
+      << lastError;
+  auto negative = llm::RotaryOp::create(
+      builder, loc, q, pos, builder.getI64IntegerAttr(4),
+      builder.getF64FloatAttr(10000.0),
+      builder.getDenseF32ArrayAttr({1.0f, -2.0f}));
+  EXPECT_FALSE(verifies(negative));
+  EXPECT_NE(lastError.find("positive finite inv_freq"), std::string::npos)
       << lastError;
 }
 
@@ -226,7 +251,8 @@ TEST_F(LLMOpsTest, BuildsAWholeDecodeStep) {
     auto rope = [&](Value v) {
       return llm::RotaryOp::create(builder, loc, v, pos,
                                    builder.getI64IntegerAttr(16),
-                                   builder.getF64FloatAttr(1e4))
+                                   builder.getF64FloatAttr(1e4),
+                                   DenseF32ArrayAttr())
           .getResult();
     };
     Value q = rope(proj("self_attn.q_proj.weight", hidden, x));

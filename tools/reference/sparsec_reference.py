@@ -11,7 +11,10 @@ Semantics
   * RMSNorm:   x * 1/sqrt(mean(x^2) + eps) * w  (in float32)
   * RoPE:      inv_freq = theta^(-2i/D), angles = pos * inv_freq, emb = cat(angles,
                angles), q' = q cos + rotate_half(q) sin with rotate_half(x) =
-               cat(-x[D/2:], x[:D/2])  (first half / second half, not interleaved)
+               cat(-x[D/2:], x[:D/2])  (first half / second half, not interleaved);
+               theta from "rope_parameters" (transformers 5) or "rope_theta";
+               scaling "linear" (inv_freq / factor) and "llama3" (Llama 3.1's
+               wavelength bands) as transformers' rope_utils computes them, in float32
   * attention: grouped-query (query head h reads KV head h // (A/K), HF repeat_kv),
                softmax(q k^T / sqrt(D)) over the KV cache (all earlier steps + this one;
                an optional config sliding_window limits it to the last `window` positions)
@@ -39,8 +42,14 @@ API
     ref.trace                             # with record=True: per step, per FFN, the
                                           # active set, the predictor's set and the mask
 CLI
-    python sparsec_reference.py MODEL_DIR --tokens 1,2,3 [--print-topk [K]]
+    python sparsec_reference.py MODEL_DIR|MODEL.gguf --tokens 1,2,3 [--print-topk [K]]
         [--mode dense|predicted] [--predictor-dir DIR] [--save-logits FILE.npy] [--stats]
+
+GGUF files are read with the `gguf` package (llama.cpp's own Python reader and
+dequantizer), their q/k rows un-permuted as transformers' GGUF loader does, and
+quantized tensors rounded to float16 after dequantization: the weights sparsec
+packs. `kv_dtype="f16"` rounds cached keys and values to float16 as sparsec's
+f16 KV cache does.
 """
 
 import argparse
@@ -147,6 +156,13 @@ class Checkpoint:
         return a
 
 
+def _round_bf16(x):
+    """float32 -> bfloat16 (round to nearest even) -> float32."""
+    b = np.ascontiguousarray(x, dtype=F32).view(np.uint32)
+    b = (b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) & np.uint32(0xFFFF0000)
+    return b.view(F32)
+
+
 def rms_norm(x, w, eps):
     x = x.astype(F32)
     var = np.mean(x * x, dtype=F32)
@@ -167,12 +183,145 @@ def softmax(x):
     return e / np.sum(e)
 
 
+class GGUFCheckpoint:
+    """Tensors of a llama-architecture GGUF under Hugging Face names, as float32,
+    and a config.json-style dict made from its metadata."""
+
+    def __init__(self, path):
+        import gguf  # llama.cpp's reader, from PyPI
+        self.dir = path
+        r = gguf.GGUFReader(path)
+        self._gguf = gguf
+
+        def field(key, default=None):
+            f = r.fields.get(key)
+            return default if f is None else f.contents()
+
+        arch = field("general.architecture")
+        if arch != "llama":
+            raise ModelError(f"{path}: architecture {arch} not supported by the reference")
+        H = int(field("llama.embedding_length"))
+        A = int(field("llama.attention.head_count"))
+        K = int(field("llama.attention.head_count_kv", A))
+        experts = int(field("llama.expert_count", 0) or 0)
+        self.tensors = {t.name: t for t in r.tensors}
+        vocab = field("llama.vocab_size")
+        if vocab is None:
+            vocab = len(field("tokenizer.ggml.tokens"))
+        self.config = {
+            "architectures": ["MixtralForCausalLM" if experts else "LlamaForCausalLM"],
+            "hidden_size": H, "num_attention_heads": A, "num_key_value_heads": K,
+            "head_dim": int(field("llama.attention.key_length", H // A)),
+            "num_hidden_layers": int(field("llama.block_count")),
+            "intermediate_size": int(field("llama.feed_forward_length")),
+            "vocab_size": int(vocab),
+            "rms_norm_eps": float(field("llama.attention.layer_norm_rms_epsilon")),
+            "rope_theta": float(field("llama.rope.freq_base", 10000.0)),
+            "hidden_act": "silu",
+            "tie_word_embeddings": "output.weight" not in self.tensors,
+        }
+        if experts:
+            self.config["num_local_experts"] = experts
+            self.config["num_experts_per_tok"] = int(field("llama.expert_used_count"))
+        self.names = {"model.embed_tokens.weight": "token_embd.weight",
+                      "model.norm.weight": "output_norm.weight",
+                      "lm_head.weight": "output.weight"}
+        for name in self.tensors:
+            parts = name.split(".")
+            if parts[0] != "blk":
+                continue
+            p = f"model.layers.{parts[1]}."
+            rest = ".".join(parts[2:])
+            plain = {"attn_norm.weight": "input_layernorm.weight",
+                     "attn_q.weight": "self_attn.q_proj.weight",
+                     "attn_k.weight": "self_attn.k_proj.weight",
+                     "attn_v.weight": "self_attn.v_proj.weight",
+                     "attn_output.weight": "self_attn.o_proj.weight",
+                     "ffn_norm.weight": "post_attention_layernorm.weight",
+                     "ffn_gate.weight": "mlp.gate_proj.weight",
+                     "ffn_up.weight": "mlp.up_proj.weight",
+                     "ffn_down.weight": "mlp.down_proj.weight",
+                     "ffn_gate_inp.weight": "block_sparse_moe.gate.weight"}
+            if rest in plain:
+                self.names[p + plain[rest]] = name
+            for kind, hf in (("ffn_gate_exps", "w1"), ("ffn_down_exps", "w2"),
+                             ("ffn_up_exps", "w3")):
+                if rest == kind + ".weight":
+                    for e in range(experts):
+                        self.names[f"{p}block_sparse_moe.experts.{e}.{hf}.weight"] = (name, e)
+        self._cache = {}
+
+    def __contains__(self, name):
+        return name in self.names and (
+            isinstance(self.names[name], tuple) or self.names[name] in self.tensors)
+
+    def get(self, name):
+        if name in self._cache:
+            return self._cache[name]
+        if name not in self:
+            raise ModelError(f"{self.dir}: tensor {name} missing")
+        where = self.names[name]
+        expert = None
+        if isinstance(where, tuple):
+            where, expert = where
+        t = self.tensors[where]
+        q = self._gguf.GGMLQuantizationType
+        if t.tensor_type in (q.F32, q.F16):
+            a = np.asarray(t.data).astype(F32)
+        else:
+            a = self._gguf.quants.dequantize(t.data, t.tensor_type).astype(F32)
+            if t.tensor_type != q.BF16:
+                a = a.astype(np.float16).astype(F32)  # sparsec packs f16
+        a = a.reshape([int(d) for d in reversed(t.shape)])
+        if expert is not None:
+            a = a[expert]
+        if where.endswith(("attn_q.weight", "attn_k.weight")):
+            heads = self.config["num_attention_heads"] if "attn_q" in where \
+                else self.config["num_key_value_heads"]
+            # llama.cpp interleaves the rotary halves of each head; undo it.
+            a = (a.reshape(heads, a.shape[0] // heads // 2, 2, *a.shape[1:])
+                 .swapaxes(1, 2).reshape(a.shape))
+        a = np.ascontiguousarray(a, dtype=F32)
+        self._cache[name] = a
+        return a
+
+
+def rope_inv_freq(c, D):
+    """inv_freq as transformers computes it (float32), and the RoPE base."""
+    params = c.get("rope_parameters") or c.get("rope_scaling") or {}
+    theta = float(params.get("rope_theta", c.get("rope_theta", 10000.0)))
+    kind = params.get("rope_type", params.get("type", "default"))
+    if kind == "default":
+        # float64 then rounded, as before: identical for the bases in use.
+        inv = 1.0 / (theta ** (np.arange(0, D, 2, dtype=np.float64) / D))
+        return inv.astype(F32), theta
+    inv = F32(1.0) / (F32(theta) ** (np.arange(0, D, 2).astype(F32) / F32(D)))
+    factor = F32(params["factor"])
+    if kind == "linear":
+        return (inv / factor).astype(F32), theta
+    if kind == "llama3":
+        low, high = F32(params["low_freq_factor"]), F32(params["high_freq_factor"])
+        old = F32(params["original_max_position_embeddings"])
+        low_wavelen, high_wavelen = old / low, old / high
+        wavelen = F32(2 * math.pi) / inv
+        scaled = np.where(wavelen > low_wavelen, inv / factor, inv)
+        smooth = (old / wavelen - low) / (high - low)
+        smoothed = (F32(1) - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < high_wavelen) & ~(wavelen > low_wavelen)
+        return np.where(medium, smoothed, scaled).astype(F32), theta
+    raise ModelError(f"config.json: rope type {kind} not supported by the reference")
+
+
 class Reference:
     def __init__(self, model_dir, mode="dense", mask_fn=None, masks=None, record=False,
-                 predictor_dir=None):
+                 predictor_dir=None, kv_dtype="f32"):
         if mode not in ("dense", "predicted"):
             raise ValueError(f"mode must be dense or predicted, got {mode}")
-        self.ck = Checkpoint(model_dir, (predictor_dir,) if predictor_dir else ())
+        self.kv_dtype = kv_dtype
+        if str(model_dir).endswith(".gguf"):
+            self.ck = GGUFCheckpoint(model_dir)
+        else:
+            self.ck = Checkpoint(model_dir, (predictor_dir,) if predictor_dir else ())
         c = self.cfg = self.ck.config
         arch = (c.get("architectures") or ["?"])[0]
         if arch not in KNOWN_ARCHS:
@@ -186,10 +335,8 @@ class Reference:
         self.V = int(c["vocab_size"])
         self.I = int(c["intermediate_size"])
         self.eps = float(c.get("rms_norm_eps", 1e-6))
-        self.theta = float(c.get("rope_theta", 10000.0))
-        if c.get("rope_scaling"):
-            raise ModelError("config.json: rope_scaling is not supported by the reference")
-        self.window = c.get("sliding_window")
+        self.inv_freq, self.theta = rope_inv_freq(c, self.D)
+        self.window = c.get("sliding_window") if c.get("use_sliding_window", True) else None
         self.moe = "num_local_experts" in c and c.get("num_local_experts")
         self.E = int(c.get("num_local_experts") or 0)
         self.top_k = int(c.get("num_experts_per_tok") or 0)
@@ -207,8 +354,6 @@ class Reference:
         self.mask_fn = mask_fn
         self.masks = masks
         self.record = record
-        inv = 1.0 / (self.theta ** (np.arange(0, self.D, 2, dtype=np.float64) / self.D))
-        self.inv_freq = inv.astype(F32)
         self.tied = bool(c.get("tie_word_embeddings", False))
         self.reset()
 
@@ -235,6 +380,10 @@ class Reference:
         k = (self.w(p + "k_proj.weight") @ x).reshape(self.K, self.D)
         v = (self.w(p + "v_proj.weight") @ x).reshape(self.K, self.D)
         q, k = self.rope(q, pos), self.rope(k, pos)
+        if self.kv_dtype == "f16":
+            k, v = k.astype(np.float16).astype(F32), v.astype(np.float16).astype(F32)
+        elif self.kv_dtype == "bf16":
+            k, v = (_round_bf16(k), _round_bf16(v))
         self.kcache[layer] = np.concatenate([self.kcache[layer], k[:, None]], axis=1)
         self.vcache[layer] = np.concatenate([self.vcache[layer], v[:, None]], axis=1)
         rep = self.A // self.K

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/LLM/IR/LLMOps.h"
+
+#include <cmath>
 #include "dialects/Common/ShapeChecks.h"
 
 #include "mlir/IR/OpImplementation.h"
@@ -40,7 +42,8 @@ bool llm::isWeightElementType(Type type) {
 LogicalResult
 KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
                     unsigned numLayers, unsigned maxLen, unsigned numKvHeads,
-                    unsigned headDim, Type elementType) {
+                    unsigned headDim, Type elementType, unsigned window) {
+  (void)window; // any window is valid: 0 means none
   if (numLayers == 0 || maxLen == 0 || numKvHeads == 0 || headDim == 0)
     return emitError() << "kv_cache expects positive layers, max_len, "
                           "kv_heads and head_dim, got "
@@ -103,6 +106,15 @@ LogicalResult RotaryOp::verify() {
   if (!(getTheta().convertToDouble() > 0.0))
     return emitOpError("expects a positive theta, got ")
            << getTheta().convertToDouble();
+  if (std::optional<ArrayRef<float>> invFreq = getInvFreq()) {
+    if (static_cast<int64_t>(invFreq->size()) != headDim / 2)
+      return emitOpError("expects inv_freq to hold head_dim / 2 = ")
+             << headDim / 2 << " frequencies, got " << invFreq->size();
+    for (float f : *invFreq)
+      if (!(f > 0.0f) || !std::isfinite(f))
+        return emitOpError("expects positive finite inv_freq values, got ")
+               << f;
+  }
   return success();
 }
 

@@ -89,13 +89,20 @@ def LLM_RotaryOp : LLM_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     first half pairs with element `i + head_dim/2`, at frequency
     `theta^(-2i/head_dim)`.
 
+    A RoPE scaling rule (Hugging Face `rope_type` `linear` or `llama3`, a
+    GGUF's `rope_freqs`) changes those frequencies; the importer then states
+    all `head_dim/2` of them in `inv_freq`, computed in f32 as the Hugging
+    Face code computes them, and `theta` is only informative.
+
     ```mlir
     %q = llm.rope %x, %pos {head_dim = 128 : i64, theta = 1.0e+06 : f64} : tensor<4096xf32>
+    %k = llm.rope %x, %pos {head_dim = 4 : i64, theta = 1.0e+04 : f64, inv_freq = array<f32: 1.0, 0.0125>} : tensor<8xf32>
     ```
   }];
   let arguments = (ins LLM_Vector:$input, Index:$pos,
                        ConfinedAttr<I64Attr, [IntPositive]>:$head_dim,
-                       F64Attr:$theta);
+                       F64Attr:$theta,
+                       OptionalAttr<DenseF32ArrayAttr>:$inv_freq);
   let results = (outs LLM_Vector:$result);
   let assemblyFormat = "$input `,` $pos attr-dict `:` type($input)";
   let hasVerifier = 1;

@@ -14,17 +14,42 @@ def LLM_KVCacheType : LLM_Type<"KVCache", "kv_cache"> {
     reference to runtime-owned state: `llm.attention` writes the current
     token's K/V at `pos` and reads positions `0..pos`.
 
+    With a sliding `window` W (Mistral's attention), a position attends to
+    the last W positions only (itself included): `pos - W + 1 .. pos`. When
+    W < max_len the cache is a ring of W slots (position p in slot p mod W);
+    a window of 0, or one covering max_len, changes nothing.
+
     ```mlir
     !llm.kv_cache<layers = 32, max_len = 4096, kv_heads = 8, head_dim = 128, f16>
+    !llm.kv_cache<layers = 32, max_len = 32768, kv_heads = 8, head_dim = 128, bf16, window = 4096>
     ```
   }];
   let parameters = (ins "unsigned":$numLayers, "unsigned":$maxLen,
                         "unsigned":$numKvHeads, "unsigned":$headDim,
-                        "::mlir::Type":$elementType);
+                        "::mlir::Type":$elementType,
+                        DefaultValuedParameter<"unsigned", "0">:$window);
   let assemblyFormat = [{
     `<` `layers` `=` $numLayers `,` `max_len` `=` $maxLen `,`
         `kv_heads` `=` $numKvHeads `,` `head_dim` `=` $headDim `,`
-        $elementType `>`
+        $elementType (`,` `window` `=` $window^)? `>`
+  }];
+  let builders = [
+    TypeBuilder<(ins "unsigned":$numLayers, "unsigned":$maxLen,
+                     "unsigned":$numKvHeads, "unsigned":$headDim,
+                     "::mlir::Type":$elementType), [{
+      return $_get($_ctxt, numLayers, maxLen, numKvHeads, headDim,
+                   elementType, 0);
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    /// Positions the cache stores per layer: the window when it is a ring,
+    /// else max_len.
+    unsigned getNumSlots() const {
+      return getWindow() != 0 && getWindow() < getMaxLen() ? getWindow()
+                                                           : getMaxLen();
+    }
+    /// True when the cache is a ring of `window` slots.
+    bool isRing() const { return getNumSlots() < getMaxLen(); }
   }];
   let genVerifyDecl = 1;
 }

@@ -1,7 +1,7 @@
 //===- gguf.cpp - zero-copy GGUF reader -------------------------*- C++ -*-===//
 //
 // Layout (all little-endian; versions 2 and 3 share it):
-//   "GGUF" u32:version u64:tensor_count u64:kv_count
+//   "GGUF" u32:version u64:tensor_count u64:kv_count  (PowerInfer: "PWRI")
 //   kv_count x  { string:key u32:value_type value }
 //   tensor_count x { string:name u32:n_dims u64:ne[n_dims] u32:ggml_type
 //                    u64:offset }
@@ -348,7 +348,9 @@ Status GgufFile::parse() {
     return Status(StatusCode::kUnimplemented,
                   path + ": magic is 'FUGG': a big-endian (byte-swapped) "
                          "GGUF file; only little-endian GGUF is supported");
-  if (std::memcmp(file_.data(), "GGUF", 4) != 0)
+  // PowerInfer writes its sparse models as GGUF v3 with the magic "PWRI".
+  powerInfer_ = std::memcmp(file_.data(), "PWRI", 4) == 0;
+  if (std::memcmp(file_.data(), "GGUF", 4) != 0 && !powerInfer_)
     return dataLoss(path, "not a GGUF file: expected magic 'GGUF', found '" +
                               printable(std::string(
                                   reinterpret_cast<const char *>(file_.data()),

@@ -1,7 +1,8 @@
 //===- gguf.h - zero-copy GGUF reader ---------------------------*- C++ -*-===//
 //
-// Reads GGUF files (llama.cpp's model format, versions 2 and 3) by mapping
-// them. Nothing in a file is trusted: every count, string and array length,
+// Reads GGUF files (llama.cpp's model format, versions 2 and 3, and
+// PowerInfer's "PWRI"-magic variant) by mapping them. Nothing in a file is
+// trusted: every count, string and array length,
 // value type, tensor dimension, dimension product, type, offset and the
 // alignment is checked against the file before anything is handed out, so a
 // hostile file gets one line naming the file and the key or tensor, never a
@@ -92,6 +93,8 @@ public:
 
   const std::string &path() const { return file_.path(); }
   uint32_t version() const { return version_; }
+  /// True for PowerInfer's sparse files (magic "PWRI" instead of "GGUF").
+  bool isPowerInfer() const { return powerInfer_; }
   uint64_t alignment() const { return alignment_; }
 
   /// Metadata key/value pairs in file order, and lookup by key.
@@ -131,6 +134,7 @@ private:
 
   MappedFile file_;
   uint32_t version_ = 0;
+  bool powerInfer_ = false;
   uint64_t alignment_ = 32;
   uint64_t dataOffset_ = 0;
   std::vector<std::pair<std::string, GgufValue>> metadata_;

@@ -128,8 +128,17 @@ def main():
         cfg["architectures"] = ["GPT2LMHeadModel"]
     elif case == "wrong-typed-field":
         cfg["hidden_size"] = str(H)
-    elif case == "sliding-window":
-        cfg["sliding_window"] = 16
+    elif case == "rope-yarn":
+        cfg["rope_parameters"] = {"rope_type": "yarn", "factor": 4.0,
+                                  "rope_theta": 10000.0}
+        del cfg["rope_theta"]
+    elif case == "softcapping":
+        cfg["attn_logit_softcapping"] = 30.0
+    elif case == "rope-extra-key":
+        cfg["rope_scaling"] = {"rope_type": "linear", "factor": 2.0,
+                               "attention_factor": 0.5}
+    elif case == "quantized":
+        cfg["quantization_config"] = {"quant_method": "gptq", "bits": 4}
     elif case == "kv-heads":
         cfg["num_key_value_heads"] = 3
     elif case == "top-k":

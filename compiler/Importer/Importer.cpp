@@ -1,0 +1,80 @@
+//===- Importer.cpp - any supported model file -> llm IR --------*- C++ -*-===//
+
+#include "compiler/Importer/Importer.h"
+
+#include "compiler/Importer/GGUF/GGUFImporter.h"
+#include "compiler/Importer/HuggingFace/HFConfig.h"
+
+#include "llvm/Support/FileSystem.h"
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+namespace {
+
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+} // namespace
+
+llvm::Expected<OpenedModel> mlir::sparsec::openModel(llvm::StringRef path,
+                                               const ImportOptions &options) {
+  OpenedModel model;
+  model.path = path.str();
+  if (!llvm::sys::fs::exists(path))
+    return makeError(path + ": not found (expected a Hugging Face checkpoint "
+                            "directory or a GGUF file)");
+  if (!llvm::sys::fs::is_directory(path)) {
+    if (!gguf::isGGUFFile(path))
+      return makeError(path + ": not a directory and not a GGUF file "
+                              "(expected a Hugging Face checkpoint directory "
+                              "or a .gguf file)");
+    if (!options.predictorDir.empty())
+      return makeError("--predictor-dir is for Hugging Face checkpoints; a "
+                       "GGUF carries its predictors (blk.N.fc1/fc2) itself");
+    model.format = ModelFormat::GGUF;
+    auto opened = ::sparsec::GgufFile::open(path.str());
+    if (!opened.isOk())
+      return makeError(opened.status().message());
+    model.gguf = std::move(opened).value();
+    llvm::Expected<ModelConfig> config = gguf::parseGGUFConfig(*model.gguf);
+    if (!config)
+      return config.takeError();
+    model.config = std::move(*config);
+    auto weights = gguf::openGGUFSource(model.gguf, model.config);
+    if (!weights)
+      return weights.takeError();
+    model.weights = std::move(*weights);
+    model.build.locationFile = path.str();
+    model.build.layoutOwner = "the GGUF's " + model.config.architecture +
+                              " layout";
+    model.build.configName = "the GGUF metadata";
+  } else {
+    llvm::Expected<std::string> configPath = hf::configPathOf(path);
+    if (!configPath)
+      return configPath.takeError();
+    llvm::Expected<ModelConfig> config = hf::parseModelConfig(*configPath);
+    if (!config)
+      return config.takeError();
+    model.config = std::move(*config);
+    auto weights = openSafetensorsSource(path, options.predictorDir);
+    if (!weights)
+      return weights.takeError();
+    model.weights = std::move(*weights);
+    model.build.locationFile = *configPath;
+    model.build.layoutOwner =
+        "config.json's " + model.config.architecture + " layout";
+    model.build.configName = "config.json";
+  }
+  model.build.maxSeqLen = options.maxSeqLen;
+  return model;
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+mlir::sparsec::importModel(MLIRContext &context, const OpenedModel &model,
+                     const ImportOptions &options) {
+  DecodeStepOptions build = model.build;
+  build.maxSeqLen = options.maxSeqLen;
+  return buildDecodeStep(context, model.config, *model.weights, build);
+}

@@ -1,0 +1,49 @@
+//===- Importer.h - any supported model file -> llm IR ----------*- C++ -*-===//
+//
+// The entry point the driver uses: opens a Hugging Face checkpoint
+// directory or a GGUF file once (config, weights, tokenizer source) and
+// imports, packs and hashes from that one opening.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_COMPILER_IMPORTER_IMPORTER_H
+#define SPARSEC_COMPILER_IMPORTER_IMPORTER_H
+
+#include "compiler/Importer/DecodeStepBuilder.h"
+#include "compiler/Importer/HuggingFace/HFImporter.h"
+#include "compiler/Importer/ModelConfig.h"
+#include "compiler/Importer/TensorSource.h"
+
+#include "weights/gguf.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::sparsec {
+
+enum class ModelFormat { HuggingFace, GGUF };
+
+struct OpenedModel {
+  std::string path; ///< the checkpoint directory or the .gguf file
+  ModelFormat format = ModelFormat::HuggingFace;
+  ModelConfig config;
+  std::unique_ptr<TensorSource> weights;
+  /// How the builder names the model's files in locations and messages.
+  DecodeStepOptions build;
+  /// The GGUF file itself (GGUF only): the tokenizer is read from it.
+  std::shared_ptr<const ::sparsec::GgufFile> gguf;
+};
+
+/// Opens `path`: a directory with config.json, or a GGUF file. Errors are one
+/// line naming the file and key or tensor.
+llvm::Expected<OpenedModel> openModel(llvm::StringRef path,
+                                      const ImportOptions &options = {});
+
+/// The decode step of an opened model.
+llvm::Expected<OwningOpRef<ModuleOp>>
+importModel(MLIRContext &context, const OpenedModel &model,
+            const ImportOptions &options = {});
+
+} // namespace mlir::sparsec
+
+#endif // SPARSEC_COMPILER_IMPORTER_IMPORTER_H

@@ -1,0 +1,73 @@
+//===- TensorSource.h - a model's weights, by canonical name ----*- C++ -*-===//
+//
+// What the decode-step builder and the weight packer read weights through,
+// whatever the file format. Tensors are named as Hugging Face names them
+// ("model.layers.3.mlp.up_proj.weight") and shaped row-major as PyTorch
+// holds them; a format that stores them otherwise (GGUF: other names,
+// quantized blocks, permuted q/k rows) converts in read().
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_COMPILER_IMPORTER_TENSORSOURCE_H
+#define SPARSEC_COMPILER_IMPORTER_TENSORSOURCE_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include "weights/safetensors.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir::sparsec {
+
+struct SourceTensor {
+  /// The canonical (Hugging Face) name.
+  std::string name;
+  /// The element type read() produces.
+  ::sparsec::DType dtype = ::sparsec::DType::kF32;
+  /// Row-major shape.
+  std::vector<int64_t> shape;
+  /// The file holding it, for messages.
+  std::string file;
+  /// The bytes in place, when the file stores exactly what read() produces;
+  /// nullptr when read() converts.
+  const uint8_t *data = nullptr;
+  /// How the file stores it when read() converts ("Q4_1", "F16, q/k rows
+  /// permuted"); empty otherwise.
+  std::string storedAs;
+
+  int64_t numElements() const;
+  uint64_t numBytes() const {
+    return static_cast<uint64_t>(numElements()) * ::sparsec::dtypeSize(dtype);
+  }
+};
+
+class TensorSource {
+public:
+  virtual ~TensorSource() = default;
+
+  /// nullptr when absent.
+  virtual const SourceTensor *find(llvm::StringRef name) const = 0;
+  /// The directory or file the weights come from, for messages.
+  virtual const std::string &origin() const = 0;
+  /// Writes the tensor's numBytes() bytes to `out`. Errors name the file and
+  /// tensor.
+  virtual llvm::Error read(const SourceTensor &tensor, uint8_t *out) const;
+  /// 16 hex digits identifying the weights and what was read with them
+  /// (config, metadata): the packed file records it, the executable checks
+  /// it.
+  virtual llvm::Expected<std::string> hash() const = 0;
+};
+
+/// A Hugging Face checkpoint directory (model.safetensors or a sharded
+/// index) and, when `predictorDir` is not empty, a directory of predictor
+/// tensors (looked up after the model's own).
+llvm::Expected<std::unique_ptr<TensorSource>>
+openSafetensorsSource(llvm::StringRef modelDir, llvm::StringRef predictorDir);
+
+} // namespace mlir::sparsec
+
+#endif // SPARSEC_COMPILER_IMPORTER_TENSORSOURCE_H
