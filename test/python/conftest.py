@@ -16,12 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SYNTH = ROOT / "tools" / "sparsec-synth" / "sparsec-synth"
 REFERENCE_DIR = ROOT / "tools" / "reference"
 REFERENCE = REFERENCE_DIR / "sparsec_reference.py"
-# The CMake build tree whose bin/ holds the test tools (sparsec-chat-render);
-# SPARSEC_BUILD_DIR overrides it (e.g. a runtime-only build elsewhere).
-BUILD_DIR = Path(os.environ.get("SPARSEC_BUILD_DIR", ROOT / "build"))
-
 # The CMake build folder whose bin/ holds the C++ tools the tests run
-# (sparsec-tokenize, ...): $SPARSEC_BUILD_DIR, by default build/.
+# (sparsec-tokenize, sparsec-chat-render, sparsec-gguf-dump):
+# $SPARSEC_BUILD_DIR, by default build/.
 BUILD_DIR = Path(os.environ.get("SPARSEC_BUILD_DIR", ROOT / "build"))
 
 

@@ -323,7 +323,10 @@ class Reference:
         else:
             self.ck = Checkpoint(model_dir, (predictor_dir,) if predictor_dir else ())
         c = self.cfg = self.ck.config
-        arch = (c.get("architectures") or ["?"])[0]
+        # A config saved without a model has no "architectures": model_type names it.
+        by_type = {"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
+                   "mixtral": "MixtralForCausalLM", "bamboo": "BambooForCausalLM"}
+        arch = (c.get("architectures") or [by_type.get(c.get("model_type"), "?")])[0]
         if arch not in KNOWN_ARCHS:
             raise ModelError(f"config.json: unsupported architecture {arch}")
         self.arch = arch

@@ -174,6 +174,13 @@ sparsec_status_t sparsec_model_is_eos(const sparsec_model_t *model,
 sparsec_status_t sparsec_model_query_chat_template(const sparsec_model_t *model,
                                                    const char **out_name);
 
+/* The system message the model's chat template adds when a conversation has
+ * none (SmolLM2's "You are a helpful AI assistant named SmolLM, ..."), or
+ * NULL. Valid while the model lives. */
+sparsec_status_t
+sparsec_model_query_chat_default_system(const sparsec_model_t *model,
+                                        const char **out_text);
+
 /* The text piece of one token. *out_length receives its length in bytes
  * (a piece may hold a NUL byte); with out_text NULL only that is computed,
  * otherwise `capacity` must be at least length + 1 and the piece is

@@ -148,6 +148,9 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
     } else if (flag == "--chat") {
       status = noValue();
       options.chat = true;
+    } else if (flag == "--ignore-eos") {
+      status = noValue();
+      options.ignoreEos = true;
     } else if (flag == "--interactive" || flag == "-i") {
       status = noValue();
       options.interactive = true;
@@ -203,7 +206,10 @@ std::string cliUsage(const std::string &program) {
          "  -n N              tokens to generate (per reply; default 64)\n"
          "  --chat            wrap the prompt as a user turn of the model's chat\n"
          "                    format and print the assistant's reply\n"
-         "  --system TEXT     the system message of a chat\n"
+         "  --system TEXT     the system message of a chat (default: the one\n"
+         "                    the model's chat template adds, if any)\n"
+         "  --ignore-eos      generate all N tokens, through end-of-sequence\n"
+         "                    tokens\n"
          "  --chat-template NAME  the chat format instead of the model's own\n"
          "                    (" + chatFormatList() + ")\n"
          "  --interactive     a conversation (-i): reads each user turn as a\n"

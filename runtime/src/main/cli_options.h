@@ -50,6 +50,9 @@ struct CliOptions {
   bool hasSystem = false;
   /// --chat-template NAME: overrides the manifest's chat format.
   std::string chatTemplate;
+  /// --ignore-eos: generate all -n tokens, through end-of-sequence tokens
+  /// (for measurements and reference comparisons).
+  bool ignoreEos = false;
   /// Whether --prompt was given.
   bool hasPrompt = false;
   bool help = false;

@@ -244,7 +244,7 @@ public:
       int isEos = 0;
       if (!check(sparsec_model_is_eos(model_, token, &isEos)))
         return false;
-      if (isEos)
+      if (isEos && !options_.ignoreEos)
         break;
       const char *text = nullptr;
       size_t length = 0;
@@ -350,13 +350,21 @@ bool chatFormat(const sparsec::CliOptions &options,
   return true;
 }
 
-/// The first chat turn's text: the optional system message and `user`.
+/// The first chat turn's text: the system message (--system, else the one
+/// the model's own template adds when a conversation has none, as
+/// SmolLM2's does) and `user`.
 bool renderFirstTurn(const sparsec::CliOptions &options,
-                     const std::string &format, const std::string &user,
-                     std::string &text) {
+                     const sparsec_model_t *model, const std::string &format,
+                     const std::string &user, std::string &text) {
   std::vector<sparsec_chat_message_t> messages;
+  const char *modelFormat = nullptr, *modelSystem = nullptr;
+  if (!check(sparsec_model_query_chat_template(model, &modelFormat)) ||
+      !check(sparsec_model_query_chat_default_system(model, &modelSystem)))
+    return false;
   if (options.hasSystem)
     messages.push_back({"system", options.system.c_str()});
+  else if (modelSystem && modelFormat && format == modelFormat)
+    messages.push_back({"system", modelSystem});
   messages.push_back({"user", user.c_str()});
   return renderText(
       [&](char *out, size_t capacity, size_t *length) {
@@ -390,7 +398,7 @@ int converse(const sparsec::CliOptions &options, sparsec_model_t *model,
     std::string text;
     std::vector<int32_t> tokens;
     if (first) {
-      if (!renderFirstTurn(options, format, line, text))
+      if (!renderFirstTurn(options, model, format, line, text))
         return 1;
       if (info.bos_id >= 0)
         tokens.push_back(info.bos_id);
@@ -464,7 +472,8 @@ int run(const sparsec::CliOptions &options) {
   std::vector<int32_t> prompt;
   if (!options.interactive) {
     std::string text = options.prompt;
-    if (options.chat && !renderFirstTurn(options, format, options.prompt, text))
+    if (options.chat &&
+        !renderFirstTurn(options, model, format, options.prompt, text))
       return 1;
     if (!tokenize(model, text,
                   options.chat ? SPARSEC_TOKENIZE_PARSE_SPECIAL

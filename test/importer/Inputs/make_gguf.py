@@ -41,7 +41,8 @@ def main():
     a = ap.parse_args()
     ck = sparsec_reference.Checkpoint(a.model_dir)
     c = ck.config
-    arch = c["architectures"][0]
+    arch = (c.get("architectures") or [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
+                                         "mixtral": "MixtralForCausalLM"}.get(c.get("model_type"), "?")])[0]
     if arch not in ("MistralForCausalLM", "LlamaForCausalLM", "MixtralForCausalLM"):
         sys.exit(f"make_gguf.py: {arch}: only SwiGLU Llama/Mistral/Mixtral are written")
     H, A = c["hidden_size"], c["num_attention_heads"]
