@@ -318,6 +318,11 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
   if (!module)
     return module.takeError();
   std::string architecture = opened->config.architecture;
+  // Read now, written with the manifest: a tokenizer sparsec cannot use is
+  // refused before any code is generated.
+  auto tokenizer = exportTokenizer(*opened);
+  if (!tokenizer)
+    return tokenizer.takeError();
   progress.end(opened->format == ModelFormat::GGUF ? "GGUF" : "");
 
   SparsifyPipelineOptions sparse;
@@ -403,9 +408,6 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
                    .str());
 
   progress.begin("tokenizer and manifest");
-  auto tokenizer = exportTokenizer(*opened);
-  if (!tokenizer)
-    return tokenizer.takeError();
   std::string tokenizerNote = "byte tokenizer";
   if (!tokenizer->tokenizerJson.empty()) {
     std::error_code ec;

@@ -170,8 +170,17 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
   TokenizerExport out;
   llvm::SmallString<256> path(model.path);
   llvm::sys::path::append(path, "tokenizer.json");
-  if (!llvm::sys::fs::exists(path))
+  if (!llvm::sys::fs::exists(path)) {
+    llvm::SmallString<256> spm(model.path);
+    llvm::sys::path::append(spm, "tokenizer.model");
+    if (llvm::sys::fs::exists(spm))
+      return makeError(spm + ": a SentencePiece tokenizer.model without "
+                             "tokenizer.json is not supported; save the "
+                             "tokenizer with transformers "
+                             "(tokenizer.save_pretrained) to write "
+                             "tokenizer.json");
     return out; // the byte tokenizer of synthetic checkpoints
+  }
   Expected<std::string> text = readFile(path);
   if (!text)
     return text.takeError();
@@ -460,6 +469,7 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
     struct Merge {
       std::string left, right;
       float score;
+      size_t order; ///< generation order: ties keep it (a stable sort)
     };
     std::vector<Merge> merges;
     for (size_t id = 0; id < tokens.size(); ++id) {
@@ -473,21 +483,27 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
         StringRef right = StringRef(token).drop_front(cut);
         auto l = scoreOf.find(left), r = scoreOf.find(right);
         if (l != scoreOf.end() && r != scoreOf.end())
-          local.push_back({left.str(), right.str(), scores[id]});
+          local.push_back({left.str(), right.str(), scores[id], local.size()});
       }
-      std::stable_sort(local.begin(), local.end(),
-                       [&](const Merge &a, const Merge &b) {
-                         float al = scoreOf[a.left], bl = scoreOf[b.left];
-                         if (al != bl)
-                           return al > bl;
-                         return scoreOf[a.right] > scoreOf[b.right];
-                       });
-      merges.insert(merges.end(), local.begin(), local.end());
+      std::sort(local.begin(), local.end(), [&](const Merge &a, const Merge &b) {
+        float al = scoreOf[a.left], bl = scoreOf[b.left];
+        if (al != bl)
+          return al > bl;
+        float ar = scoreOf[a.right], br = scoreOf[b.right];
+        if (ar != br)
+          return ar > br;
+        return a.order < b.order;
+      });
+      for (Merge &merge : local) {
+        merge.order = merges.size();
+        merges.push_back(std::move(merge));
+      }
     }
-    std::stable_sort(merges.begin(), merges.end(),
-                     [](const Merge &a, const Merge &b) {
-                       return a.score > b.score;
-                     });
+    std::sort(merges.begin(), merges.end(), [](const Merge &a, const Merge &b) {
+      if (a.score != b.score)
+        return a.score > b.score;
+      return a.order < b.order;
+    });
     json::Array mergeList;
     for (const Merge &merge : merges)
       mergeList.push_back(json::Array{merge.left, merge.right});

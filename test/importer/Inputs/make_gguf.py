@@ -6,10 +6,14 @@ permuted for llama.cpp's interleaved RoPE, Mixtral experts merged into
 [experts, rows, cols] tensors, metadata under "llama.".
 
     make_gguf.py MODEL_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1]
-                 [--case CASE]
+                 [--case CASE] [--powerinfer]
 
 --type applies to 2-D weight matrices; norms stay F32 as llama.cpp keeps them.
 --case writes one named malformation for the importer's error tests.
+--powerinfer writes a sparse model (Bamboo, TurboSparse-Mistral, with its
+predictors) as PowerInfer's converter does: architecture "bamboo", magic
+"PWRI", predictors as blk.N.fc1/fc2, the down projection transposed as
+blk.N.ffn_down_t ([intermediate, hidden]), powerinfer.sparse_threshold.
 """
 import argparse
 import json
@@ -38,20 +42,23 @@ def main():
     ap.add_argument("--type", default="f16",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"])
     ap.add_argument("--case", default="ok")
+    ap.add_argument("--powerinfer", action="store_true")
     a = ap.parse_args()
     ck = sparsec_reference.Checkpoint(a.model_dir)
     c = ck.config
     arch = (c.get("architectures") or [{"llama": "LlamaForCausalLM", "mistral": "MistralForCausalLM",
                                          "mixtral": "MixtralForCausalLM"}.get(c.get("model_type"), "?")])[0]
-    if arch not in ("MistralForCausalLM", "LlamaForCausalLM", "MixtralForCausalLM"):
-        sys.exit(f"make_gguf.py: {arch}: only SwiGLU Llama/Mistral/Mixtral are written")
+    if a.powerinfer != (arch == "BambooForCausalLM") or arch not in (
+            "MistralForCausalLM", "LlamaForCausalLM", "MixtralForCausalLM", "BambooForCausalLM"):
+        sys.exit(f"make_gguf.py: {arch}: SwiGLU Llama/Mistral/Mixtral, or Bamboo with --powerinfer")
     H, A = c["hidden_size"], c["num_attention_heads"]
     K = c.get("num_key_value_heads") or A
     L = c["num_hidden_layers"]
     experts = c.get("num_local_experts") or 0
     qtype = getattr(gguf.GGMLQuantizationType, a.type.upper())
 
-    w = gguf.GGUFWriter(a.out, "gemma2" if a.case == "architecture" else "llama")
+    gguf_arch = "gemma2" if a.case == "architecture" else "bamboo" if a.powerinfer else "llama"
+    w = gguf.GGUFWriter(a.out, gguf_arch)
     w.add_name(os.path.basename(os.path.normpath(a.model_dir)))
     w.add_context_length(c.get("max_position_embeddings", 4096))
     w.add_embedding_length(H)
@@ -62,6 +69,9 @@ def main():
     w.add_rope_freq_base(float(c.get("rope_theta", 10000.0)))
     w.add_layer_norm_rms_eps(float(c.get("rms_norm_eps", 1e-6)))
     w.add_rope_dimension_count(H // A)
+    if a.powerinfer:
+        pred = c.get("sparsec_predictor") or {}
+        w.add_float32("powerinfer.sparse_threshold", float(pred.get("threshold", 0.0)))
     w.add_vocab_size(c["vocab_size"])
     if experts:
         w.add_expert_count(experts)
@@ -99,6 +109,12 @@ def main():
                              ("ffn_up_exps", "w3")):
                 put(b + kind + ".weight",
                     np.stack([ck.get(f"{m}experts.{e}.{hf}.weight") for e in range(experts)]))
+        elif a.powerinfer:
+            put(b + "ffn_gate.weight", ck.get(p + "mlp.gate_proj.weight"))
+            put(b + "ffn_up.weight", ck.get(p + "mlp.up_proj.weight"))
+            put(b + "ffn_down_t.weight", ck.get(p + "mlp.down_proj.weight").T)
+            put(b + "fc1.weight", ck.get(p + "mlp.predictor.fc1.weight"))
+            put(b + "fc2.weight", ck.get(p + "mlp.predictor.fc2.weight"))
         else:
             put(b + "ffn_gate.weight", ck.get(p + "mlp.gate_proj.weight"))
             put(b + "ffn_up.weight", ck.get(p + "mlp.up_proj.weight"))
@@ -112,6 +128,9 @@ def main():
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+    if a.powerinfer:
+        with open(a.out, "r+b") as f:  # PowerInfer's magic for sparse models
+            f.write(b"PWRI")
 
 
 if __name__ == "__main__":
