@@ -8,14 +8,19 @@
 using namespace mlir;
 using namespace mlir::sparsec;
 
-namespace {
-/// "10000", "1e-06": a number as %g writes it, for messages.
-std::string formatNumber(double value) {
+llvm::Error mlir::sparsec::assignTo(int64_t &field,
+                                    llvm::Expected<int64_t> value) {
+  if (!value)
+    return value.takeError();
+  field = *value;
+  return llvm::Error::success();
+}
+
+std::string mlir::sparsec::formatNumber(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), "%g", value);
   return text;
 }
-} // namespace
 
 std::optional<std::vector<float>>
 mlir::sparsec::ropeInverseFrequencies(const ModelConfig &config) {

@@ -79,6 +79,13 @@ struct ModelConfig {
 /// for plain RoPE.
 std::optional<std::vector<float>> ropeInverseFrequencies(const ModelConfig &config);
 
+/// Stores `value` in `field`, or passes its error on (for importers reading
+/// many required sizes in a row).
+llvm::Error assignTo(int64_t &field, llvm::Expected<int64_t> value);
+
+/// "10000", "1e-06": a number as %g writes it, for messages.
+std::string formatNumber(double value);
+
 /// Checks what must hold whatever the file format (sizes consistent, head
 /// size even, ...). Errors are one line starting with `origin`.
 llvm::Error validateModelConfig(const ModelConfig &config,

@@ -301,22 +301,16 @@ Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
 
   MetadataReader reader(file, arch);
   ModelConfig config;
-  auto assign = [](int64_t &field, Expected<int64_t> value) -> llvm::Error {
-    if (!value)
-      return value.takeError();
-    field = *value;
-    return llvm::Error::success();
-  };
   for (auto [field, key] :
        {std::pair{&config.hiddenSize, "embedding_length"},
         std::pair{&config.intermediateSize, "feed_forward_length"},
         std::pair{&config.numLayers, "block_count"},
         std::pair{&config.numHeads, "attention.head_count"},
         std::pair{&config.maxPositions, "context_length"}})
-    if (llvm::Error err = assign(*field, reader.positive(key, std::nullopt)))
+    if (llvm::Error err = assignTo(*field, reader.positive(key, std::nullopt)))
       return std::move(err);
   if (llvm::Error err =
-          assign(config.numKvHeads,
+          assignTo(config.numKvHeads,
                  reader.positive("attention.head_count_kv", config.numHeads)))
     return std::move(err);
   if (config.hiddenSize % config.numHeads != 0 &&
@@ -324,7 +318,7 @@ Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
     return fail("embedding_length " + llvm::Twine(config.hiddenSize) +
                 " is not a multiple of head_count " +
                 llvm::Twine(config.numHeads) + " and no key_length is given");
-  if (llvm::Error err = assign(
+  if (llvm::Error err = assignTo(
           config.headDim, reader.positive("attention.key_length",
                                           config.hiddenSize / config.numHeads)))
     return std::move(err);

@@ -21,15 +21,6 @@
 
 using namespace mlir;
 using namespace mlir::sparsec;
-
-namespace {
-/// "10000", "1e-06": a number as %g writes it, for messages.
-std::string formatNumber(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
-} // namespace
 using namespace mlir::sparsec::hf;
 using llvm::Expected;
 using llvm::StringRef;
@@ -353,9 +344,10 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
   }
   std::optional<ModelFamily> family =
       llvm::StringSwitch<std::optional<ModelFamily>>(config.architecture)
-          .Cases("LlamaForCausalLM", "MistralForCausalLM", "BambooForCausalLM",
+          .Cases({"LlamaForCausalLM", "MistralForCausalLM",
+                  "BambooForCausalLM"},
                  ModelFamily::Llama)
-          .Cases("MixtralForCausalLM", "TurboSparseMixtralForCausalLM",
+          .Cases({"MixtralForCausalLM", "TurboSparseMixtralForCausalLM"},
                  ModelFamily::Mixtral)
           .Default(std::nullopt);
   if (!family)
@@ -371,26 +363,20 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
         "key 'quantization_config': quantized Hugging Face checkpoints are "
         "not supported; use the f32/f16/bf16 checkpoint or a GGUF file");
 
-  auto assign = [](int64_t &field, Expected<int64_t> value) -> llvm::Error {
-    if (!value)
-      return value.takeError();
-    field = *value;
-    return llvm::Error::success();
-  };
   for (auto [field, key] :
        {std::pair{&config.hiddenSize, "hidden_size"},
         std::pair{&config.intermediateSize, "intermediate_size"},
         std::pair{&config.numLayers, "num_hidden_layers"},
         std::pair{&config.numHeads, "num_attention_heads"},
         std::pair{&config.vocabSize, "vocab_size"}})
-    if (llvm::Error err = assign(*field, reader.positiveInt(key)))
+    if (llvm::Error err = assignTo(*field, reader.positiveInt(key)))
       return std::move(err);
   // HF defaults when absent (or null).
   if (llvm::Error err =
-          assign(config.numKvHeads, reader.optionalPositiveInt(
+          assignTo(config.numKvHeads, reader.optionalPositiveInt(
                                         "num_key_value_heads", config.numHeads)))
     return std::move(err);
-  if (llvm::Error err = assign(config.maxPositions,
+  if (llvm::Error err = assignTo(config.maxPositions,
                                reader.optionalPositiveInt(
                                    "max_position_embeddings", 4096)))
     return std::move(err);
@@ -399,7 +385,7 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
                         ") is not a multiple of num_attention_heads (" +
                         llvm::Twine(config.numHeads) +
                         ") and no head_dim is given");
-  if (llvm::Error err = assign(
+  if (llvm::Error err = assignTo(
           config.headDim, reader.optionalPositiveInt(
                               "head_dim", config.hiddenSize / config.numHeads)))
     return std::move(err);
@@ -470,10 +456,10 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
   config.activation = *activation;
 
   if (config.isMoE()) {
-    if (llvm::Error err = assign(config.numExperts,
+    if (llvm::Error err = assignTo(config.numExperts,
                                  reader.positiveInt("num_local_experts")))
       return std::move(err);
-    if (llvm::Error err = assign(config.topK,
+    if (llvm::Error err = assignTo(config.topK,
                                  reader.positiveInt("num_experts_per_tok")))
       return std::move(err);
   }
