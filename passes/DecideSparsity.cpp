@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/JsonFile.h"
 #include "passes/Passes.h"
 #include "passes/SparseFFNUtils.h"
 
@@ -65,12 +66,13 @@ private:
           << statsFile << ": " << message;
       return failure();
     };
-    auto buffer = llvm::MemoryBuffer::getFile(statsFile, /*IsText=*/true);
-    if (!buffer)
-      return fail("cannot read: " + buffer.getError().message());
-    auto json = llvm::json::parse((*buffer)->getBuffer());
-    if (!json)
-      return fail("not valid JSON: " + llvm::toString(json.takeError()));
+    // Errors from readJsonFile already start with the path.
+    auto json = readJsonFile(statsFile);
+    if (!json) {
+      module.emitError("sparsec-decide-sparsity: ")
+          << llvm::toString(json.takeError());
+      return failure();
+    }
     const llvm::json::Object *root = json->getAsObject();
     if (root && root->getArray("ffn"))
       return loadSynthReport(*root->getArray("ffn"), fail);

@@ -7,6 +7,9 @@ set -euo pipefail
 APT_PACKAGES=(
   # LLVM/MLIR 22 (bookworm-security) and the clang/lld toolchain we build with.
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  # compiler-rt: libFuzzer, ASan and UBSan runtimes (scripts/fuzz.sh,
+  # scripts/sanitize.sh).
+  libclang-rt-22-dev
   # Build system and C++ libraries.
   cmake ninja-build libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # AArch64 cross libc and emulator for the AArch64 end-to-end tests.

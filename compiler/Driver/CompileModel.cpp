@@ -14,7 +14,11 @@
 #include "sparsec/kernel_abi.h"
 #include "sparsec/weights_layout.h"
 
+#include "model/manifest.h"
+#include "model/step_info.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -24,6 +28,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -227,6 +232,31 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
   };
 }
 
+/// Exports what the step is compiled for (kernel_abi.h, sparsec_step_info),
+/// taken from the manifest as the runtime will read it, so that the
+/// executable refuses any other model's files.
+llvm::Error embedStepInfo(ModuleOp module, const llvm::json::Object &manifest) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::json::Value(llvm::json::Object(manifest));
+  ::sparsec::StatusOr<::sparsec::Manifest> parsed =
+      ::sparsec::Manifest::parse(text, "manifest.json");
+  if (!parsed.isOk())
+    return makeError("internal error: the manifest sparsec wrote does not "
+                     "parse: " + parsed.status().message());
+  ::sparsec::StepInfo info = ::sparsec::stepInfoOf(*parsed);
+  OpBuilder builder(module.getContext());
+  builder.setInsertionPointToEnd(module.getBody());
+  Type i64 = builder.getI64Type();
+  auto values = DenseIntElementsAttr::get(
+      RankedTensorType::get({SPARSEC_STEP_INFO_SIZE}, i64),
+      llvm::ArrayRef<int64_t>(info.data(), info.size()));
+  LLVM::GlobalOp::create(builder, module.getLoc(),
+                         LLVM::LLVMArrayType::get(i64, SPARSEC_STEP_INFO_SIZE),
+                         /*isConstant=*/true, LLVM::Linkage::External,
+                         SPARSEC_STEP_INFO_SYMBOL, values);
+  return llvm::Error::success();
+}
+
 /// Links the object with the runtime into an executable.
 llvm::Error link(const TargetSpec &target, llvm::StringRef object,
                  llvm::StringRef output) {
@@ -259,7 +289,11 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
     args.push_back("-static");
   std::vector<llvm::StringRef> argv(args.begin(), args.end());
   std::string error;
-  std::string logPath = output.str() + ".link.log";
+  // The log lives outside OUT/: a failed compile leaves nothing in OUT/.
+  llvm::SmallString<128> logPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "sparsec-link", "log", logPath))
+    return makeError("cannot create a temporary link log: " + ec.message());
   std::optional<llvm::StringRef> redirects[] = {std::nullopt,
                                                 llvm::StringRef(logPath),
                                                 llvm::StringRef(logPath)};
@@ -268,7 +302,8 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
   if (rc != 0) {
     auto log = llvm::MemoryBuffer::getFile(logPath);
     std::string first = log ? (*log)->getBuffer().split('\n').first.str() : "";
-    return makeError("linking " + output + " failed (" +
+    return makeError("linking " + llvm::sys::path::filename(output) +
+                     " failed (" +
                      (error.empty() ? "exit " + std::to_string(rc) : error) +
                      "): " + first + " (full log: " + logPath + ")");
   }
@@ -276,26 +311,40 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
   return llvm::Error::success();
 }
 
-} // namespace
+/// Present in every output folder: a folder holding it may be replaced.
+constexpr const char *kOutputMarker = ".sparsec-output";
 
-llvm::Expected<std::string>
-mlir::sparsec::compileModel(const CompileOptions &options) {
-  auto target = resolveTarget(options.target, options.cpu);
-  if (!target)
-    return target.takeError();
-  if (std::error_code ec = llvm::sys::fs::create_directories(options.outDir))
-    return makeError(options.outDir + ": cannot create: " + ec.message());
-  // The executable is named after the checkpoint folder or GGUF file.
-  std::string name = llvm::sys::path::filename(
-                         llvm::StringRef(options.modelDir).rtrim('/'))
-                         .str();
+/// The executable's name: the checkpoint folder's or GGUF file's, unless
+/// that is empty or one of the other files of OUT/.
+std::string executableName(llvm::StringRef modelPath) {
+  std::string name =
+      llvm::sys::path::filename(modelPath.rtrim('/')).str();
   if (llvm::StringRef(name).ends_with_insensitive(".gguf"))
     name = name.substr(0, name.size() - 5);
-  if (name.empty() || name == "." || name == "..")
-    name = "model";
+  static const char *const kTaken[] = {"", ".", "..", "weights.safetensors",
+                                       "manifest.json", "tokenizer.json"};
+  for (const char *taken : kTaken)
+    if (name == taken)
+      return "model";
+  return name;
+}
+
+/// Compiles into `stageDir`; messages name files as they will be in
+/// `shownDir` once the stage is moved there.
+llvm::Expected<std::string> compileInto(const CompileOptions &options,
+                                        const TargetSpec &targetSpec,
+                                        llvm::StringRef stageDir,
+                                        llvm::StringRef shownDir) {
+  const TargetSpec *target = &targetSpec;
+  std::string name = executableName(options.modelDir);
   auto out = [&](llvm::StringRef file) {
-    llvm::SmallString<256> path(options.outDir);
+    llvm::SmallString<256> path(stageDir);
     llvm::sys::path::append(path, file);
+    return std::string(path);
+  };
+  auto shown = [&](llvm::StringRef file) {
+    llvm::SmallString<256> path(shownDir);
+    llvm::sys::path::append(path, llvm::sys::path::filename(file));
     return std::string(path);
   };
   int steps = options.emit == EmitKind::Executable ? 7
@@ -383,6 +432,8 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
   if (auto scratch =
           (**module)->getAttrOfType<IntegerAttr>("sparsec.scratch_bytes"))
     manifest["scratch_bytes"] = scratch.getInt();
+  if (llvm::Error err = embedStepInfo(**module, manifest))
+    return std::move(err);
   progress.end();
 
   bool emitIR = options.emit == EmitKind::LLVMIR;
@@ -390,7 +441,7 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
   progress.begin(emitIR ? "LLVM IR" : "object code");
   if (llvm::Error err = emitCode(**module, *target, objectPath, emitIR))
     return std::move(err);
-  progress.end(objectPath);
+  progress.end(shown(objectPath));
   if (options.emit != EmitKind::Executable)
     return objectPath;
 
@@ -448,9 +499,84 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
                  << "\n";
 
   std::string exe = out(name);
-  progress.begin("link " + exe);
+  progress.begin("link " + shown(exe));
   if (llvm::Error err = link(*target, objectPath, exe))
     return std::move(err);
   progress.end();
   return exe;
+}
+
+} // namespace
+
+llvm::Expected<std::string>
+mlir::sparsec::compileModel(const CompileOptions &options) {
+  auto target = resolveTarget(options.target, options.cpu);
+  if (!target)
+    return target.takeError();
+  // Everything is written to a stage folder beside OUT/ and moved into place
+  // only when the whole output exists: a failed compile leaves no new file
+  // and never an executable beside another compile's weights.
+  llvm::StringRef outDir = llvm::StringRef(options.outDir).rtrim('/');
+  if (outDir.empty())
+    outDir = "/";
+  if (llvm::sys::fs::exists(outDir)) {
+    if (!llvm::sys::fs::is_directory(outDir))
+      return makeError(outDir + ": exists and is not a directory");
+    llvm::SmallString<256> marker(outDir), manifest(outDir);
+    llvm::sys::path::append(marker, kOutputMarker);
+    llvm::sys::path::append(manifest, "manifest.json");
+    std::error_code ec;
+    bool empty = llvm::sys::fs::directory_iterator(outDir, ec) ==
+                 llvm::sys::fs::directory_iterator();
+    if (!empty && !llvm::sys::fs::exists(marker) &&
+        !llvm::sys::fs::exists(manifest))
+      return makeError(outDir + ": exists and is not a sparsec output folder "
+                                "(no manifest.json); choose another -o");
+  }
+  llvm::StringRef parent = llvm::sys::path::parent_path(outDir);
+  if (!parent.empty())
+    if (std::error_code ec = llvm::sys::fs::create_directories(parent))
+      return makeError(parent + ": cannot create: " + ec.message());
+  std::string suffix = "." + std::to_string(llvm::sys::Process::getProcessId());
+  std::string stage = (outDir + ".sparsec-partial" + suffix).str();
+  llvm::sys::fs::remove_directories(stage);
+  if (std::error_code ec = llvm::sys::fs::create_directory(stage))
+    return makeError(stage + ": cannot create: " + ec.message());
+  {
+    // Marks the folder as sparsec's to replace on the next compile.
+    llvm::SmallString<256> marker(stage);
+    llvm::sys::path::append(marker, kOutputMarker);
+    std::error_code ec;
+    llvm::raw_fd_ostream(marker, ec)
+        << "written by sparsec compile; the folder is replaced whole by the "
+           "next compile into it\n";
+  }
+
+  llvm::Expected<std::string> produced =
+      compileInto(options, *target, stage, outDir);
+  if (!produced) {
+    llvm::sys::fs::remove_directories(stage);
+    return produced.takeError();
+  }
+  std::string old;
+  if (llvm::sys::fs::exists(outDir)) {
+    old = (outDir + ".sparsec-old" + suffix).str();
+    llvm::sys::fs::remove_directories(old);
+    if (std::error_code ec = llvm::sys::fs::rename(outDir, old)) {
+      llvm::sys::fs::remove_directories(stage);
+      return makeError(outDir + ": cannot replace: " + ec.message());
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(stage, outDir)) {
+    if (!old.empty())
+      llvm::sys::fs::rename(old, outDir);
+    llvm::sys::fs::remove_directories(stage);
+    return makeError(outDir + ": cannot move the output into place: " +
+                     ec.message());
+  }
+  if (!old.empty())
+    llvm::sys::fs::remove_directories(old);
+  llvm::SmallString<256> result(outDir);
+  llvm::sys::path::append(result, llvm::sys::path::filename(*produced));
+  return std::string(result);
 }

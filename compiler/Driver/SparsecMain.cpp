@@ -26,6 +26,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/WithColor.h"
 
+#include <cstdio>
+
 using namespace mlir;
 using namespace llvm;
 
@@ -142,8 +144,22 @@ cl::opt<bool> compileQuiet("quiet", cl::init(false),
                            cl::desc("No progress lines"),
                            cl::sub(compileCommand), cl::cat(sparsecCategory));
 
+/// Prints one error line. Messages quote names and values from the files
+/// they are about; control characters in them are escaped here, so that no
+/// input can forge a second line or reach the terminal as an escape
+/// sequence.
 int fail(const Twine &message) {
-  WithColor::error(errs(), "sparsec") << message << "\n";
+  std::string text = message.str(), line;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char escaped[5];
+      std::snprintf(escaped, sizeof(escaped), "\\x%02x", c);
+      line += escaped;
+    } else {
+      line += static_cast<char>(c);
+    }
+  }
+  WithColor::error(errs(), "sparsec") << line << "\n";
   return 1;
 }
 

@@ -13,6 +13,8 @@
 
 #include "passes/Passes.h"
 
+#include "base/limits.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -339,12 +341,30 @@ Expected<OwningOpRef<ModuleOp>>
 mlir::sparsec::buildDecodeStep(MLIRContext &context, const ModelConfig &config,
                          const TensorSource &weights,
                          const DecodeStepOptions &options) {
+  if (options.maxSeqLen < 0)
+    return makeError("--max-seq-len must be positive, got " +
+                     llvm::Twine(options.maxSeqLen));
   int64_t maxSeqLen =
       options.maxSeqLen > 0 ? options.maxSeqLen : config.maxPositions;
   if (maxSeqLen > config.maxPositions)
     return makeError("--max-seq-len " + llvm::Twine(maxSeqLen) +
                      " exceeds the model's context length (" +
                      llvm::Twine(config.maxPositions) + ")");
+  // The KV cache is one buffer: bound it before its type is made.
+  int64_t slots = config.slidingWindow > 0
+                      ? std::min<int64_t>(config.slidingWindow, maxSeqLen)
+                      : maxSeqLen;
+  double cacheBytes = 2.0 * 4.0 * static_cast<double>(config.numLayers) *
+                      static_cast<double>(slots) *
+                      static_cast<double>(config.numKvHeads) *
+                      static_cast<double>(config.headDim);
+  if (cacheBytes > static_cast<double>(::sparsec::limits::kMaxKvCacheBytes))
+    return makeError("a KV cache for " + llvm::Twine(slots) +
+                     " positions would take up to " +
+                     llvm::Twine(static_cast<int64_t>(cacheBytes)) +
+                     " bytes, more than the limit of " +
+                     llvm::Twine(::sparsec::limits::kMaxKvCacheBytes) +
+                     "; lower --max-seq-len");
 
   context.loadDialect<llm::LLMDialect, func::FuncDialect>();
   DecodeStepBuilder builder(context, config, weights, options, maxSeqLen);

@@ -26,6 +26,8 @@ llvm::Expected<OpenedModel> mlir::sparsec::openModel(llvm::StringRef path,
     return makeError(path + ": not found (expected a Hugging Face checkpoint "
                             "directory or a GGUF file)");
   if (!llvm::sys::fs::is_directory(path)) {
+    if (!llvm::sys::fs::is_regular_file(path))
+      return makeError(path + ": not a regular file or a directory");
     if (!gguf::isGGUFFile(path))
       return makeError(path + ": not a directory and not a GGUF file "
                               "(expected a Hugging Face checkpoint directory "

@@ -2,11 +2,15 @@
 
 #include "compiler/Importer/ModelConfig.h"
 
+#include "base/limits.h"
+
 #include <cmath>
+#include <tuple>
 #include <cstdio>
 
 using namespace mlir;
 using namespace mlir::sparsec;
+namespace limits = ::sparsec::limits;
 
 llvm::Error mlir::sparsec::assignTo(int64_t &field,
                                     llvm::Expected<int64_t> value) {
@@ -79,18 +83,23 @@ llvm::Error mlir::sparsec::validateModelConfig(const ModelConfig &config,
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    origin + ": " + message);
   };
-  for (auto [value, what] :
-       {std::pair{config.hiddenSize, "hidden size"},
-        std::pair{config.intermediateSize, "intermediate size"},
-        std::pair{config.numLayers, "layer count"},
-        std::pair{config.numHeads, "attention head count"},
-        std::pair{config.numKvHeads, "key/value head count"},
-        std::pair{config.headDim, "head size"},
-        std::pair{config.vocabSize, "vocabulary size"},
-        std::pair{config.maxPositions, "context length"}})
-    if (value <= 0 || value > (int64_t(1) << 31))
+  for (auto [value, what, limit] :
+       {std::tuple{config.hiddenSize, "hidden size", limits::kMaxDimension},
+        std::tuple{config.intermediateSize, "intermediate size",
+                   limits::kMaxDimension},
+        std::tuple{config.numLayers, "layer count", limits::kMaxDimension},
+        std::tuple{config.numHeads, "attention head count",
+                   limits::kMaxDimension},
+        std::tuple{config.numKvHeads, "key/value head count",
+                   limits::kMaxDimension},
+        std::tuple{config.headDim, "head size", limits::kMaxDimension},
+        std::tuple{config.vocabSize, "vocabulary size", limits::kMaxVocab},
+        std::tuple{config.maxPositions, "context length",
+                   limits::kMaxContext}})
+    if (value <= 0 || value > limit)
       return error(llvm::Twine(what) + " " + llvm::Twine(value) +
-                   " is out of range (expected 1 .. 2^31)");
+                   " is out of range (expected 1 .. " + llvm::Twine(limit) +
+                   ")");
   if (config.headDim % 2 != 0)
     return error("head size " + llvm::Twine(config.headDim) +
                  " is odd; rotary embedding needs an even size");

@@ -2,6 +2,8 @@
 
 #include "compiler/Importer/TensorSource.h"
 
+#include "weights/weights_hash.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -41,7 +43,8 @@ public:
   const std::string &origin() const override { return model->origin(); }
 
   /// FNV-1a over config.json, generation_config.json and every safetensors
-  /// file's name, size and header.
+  /// file's name, size and header, and the XXH3 of each file's tensor data
+  /// (another checkpoint of the same shapes hashes differently).
   llvm::Expected<std::string> hash() const override {
     uint64_t hash = 1469598103934665603ull;
     auto mix = [&](llvm::StringRef bytes) {
@@ -78,10 +81,18 @@ public:
         for (int i = 7; i >= 0; --i)
           length = (length << 8) | static_cast<unsigned char>(bytes[i]);
         mix(bytes.substr(8, std::min<uint64_t>(length, bytes.size() - 8)));
-      } else {
+      } else if (!llvm::StringRef(path).ends_with(".safetensors")) {
         mix(bytes);
       }
     }
+    // The tensor data, through the mappings already open.
+    for (const ::sparsec::Checkpoint *checkpoint : {model.get(), predictors.get()})
+      if (checkpoint)
+        for (const auto &file : checkpoint->files()) {
+          ::sparsec::Xxh3Hasher data;
+          data.update(file->data(), file->dataSize());
+          mix(::sparsec::hex64(data.digest()));
+        }
     std::string text;
     llvm::raw_string_ostream(text) << llvm::format_hex_no_prefix(hash, 16);
     return text;

@@ -17,6 +17,7 @@
 #include "compiler/Importer/TokenizerExport.h"
 
 #include "chat/chat_template.h"
+#include "passes/JsonFile.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -38,22 +39,12 @@ llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-Expected<std::string> readFile(StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return makeError(path + ": cannot read: " + buffer.getError().message());
-  return (*buffer)->getBuffer().str();
-}
+Expected<std::string> readFile(StringRef path) { return readRegularFile(path); }
 
 Expected<json::Value> readJsonObject(StringRef path) {
-  Expected<std::string> text = readFile(path);
-  if (!text)
-    return text.takeError();
-  Expected<json::Value> value = json::parse(*text);
+  Expected<json::Value> value = readJsonFile(path);
   if (!value)
-    return makeError(path + ": not valid JSON: " +
-                     llvm::toString(value.takeError()));
+    return value.takeError();
   if (!value->getAsObject())
     return makeError(path + ": expected a JSON object");
   return value;
@@ -184,10 +175,9 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
   Expected<std::string> text = readFile(path);
   if (!text)
     return text.takeError();
-  Expected<json::Value> parsed = json::parse(*text);
+  Expected<json::Value> parsed = parseJsonText(*text, path);
   if (!parsed)
-    return makeError(path + ": not valid JSON: " +
-                     llvm::toString(parsed.takeError()));
+    return parsed.takeError();
   const json::Object *tokenizer = parsed->getAsObject();
   if (!tokenizer)
     return makeError(path + ": expected a JSON object");

@@ -16,12 +16,15 @@
 #include "sparsec/runtime.h"
 
 #include "api_testing.h"
+#include "base/limits.h"
 #include "base/status.h"
 #include "chat/chat_template.h"
 #include "model/model.h"
 #include "sampler/sampler.h"
 #include "sparsec/kernel_abi.h"
 #include "threading/thread_pool.h"
+#include "model/step_info.h"
+#include "weights/weights_hash.h"
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
@@ -48,6 +51,8 @@ __attribute__((weak)) void _mlir_ciface_sparsec_run_range(
     sparsec_memref1d *scratch, int32_t token, int64_t pos, int32_t kernel,
     int64_t begin, int64_t end);
 __attribute__((weak)) int32_t sparsec_kernel_abi_version(void);
+// What the linked step was compiled for (kernel_abi.h).
+__attribute__((weak)) extern const int64_t sparsec_step_info[];
 }
 
 using sparsec::Status;
@@ -89,8 +94,11 @@ sparsec_status_t toC(const Status &status) {
   if (status.isOk())
     return nullptr;
   try {
+    // A last net: whatever a message quotes, it stays one line without
+    // control characters (escaping is idempotent).
     return new sparsec_status_s{
-        static_cast<sparsec_status_code_t>(status.code()), status.message()};
+        static_cast<sparsec_status_code_t>(status.code()),
+        sparsec::escapeForMessage(status.message())};
   } catch (...) {
     return &kOutOfMemoryStatus;
   }
@@ -145,6 +153,24 @@ Status copyOut(const char *function, const T *values, size_t count, T *out,
 
 std::atomic<sparsec_decode_step_fn> testStep{nullptr};
 std::atomic<int32_t> testAbiVersion{0};
+std::atomic<const int64_t *> testStepInfo{nullptr};
+
+/// Checks the manifest against what the step to be run was compiled for
+/// (a linked step must declare it; a test step may).
+Status checkStepAgainstManifest(const sparsec::Manifest &manifest,
+                                const std::string &path) {
+  const int64_t *info = testStep.load() ? testStepInfo.load()
+                                        : sparsec_step_info;
+  if (!info) {
+    if (testStep.load())
+      return Status::ok();
+    return Status(StatusCode::kFailedPrecondition,
+                  "sparsec: the linked decode step does not declare what it "
+                  "was compiled for (" SPARSEC_STEP_INFO_SYMBOL
+                  "); rebuild the model with a matching sparsec");
+  }
+  return sparsec::checkStepInfo(manifest, info, path);
+}
 
 /// The step sessions call: the test override, else the linked symbols.
 StatusOr<sparsec_decode_step_fn> resolveStep() {
@@ -191,6 +217,10 @@ sparsec_runtime_set_step_function_for_testing(sparsec_decode_step_fn step,
                                               int32_t abi_version) {
   testAbiVersion.store(abi_version);
   testStep.store(step);
+}
+
+extern "C" void sparsec_runtime_set_step_info_for_testing(const int64_t *info) {
+  testStepInfo.store(info);
 }
 
 //===----------------------------------------------------------------------===//
@@ -360,6 +390,15 @@ extern "C" void sparsec_model_retain(sparsec_model_t *model) {
 extern "C" void sparsec_model_release(sparsec_model_t *model) {
   if (model && model->references.fetch_sub(1, std::memory_order_acq_rel) == 1)
     delete model;
+}
+
+extern "C" sparsec_status_t
+sparsec_model_verify_weights(const sparsec_model_t *model) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_verify_weights", "model");
+    return sparsec::verifyDataHash(model->model->weights());
+  });
 }
 
 extern "C" sparsec_status_t
@@ -748,6 +787,9 @@ sparsec_session_create(sparsec_model_t *model,
     *out_session = nullptr;
     if (!model)
       return nullArgument("sparsec_session_create", "model");
+    // The weights must still be the file mapped at load (mapped_file.h).
+    if (Status status = model->model->checkWeightsUnchanged(); !status.isOk())
+      return status;
     sparsec_session_options_t defaults;
     sparsec_session_options_initialize(&defaults);
     if (!options)
@@ -756,6 +798,12 @@ sparsec_session_create(sparsec_model_t *model,
     StatusOr<sparsec_decode_step_fn> step = resolveStep();
     if (!step.isOk())
       return step.status();
+    // Before any buffer is sized from the manifest: it must describe the
+    // model the step was compiled for.
+    if (Status status = checkStepAgainstManifest(model->model->manifest(),
+                                                 model->model->manifestPath());
+        !status.isOk())
+      return status;
     sparsec::SamplerOptions samplerOptions;
     samplerOptions.seed = options->seed;
     samplerOptions.temperature = options->temperature;
@@ -775,16 +823,21 @@ sparsec_session_create(sparsec_model_t *model,
         std::move(kvCache).value(), std::move(sampler).value());
     session->step = *step;
     session->runRange = &_mlir_ciface_sparsec_run_range; // null in tests
-    StatusOr<sparsec::AlignedBuffer> scratch =
-        sparsec::AlignedBuffer::allocate(std::max<uint64_t>(m.scratchBytes, 64));
+    StatusOr<sparsec::AlignedBuffer> scratch = model->model->allocateScratch();
     if (!scratch.isOk())
       return scratch.status();
     session->scratch.emplace(std::move(scratch).value());
     int threads = options->num_threads > 0
                       ? options->num_threads
-                      : static_cast<int>(std::max(
-                            1u, std::thread::hardware_concurrency()));
-    session->pool = std::make_unique<sparsec::ThreadPool>(threads);
+                      : static_cast<int>(std::min<unsigned>(
+                            std::max(1u, std::thread::hardware_concurrency()),
+                            sparsec::limits::kMaxThreads));
+    StatusOr<std::unique_ptr<sparsec::ThreadPool>> pool =
+        sparsec::ThreadPool::create(threads);
+    if (!pool.isOk())
+      return Status(pool.status().code(),
+                    "sparsec_session_create: " + pool.status().message());
+    session->pool = std::move(pool).value();
     session->logits.assign(static_cast<size_t>(m.vocabSize), 0.0f);
     // At least one element, so that the memref never points at nothing.
     session->stats.reserve(m.ffns.size() + 1);

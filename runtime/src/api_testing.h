@@ -20,6 +20,13 @@ extern "C" {
 void sparsec_runtime_set_step_function_for_testing(sparsec_decode_step_fn step,
                                                    int32_t abi_version);
 
+/// What the registered test step declares it was compiled for
+/// (SPARSEC_STEP_INFO_SIZE values, see kernel_abi.h), checked against the
+/// manifest as a linked step's sparsec_step_info is; NULL (the default):
+/// the test step declares nothing and is not checked. Linked steps always
+/// are.
+void sparsec_runtime_set_step_info_for_testing(const int64_t *info);
+
 } // extern "C"
 
 #endif // SPARSEC_RUNTIME_API_TESTING_H

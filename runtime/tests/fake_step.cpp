@@ -5,8 +5,14 @@
 // "cde..."; FFN i reports i + 1 neurons; the KV cache's byte `pos` records
 // the token, and the step checks that every earlier position is filled.
 //
+// It stands in for many different test models, so it does not declare what
+// it was compiled for (sparsec_step_info): it registers itself as a test
+// step, which the runtime does not check against the manifest. Real
+// executables are checked (test/e2e/executable-errors.test).
+//
 //===----------------------------------------------------------------------===//
 
+#include "api_testing.h"
 #include "sparsec/kernel_abi.h"
 
 #include <cstdio>
@@ -41,3 +47,11 @@ extern "C" void _mlir_ciface_sparsec_decode_step(sparsec_memref1d *weights,
 extern "C" int32_t sparsec_kernel_abi_version(void) {
   return SPARSEC_KERNEL_ABI_VERSION;
 }
+
+namespace {
+[[maybe_unused]] const bool registered = [] {
+  sparsec_runtime_set_step_function_for_testing(
+      &_mlir_ciface_sparsec_decode_step, SPARSEC_KERNEL_ABI_VERSION);
+  return true;
+}();
+} // namespace

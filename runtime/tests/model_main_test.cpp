@@ -36,8 +36,9 @@ std::string quote(const std::string &arg) {
 /// /dev/null, so that a test never waits on a terminal).
 Result runModel(const std::vector<std::string> &args,
                 const std::string &stderrRedirect = "2>&1",
-                const std::string &stdinFile = "/dev/null") {
-  std::string command = quote(SPARSEC_FAKE_MODEL);
+                const std::string &stdinFile = "/dev/null",
+                const std::string &prefix = "") {
+  std::string command = prefix + quote(SPARSEC_FAKE_MODEL);
   for (const std::string &arg : args)
     command += " " + quote(arg);
   command += " <" + quote(stdinFile) + " " + stderrRedirect;
@@ -153,6 +154,47 @@ TEST_F(ModelMainTest, MissingOrMismatchedWeightsFail) {
             std::string::npos)
       << result.output;
   EXPECT_EQ(result.output.find('\n'), result.output.size() - 1);
+}
+
+// Issue 9, defect 13: a value read from the manifest that holds a newline
+// and an escape sequence cannot forge a second diagnostic line or reach the
+// terminal: the error is one line, the characters escaped.
+TEST_F(ModelMainTest, ErrorsQuotingFileContentsStayOneLine) {
+  nlohmann::ordered_json json = testing::testManifest({});
+  json["format"] = "x\nsparsec_fake_model: error: forged\x1b[31m";
+  testing::writeManifest(dir.path(), json);
+  Result result =
+      runModel({"--model-dir", dir.path(), "--prompt", "a"}, "2>&1 >/dev/null");
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(result.output,
+            "sparsec_fake_model: error: " + dir.file("manifest.json") +
+                ": key 'format': expected 'sparsec-manifest', got "
+                "'x\\nsparsec_fake_model: error: forged\\x1b[31m' (not a "
+                "sparsec manifest)\n");
+}
+
+// Issue 9, defects 4 and 7: a manifest nested 100,000 deep, or a FIFO in its
+// place, is one line and exit status 1 (no crash, no hang).
+TEST_F(ModelMainTest, DeepOrNonRegularManifestIsOneLine) {
+  std::string manifest = dir.file("manifest.json");
+  testing::writeTextFile(manifest, std::string(100000, '[') +
+                                       std::string(100000, ']'));
+  Result result =
+      runModel({"--model-dir", dir.path(), "--prompt", "a"}, "2>&1 >/dev/null");
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(result.output, "sparsec_fake_model: error: " + manifest +
+                               ": JSON nested deeper than 64 levels (at byte "
+                               "64)\n");
+
+  ASSERT_EQ(std::remove(manifest.c_str()), 0);
+  ASSERT_EQ(::mkfifo(manifest.c_str(), 0600), 0);
+  // `timeout`: before the fix the open waited for a writer forever.
+  result = runModel({"--model-dir", dir.path(), "--prompt", "a"},
+                    "2>&1 >/dev/null", "/dev/null", "timeout 20 ");
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_EQ(result.output, "sparsec_fake_model: error: " + manifest +
+                               ": not a regular file (the model's "
+                               "manifest)\n");
 }
 
 TEST_F(ModelMainTest, HelpExitsZero) {

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <dirent.h>
+#include <cerrno>
+#include <system_error>
 #include <vector>
 
 namespace sparsec {
@@ -12,7 +15,9 @@ namespace {
 
 TEST(ThreadPoolTest, CoversTheRangeExactlyOnce) {
   for (int threads : {1, 2, 3, 8}) {
-    ThreadPool pool(threads);
+    auto created = ThreadPool::create(threads);
+    ASSERT_TRUE(created.isOk()) << created.status().message();
+    ThreadPool &pool = **created;
     for (int64_t n : {0, 1, 2, 7, 1000}) {
       std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
       pool.parallelFor(n, [&](int64_t begin, int64_t end) {
@@ -29,12 +34,62 @@ TEST(ThreadPoolTest, CoversTheRangeExactlyOnce) {
 }
 
 TEST(ThreadPoolTest, UsesSeveralThreadsAndIsReusable) {
-  ThreadPool pool(2);
+  auto created = ThreadPool::create(2);
+  ASSERT_TRUE(created.isOk()) << created.status().message();
+  ThreadPool &pool = **created;
   EXPECT_EQ(pool.threads(), 2);
   std::atomic<int> calls{0};
   for (int round = 0; round < 100; ++round)
     pool.parallelFor(10, [&](int64_t, int64_t) { calls++; });
   EXPECT_EQ(calls.load(), 200); // two ranges per call
+}
+
+// Issue 9, defect 5: a worker that cannot be started used to unwind the
+// constructor with the started workers still waiting (a hang, or
+// std::terminate); now they are joined and the failure is a status.
+/// Threads of this process now (Linux: /proc/self/task).
+int threadCount() {
+  int count = 0;
+  if (DIR *dir = ::opendir("/proc/self/task")) {
+    while (struct dirent *entry = ::readdir(dir))
+      if (entry->d_name[0] != '.')
+        ++count;
+    ::closedir(dir);
+  }
+  return count;
+}
+
+TEST(ThreadPoolTest, ThreadCreationFailureIsAStatusAndJoinsTheStarted) {
+  const int before = threadCount();
+  for (int failing : {1, 3, 7}) {
+    ThreadPool::failThreadCreationForTesting(failing);
+    auto pool = ThreadPool::create(8);
+    ThreadPool::failThreadCreationForTesting(0);
+    ASSERT_FALSE(pool.isOk()) << "worker " << failing;
+    EXPECT_EQ(pool.status().code(), StatusCode::kResourceExhausted);
+    EXPECT_EQ(pool.status().message(),
+              "cannot start worker thread " + std::to_string(failing) +
+                  " of 7 (" +
+                  std::system_error(EAGAIN, std::generic_category()).what() +
+                  "); ask for fewer threads (--threads, num_threads)");
+    EXPECT_EQ(threadCount(), before) << "started workers were not joined";
+  }
+  // The pool works again once threads can be created.
+  auto pool = ThreadPool::create(4);
+  ASSERT_TRUE(pool.isOk());
+  std::atomic<int> calls{0};
+  (*pool)->parallelFor(8, [&](int64_t, int64_t) { calls++; });
+  EXPECT_EQ(calls.load(), 4);
+}
+
+TEST(ThreadPoolTest, RefusesThreadCountsOutsideTheLimit) {
+  for (int threads : {0, -1, 1025}) {
+    auto pool = ThreadPool::create(threads);
+    ASSERT_FALSE(pool.isOk()) << threads;
+    EXPECT_EQ(pool.status().message(),
+              "cannot run " + std::to_string(threads) +
+                  " threads: expected a count in [1, 1024]");
+  }
 }
 
 } // namespace

@@ -47,7 +47,7 @@
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step
 // CHECK: case 4 {
 // CHECK-LABEL: func.func @sparsec_kernel_abi_version() -> i32
-// CHECK: arith.constant 2 : i32
+// CHECK: arith.constant 3 : i32
 // LLVM-LABEL: llvm.func @sparsec_decode_step
 // LLVM: llvm.func @_mlir_ciface_sparsec_decode_step
 // LLVM: llvm.func @_mlir_ciface_sparsec_run_range

@@ -11,8 +11,11 @@
 
 #include "compiler/Importer/GGUF/GGUFImporter.h"
 
+#include "weights/weights_hash.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -140,8 +143,8 @@ public:
 
   llvm::Error read(const SourceTensor &tensor, uint8_t *out) const override;
 
-  /// FNV-1a over the file name, its size, and everything before the tensor
-  /// data (header, metadata, tensor table).
+  /// FNV-1a over the file name, its size, everything before the tensor
+  /// data (header, metadata, tensor table) and the XXH3 of the data.
   Expected<std::string> hash() const override {
     uint64_t hash = 1469598103934665603ull;
     auto mix = [&](StringRef bytes) {
@@ -154,6 +157,10 @@ public:
     mix(std::to_string(file->fileSize()));
     mix(StringRef(reinterpret_cast<const char *>(file->fileData()),
                   static_cast<size_t>(file->dataOffset())));
+    ::sparsec::Xxh3Hasher data;
+    data.update(file->fileData() + file->dataOffset(),
+                file->fileSize() - file->dataOffset());
+    mix(::sparsec::hex64(data.digest()));
     std::string text;
     llvm::raw_string_ostream(text) << llvm::format_hex_no_prefix(hash, 16);
     return text;
@@ -271,6 +278,8 @@ bool splitBlockName(StringRef name, int64_t &layer, StringRef &rest) {
 } // namespace
 
 bool gguf::isGGUFFile(StringRef path) {
+  if (!llvm::sys::fs::is_regular_file(path))
+    return false; // never open a FIFO: it would block
   std::ifstream in(path.str(), std::ios::binary);
   char magic[4] = {};
   if (in.read(magic, 4) && (std::memcmp(magic, "GGUF", 4) == 0 ||

@@ -9,6 +9,8 @@
 
 #include "compiler/Importer/HuggingFace/HFConfig.h"
 
+#include "passes/JsonFile.h"
+
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
@@ -190,17 +192,9 @@ public:
 };
 
 Expected<llvm::json::Value> readJson(StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer)
-    return llvm::createStringError(buffer.getError(),
-                                   path + ": cannot read: " +
-                                       buffer.getError().message());
-  Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
-  if (!json) {
-    std::string reason = llvm::toString(json.takeError());
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   path + ": not valid JSON: " + reason);
-  }
+  Expected<llvm::json::Value> json = readJsonFile(path);
+  if (!json)
+    return json.takeError();
   if (!json->getAsObject())
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    path + ": expected a JSON object");

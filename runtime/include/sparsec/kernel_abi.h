@@ -34,7 +34,7 @@
 
 #include <stdint.h>
 
-#define SPARSEC_KERNEL_ABI_VERSION 2
+#define SPARSEC_KERNEL_ABI_VERSION 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +53,28 @@ typedef struct sparsec_memref1d {
 #define SPARSEC_DECODE_STEP_SYMBOL "_mlir_ciface_sparsec_decode_step"
 /* Returns SPARSEC_KERNEL_ABI_VERSION of the code it was compiled against. */
 #define SPARSEC_ABI_VERSION_SYMBOL "sparsec_kernel_abi_version"
+
+/* What the step was compiled for (ABI 3): a constant int64 array exported as
+ * `sparsec_step_info`. The runtime refuses a manifest that disagrees with it
+ * before any buffer is sized from the manifest or any step runs, so an
+ * executable never runs over another model's files. The facts hash is
+ * FNV-1a 64 over the manifest's tensors, FFNs and sizes in a canonical form
+ * (runtime/src/model/step_info.h computes it for the compiler and the
+ * runtime alike). */
+#define SPARSEC_STEP_INFO_SYMBOL "sparsec_step_info"
+enum {
+  SPARSEC_STEP_INFO_ABI_VERSION = 0,
+  SPARSEC_STEP_INFO_VOCAB_SIZE = 1,
+  SPARSEC_STEP_INFO_HIDDEN_SIZE = 2,
+  SPARSEC_STEP_INFO_NUM_LAYERS = 3,
+  SPARSEC_STEP_INFO_MAX_LEN = 4,
+  SPARSEC_STEP_INFO_KV_CACHE_BYTES = 5,
+  SPARSEC_STEP_INFO_SCRATCH_BYTES = 6,
+  SPARSEC_STEP_INFO_NUM_FFNS = 7,
+  SPARSEC_STEP_INFO_WEIGHTS_BYTES = 8, /* end of the last tensor it reads */
+  SPARSEC_STEP_INFO_FACTS_HASH = 9,    /* as an int64 bit pattern */
+  SPARSEC_STEP_INFO_SIZE = 10
+};
 
 typedef void (*sparsec_decode_step_fn)(
     sparsec_memref1d *weights, sparsec_memref1d *kv_cache,

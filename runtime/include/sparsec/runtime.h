@@ -101,6 +101,11 @@ typedef struct sparsec_model_info_t {
   uint64_t other_bytes_per_token;
 } sparsec_model_info_t;
 
+/* Recomputes the XXH3-64 of the weights' data section and compares it with
+ * the value the compiler recorded in the weights file: reads the whole file
+ * (memory speed once it is cached). */
+sparsec_status_t sparsec_model_verify_weights(const sparsec_model_t *model);
+
 sparsec_status_t sparsec_model_query_info(const sparsec_model_t *model,
                                           sparsec_model_info_t *out_info);
 

@@ -22,5 +22,7 @@
 #define SPARSEC_TRANSPOSED_SUFFIX ".transposed"
 #define SPARSEC_METADATA_LAYOUT_VERSION "sparsec.layout_version"
 #define SPARSEC_METADATA_SOURCE_HASH "sparsec.source_hash"
+/* XXH3-64 of the data section, 16 hex digits (verified by --verify-weights). */
+#define SPARSEC_METADATA_DATA_XXH3 "sparsec.data_xxh3"
 
 #endif /* SPARSEC_WEIGHTS_LAYOUT_H */

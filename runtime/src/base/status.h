@@ -12,6 +12,7 @@
 #include <cassert>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace sparsec {
@@ -30,6 +31,15 @@ enum class StatusCode {
 };
 
 const char *statusCodeName(StatusCode code);
+
+/// `text` (a string read from a file: a tensor name, a key, a manifest
+/// value, a file name) made safe to quote in a one-line message: control
+/// characters become C escapes (\n, \r, \t, \x1b, ...; DEL is \x7f) and
+/// the C1 controls U+0080..U+009F (UTF-8 C2 80..C2 9F) become \u0080..
+/// \u009f, so that a message stays one line and never drives a terminal.
+/// Everything else, backslashes included, is kept, so escaping is
+/// idempotent: a whole message may be passed through again as a last net.
+std::string escapeForMessage(std::string_view text);
 
 class [[nodiscard]] Status {
 public:

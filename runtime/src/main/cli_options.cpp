@@ -2,6 +2,7 @@
 
 #include "main/cli_options.h"
 
+#include "base/limits.h"
 #include "chat/chat_template.h"
 
 #include <cctype>
@@ -97,7 +98,8 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
       status = takeValue();
       if (status.isOk()) {
         int64_t threads = 0;
-        status = parseInteger(flag, value, 1, 1024,
+        static_assert(limits::kMaxThreads == 1024, "the message below");
+        status = parseInteger(flag, value, 1, limits::kMaxThreads,
                               "an integer in [1, 1024] (threads)", threads);
         options.threads = static_cast<int32_t>(threads);
       }
@@ -151,6 +153,9 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
     } else if (flag == "--ignore-eos") {
       status = noValue();
       options.ignoreEos = true;
+    } else if (flag == "--verify-weights") {
+      status = noValue();
+      options.verifyWeights = true;
     } else if (flag == "--interactive" || flag == "-i") {
       status = noValue();
       options.interactive = true;
@@ -208,6 +213,8 @@ std::string cliUsage(const std::string &program) {
          "                    format and print the assistant's reply\n"
          "  --system TEXT     the system message of a chat (default: the one\n"
          "                    the model's chat template adds, if any)\n"
+         "  --verify-weights  check the weights file's data against the hash\n"
+         "                    recorded at compile time before running\n"
          "  --ignore-eos      generate all N tokens, through end-of-sequence\n"
          "                    tokens\n"
          "  --chat-template NAME  the chat format instead of the model's own\n"

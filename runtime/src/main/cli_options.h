@@ -53,6 +53,8 @@ struct CliOptions {
   /// --ignore-eos: generate all -n tokens, through end-of-sequence tokens
   /// (for measurements and reference comparisons).
   bool ignoreEos = false;
+  /// --verify-weights: recompute the weights' hash before running.
+  bool verifyWeights = false;
   /// Whether --prompt was given.
   bool hasPrompt = false;
   bool help = false;

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "base/status.h"
 #include "main/cli_options.h"
 #include "sparsec/runtime.h"
 
@@ -35,8 +36,14 @@ using Clock = std::chrono::steady_clock;
 
 std::string programName = "model";
 
+/// Prints "PROGRAM: error: MESSAGE" as exactly one line: whatever the
+/// message quotes, control characters (a newline, an escape sequence) are
+/// escaped here as a last net (escapeForMessage is idempotent).
 int fail(const std::string &message) {
-  std::fprintf(stderr, "%s: error: %s\n", programName.c_str(), message.c_str());
+  std::string line = sparsec::escapeForMessage(programName) + ": error: " +
+                     sparsec::escapeForMessage(message) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
   return 1;
 }
 
@@ -459,6 +466,8 @@ int run(const sparsec::CliOptions &options) {
   } handles{model};
 
   sparsec_model_info_t info;
+  if (options.verifyWeights && !check(sparsec_model_verify_weights(model)))
+    return 1;
   if (!check(sparsec_model_query_info(model, &info)))
     return 1;
   const int64_t maxLen = info.max_len;
@@ -550,6 +559,7 @@ int main(int argc, char **argv) {
     size_t slash = programName.rfind('/');
     if (slash != std::string::npos)
       programName = programName.substr(slash + 1);
+    programName = sparsec::escapeForMessage(programName);
   }
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   sparsec::StatusOr<sparsec::CliOptions> options =

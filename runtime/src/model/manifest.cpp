@@ -9,6 +9,8 @@
 
 #include "model/manifest.h"
 
+#include "base/json.h"
+#include "base/limits.h"
 #include "sparsec/kernel_abi.h"
 #include "sparsec/weights_layout.h"
 #include "weights/mapped_file.h"
@@ -51,9 +53,12 @@ class Reader {
 public:
   explicit Reader(const std::string &path) : path_(path) {}
 
+  /// `what` may quote values read from the file: it is escapped whole
+  /// (escapeForMessage), so the message stays one line.
   Status error(const std::string &key, const std::string &what) const {
-    return Status(StatusCode::kDataLoss,
-                  path_ + ": key '" + key + "': " + what);
+    return Status(StatusCode::kDataLoss, escapeForMessage(path_) + ": key '" +
+                                             key + "': " +
+                                             escapeForMessage(what));
   }
   Status expected(const std::string &key, const std::string &what,
                   const json &found) const {
@@ -300,17 +305,29 @@ StatusOr<Manifest> Manifest::load(const std::string &path) {
     return Status(file.status().code(),
                   file.status().message() + " (the model's manifest)");
   const char *text = reinterpret_cast<const char *>(file->data());
+  // The size limit before the copy; parse() checks the rest.
+  if (Status status =
+          limits::checkJsonLimits(text ? text : "", file->size(), path);
+      !status.isOk())
+    return status;
   return parse(std::string(text ? text : "", file->size()), path);
 }
 
 StatusOr<Manifest> Manifest::parse(const std::string &text,
                                    const std::string &path) {
-  json root = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  // Bounded (limits.h), and no key twice: nlohmann would keep the last.
+  json root;
+  JsonParseOptions options;
+  options.rejectDuplicateKeys = true;
+  if (Status status = parseJson(text, path, root, options); !status.isOk())
+    return status;
+  const std::string quotedPath = escapeForMessage(path);
   if (root.is_discarded())
-    return Status(StatusCode::kDataLoss, path + ": not valid JSON");
+    return Status(StatusCode::kDataLoss, quotedPath + ": not valid JSON");
   if (!root.is_object())
-    return Status(StatusCode::kDataLoss,
-                  path + ": expected a JSON object, got " + root.type_name());
+    return Status(StatusCode::kDataLoss, quotedPath +
+                                             ": expected a JSON object, got " +
+                                             root.type_name());
   Reader reader(path);
   Manifest manifest;
 
@@ -330,7 +347,7 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
     return status;
   if (manifest.abiVersion != SPARSEC_KERNEL_ABI_VERSION)
     return Status(StatusCode::kFailedPrecondition,
-                  path +
+                  quotedPath +
                       ": key 'abi_version': the model was compiled for "
                       "kernel ABI version " +
                       std::to_string(manifest.abiVersion) +
@@ -343,7 +360,7 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
     return status;
   if (manifest.layoutVersion != SPARSEC_WEIGHTS_LAYOUT_VERSION)
     return Status(StatusCode::kFailedPrecondition,
-                  path +
+                  quotedPath +
                       ": key 'layout_version': the weights were packed "
                       "with layout version " +
                       std::to_string(manifest.layoutVersion) +
@@ -378,13 +395,13 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
 
   // Sizes the runtime allocates from: positive, and small enough that
   // int32 token ids and int64 positions hold them.
-  constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+  // The limits are base/limits.h's (docs/limits.md).
   for (auto [name, out, maxValue] :
        {std::tuple<const char *, int64_t *, int64_t>{
-            "vocab_size", &manifest.vocabSize, kInt32Max},
-        {"hidden_size", &manifest.hiddenSize, kInt32Max},
-        {"num_layers", &manifest.numLayers, kInt32Max},
-        {"max_len", &manifest.maxLen, kInt32Max}})
+            "vocab_size", &manifest.vocabSize, limits::kMaxVocab},
+        {"hidden_size", &manifest.hiddenSize, limits::kMaxDimension},
+        {"num_layers", &manifest.numLayers, limits::kMaxDimension},
+        {"max_len", &manifest.maxLen, limits::kMaxContext}})
     if (Status status = reader.integer(root, name, name, 1, maxValue, *out);
         !status.isOk())
       return status;

@@ -4,6 +4,7 @@
 
 #include "sparsec/weights_layout.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -25,8 +26,7 @@ StatusOr<AlignedBuffer> AlignedBuffer::allocate(size_t size) {
   void *memory = nullptr;
   if (::posix_memalign(&memory, kAlignment, rounded) != 0)
     return Status(StatusCode::kResourceExhausted,
-                  "cannot allocate " + std::to_string(size) +
-                      " bytes for the KV cache");
+                  "cannot allocate " + std::to_string(size) + " bytes");
   std::memset(memory, 0, rounded);
   return AlignedBuffer(static_cast<uint8_t *>(memory), size);
 }
@@ -76,15 +76,17 @@ Status checkMetadata(const SafetensorsFile &file,
   auto it = file.metadata().find(key);
   if (it == file.metadata().end())
     return Status(StatusCode::kDataLoss,
-                  file.path() + ": __metadata__ lacks '" + key +
-                      "' (expected '" + expected + "' as " + manifestPath +
-                      " key '" + manifestKey +
+                  escapeForMessage(file.path()) + ": __metadata__ lacks '" +
+                      key + "' (expected '" + escapeForMessage(expected) +
+                      "' as " + escapeForMessage(manifestPath) + " key '" +
+                      manifestKey +
                       "' says); not a weights file packed by sparsec");
   if (it->second != expected)
     return Status(StatusCode::kFailedPrecondition,
-                  file.path() + ": __metadata__ '" + key + "' is '" +
-                      it->second + "', but " + manifestPath + " key '" +
-                      manifestKey + "' is '" + expected +
+                  escapeForMessage(file.path()) + ": __metadata__ '" + key +
+                      "' is '" + escapeForMessage(it->second) + "', but " +
+                      escapeForMessage(manifestPath) + " key '" + manifestKey +
+                      "' is '" + escapeForMessage(expected) +
                       "'; the weights file does not belong to this model "
                       "executable (re-run the compiler)");
   return Status::ok();
@@ -114,6 +116,10 @@ StatusOr<std::unique_ptr<Model>> Model::load(const std::string &dir) {
     return status;
   }
   model->weights_ = std::move(weights).value();
+  // What the SIGBUS handler prints if the file is truncated under the
+  // mapping (mapped_file.h).
+  model->weights_->file().setTruncationNote(
+      "the weights file was truncated or changed while the model ran");
   const SafetensorsFile &file = *model->weights_;
 
   if (Status status =
@@ -130,10 +136,11 @@ StatusOr<std::unique_ptr<Model>> Model::load(const std::string &dir) {
   const uint64_t dataOffset = file.dataOffset();
   for (const ManifestTensor &tensor : m.tensors) {
     const TensorInfo *info = file.find(tensor.name);
-    std::string where = file.path() + ": tensor '" + tensor.name + "'";
+    std::string where = escapeForMessage(file.path()) + ": tensor '" +
+                        escapeForMessage(tensor.name) + "'";
     if (!info)
       return Status(StatusCode::kNotFound,
-                    where + " is listed in " + manifestPath +
+                    where + " is listed in " + escapeForMessage(manifestPath) +
                         " but missing from the weights file");
     if (info->dtype != tensor.dtype || info->shape != tensor.shape)
       return Status(StatusCode::kDataLoss,
@@ -161,9 +168,21 @@ StatusOr<AlignedBuffer> Model::allocateKvCache() const {
   StatusOr<AlignedBuffer> buffer =
       AlignedBuffer::allocate(manifest_.kvCacheBytes);
   if (!buffer.isOk())
-    return Status(buffer.status().code(), manifestPath_ + ": " +
-                                              buffer.status().message() +
-                                              " (kv_cache_bytes)");
+    return Status(buffer.status().code(),
+                  escapeForMessage(manifestPath_) + ": " +
+                      buffer.status().message() +
+                      " for the KV cache (kv_cache_bytes)");
+  return buffer;
+}
+
+StatusOr<AlignedBuffer> Model::allocateScratch() const {
+  StatusOr<AlignedBuffer> buffer =
+      AlignedBuffer::allocate(std::max<uint64_t>(manifest_.scratchBytes, 64));
+  if (!buffer.isOk())
+    return Status(buffer.status().code(),
+                  escapeForMessage(manifestPath_) + ": " +
+                      buffer.status().message() +
+                      " for the scratch (scratch_bytes)");
   return buffer;
 }
 

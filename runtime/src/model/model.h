@@ -23,7 +23,8 @@
 
 namespace sparsec {
 
-/// A zeroed, 64-byte aligned heap buffer (the KV cache). Move-only.
+/// A zeroed, 64-byte aligned heap buffer (the KV cache, the scratch).
+/// Move-only.
 class AlignedBuffer {
 public:
   static constexpr size_t kAlignment = 64;
@@ -63,8 +64,17 @@ public:
   const uint8_t *weightsData() const { return weights_->data(); }
   uint64_t weightsSize() const { return weights_->dataSize(); }
 
+  /// An error naming the weights file when the file at its path is no
+  /// longer the one mapped at load (another inode, size or modification
+  /// time: replaced, truncated or rewritten since).
+  Status checkWeightsUnchanged() const {
+    return weights_->file().checkUnchanged();
+  }
+
   /// A zeroed KV cache of the manifest's kv_cache_bytes.
   StatusOr<AlignedBuffer> allocateKvCache() const;
+  /// The zeroed scratch of the manifest's scratch_bytes (at least 64).
+  StatusOr<AlignedBuffer> allocateScratch() const;
 
 private:
   Model() = default;

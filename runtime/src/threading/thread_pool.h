@@ -5,14 +5,22 @@
 // done. Workers wait on a condition variable between calls; a call costs a
 // wake-up and a join, small next to a matvec over a weight matrix.
 //
+// Creation never throws and never hangs: when a worker cannot be started
+// (std::thread throws std::system_error under RLIMIT_NPROC, a memory limit,
+// ...), the workers already started are stopped and joined, and create()
+// returns the error as a Status.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef SPARSEC_RUNTIME_THREADING_THREAD_POOL_H
 #define SPARSEC_RUNTIME_THREADING_THREAD_POOL_H
 
+#include "base/status.h"
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -21,9 +29,15 @@ namespace sparsec {
 
 class ThreadPool {
 public:
-  /// `threads` >= 1 counts the caller; 1 runs everything inline.
-  explicit ThreadPool(int threads);
+  /// `threads` in [1, limits::kMaxThreads] counts the caller; 1 runs
+  /// everything inline. Starts threads - 1 workers.
+  static StatusOr<std::unique_ptr<ThreadPool>> create(int threads);
   ~ThreadPool();
+
+  /// Tests only: the `n`th worker started from now on (1-based, counted
+  /// over all pools) fails as std::thread does when the OS refuses a thread;
+  /// 0 turns the failure off.
+  static void failThreadCreationForTesting(int n);
   ThreadPool(const ThreadPool &) = delete;
   ThreadPool &operator=(const ThreadPool &) = delete;
 
@@ -33,6 +47,10 @@ public:
   void parallelFor(int64_t n, const std::function<void(int64_t, int64_t)> &body);
 
 private:
+  ThreadPool() = default;
+  /// Starts `workers` workers; on failure stops and joins those started.
+  Status start(int workers);
+  void stopAndJoin();
   void workerLoop(int index);
 
   std::vector<std::thread> workers_;

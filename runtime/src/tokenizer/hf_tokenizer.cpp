@@ -13,6 +13,9 @@
 #include "tokenizer/utf8.h"
 #include "weights/mapped_file.h"
 
+#include "base/json.h"
+#include "base/limits.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -50,9 +53,14 @@ class Reader {
 public:
   explicit Reader(const std::string &path) : path_(path) {}
 
+  /// `key` and `what` may quote strings of the file (vocabulary keys,
+  /// tokens, type names): both are escaped (escapeForMessage), so the
+  /// message stays one line.
   Status error(const std::string &key, const std::string &what,
                StatusCode code = StatusCode::kDataLoss) const {
-    return Status(code, path_ + ": key '" + key + "': " + what);
+    return Status(code, escapeForMessage(path_) + ": key '" +
+                            escapeForMessage(key) + "': " +
+                            escapeForMessage(what));
   }
   Status expected(const std::string &key, const std::string &what,
                   const json &found) const {
@@ -1078,7 +1086,7 @@ Status parseModel(const Reader &reader, const json &model, Impl &impl) {
   for (auto it = vocab->begin(); it != vocab->end(); ++it) {
     int64_t id = 0;
     if (Status s = reader.integer(it.value(), "model.vocab." + it.key(), 0,
-                                  (int64_t(1) << 31) - 2, id);
+                                  limits::kMaxVocab - 1, id);
         !s.isOk())
       return s;
     impl.vocab.emplace(it.key(), int32_t(id));
@@ -1163,7 +1171,7 @@ Status parseAddedTokens(const Reader &reader, const json &root, Impl &impl) {
     if (!id)
       return reader.error(key + ".id", "missing");
     int64_t value = 0;
-    if (Status s = reader.integer(*id, key + ".id", 0, (int64_t(1) << 31) - 2,
+    if (Status s = reader.integer(*id, key + ".id", 0, limits::kMaxVocab - 1,
                                   value);
         !s.isOk())
       return s;
@@ -1225,17 +1233,28 @@ HfTokenizer::load(const std::string &path) {
     return Status(file.status().code(),
                   file.status().message() + " (the model's tokenizer)");
   const char *text = reinterpret_cast<const char *>(file->data());
+  // The size limit before the copy; parse() checks the rest.
+  if (Status status =
+          limits::checkJsonLimits(text ? text : "", file->size(), path);
+      !status.isOk())
+    return status;
   return parse(std::string(text ? text : "", file->size()), path);
 }
 
 StatusOr<std::unique_ptr<HfTokenizer>>
 HfTokenizer::parse(const std::string &text, const std::string &path) {
-  json root = json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/false);
+  // Bounded (limits.h). A repeated vocabulary key keeps the last id, as the
+  // tokenizers package (serde maps) does.
+  json root;
+  if (Status status = parseJson(text, path, root); !status.isOk())
+    return status;
   if (root.is_discarded())
-    return Status(StatusCode::kDataLoss, path + ": not valid JSON");
-  if (!root.is_object())
     return Status(StatusCode::kDataLoss,
-                  path + ": expected a JSON object, got " + root.type_name());
+                  escapeForMessage(path) + ": not valid JSON");
+  if (!root.is_object())
+    return Status(StatusCode::kDataLoss, escapeForMessage(path) +
+                                             ": expected a JSON object, got " +
+                                             root.type_name());
   Reader reader(path);
   auto impl = std::make_unique<Impl>();
   bool stripsSpace = false;

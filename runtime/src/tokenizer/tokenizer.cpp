@@ -92,16 +92,20 @@ StatusOr<std::unique_ptr<Tokenizer>> createTokenizer(const Manifest &manifest,
     std::unique_ptr<HfTokenizer> hf = std::move(tokenizer).value();
     if (hf->vocabSize() > manifest.vocabSize)
       return Status(StatusCode::kDataLoss,
-                    file + ": has " + std::to_string(hf->vocabSize()) +
+                    escapeForMessage(file) + ": has " +
+                        std::to_string(hf->vocabSize()) +
                         " token ids, more than the manifest's vocab_size " +
-                        std::to_string(manifest.vocabSize) + " (" + path + ")");
+                        std::to_string(manifest.vocabSize) + " (" +
+                        escapeForMessage(path) + ")");
     hf->setBosId(spec.bosId);
     hf->setEosIds(spec.eosIds);
     return std::unique_ptr<Tokenizer>(std::move(hf));
   }
   return Status(StatusCode::kUnimplemented,
-                path + ": key 'tokenizer.type': unknown tokenizer '" +
-                    spec.type + "' (this runtime knows: byte, hf)");
+                escapeForMessage(path) +
+                    ": key 'tokenizer.type': unknown tokenizer '" +
+                    escapeForMessage(spec.type) +
+                    "' (this runtime knows: byte, hf)");
 }
 
 } // namespace sparsec

@@ -18,6 +18,8 @@
 
 #include "weights/gguf.h"
 
+#include "base/limits.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -147,7 +149,8 @@ void decodeScalar(const uint8_t *p, GgufValueType type, GgufValue &value) {
 }
 
 Status dataLoss(const std::string &path, const std::string &what) {
-  return Status(StatusCode::kDataLoss, path + ": " + what);
+  return Status(StatusCode::kDataLoss,
+                escapeForMessage(path) + ": " + escapeForMessage(what));
 }
 
 std::string typeText(const GgufValue &value) {
@@ -253,7 +256,7 @@ private:
 // tensor info is name length, n_dims, one dimension, type and offset.
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;
-constexpr uint32_t kMaxDims = 4;
+constexpr uint32_t kMaxDims = limits::kMaxGgufDims;
 
 /// What to reserve for `count` entries: a count that passed the bytes-left
 /// check is still only an upper bound (and an entry in memory is larger
@@ -557,7 +560,8 @@ Status GgufFile::parse() {
     const GgmlTypeEntry *type = ggmlEntry(typeNumber);
     if (!type)
       return Status(StatusCode::kUnimplemented,
-                    path + ": " + where + " has unsupported ggml type " +
+                    escapeForMessage(path) + ": " + escapeForMessage(where) +
+                        " has unsupported ggml type " +
                         std::to_string(typeNumber) +
                         " (unknown, or not one of F32, F16, BF16, F64, "
                         "I8..I64, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, "

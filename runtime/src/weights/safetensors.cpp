@@ -9,6 +9,9 @@
 
 #include "weights/safetensors.h"
 
+#include "base/json.h"
+#include "base/limits.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -20,10 +23,6 @@ namespace sparsec {
 using nlohmann::json;
 
 namespace {
-
-/// The header is JSON describing tensors; nothing legitimate comes close to
-/// this size, and it bounds what a corrupt length field can make us parse.
-constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
 struct DTypeEntry {
   const char *name;
@@ -41,7 +40,12 @@ constexpr DTypeEntry kDTypes[] = {
 };
 
 Status dataLoss(const std::string &path, const std::string &what) {
-  return Status(StatusCode::kDataLoss, path + ": " + what);
+  return Status(StatusCode::kDataLoss, escapeForMessage(path) + ": " + what);
+}
+
+/// A name read from a file, quoted for a message.
+std::string quote(const std::string &name) {
+  return "'" + escapeForMessage(name) + "'";
 }
 
 bool isNonNegativeInteger(const json &value) {
@@ -123,6 +127,8 @@ SafetensorsFile::open(const std::string &path) {
     return mapped.status();
   std::unique_ptr<SafetensorsFile> file(
       new SafetensorsFile(std::move(mapped).value()));
+  file->file_.setTruncationNote(
+      "the weights file was truncated or changed while it was in use");
   Status status = file->parse();
   if (!status.isOk())
     return status;
@@ -142,13 +148,23 @@ Status SafetensorsFile::parse() {
     return dataLoss(path, "header length " + std::to_string(headerLen) +
                               " exceeds the " + std::to_string(fileSize - 8) +
                               " bytes after the length field");
-  if (headerLen > kMaxHeaderBytes)
+  if (headerLen > limits::kMaxSafetensorsHeaderBytes)
     return dataLoss(path, "header length " + std::to_string(headerLen) +
-                              " exceeds the 100 MiB limit");
+                              " exceeds the limit of " +
+                              std::to_string(limits::kMaxSafetensorsHeaderBytes) +
+                              " bytes (100 MiB)");
 
   const char *headerBegin = reinterpret_cast<const char *>(file_.data() + 8);
-  json header = json::parse(headerBegin, headerBegin + headerLen,
-                            /*cb=*/nullptr, /*allow_exceptions=*/false);
+  // The format forbids repeated tensor names; nlohmann would keep the last.
+  json header;
+  JsonParseOptions options;
+  options.rejectDuplicateKeys = true;
+  options.topLevelKeyNoun = "tensor";
+  options.topLevelWhere = "in the header";
+  if (Status status = parseJson(std::string_view(headerBegin, headerLen), path,
+                                header, options);
+      !status.isOk())
+    return status;
   if (header.is_discarded())
     return dataLoss(path, "header is not valid JSON");
   if (!header.is_object())
@@ -166,13 +182,13 @@ Status SafetensorsFile::parse() {
         return dataLoss(path, "__metadata__ is not a JSON object");
       for (const auto &meta : entry.items()) {
         if (!meta.value().is_string())
-          return dataLoss(path, "__metadata__ key '" + meta.key() +
-                                    "' is not a string");
+          return dataLoss(path, "__metadata__ key " + quote(meta.key()) +
+                                    " is not a string");
         metadata_[meta.key()] = meta.value().get<std::string>();
       }
       continue;
     }
-    std::string where = "tensor '" + name + "': ";
+    std::string where = "tensor " + quote(name) + ": ";
     if (!entry.is_object())
       return dataLoss(path, where + "entry is not a JSON object");
 
@@ -186,8 +202,9 @@ Status SafetensorsFile::parse() {
         dtype = &candidate;
     if (!dtype)
       return Status(StatusCode::kUnimplemented,
-                    path + ": " + where + "unsupported dtype '" + dtypeText +
-                        "' (expected one of F32, F16, BF16, or another "
+                    escapeForMessage(path) + ": " + where +
+                        "unsupported dtype " + quote(dtypeText) +
+                        " (expected one of F32, F16, BF16, or another "
                         "safetensors dtype)");
 
     auto shapeIt = entry.find("shape");
@@ -259,8 +276,8 @@ Status SafetensorsFile::parse() {
   for (size_t i = 1; i < byOffset.size(); ++i) {
     const TensorInfo *prev = byOffset[i - 1];
     if (byOffset[i]->fileOffset < prev->fileOffset + prev->nbytes)
-      return dataLoss(path, "tensors '" + prev->name + "' and '" +
-                                byOffset[i]->name + "' overlap");
+      return dataLoss(path, "tensors " + quote(prev->name) + " and " +
+                                quote(byOffset[i]->name) + " overlap");
   }
 
   for (size_t i = 0; i < tensors_.size(); ++i)
@@ -286,7 +303,7 @@ Checkpoint::openDirectory(const std::string &dir) {
   if (fileExists(single))
     return openFile(single);
   return Status(StatusCode::kNotFound,
-                dir + ": no model.safetensors or "
+                escapeForMessage(dir) + ": no model.safetensors or "
                       "model.safetensors.index.json in this directory");
 }
 
@@ -310,8 +327,15 @@ Checkpoint::openIndex(const std::string &indexPath) {
   if (!mapped.isOk())
     return mapped.status();
   const char *text = reinterpret_cast<const char *>(mapped->data());
-  json index = json::parse(text, text + mapped->size(), /*cb=*/nullptr,
-                           /*allow_exceptions=*/false);
+  // A weight_map that names a tensor twice would silently keep the last.
+  json index;
+  JsonParseOptions options;
+  options.rejectDuplicateKeys = true;
+  if (Status status =
+          parseJson(std::string_view(text ? text : "", mapped->size()),
+                    indexPath, index, options);
+      !status.isOk())
+    return status;
   if (index.is_discarded() || !index.is_object())
     return dataLoss(indexPath, "not a JSON object");
   auto mapIt = index.find("weight_map");
@@ -324,23 +348,24 @@ Checkpoint::openIndex(const std::string &indexPath) {
   std::map<std::string, SafetensorsFile *> shards;
   for (const auto &item : mapIt->items()) {
     const std::string &name = item.key();
+    const std::string entry = "weight_map[" + quote(name) + "]";
     if (!item.value().is_string())
-      return dataLoss(indexPath, "weight_map['" + name + "'] is not a string");
+      return dataLoss(indexPath, entry + " is not a string");
     const std::string shardName = item.value().get<std::string>();
     // Shards live next to the index: refuse paths that would leave it.
     if (shardName.empty() || shardName.find('/') != std::string::npos ||
         shardName == "." || shardName == "..")
-      return dataLoss(indexPath, "weight_map['" + name + "'] names shard '" +
-                                     shardName +
-                                     "', expected a file name in the "
+      return dataLoss(indexPath, entry + " names shard " + quote(shardName) +
+                                     ", expected a file name in the "
                                      "index's directory");
     auto shardIt = shards.find(shardName);
     if (shardIt == shards.end()) {
       std::string shardPath = joinPath(dir, shardName);
       if (!fileExists(shardPath))
         return Status(StatusCode::kNotFound,
-                      indexPath + ": weight_map['" + name + "'] names shard '" +
-                          shardName + "', which does not exist");
+                      escapeForMessage(indexPath) + ": " + entry +
+                          " names shard " + quote(shardName) +
+                          ", which does not exist");
       StatusOr<std::unique_ptr<SafetensorsFile>> shard =
           SafetensorsFile::open(shardPath);
       if (!shard.isOk())
@@ -350,8 +375,9 @@ Checkpoint::openIndex(const std::string &indexPath) {
     }
     const TensorInfo *info = shardIt->second->find(name);
     if (!info)
-      return dataLoss(indexPath, "weight_map maps '" + name + "' to '" +
-                                     shardName + "', which does not hold it");
+      return dataLoss(indexPath, "weight_map maps " + quote(name) + " to " +
+                                     quote(shardName) +
+                                     ", which does not hold it");
     checkpoint->byName_[name] = info;
   }
   return checkpoint;
@@ -365,8 +391,9 @@ const TensorInfo *Checkpoint::find(const std::string &name) const {
 StatusOr<const TensorInfo *> Checkpoint::get(const std::string &name) const {
   if (const TensorInfo *info = find(name))
     return info;
-  return Status(StatusCode::kNotFound,
-                origin_ + ": tensor '" + name + "' not found");
+  return Status(StatusCode::kNotFound, escapeForMessage(origin_) +
+                                           ": tensor " + quote(name) +
+                                           " not found");
 }
 
 std::vector<std::string> Checkpoint::names() const {

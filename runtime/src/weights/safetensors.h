@@ -60,6 +60,10 @@ public:
   open(const std::string &path);
 
   const std::string &path() const { return file_.path(); }
+  /// The mapped file (its identity at open, checkUnchanged(), the note the
+  /// SIGBUS handler prints when the file is truncated under the mapping).
+  const MappedFile &file() const { return file_; }
+  MappedFile &file() { return file_; }
   const std::vector<TensorInfo> &tensors() const { return tensors_; }
   const std::map<std::string, std::string> &metadata() const {
     return metadata_;

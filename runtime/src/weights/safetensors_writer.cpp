@@ -2,6 +2,9 @@
 
 #include "weights/safetensors_writer.h"
 
+#include "sparsec/weights_layout.h"
+#include "weights/weights_hash.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
@@ -22,12 +25,13 @@ void SafetensorsWriter::add(std::string name, DType dtype,
 
 Status SafetensorsWriter::write(const std::string &path) const {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata_.empty()) {
-    nlohmann::ordered_json meta = nlohmann::ordered_json::object();
-    for (const auto &[key, value] : metadata_)
-      meta[key] = value;
-    header["__metadata__"] = meta;
-  }
+  // 16 placeholder digits, replaced by the data's hash once it is written.
+  const std::string placeholder(16, '0');
+  nlohmann::ordered_json meta = nlohmann::ordered_json::object();
+  for (const auto &[key, value] : metadata_)
+    meta[key] = value;
+  meta[SPARSEC_METADATA_DATA_XXH3] = placeholder;
+  header["__metadata__"] = meta;
   uint64_t offset = 0;
   for (const Entry &entry : entries_) {
     header[entry.name] = {{"dtype", dtypeName(entry.dtype)},
@@ -36,6 +40,9 @@ Status SafetensorsWriter::write(const std::string &path) const {
     offset += entry.nbytes;
   }
   std::string text = header.dump();
+  const std::string hashField =
+      std::string("\"") + SPARSEC_METADATA_DATA_XXH3 + "\":\"" + placeholder;
+  size_t hashAt = text.find(hashField) + hashField.size() - placeholder.size();
   // Pad with spaces (allowed by the format) so the data is 64-byte aligned.
   while ((8 + text.size()) % 64 != 0)
     text.push_back(' ');
@@ -59,6 +66,7 @@ Status SafetensorsWriter::write(const std::string &path) const {
     return fail(std::string("write failed: ") + std::strerror(errno));
 
   std::vector<uint8_t> buffer;
+  Xxh3Hasher hasher;
   for (const Entry &entry : entries_) {
     buffer.assign(entry.nbytes, 0);
     Status status = entry.fill(buffer.data());
@@ -67,11 +75,18 @@ Status SafetensorsWriter::write(const std::string &path) const {
       std::remove(tmp.c_str());
       return status;
     }
+    hasher.update(buffer.data(), buffer.size());
     if (std::fwrite(buffer.data(), 1, buffer.size(), file.get()) !=
         buffer.size())
       return fail("write of '" + entry.name +
                   "' failed: " + std::strerror(errno));
   }
+  std::string digest = hex64(hasher.digest());
+  if (std::fseek(file.get(), static_cast<long>(8 + hashAt), SEEK_SET) != 0 ||
+      std::fwrite(digest.data(), 1, digest.size(), file.get()) !=
+          digest.size())
+    return fail(std::string("writing the data hash failed: ") +
+                std::strerror(errno));
   if (std::fflush(file.get()) != 0)
     return fail(std::string("flush failed: ") + std::strerror(errno));
   file.reset();

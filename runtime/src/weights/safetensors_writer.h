@@ -35,6 +35,9 @@ public:
     metadata_[std::move(key)] = std::move(value);
   }
   /// Writes everything to `path`. On failure, `path` is left untouched.
+  /// Writes the file. Its __metadata__ always records the XXH3-64 of the
+  /// data section (SPARSEC_METADATA_DATA_XXH3), computed while the data is
+  /// written and patched into the header's fixed-width placeholder.
   Status write(const std::string &path) const;
 
 private:

@@ -139,6 +139,10 @@ def main():
                                "attention_factor": 0.5}
     elif case == "quantized":
         cfg["quantization_config"] = {"quant_method": "gptq", "bits": 4}
+    elif case == "huge-context":
+        cfg["max_position_embeddings"] = 2 ** 32 + 1
+    elif case == "control-chars":
+        cfg["hidden_act"] = "x\n\x1b[31mforged line"
     elif case == "kv-heads":
         cfg["num_key_value_heads"] = 3
     elif case == "top-k":
@@ -199,6 +203,12 @@ def main():
     with open(os.path.join(args.out, "config.json"), "w") as f:
         if case == "config-not-json":
             f.write("{\"architectures\": [\"BambooForCausalLM\"],")
+        elif case == "deep-json":
+            # 100,000 nested objects: a recursive JSON parser overflows.
+            f.write('{"a":' * 100000 + "1" + "}" * 100000)
+        elif case == "inf-theta":
+            f.write(json.dumps(cfg, indent=1).replace('"rope_theta": 10000.0',
+                                                      '"rope_theta": 1e999'))
         else:
             json.dump(cfg, f, indent=1)
 
