@@ -18,12 +18,18 @@ if(NOT EXISTS "${SPARSEC_PCRE2_AARCH64_STATIC_LIB}")
   return()
 endif()
 
-# Only nlohmann's own headers and pcre2.h (the same for every architecture),
+# Only nlohmann's own headers, pcre2.h and xxhash.h (the same for every
+# architecture),
 # never the host's /usr/include.
 set(nlohmann_dir ${CMAKE_BINARY_DIR}/aarch64-include)
 file(MAKE_DIRECTORY ${nlohmann_dir})
 if(NOT EXISTS ${nlohmann_dir}/nlohmann)
   file(CREATE_LINK /usr/include/nlohmann ${nlohmann_dir}/nlohmann SYMBOLIC)
+endif()
+find_path(SPARSEC_XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
+if(NOT EXISTS ${nlohmann_dir}/xxhash.h)
+  file(CREATE_LINK ${SPARSEC_XXHASH_INCLUDE_DIR}/xxhash.h
+    ${nlohmann_dir}/xxhash.h SYMBOLIC)
 endif()
 if(NOT EXISTS ${nlohmann_dir}/pcre2.h)
   file(CREATE_LINK ${SPARSEC_PCRE2_INCLUDE_DIR}/pcre2.h ${nlohmann_dir}/pcre2.h

@@ -10,8 +10,9 @@ APT_PACKAGES=(
   # compiler-rt: libFuzzer, ASan and UBSan runtimes (scripts/fuzz.sh,
   # scripts/sanitize.sh).
   libclang-rt-22-dev
-  # Build system and C++ libraries.
+  # Build system and C++ libraries (xxhash: header-only XXH3 of the weights).
   cmake ninja-build libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  libxxhash-dev
   # AArch64 cross libc and emulator for the AArch64 end-to-end tests.
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # libpcre2-8 (the runtime's tokenizer regexes), linked statically; the
