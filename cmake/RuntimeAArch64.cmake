@@ -19,8 +19,7 @@ if(NOT EXISTS "${SPARSEC_PCRE2_AARCH64_STATIC_LIB}")
 endif()
 
 # Only nlohmann's own headers, pcre2.h and xxhash.h (the same for every
-# architecture),
-# never the host's /usr/include.
+# architecture), never the host's /usr/include.
 set(nlohmann_dir ${CMAKE_BINARY_DIR}/aarch64-include)
 file(MAKE_DIRECTORY ${nlohmann_dir})
 if(NOT EXISTS ${nlohmann_dir}/nlohmann)
