@@ -171,7 +171,9 @@ StatusOr<AlignedBuffer> Model::allocateKvCache() const {
     return Status(buffer.status().code(),
                   escapeForMessage(manifestPath_) + ": " +
                       buffer.status().message() +
-                      " for the KV cache (kv_cache_bytes)");
+                      " for the KV cache (kv_cache_bytes, max_len " +
+                      std::to_string(manifest_.maxLen) +
+                      "); recompile with a smaller --max-seq-len");
   return buffer;
 }
 
