@@ -465,7 +465,8 @@ TEST(ScratchTest, AllocationFailureNamesTheScratchAndTheManifest) {
   EXPECT_EQ(errorOf((*model)->allocateKvCache()),
             dir.file("manifest.json") +
                 ": cannot allocate 4611686018427387904 bytes for the KV "
-                "cache (kv_cache_bytes)");
+                "cache (kv_cache_bytes, max_len 16); recompile with a "
+                "smaller --max-seq-len");
 }
 
 //===----------------------------------------------------------------------===//
