@@ -13,7 +13,10 @@
 
 #include "model_driver.h"
 
+#include "api_testing.h"
 #include "base/limits.h"
+#include "model/manifest.h"
+#include "model/step_info.h"
 #include "sparsec/weights_layout.h"
 #include "weights/safetensors.h"
 #include "weights/safetensors_writer.h"
@@ -105,6 +108,28 @@ void writeCompanions(const std::string &dir, const std::string &text) {
   }
 }
 
+/// What the fake step declares it was compiled for. A real executable
+/// always declares its step (kernel_abi.h, sparsec_step_info) and the
+/// runtime sizes nothing from a manifest that disagrees; so the fake step
+/// declares the manifest's own sizes when they fit what a fuzzing process
+/// can allocate (64 MiB of KV cache, scratch and logits), and otherwise
+/// those of another model, which session creation must refuse.
+StepInfo declaredStep(const std::string &text) {
+  StepInfo other{};
+  other[SPARSEC_STEP_INFO_ABI_VERSION] = SPARSEC_KERNEL_ABI_VERSION;
+  other[SPARSEC_STEP_INFO_VOCAB_SIZE] = 1;
+  StatusOr<Manifest> manifest = Manifest::parse(text, "manifest.json");
+  if (!manifest.isOk())
+    return other;
+  constexpr uint64_t kBudget = 64ull << 20;
+  uint64_t bytes = manifest->kvCacheBytes + manifest->scratchBytes +
+                   4 * static_cast<uint64_t>(manifest->vocabSize);
+  if (manifest->kvCacheBytes > kBudget || manifest->scratchBytes > kBudget ||
+      bytes > kBudget)
+    return other;
+  return stepInfoOf(*manifest);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -113,6 +138,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string text(reinterpret_cast<const char *>(data), size);
   writeCompanions(dir, text);
   fuzz::writeFile(dir + "/manifest.json", text);
+  static StepInfo declared;
+  declared = declaredStep(text);
+  sparsec_runtime_set_step_info_for_testing(declared.data());
   fuzz::exercise(dir);
+  sparsec_runtime_set_step_info_for_testing(nullptr);
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include "passes/JsonFile.h"
 
+#include "base/status.h"
+
 #include "base/limits.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -12,7 +14,9 @@ using namespace mlir::sparsec;
 
 namespace {
 llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  // Messages quote names and strings from the input: escaped, one line.
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 } // namespace
 

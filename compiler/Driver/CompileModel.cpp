@@ -2,6 +2,8 @@
 
 #include "compiler/Driver/CompileModel.h"
 
+#include "base/status.h"
+
 #include "compiler/Importer/Importer.h"
 #include "compiler/Importer/TokenizerExport.h"
 #include "compiler/InitAll.h"
@@ -44,7 +46,9 @@ using namespace mlir::sparsec;
 namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  // Messages quote names and strings from the input: escaped, one line.
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 
 /// "[2/7] sparse pipeline ... 0.12 s" on stderr.

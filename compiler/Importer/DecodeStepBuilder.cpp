@@ -11,6 +11,8 @@
 
 #include "compiler/Importer/DecodeStepBuilder.h"
 
+#include "base/status.h"
+
 #include "passes/Passes.h"
 
 #include "base/limits.h"
@@ -29,7 +31,9 @@ using llvm::StringRef;
 namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  // Messages quote names and strings from the input: escaped, one line.
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 
 class DecodeStepBuilder {

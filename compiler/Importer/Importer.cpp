@@ -2,6 +2,8 @@
 
 #include "compiler/Importer/Importer.h"
 
+#include "base/status.h"
+
 #include "compiler/Importer/GGUF/GGUFImporter.h"
 #include "compiler/Importer/HuggingFace/HFConfig.h"
 
@@ -13,7 +15,9 @@ using namespace mlir::sparsec;
 namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  // Messages quote names and strings from the input: escaped, one line.
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 
 } // namespace

@@ -2,6 +2,8 @@
 
 #include "compiler/Importer/ModelConfig.h"
 
+#include "base/status.h"
+
 #include "base/limits.h"
 
 #include <cmath>
@@ -80,8 +82,9 @@ mlir::sparsec::ropeInverseFrequencies(const ModelConfig &config) {
 llvm::Error mlir::sparsec::validateModelConfig(const ModelConfig &config,
                                          llvm::StringRef origin) {
   auto error = [&](const llvm::Twine &message) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   origin + ": " + message);
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        ::sparsec::escapeForMessage((origin + ": " + message).str()));
   };
   for (auto [value, what, limit] :
        {std::tuple{config.hiddenSize, "hidden size", limits::kMaxDimension},

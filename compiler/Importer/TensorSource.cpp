@@ -2,6 +2,8 @@
 
 #include "compiler/Importer/TensorSource.h"
 
+#include "base/status.h"
+
 #include "weights/weights_hash.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -20,7 +22,9 @@ using namespace mlir::sparsec;
 namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  // Messages quote names and strings from the input: escaped, one line.
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 
 /// Hugging Face checkpoint: tensors are read in place from the mapping.

@@ -16,6 +16,8 @@
 
 #include "compiler/Importer/TokenizerExport.h"
 
+#include "base/status.h"
+
 #include "chat/chat_template.h"
 #include "passes/JsonFile.h"
 
@@ -36,7 +38,9 @@ namespace json = llvm::json;
 namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  // Messages quote names and strings from the input: escaped, one line.
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 
 Expected<std::string> readFile(StringRef path) { return readRegularFile(path); }

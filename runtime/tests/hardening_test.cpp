@@ -446,25 +446,39 @@ TEST(EscapedMessageTest, ManifestValuesAndTokenizerStrings) {
 TEST(ScratchTest, AllocationFailureNamesTheScratchAndTheManifest) {
   TempDir dir;
   ASSERT_TRUE(testing::writeTestModel(dir.path()).isOk());
+  // Above the limit: refused when the manifest is read.
   ordered_json json = testing::testManifest({});
   json["scratch_bytes"] = uint64_t(1) << 62;
   testing::writeManifest(dir.path(), json);
   StatusOr<std::unique_ptr<Model>> model = Model::load(dir.path());
+  ASSERT_FALSE(model.isOk());
+  EXPECT_NE(model.status().message().find(
+                "key 'scratch_bytes': 4611686018427387904 is more than the "
+                "limit of 68719476736"),
+            std::string::npos)
+      << model.status().message();
+
+  // At the limit (64 GiB, more than this machine kind's 24 GiB): the
+  // allocation fails and says it was the scratch.
+  json = testing::testManifest({});
+  json["scratch_bytes"] = limits::kMaxScratchBytes;
+  testing::writeManifest(dir.path(), json);
+  model = Model::load(dir.path());
   ASSERT_TRUE(model.isOk()) << model.status().message();
   StatusOr<AlignedBuffer> scratch = (*model)->allocateScratch();
   EXPECT_EQ(errorOf(scratch), dir.file("manifest.json") +
-                                  ": cannot allocate 4611686018427387904 "
+                                  ": cannot allocate 68719476736 "
                                   "bytes for the scratch (scratch_bytes)");
   EXPECT_EQ(scratch.status().code(), StatusCode::kResourceExhausted);
 
   json = testing::testManifest({});
-  json["kv_cache_bytes"] = uint64_t(1) << 62;
+  json["kv_cache_bytes"] = limits::kMaxKvCacheBytes;
   testing::writeManifest(dir.path(), json);
   model = Model::load(dir.path());
   ASSERT_TRUE(model.isOk()) << model.status().message();
   EXPECT_EQ(errorOf((*model)->allocateKvCache()),
             dir.file("manifest.json") +
-                ": cannot allocate 4611686018427387904 bytes for the KV "
+                ": cannot allocate 1099511627776 bytes for the KV "
                 "cache (kv_cache_bytes, max_len 16); recompile with a "
                 "smaller --max-seq-len");
 }

@@ -11,6 +11,8 @@
 
 #include "compiler/Importer/GGUF/GGUFImporter.h"
 
+#include "base/status.h"
+
 #include "weights/weights_hash.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -37,7 +39,9 @@ using llvm::StringRef;
 namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  // Messages quote names and strings from the input: escaped, one line.
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 
 /// Reads `<arch>.*` keys and remembers which were read.

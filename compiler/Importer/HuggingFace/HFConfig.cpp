@@ -9,6 +9,8 @@
 
 #include "compiler/Importer/HuggingFace/HFConfig.h"
 
+#include "base/status.h"
+
 #include "passes/JsonFile.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -69,8 +71,9 @@ public:
       : path(path), object(object), prefix(std::move(prefix)) {}
 
   llvm::Error error(const llvm::Twine &message) const {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   path + ": " + message);
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        ::sparsec::escapeForMessage((path + ": " + message).str()));
   }
   std::string name(StringRef key) const { return prefix + key.str(); }
   llvm::Error keyError(StringRef key, const llvm::Twine &message) const {
@@ -196,8 +199,9 @@ Expected<llvm::json::Value> readJson(StringRef path) {
   if (!json)
     return json.takeError();
   if (!json->getAsObject())
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   path + ": expected a JSON object");
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        ::sparsec::escapeForMessage((path + ": expected a JSON object").str()));
   return json;
 }
 

@@ -2,6 +2,8 @@
 
 #include "compiler/Importer/HuggingFace/HFImporter.h"
 
+#include "base/status.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -13,7 +15,9 @@ using llvm::StringRef;
 namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  // Messages quote names and strings from the input: escaped, one line.
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 
 } // namespace

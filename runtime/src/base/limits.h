@@ -39,6 +39,8 @@ constexpr int64_t kMaxDimension = (int64_t(1) << 31) - 1;
 /// One KV cache (layers x 2 x positions x KV heads x head size x element
 /// bytes, at most f32): 1 TiB.
 constexpr uint64_t kMaxKvCacheBytes = 1ull << 40;
+/// The generated step's scratch (activations and partial sums): 64 GiB.
+constexpr uint64_t kMaxScratchBytes = 64ull << 30;
 
 /// Checks `text` (the contents of `path`) against kMaxJsonBytes and
 /// kMaxJsonDepth without parsing it: brackets outside strings are counted.

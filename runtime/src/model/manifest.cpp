@@ -409,6 +409,11 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                                   manifest.kvCacheBytes);
       !status.isOk())
     return status;
+  if (manifest.kvCacheBytes > limits::kMaxKvCacheBytes)
+    return reader.error("kv_cache_bytes",
+                        std::to_string(manifest.kvCacheBytes) +
+                            " is more than the limit of " +
+                            std::to_string(limits::kMaxKvCacheBytes));
   if (Status status =
           reader.size(root, "other_bytes_per_token", "other_bytes_per_token",
                       manifest.otherBytesPerToken);
@@ -421,6 +426,11 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                                     manifest.scratchBytes);
         !status.isOk())
       return status;
+  if (manifest.scratchBytes > limits::kMaxScratchBytes)
+    return reader.error("scratch_bytes",
+                        std::to_string(manifest.scratchBytes) +
+                            " is more than the limit of " +
+                            std::to_string(limits::kMaxScratchBytes));
 
   const json *tensors = nullptr;
   if (Status status = reader.array(root, "tensors", "tensors", tensors);

@@ -600,6 +600,10 @@ Status GgufFile::parse() {
     return dataLoss(path, "alignment " + std::to_string(alignment_) +
                               " overflows the data offset");
   dataOffset_ = padded - padded % alignment_;
+  // A file without tensors may end before the padding: its (empty) data
+  // section then starts at the end, so dataOffset() <= fileSize() always.
+  if (dataOffset_ > fileSize && tensors_.empty())
+    dataOffset_ = fileSize;
   const uint64_t dataSize = dataOffset_ <= fileSize ? fileSize - dataOffset_ : 0;
 
   for (size_t t = 0; t < tensors_.size(); ++t) {

@@ -125,7 +125,8 @@ public:
   /// The mapped file: for hashing its header and metadata.
   const uint8_t *fileData() const { return file_.data(); }
   uint64_t fileSize() const { return file_.size(); }
-  /// Where the tensor data section starts (aligned).
+  /// Where the tensor data section starts (aligned; never past the end of
+  /// the file).
   uint64_t dataOffset() const { return dataOffset_; }
 
 private:
