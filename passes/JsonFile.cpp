@@ -12,24 +12,22 @@
 using namespace mlir;
 using namespace mlir::sparsec;
 
-namespace {
-llvm::Error makeError(const llvm::Twine &message) {
-  // Messages quote names and strings from the input: escaped, one line.
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 ::sparsec::escapeForMessage(message.str()));
+llvm::Error mlir::sparsec::inputError(const llvm::Twine &message) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      ::sparsec::escapeForMessage(message.str()));
 }
-} // namespace
 
 llvm::Expected<std::string> mlir::sparsec::readRegularFile(llvm::StringRef path) {
   llvm::sys::fs::file_status status;
   if (std::error_code ec = llvm::sys::fs::status(path, status))
-    return makeError(path + ": cannot read: " + ec.message());
+    return inputError(path + ": cannot read: " + ec.message());
   if (status.type() != llvm::sys::fs::file_type::regular_file)
-    return makeError(path + ": not a regular file");
+    return inputError(path + ": not a regular file");
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
-    return makeError(path + ": cannot read: " + buffer.getError().message());
+    return inputError(path + ": cannot read: " + buffer.getError().message());
   return (*buffer)->getBuffer().str();
 }
 
@@ -38,10 +36,10 @@ mlir::sparsec::parseJsonText(llvm::StringRef text, llvm::StringRef path) {
   ::sparsec::Status limits =
       ::sparsec::limits::checkJsonLimits(text.str(), path.str());
   if (!limits.isOk())
-    return makeError(limits.message());
+    return inputError(limits.message());
   llvm::Expected<llvm::json::Value> value = llvm::json::parse(text);
   if (!value)
-    return makeError(path + ": not valid JSON: " +
+    return inputError(path + ": not valid JSON: " +
                      llvm::toString(value.takeError()));
   return value;
 }

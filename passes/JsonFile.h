@@ -18,6 +18,11 @@
 
 namespace mlir::sparsec {
 
+/// An error about an input file or flag: one line, with the control
+/// characters of any quoted input escaped (a name read from a file cannot
+/// forge a second line or reach the terminal as an escape sequence).
+llvm::Error inputError(const llvm::Twine &message);
+
 /// The bytes of `path`, which must be a regular file.
 llvm::Expected<std::string> readRegularFile(llvm::StringRef path);
 

@@ -2,7 +2,7 @@
 
 #include "compiler/Driver/CompileModel.h"
 
-#include "base/status.h"
+#include "passes/JsonFile.h"
 
 #include "compiler/Importer/Importer.h"
 #include "compiler/Importer/TokenizerExport.h"
@@ -45,12 +45,6 @@ using namespace mlir::sparsec;
 
 namespace {
 
-llvm::Error makeError(const llvm::Twine &message) {
-  // Messages quote names and strings from the input: escaped, one line.
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 ::sparsec::escapeForMessage(message.str()));
-}
-
 /// "[2/7] sparse pipeline ... 0.12 s" on stderr.
 class Progress {
 public:
@@ -92,7 +86,7 @@ llvm::Error runPipeline(ModuleOp module,
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   build(pm);
   if (failed(pm.run(module)))
-    return makeError(what + " failed: " + firstError);
+    return inputError(what + " failed: " + firstError);
   return llvm::Error::success();
 }
 
@@ -245,7 +239,7 @@ llvm::Error embedStepInfo(ModuleOp module, const llvm::json::Object &manifest) {
   ::sparsec::StatusOr<::sparsec::Manifest> parsed =
       ::sparsec::Manifest::parse(text, "manifest.json");
   if (!parsed.isOk())
-    return makeError("internal error: the manifest sparsec wrote does not "
+    return inputError("internal error: the manifest sparsec wrote does not "
                      "parse: " + parsed.status().message());
   ::sparsec::StepInfo info = ::sparsec::stepInfoOf(*parsed);
   OpBuilder builder(module.getContext());
@@ -269,14 +263,14 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
       native ? SPARSEC_RUNTIME_LIB_DIR : SPARSEC_RUNTIME_AARCH64_LIB_DIR;
   for (const char *lib : {"libsparsec_runtime_main.a", "libsparsec_runtime.a"})
     if (!llvm::sys::fs::exists(libDir + "/" + lib))
-      return makeError(libDir + "/" + lib + ": runtime library for " +
+      return inputError(libDir + "/" + lib + ": runtime library for " +
                        target.triple.str() + " not found (build it first)");
   // x86-64: clang with lld. AArch64: Debian's cross g++, statically, so the
   // executable runs under qemu-aarch64 with only the cross libc around.
   const char *driver = native ? "clang++-22" : "aarch64-linux-gnu-g++";
   auto compilerDriver = llvm::sys::findProgramByName(driver);
   if (!compilerDriver)
-    return makeError(llvm::Twine(driver) +
+    return inputError(llvm::Twine(driver) +
                      " not found on PATH (the linker driver); run "
                      "scripts/install-deps.sh");
   std::vector<std::string> args = {*compilerDriver, "-o", output.str(),
@@ -297,7 +291,7 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
   llvm::SmallString<128> logPath;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
           "sparsec-link", "log", logPath))
-    return makeError("cannot create a temporary link log: " + ec.message());
+    return inputError("cannot create a temporary link log: " + ec.message());
   std::optional<llvm::StringRef> redirects[] = {std::nullopt,
                                                 llvm::StringRef(logPath),
                                                 llvm::StringRef(logPath)};
@@ -306,7 +300,7 @@ llvm::Error link(const TargetSpec &target, llvm::StringRef object,
   if (rc != 0) {
     auto log = llvm::MemoryBuffer::getFile(logPath);
     std::string first = log ? (*log)->getBuffer().split('\n').first.str() : "";
-    return makeError("linking " + llvm::sys::path::filename(output) +
+    return inputError("linking " + llvm::sys::path::filename(output) +
                      " failed (" +
                      (error.empty() ? "exit " + std::to_string(rc) : error) +
                      "): " + first + " (full log: " + logPath + ")");
@@ -406,7 +400,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     std::error_code ec;
     llvm::raw_fd_ostream os(path, ec);
     if (ec)
-      return makeError(path + ": cannot write: " + ec.message());
+      return inputError(path + ": cannot write: " + ec.message());
     (*module)->print(os);
     return path;
   }
@@ -468,7 +462,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     std::error_code ec;
     llvm::raw_fd_ostream os(out("tokenizer.json"), ec);
     if (ec)
-      return makeError(out("tokenizer.json") + ": cannot write: " +
+      return inputError(out("tokenizer.json") + ": cannot write: " +
                        ec.message());
     os << tokenizer->tokenizerJson;
     llvm::json::Object section{{"type", "hf"}, {"file", "tokenizer.json"}};
@@ -492,7 +486,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     std::error_code ec;
     llvm::raw_fd_ostream os(out("manifest.json"), ec);
     if (ec)
-      return makeError(out("manifest.json") + ": cannot write: " +
+      return inputError(out("manifest.json") + ": cannot write: " +
                        ec.message());
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
        << "\n";
@@ -525,7 +519,7 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
     outDir = "/";
   if (llvm::sys::fs::exists(outDir)) {
     if (!llvm::sys::fs::is_directory(outDir))
-      return makeError(outDir + ": exists and is not a directory");
+      return inputError(outDir + ": exists and is not a directory");
     llvm::SmallString<256> marker(outDir), manifest(outDir);
     llvm::sys::path::append(marker, kOutputMarker);
     llvm::sys::path::append(manifest, "manifest.json");
@@ -534,18 +528,18 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
                  llvm::sys::fs::directory_iterator();
     if (!empty && !llvm::sys::fs::exists(marker) &&
         !llvm::sys::fs::exists(manifest))
-      return makeError(outDir + ": exists and is not a sparsec output folder "
+      return inputError(outDir + ": exists and is not a sparsec output folder "
                                 "(no manifest.json); choose another -o");
   }
   llvm::StringRef parent = llvm::sys::path::parent_path(outDir);
   if (!parent.empty())
     if (std::error_code ec = llvm::sys::fs::create_directories(parent))
-      return makeError(parent + ": cannot create: " + ec.message());
+      return inputError(parent + ": cannot create: " + ec.message());
   std::string suffix = "." + std::to_string(llvm::sys::Process::getProcessId());
   std::string stage = (outDir + ".sparsec-partial" + suffix).str();
   llvm::sys::fs::remove_directories(stage);
   if (std::error_code ec = llvm::sys::fs::create_directory(stage))
-    return makeError(stage + ": cannot create: " + ec.message());
+    return inputError(stage + ": cannot create: " + ec.message());
   {
     // Marks the folder as sparsec's to replace on the next compile.
     llvm::SmallString<256> marker(stage);
@@ -568,14 +562,14 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
     llvm::sys::fs::remove_directories(old);
     if (std::error_code ec = llvm::sys::fs::rename(outDir, old)) {
       llvm::sys::fs::remove_directories(stage);
-      return makeError(outDir + ": cannot replace: " + ec.message());
+      return inputError(outDir + ": cannot replace: " + ec.message());
     }
   }
   if (std::error_code ec = llvm::sys::fs::rename(stage, outDir)) {
     if (!old.empty())
       llvm::sys::fs::rename(old, outDir);
     llvm::sys::fs::remove_directories(stage);
-    return makeError(outDir + ": cannot move the output into place: " +
+    return inputError(outDir + ": cannot move the output into place: " +
                      ec.message());
   }
   if (!old.empty())

@@ -11,7 +11,7 @@
 
 #include "compiler/Importer/DecodeStepBuilder.h"
 
-#include "base/status.h"
+#include "passes/JsonFile.h"
 
 #include "passes/Passes.h"
 
@@ -29,12 +29,6 @@ using llvm::Expected;
 using llvm::StringRef;
 
 namespace {
-
-llvm::Error makeError(const llvm::Twine &message) {
-  // Messages quote names and strings from the input: escaped, one line.
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 ::sparsec::escapeForMessage(message.str()));
-}
 
 class DecodeStepBuilder {
 public:
@@ -91,7 +85,7 @@ Expected<Value> DecodeStepBuilder::param(const std::string &name,
                                          llvm::ArrayRef<int64_t> expectedShape) {
   const SourceTensor *info = weights.find(name);
   if (!info)
-    return makeError(weights.origin() + ": tensor '" + name +
+    return inputError(weights.origin() + ": tensor '" + name +
                      "' not found (required by " + options.layoutOwner + ")");
   Type elementType;
   switch (info->dtype) {
@@ -105,13 +99,13 @@ Expected<Value> DecodeStepBuilder::param(const std::string &name,
     elementType = builder.getBF16Type();
     break;
   default:
-    return makeError(info->file + ": tensor '" + name +
+    return inputError(info->file + ": tensor '" + name +
                      "' has unsupported dtype " +
                      ::sparsec::dtypeName(info->dtype) +
                      " (expected F32, F16 or BF16)");
   }
   if (!llvm::equal(info->shape, expectedShape))
-    return makeError(
+    return inputError(
         info->file + ": tensor '" + name + "' has shape " +
         ::sparsec::formatShape(info->shape) + ", but " + options.configName +
         " implies " +
@@ -131,18 +125,18 @@ llvm::Error DecodeStepBuilder::predictor(const std::string &prefix, Value &fc1,
   if (!fc1Info && !fc2Info)
     return llvm::Error::success(); // this layer has no predictor
   if (!fc1Info || !fc2Info)
-    return makeError(weights.origin() + ": tensor '" +
+    return inputError(weights.origin() + ": tensor '" +
                      (fc1Info ? fc2Name : fc1Name) +
                      "' not found, but its partner '" +
                      (fc1Info ? fc1Name : fc2Name) + "' exists");
   if (fc1Info->shape.size() != 2 || fc2Info->shape.size() != 2)
-    return makeError(fc1Info->file + ": predictor tensors '" + fc1Name +
+    return inputError(fc1Info->file + ": predictor tensors '" + fc1Name +
                      "' and '" + fc2Name + "' must be matrices, got " +
                      ::sparsec::formatShape(fc1Info->shape) + " and " +
                      ::sparsec::formatShape(fc2Info->shape));
   int64_t rank = fc1Info->shape[0];
   if (fc2Info->shape[1] != rank)
-    return makeError(fc2Info->file + ": predictor rank mismatch: '" +
+    return inputError(fc2Info->file + ": predictor rank mismatch: '" +
                      fc1Name + "' has " + llvm::Twine(rank).str() +
                      " rows but '" + fc2Name + "' has " +
                      llvm::Twine(fc2Info->shape[1]).str() + " columns");
@@ -254,7 +248,7 @@ Expected<Value> DecodeStepBuilder::ffnBlock(int64_t layer, Value residual) {
     }
     if (!fc1s.empty() &&
         static_cast<int64_t>(fc1s.size()) != config.numExperts)
-      return makeError(weights.origin() + ": layer " + std::to_string(layer) +
+      return inputError(weights.origin() + ": layer " + std::to_string(layer) +
                        " has predictors for " + std::to_string(fc1s.size()) +
                        " of its " + std::to_string(config.numExperts) +
                        " experts; expected all or none");
@@ -346,12 +340,12 @@ mlir::sparsec::buildDecodeStep(MLIRContext &context, const ModelConfig &config,
                          const TensorSource &weights,
                          const DecodeStepOptions &options) {
   if (options.maxSeqLen < 0)
-    return makeError("--max-seq-len must be positive, got " +
+    return inputError("--max-seq-len must be positive, got " +
                      llvm::Twine(options.maxSeqLen));
   int64_t maxSeqLen =
       options.maxSeqLen > 0 ? options.maxSeqLen : config.maxPositions;
   if (maxSeqLen > config.maxPositions)
-    return makeError("--max-seq-len " + llvm::Twine(maxSeqLen) +
+    return inputError("--max-seq-len " + llvm::Twine(maxSeqLen) +
                      " exceeds the model's context length (" +
                      llvm::Twine(config.maxPositions) + ")");
   // The KV cache is one buffer: bound it before its type is made.
@@ -363,7 +357,7 @@ mlir::sparsec::buildDecodeStep(MLIRContext &context, const ModelConfig &config,
                       static_cast<double>(config.numKvHeads) *
                       static_cast<double>(config.headDim);
   if (cacheBytes > static_cast<double>(::sparsec::limits::kMaxKvCacheBytes))
-    return makeError("a KV cache for " + llvm::Twine(slots) +
+    return inputError("a KV cache for " + llvm::Twine(slots) +
                      " positions would take up to " +
                      llvm::Twine(static_cast<int64_t>(cacheBytes)) +
                      " bytes, more than the limit of " +
@@ -391,7 +385,7 @@ mlir::sparsec::buildDecodeStep(MLIRContext &context, const ModelConfig &config,
   PassManager pm(&context, ModuleOp::getOperationName());
   pm.addPass(createVerifyDecodeStepPass());
   if (failed(verify(**module)) || failed(pm.run(**module)))
-    return makeError(weights.origin() + ": imported model does not verify: " +
+    return inputError(weights.origin() + ": imported model does not verify: " +
                      firstError);
   return module;
 }

@@ -2,7 +2,7 @@
 
 #include "compiler/Importer/Importer.h"
 
-#include "base/status.h"
+#include "passes/JsonFile.h"
 
 #include "compiler/Importer/GGUF/GGUFImporter.h"
 #include "compiler/Importer/HuggingFace/HFConfig.h"
@@ -12,37 +12,27 @@
 using namespace mlir;
 using namespace mlir::sparsec;
 
-namespace {
-
-llvm::Error makeError(const llvm::Twine &message) {
-  // Messages quote names and strings from the input: escaped, one line.
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 ::sparsec::escapeForMessage(message.str()));
-}
-
-} // namespace
-
 llvm::Expected<OpenedModel> mlir::sparsec::openModel(llvm::StringRef path,
                                                const ImportOptions &options) {
   OpenedModel model;
   model.path = path.str();
   if (!llvm::sys::fs::exists(path))
-    return makeError(path + ": not found (expected a Hugging Face checkpoint "
+    return inputError(path + ": not found (expected a Hugging Face checkpoint "
                             "directory or a GGUF file)");
   if (!llvm::sys::fs::is_directory(path)) {
     if (!llvm::sys::fs::is_regular_file(path))
-      return makeError(path + ": not a regular file or a directory");
+      return inputError(path + ": not a regular file or a directory");
     if (!gguf::isGGUFFile(path))
-      return makeError(path + ": not a directory and not a GGUF file "
+      return inputError(path + ": not a directory and not a GGUF file "
                               "(expected a Hugging Face checkpoint directory "
                               "or a .gguf file)");
     if (!options.predictorDir.empty())
-      return makeError("--predictor-dir is for Hugging Face checkpoints; a "
+      return inputError("--predictor-dir is for Hugging Face checkpoints; a "
                        "GGUF carries its predictors (blk.N.fc1/fc2) itself");
     model.format = ModelFormat::GGUF;
     auto opened = ::sparsec::GgufFile::open(path.str());
     if (!opened.isOk())
-      return makeError(opened.status().message());
+      return inputError(opened.status().message());
     model.gguf = std::move(opened).value();
     llvm::Expected<ModelConfig> config = gguf::parseGGUFConfig(*model.gguf);
     if (!config)

@@ -2,7 +2,7 @@
 
 #include "compiler/Importer/TensorSource.h"
 
-#include "base/status.h"
+#include "passes/JsonFile.h"
 
 #include "weights/weights_hash.h"
 
@@ -20,12 +20,6 @@ using namespace mlir;
 using namespace mlir::sparsec;
 
 namespace {
-
-llvm::Error makeError(const llvm::Twine &message) {
-  // Messages quote names and strings from the input: escaped, one line.
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 ::sparsec::escapeForMessage(message.str()));
-}
 
 /// Hugging Face checkpoint: tensors are read in place from the mapping.
 class SafetensorsSource : public TensorSource {
@@ -68,13 +62,13 @@ public:
         files.push_back(it->path());
     }
     if (ec)
-      return makeError(modelDir + ": cannot list: " + ec.message());
+      return inputError(modelDir + ": cannot list: " + ec.message());
     llvm::sort(files);
     for (const std::string &path : files) {
       auto buffer = llvm::MemoryBuffer::getFile(
           path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
       if (!buffer)
-        return makeError(path + ": cannot read: " +
+        return inputError(path + ": cannot read: " +
                          buffer.getError().message());
       llvm::StringRef bytes = (*buffer)->getBuffer();
       mix(llvm::sys::path::filename(path));
@@ -134,7 +128,7 @@ int64_t SourceTensor::numElements() const {
 llvm::Error TensorSource::read(const SourceTensor &tensor,
                                uint8_t *out) const {
   if (!tensor.data)
-    return makeError(tensor.file + ": tensor '" + tensor.name +
+    return inputError(tensor.file + ": tensor '" + tensor.name +
                      "' has no stored bytes to read");
   std::memcpy(out, tensor.data, tensor.numBytes());
   return llvm::Error::success();
@@ -145,12 +139,12 @@ mlir::sparsec::openSafetensorsSource(llvm::StringRef modelDir,
                                llvm::StringRef predictorDir) {
   auto model = ::sparsec::Checkpoint::openDirectory(modelDir.str());
   if (!model.isOk())
-    return makeError(model.status().message());
+    return inputError(model.status().message());
   std::unique_ptr<::sparsec::Checkpoint> predictors;
   if (!predictorDir.empty()) {
     auto opened = ::sparsec::Checkpoint::openDirectory(predictorDir.str());
     if (!opened.isOk())
-      return makeError(opened.status().message());
+      return inputError(opened.status().message());
     predictors = std::move(opened).value();
   }
   return std::make_unique<SafetensorsSource>(

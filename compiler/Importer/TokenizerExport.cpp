@@ -16,8 +16,6 @@
 
 #include "compiler/Importer/TokenizerExport.h"
 
-#include "base/status.h"
-
 #include "chat/chat_template.h"
 #include "passes/JsonFile.h"
 
@@ -37,12 +35,6 @@ namespace json = llvm::json;
 
 namespace {
 
-llvm::Error makeError(const llvm::Twine &message) {
-  // Messages quote names and strings from the input: escaped, one line.
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 ::sparsec::escapeForMessage(message.str()));
-}
-
 Expected<std::string> readFile(StringRef path) { return readRegularFile(path); }
 
 Expected<json::Value> readJsonObject(StringRef path) {
@@ -50,7 +42,7 @@ Expected<json::Value> readJsonObject(StringRef path) {
   if (!value)
     return value.takeError();
   if (!value->getAsObject())
-    return makeError(path + ": expected a JSON object");
+    return inputError(path + ": expected a JSON object");
   return value;
 }
 
@@ -169,7 +161,7 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
     llvm::SmallString<256> spm(model.path);
     llvm::sys::path::append(spm, "tokenizer.model");
     if (llvm::sys::fs::exists(spm))
-      return makeError(spm + ": a SentencePiece tokenizer.model without "
+      return inputError(spm + ": a SentencePiece tokenizer.model without "
                              "tokenizer.json is not supported; save the "
                              "tokenizer with transformers "
                              "(tokenizer.save_pretrained) to write "
@@ -184,7 +176,7 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
     return parsed.takeError();
   const json::Object *tokenizer = parsed->getAsObject();
   if (!tokenizer)
-    return makeError(path + ": expected a JSON object");
+    return inputError(path + ": expected a JSON object");
   out.tokenizerJson = std::move(*text);
   out.description = path.str().str();
 
@@ -202,7 +194,7 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
     const json::Object &object = *config->getAsObject();
     if (const json::Value *value = object.get("add_bos_token")) {
       if (!value->getAsBoolean() && value->kind() != json::Value::Null)
-        return makeError(configPath +
+        return inputError(configPath +
                          ": key 'add_bos_token': expected true or false");
       addBos = value->getAsBoolean();
     }
@@ -242,7 +234,7 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
     if (!id)
       id = model.config.bosTokenId;
     if (!id)
-      return makeError(configPath + ": add_bos_token is true, but no BOS "
+      return inputError(configPath + ": add_bos_token is true, but no BOS "
                                     "token is named");
     out.bosId = id;
   } else if (!addBos) {
@@ -314,10 +306,10 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
                              const ModelConfig &config) {
   TokenizerExport out;
   auto fail = [&](const llvm::Twine &message) {
-    return makeError(file.path() + ": " + message);
+    return inputError(file.path() + ": " + message);
   };
   auto status = [](const ::sparsec::Status &s) {
-    return makeError(s.message());
+    return inputError(s.message());
   };
   auto kind = file.getString("tokenizer.ggml.model");
   if (!kind.isOk())

@@ -11,7 +11,7 @@
 
 #include "compiler/Importer/GGUF/GGUFImporter.h"
 
-#include "base/status.h"
+#include "passes/JsonFile.h"
 
 #include "weights/weights_hash.h"
 
@@ -38,12 +38,6 @@ using llvm::StringRef;
 
 namespace {
 
-llvm::Error makeError(const llvm::Twine &message) {
-  // Messages quote names and strings from the input: escaped, one line.
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 ::sparsec::escapeForMessage(message.str()));
-}
-
 /// Reads `<arch>.*` keys and remembers which were read.
 class MetadataReader {
 public:
@@ -51,10 +45,10 @@ public:
       : file(file), prefix(arch + ".") {}
 
   llvm::Error error(const llvm::Twine &message) const {
-    return makeError(file.path() + ": " + message);
+    return inputError(file.path() + ": " + message);
   }
   static llvm::Error fromStatus(const ::sparsec::Status &status) {
-    return makeError(status.message());
+    return inputError(status.message());
   }
 
   /// `<arch>.<key>` as an integer; nothing when absent.
@@ -212,7 +206,7 @@ int64_t permutedRow(int64_t r, int64_t heads, int64_t rows) {
 llvm::Error GGUFSource::read(const SourceTensor &tensor, uint8_t *out) const {
   auto it = tensors.find(tensor.name);
   if (it == tensors.end())
-    return makeError(originPath + ": tensor '" + tensor.name +
+    return inputError(originPath + ": tensor '" + tensor.name +
                      "' is not in this GGUF's layout");
   const Slice &slice = it->second.second;
   const GgufTensorInfo &src = *slice.tensor;
@@ -258,7 +252,7 @@ llvm::Error GGUFSource::read(const SourceTensor &tensor, uint8_t *out) const {
     ::sparsec::Status status =
         ::sparsec::dequantizeToF32(src.type, in, length, row.data());
     if (!status.isOk())
-      return makeError(originPath + ": tensor '" + src.name +
+      return inputError(originPath + ": tensor '" + src.name +
                        "': " + status.message());
     for (int64_t c = 0; c < length; ++c) {
       int64_t index = slice.transpose ? c * slice.rows + r : r * length + c;
@@ -294,11 +288,11 @@ bool gguf::isGGUFFile(StringRef path) {
 
 Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
   auto fail = [&](const llvm::Twine &message) {
-    return makeError(file.path() + ": " + message);
+    return inputError(file.path() + ": " + message);
   };
   auto archValue = file.getString("general.architecture");
   if (!archValue.isOk())
-    return makeError(archValue.status().message());
+    return inputError(archValue.status().message());
   if (!*archValue)
     return fail("missing key 'general.architecture'");
   std::string arch = **archValue;
@@ -420,7 +414,7 @@ Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
   }
   auto threshold = file.getFloat("powerinfer.sparse_threshold");
   if (!threshold.isOk())
-    return makeError(threshold.status().message());
+    return inputError(threshold.status().message());
   if (*threshold)
     config.predictorThreshold = **threshold;
 
@@ -454,13 +448,13 @@ Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
                           "tokenizer.ggml.eom_token_id"}) {
     auto id = file.getInt(key);
     if (!id.isOk())
-      return makeError(id.status().message());
+      return inputError(id.status().message());
     if (*id && llvm::find(config.eosTokenIds, **id) == config.eosTokenIds.end())
       config.eosTokenIds.push_back(**id);
   }
   auto bos = file.getInt("tokenizer.ggml.bos_token_id");
   if (!bos.isOk())
-    return makeError(bos.status().message());
+    return inputError(bos.status().message());
   if (*bos)
     config.bosTokenId = **bos;
 
@@ -479,7 +473,7 @@ gguf::openGGUFSource(std::shared_ptr<const GgufFile> file,
                      const ModelConfig &config) {
   auto source = std::make_unique<GGUFSource>(file);
   auto fail = [&](const llvm::Twine &message) {
-    return makeError(file->path() + ": " + message);
+    return inputError(file->path() + ": " + message);
   };
   const int64_t h = config.hiddenSize, inter = config.intermediateSize;
   const int64_t experts = config.numExperts;

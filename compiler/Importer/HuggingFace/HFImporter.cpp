@@ -2,7 +2,7 @@
 
 #include "compiler/Importer/HuggingFace/HFImporter.h"
 
-#include "base/status.h"
+#include "passes/JsonFile.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -12,24 +12,14 @@ using namespace mlir::sparsec;
 using llvm::Expected;
 using llvm::StringRef;
 
-namespace {
-
-llvm::Error makeError(const llvm::Twine &message) {
-  // Messages quote names and strings from the input: escaped, one line.
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 ::sparsec::escapeForMessage(message.str()));
-}
-
-} // namespace
-
 Expected<std::string> hf::configPathOf(StringRef modelDir) {
   if (!llvm::sys::fs::is_directory(modelDir))
-    return makeError(modelDir + ": not a directory (expected a Hugging Face "
+    return inputError(modelDir + ": not a directory (expected a Hugging Face "
                                 "checkpoint directory)");
   llvm::SmallString<256> configPath(modelDir);
   llvm::sys::path::append(configPath, "config.json");
   if (!llvm::sys::fs::exists(configPath))
-    return makeError(configPath + ": not found (a Hugging Face checkpoint "
+    return inputError(configPath + ": not found (a Hugging Face checkpoint "
                                   "directory needs config.json)");
   return configPath.str().str();
 }
