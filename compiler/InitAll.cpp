@@ -5,6 +5,7 @@
 #include "dialects/LLM/IR/LLMDialect.h"
 #include "dialects/SparseFFN/IR/SparseFFNDialect.h"
 #include "passes/Passes.h"
+#include "targets/Target.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -34,6 +35,7 @@ void mlir::sparsec::registerAllDialects(DialectRegistry &registry) {
 
 void mlir::sparsec::registerAllPasses() {
   registerSparsecPassesAndPipelines();
+  registerAllTargets(); // codegen passes, target infos, backend pipelines
   registerTransformsPasses(); // canonicalize, cse, inline, ...
   registerConversionPasses(); // convert-*-to-llvm, ...
   arith::registerArithPasses();

@@ -40,40 +40,31 @@ def VerifyDecodeStepPass : Pass<"sparsec-verify-decode-step", "::mlir::ModuleOp"
 }
 
 //===----------------------------------------------------------------------===//
-// Lowering
+// Buffer planning
 //===----------------------------------------------------------------------===//
 
-def LowerDecodeStepPass : Pass<"sparsec-lower-decode-step", "::mlir::ModuleOp"> {
-  let summary = "Lowers the sparsified decode step to loops over memrefs, with the kernel ABI";
+def PlanBuffersPass : Pass<"sparsec-plan-buffers", "::mlir::ModuleOp"> {
+  let summary = "Records weight offsets and stats slots for codegen, the manifest and the packer";
   let description = [{
-    Rewrites the `llm` + `sfn` decode step (after the sparse pipeline) into
-    `sparsec_decode_step`, a function of upstream scf/vector/memref/arith/
-    math ops with the signature of runtime/include/sparsec/kernel_abi.h:
-    `(weights: memref<?xi8>, kv_cache: memref<?xi8>, logits: memref<?xf32>,
-    stats: memref<?xi32>, token: i32, pos: i64)`. Weights are views of the
-    packed file's data section at the offsets of WeightSlots; activations
-    live in stack buffers; every op becomes loops specialised to the model's
-    shapes, with `vector-width`-wide f32 vectors in the dot products:
+    Runs after the sparse pipeline, before any backend. Records, as
+    attributes (passes/BufferPlan.h), what codegen and the driver must agree
+    on:
 
-    * matvecs (linear, lm_head, router, predictor) read each weight row once;
-    * fused sparse FFNs build a compact index list of active neurons (from
-      the predictor, or from the dense gate in exact/threshold mode), then
-      loop over it only, reading each active neuron's bundle and
-      accumulating the down projection in a fixed order (the same result on
-      every run);
-    * MoE blocks route (softmax, top-k, renormalise) and run only the
-      selected experts through an `scf.index_switch`.
+    * `sparsec.weight_offset` on every `llm.param` / `sfn.bundle_param`: its
+      byte offset in the packed weights file's data section (WeightSlots:
+      walk order, deduplicated by packed name, back to back);
+    * `sparsec.stats_slot` on every `sfn.fused_sparse_ffn`: its counter in
+      the step's stats argument and its entry in the manifest's `ffns`;
+    * `sparsec.num_ffns` on the module.
 
-    It also defines `sparsec_kernel_abi_version()`.
+    ```mlir
+    %w = llm.param "model.layers.0.self_attn.q_proj.weight" : tensor<64x64xf16>
+    %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {mode = #sfn.mode<dense>, ...}
+    // becomes
+    %w = llm.param "model.layers.0.self_attn.q_proj.weight" {sparsec.weight_offset = 8192 : i64} : tensor<64x64xf16>
+    %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {mode = #sfn.mode<dense>, sparsec.stats_slot = 0 : i64, ...}
+    ```
   }];
-  let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
-    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
-  let options = [
-    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
-           "f32 lanes per vector in dot products (AVX2: 8, AVX-512: 16, NEON: 4)">,
-  ];
 }
 
 //===----------------------------------------------------------------------===//

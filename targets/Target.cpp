@@ -116,7 +116,7 @@ bool sparsec::hostSupports(const TargetSpec &spec) {
   return true;
 }
 
-llvm::Error sparsec::emitCode(ModuleOp module, const TargetSpec &spec,
+llvm::Error sparsec::emitLLVMObject(ModuleOp module, const TargetSpec &spec,
                               llvm::StringRef outPath, bool emitIR) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
@@ -163,3 +163,6 @@ llvm::Error sparsec::emitCode(ModuleOp module, const TargetSpec &spec,
   out.keep();
   return llvm::Error::success();
 }
+
+TargetBackend::~TargetBackend() = default;
+

@@ -10,6 +10,7 @@
 #define SPARSEC_TARGETS_TARGET_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Error.h"
 #include "llvm/TargetParser/Triple.h"
 
@@ -39,8 +40,33 @@ bool hostSupports(const TargetSpec &spec);
 
 /// Translates an LLVM-dialect module to LLVM IR, optimises it (O3) for the
 /// target, and writes an object file, or LLVM IR text when `emitIR`.
-llvm::Error emitCode(ModuleOp module, const TargetSpec &spec,
-                     llvm::StringRef outPath, bool emitIR);
+llvm::Error emitLLVMObject(ModuleOp module, const TargetSpec &spec,
+                           llvm::StringRef outPath, bool emitIR);
+
+/// What a target's backend does after the target-neutral passes (the sparse
+/// pipeline and sparsec-plan-buffers): its pass pipeline down to the LLVM
+/// dialect, object emission, and linking with the runtime. A new target is
+/// a folder under targets/ implementing this and a TargetInfoBase.
+class TargetBackend {
+public:
+  virtual ~TargetBackend();
+  /// Passes from the planned llm/sfn module to the LLVM dialect.
+  virtual void buildCodegenPipeline(OpPassManager &pm,
+                                    const TargetSpec &spec) const = 0;
+  /// Writes the object file (or LLVM IR text when `emitIR`).
+  virtual llvm::Error emitObject(ModuleOp module, const TargetSpec &spec,
+                                 llvm::StringRef path, bool emitIR) const = 0;
+  /// Links `object` with the runtime into the executable `output`.
+  virtual llvm::Error link(const TargetSpec &spec, llvm::StringRef object,
+                           llvm::StringRef output) const = 0;
+};
+
+/// The backend that compiles for `spec`.
+const TargetBackend &getTargetBackend(const TargetSpec &spec);
+
+/// Registers every target's TargetInfo, passes and pipelines (sparsec-opt
+/// and the driver call it once).
+void registerAllTargets();
 
 } // namespace mlir::sparsec
 

@@ -10,6 +10,7 @@
 #include "compiler/Packer/WeightPacker.h"
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
+#include "passes/BufferPlan.h"
 #include "passes/WeightSlots.h"
 #include "targets/Target.h"
 
@@ -38,10 +39,6 @@
 
 using namespace mlir;
 using namespace mlir::sparsec;
-
-#ifndef SPARSEC_RUNTIME_LIB_DIR
-#error "SPARSEC_RUNTIME_LIB_DIR must name the folder of the runtime libraries"
-#endif
 
 namespace {
 
@@ -150,10 +147,19 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
         {"nbytes", slot.nbytes}});
   }
 
-  // FFNs in the order the lowering numbers their stats.
+  // FFNs by stats slot (sparsec-plan-buffers), the order the step counts.
+  SmallVector<sfn::FusedSparseFFNOp> bySlot;
+  module.walk([&](sfn::FusedSparseFFNOp ffn) { bySlot.push_back(ffn); });
+  auto slotOf = [](sfn::FusedSparseFFNOp ffn) {
+    return ffn->getAttrOfType<IntegerAttr>(kStatsSlotAttrName).getInt();
+  };
+  llvm::stable_sort(bySlot, [&](sfn::FusedSparseFFNOp a,
+                                sfn::FusedSparseFFNOp b) {
+    return slotOf(a) < slotOf(b);
+  });
   llvm::json::Array ffns;
   llvm::DenseSet<Value> ffnWeights;
-  module.walk([&](sfn::FusedSparseFFNOp ffn) {
+  for (sfn::FusedSparseFFNOp ffn : bySlot) {
     int64_t expert = -1, layer = layerOf(ffn.getLoc());
     if (auto dispatch = ffn->getParentOfType<sfn::DispatchExpertsOp>()) {
       expert = ffn->getParentRegion()->getRegionNumber();
@@ -190,7 +196,7 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
         {"mode", stringifySparseMode(ffn.getMode())},
         {"fixed_bytes", fixed},
         {"row_bytes", row}});
-  });
+  }
 
   // Everything else a token reads: attention, norms, router, LM head, and
   // one row of the embedding table (all of it when the LM head is tied).
@@ -255,60 +261,6 @@ llvm::Error embedStepInfo(ModuleOp module, const llvm::json::Object &manifest) {
   return llvm::Error::success();
 }
 
-/// Links the object with the runtime into an executable.
-llvm::Error link(const TargetSpec &target, llvm::StringRef object,
-                 llvm::StringRef output) {
-  bool native = target.triple.getArch() == llvm::Triple::x86_64;
-  std::string libDir =
-      native ? SPARSEC_RUNTIME_LIB_DIR : SPARSEC_RUNTIME_AARCH64_LIB_DIR;
-  for (const char *lib : {"libsparsec_runtime_main.a", "libsparsec_runtime.a"})
-    if (!llvm::sys::fs::exists(libDir + "/" + lib))
-      return inputError(libDir + "/" + lib + ": runtime library for " +
-                       target.triple.str() + " not found (build it first)");
-  // x86-64: clang with lld. AArch64: Debian's cross g++, statically, so the
-  // executable runs under qemu-aarch64 with only the cross libc around.
-  const char *driver = native ? "clang++-22" : "aarch64-linux-gnu-g++";
-  auto compilerDriver = llvm::sys::findProgramByName(driver);
-  if (!compilerDriver)
-    return inputError(llvm::Twine(driver) +
-                     " not found on PATH (the linker driver); run "
-                     "scripts/install-deps.sh");
-  std::vector<std::string> args = {*compilerDriver, "-o", output.str(),
-                                   object.str(),
-                                   libDir + "/libsparsec_runtime_main.a",
-                                   libDir + "/libsparsec_runtime.a",
-                                   native ? SPARSEC_PCRE2_LIB
-                                          : SPARSEC_PCRE2_AARCH64_LIB,
-                                   "-lm",
-                                   "-lpthread"};
-  if (native)
-    args.push_back("-fuse-ld=lld");
-  else
-    args.push_back("-static");
-  std::vector<llvm::StringRef> argv(args.begin(), args.end());
-  std::string error;
-  // The log lives outside OUT/: a failed compile leaves nothing in OUT/.
-  llvm::SmallString<128> logPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "sparsec-link", "log", logPath))
-    return inputError("cannot create a temporary link log: " + ec.message());
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt,
-                                                llvm::StringRef(logPath),
-                                                llvm::StringRef(logPath)};
-  int rc = llvm::sys::ExecuteAndWait(*compilerDriver, argv, std::nullopt, redirects, 0,
-                                     0, &error);
-  if (rc != 0) {
-    auto log = llvm::MemoryBuffer::getFile(logPath);
-    std::string first = log ? (*log)->getBuffer().split('\n').first.str() : "";
-    return inputError("linking " + llvm::sys::path::filename(output) +
-                     " failed (" +
-                     (error.empty() ? "exit " + std::to_string(rc) : error) +
-                     "): " + first + " (full log: " + logPath + ")");
-  }
-  llvm::sys::fs::remove(logPath);
-  return llvm::Error::success();
-}
-
 /// Present in every output folder: a folder holding it may be replaced.
 constexpr const char *kOutputMarker = ".sparsec-output";
 
@@ -352,6 +304,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
 
   DialectRegistry registry;
   registerAllDialects(registry);
+  registerAllTargets();
   MLIRContext context(registry);
 
   progress.begin("import " + options.modelDir);
@@ -405,8 +358,13 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     return path;
   }
 
-  // The layout the packer writes and the lowering reads: taken before
-  // lowering, from the same module.
+  // Weight offsets and stats slots, recorded on the IR for the manifest,
+  // the packer and the backend alike.
+  if (llvm::Error err = runPipeline(
+          **module,
+          [&](OpPassManager &pm) { pm.addPass(createPlanBuffersPass()); },
+          "buffer planning"))
+    return std::move(err);
   WeightSlots slots = assignWeightSlots(**module);
   auto hash = opened->weights->hash();
   if (!hash)
@@ -415,20 +373,15 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
       **module, slots, *target, options, name, *hash, architecture);
   OwningOpRef<ModuleOp> sparseModule = (*module)->clone();
 
+  const TargetBackend &backend = getTargetBackend(*target);
   progress.begin("lower to LLVM for " + target->describe());
-  LowerDecodeStepPassOptions lowerOptions;
-  lowerOptions.vectorWidth = target->vectorWidth;
   if (llvm::Error err = runPipeline(
           **module,
-          [&](OpPassManager &pm) {
-            pm.addPass(createLowerDecodeStepPass(lowerOptions));
-            pm.addPass(createCanonicalizerPass());
-            buildFinalizeToLLVMPipeline(pm);
-          },
+          [&](OpPassManager &pm) { backend.buildCodegenPipeline(pm, *target); },
           "lowering"))
     return std::move(err);
   if (auto scratch =
-          (**module)->getAttrOfType<IntegerAttr>("sparsec.scratch_bytes"))
+          (**module)->getAttrOfType<IntegerAttr>(kScratchBytesAttrName))
     manifest["scratch_bytes"] = scratch.getInt();
   if (llvm::Error err = embedStepInfo(**module, manifest))
     return std::move(err);
@@ -437,7 +390,8 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   bool emitIR = options.emit == EmitKind::LLVMIR;
   std::string objectPath = out(name + (emitIR ? ".ll" : ".o"));
   progress.begin(emitIR ? "LLVM IR" : "object code");
-  if (llvm::Error err = emitCode(**module, *target, objectPath, emitIR))
+  if (llvm::Error err =
+          backend.emitObject(**module, *target, objectPath, emitIR))
     return std::move(err);
   progress.end(shown(objectPath));
   if (options.emit != EmitKind::Executable)
@@ -498,7 +452,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
 
   std::string exe = out(name);
   progress.begin("link " + shown(exe));
-  if (llvm::Error err = link(*target, objectPath, exe))
+  if (llvm::Error err = backend.link(*target, objectPath, exe))
     return std::move(err);
   progress.end();
   return exe;

@@ -1,0 +1,46 @@
+//===- CPUBackend.h - x86-64 and AArch64 executables ------------*- C++ -*-===//
+
+#ifndef SPARSEC_TARGETS_CPU_CPUBACKEND_H
+#define SPARSEC_TARGETS_CPU_CPUBACKEND_H
+
+#include "targets/Target.h"
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::sparsec {
+
+/// convert-llm-to-loops with the CPU's TargetInfo, sparsec-plan-scratch,
+/// convert-parallel-loops-to-thread-pool, canonicalize, then upstream's
+/// lowering to LLVM; LLVM's object emission; linking with the runtime built
+/// for the target's architecture (natively, or with a cross toolchain).
+class CPUBackend : public TargetBackend {
+public:
+  void buildCodegenPipeline(OpPassManager &pm,
+                            const TargetSpec &spec) const override;
+  llvm::Error emitObject(ModuleOp module, const TargetSpec &spec,
+                         llvm::StringRef path, bool emitIR) const override;
+  llvm::Error link(const TargetSpec &spec, llvm::StringRef object,
+                   llvm::StringRef output) const override;
+};
+
+/// Options of the `sparsec-cpu-codegen` pipeline (sparsec-opt).
+struct CPUCodegenPipelineOptions
+    : public PassPipelineOptions<CPUCodegenPipelineOptions> {
+  Option<std::string> target{*this, "target", llvm::cl::init("x86-64-avx2"),
+                             llvm::cl::desc("x86-64, x86-64-avx2, "
+                                            "x86-64-avx512 or aarch64")};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width", llvm::cl::init(0),
+      llvm::cl::desc("f32 lanes per vector (0: the target's)")};
+};
+
+/// The CPU codegen passes, from a planned llm/sfn module to the LLVM dialect.
+void buildCPUCodegenPipeline(OpPassManager &pm,
+                             const CPUCodegenPipelineOptions &options);
+
+/// Registers `sparsec-cpu-codegen` with the global pipeline registry.
+void registerCPUCodegenPipeline();
+
+} // namespace mlir::sparsec
+
+#endif // SPARSEC_TARGETS_CPU_CPUBACKEND_H

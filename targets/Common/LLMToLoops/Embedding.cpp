@@ -1,0 +1,40 @@
+//===- Embedding.cpp - llm.embed: one row of the table -------------------===//
+
+#include "targets/Common/LLMToLoops/Patterns.h"
+
+#include "dialects/LLM/IR/LLMOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+namespace {
+/// out[k] = f32(table[token, k]).
+struct EmbedLowering : public StepOpLowering<llm::EmbedOp> {
+  using StepOpLowering::StepOpLowering;
+
+  LogicalResult
+  matchAndRewrite(llm::EmbedOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    KernelBuilder kb(rewriter, loc, step.target);
+    Value table = adaptor.getTable();
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    int64_t hidden = cast<RankedTensorType>(op.getType()).getDimSize(0);
+    Value row = arith::IndexCastOp::create(rewriter, loc,
+                                           rewriter.getIndexType(),
+                                           adaptor.getToken());
+    kb.loop(0, hidden, 1, [&](Value k) {
+      kb.store(kb.toF32(kb.load(table, {row, k})), out, k);
+    });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+} // namespace
+
+void sparsec::populateEmbeddingPatterns(RewritePatternSet &patterns,
+                                        const LLMToLoopsContext &step) {
+  patterns.add<EmbedLowering>(patterns.getContext(), step);
+}

@@ -1,0 +1,185 @@
+//===- FusedFFN.cpp - sfn.fused_sparse_ffn in every mode -----------------===//
+//
+// Neurons are split into a fixed number of chunks (the target's, whatever
+// the thread count), processed in parallel: each chunk builds its compact
+// list of active neurons (from the predictor's scores, or from the dense
+// gate in exact/threshold mode; every neuron in dense mode), reads only
+// those neurons' rows, and accumulates the down projection into its own
+// partial sum in index order. The step adds the partials in chunk order and
+// stores the number of computed neurons in the FFN's stats slot, so the
+// result is the same at any thread count and on every run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/BufferPlan.h"
+#include "targets/Common/LLMToLoops/Patterns.h"
+
+#include "dialects/SparseFFN/IR/SparseFFNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+namespace {
+struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
+  using StepOpLowering::StepOpLowering;
+
+  LogicalResult
+  matchAndRewrite(sfn::FusedSparseFFNOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto statsSlot = op->getAttrOfType<IntegerAttr>(kStatsSlotAttrName);
+    if (!statsSlot)
+      return rewriter.notifyMatchFailure(op, "no planned stats slot");
+    Location loc = op.getLoc();
+    KernelBuilder kb(rewriter, loc, step.target);
+    auto gateType = cast<RankedTensorType>(op.getGate().getType());
+    int64_t neurons = gateType.getDimSize(0), hidden = gateType.getDimSize(1);
+    llm::Activation act = op.getActivation();
+    sfn::SparseMode mode = op.getMode();
+    Type f32 = rewriter.getF32Type(), index = rewriter.getIndexType();
+    Value x = adaptor.getInput(), gate = adaptor.getGate(),
+          up = adaptor.getUp(), downT = adaptor.getDownT();
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+
+    int64_t chunks =
+        std::min<int64_t>(step.target.getNumNeuronChunks(), neurons);
+    int64_t chunkSize = (neurons + chunks - 1) / chunks;
+    Value partials = createTemporary(rewriter, loc, chunks * hidden, f32);
+    Value counts = createTemporary(rewriter, loc, chunks, index);
+    Value list, gateValues, scoreInput = x, fc2;
+    int64_t scoreLength = hidden;
+    float cutoff = 0.0f;
+    if (mode == sfn::SparseMode::Predicted) {
+      fc2 = adaptor.getPredictorFc2();
+      int64_t rank = cast<RankedTensorType>(op.getPredictorFc1().getType())
+                         .getDimSize(0);
+      scoreInput = createTemporary(rewriter, loc, rank, f32);
+      scoreLength = rank;
+      kb.matvec(scoreInput, adaptor.getPredictorFc1(),
+                adaptor.getPredictorInput(), /*relu=*/true);
+      if (op.getPredictorThreshold())
+        cutoff = op.getPredictorThreshold()->convertToFloat();
+    } else if (mode != sfn::SparseMode::Dense) {
+      gateValues = createTemporary(rewriter, loc, neurons, f32);
+      if (mode == sfn::SparseMode::Threshold)
+        cutoff = op.getActivationThreshold()->convertToFloat();
+    }
+    if (mode != sfn::SparseMode::Dense)
+      list = createTemporary(rewriter, loc, neurons, index);
+
+    kb.parallel(chunks, [&](Value c) {
+      Value lo = kb.muli(c, kb.idx(chunkSize));
+      Value hi = arith::MinUIOp::create(
+          rewriter, loc, kb.addi(lo, kb.idx(chunkSize)), kb.idx(neurons));
+      // This chunk's partial sum: a [hidden] row of `partials`.
+      Value pBase = kb.muli(c, kb.idx(hidden));
+      kb.fill(partials, pBase, kb.addi(pBase, kb.idx(hidden)), 0.0);
+      // partials[c, :] += h * downT[i, :]
+      auto accumulate = [&](Value i, Value h) {
+        int64_t lanes = step.target.lanesFor(hidden);
+        auto vecType = VectorType::get({lanes}, f32);
+        Type wElt = cast<MemRefType>(downT.getType()).getElementType();
+        auto wVecType = VectorType::get({lanes}, wElt);
+        Value sv = vector::BroadcastOp::create(rewriter, loc, vecType, h);
+        kb.loop(0, hidden, lanes, [&](Value k) {
+          Value wv = kb.toF32(vector::LoadOp::create(rewriter, loc, wVecType,
+                                                     downT, ValueRange{i, k}));
+          Value pk = kb.addi(pBase, k);
+          Value ov = vector::LoadOp::create(rewriter, loc, vecType, partials,
+                                            ValueRange{pk});
+          Value r = vector::FMAOp::create(rewriter, loc, wv, sv, ov);
+          vector::StoreOp::create(rewriter, loc, r, partials, ValueRange{pk});
+        });
+      };
+      if (mode == sfn::SparseMode::Dense) {
+        kb.loop(lo, hi, 1, [&](Value i) {
+          accumulate(i, kb.activation(act, kb.dot(gate, i, x, hidden),
+                                      kb.dot(up, i, x, hidden)));
+        });
+        kb.store(arith::SubIOp::create(rewriter, loc, hi, lo), counts, c);
+        return;
+      }
+      // The chunk's compact list of active neurons, in its own segment of
+      // the list buffer; then only those neurons are read.
+      Value threshold = kb.f32(cutoff);
+      Value count =
+          kb.loopCarry(lo, hi, 1, kb.idx(0), [&](Value i, Value n) {
+            Value keep;
+            if (fc2) {
+              Value score = kb.dot(fc2, i, scoreInput, scoreLength);
+              keep = arith::CmpFOp::create(
+                  rewriter, loc, arith::CmpFPredicate::OGT, score, threshold);
+            } else {
+              Value g = kb.dot(gate, i, x, hidden);
+              kb.store(g, gateValues, i);
+              Value a = math::AbsFOp::create(rewriter, loc,
+                                             kb.gateActivation(act, g));
+              keep = arith::CmpFOp::create(
+                  rewriter, loc, arith::CmpFPredicate::OGT, a, threshold);
+            }
+            auto ifOp = scf::IfOp::create(rewriter, loc, index, keep,
+                                          /*withElseRegion=*/true);
+            {
+              OpBuilder::InsertionGuard guard(rewriter);
+              rewriter.setInsertionPointToStart(ifOp.thenBlock());
+              kb.store(i, list, kb.addi(lo, n));
+              scf::YieldOp::create(rewriter, loc, kb.addi(n, kb.idx(1)));
+              rewriter.setInsertionPointToStart(ifOp.elseBlock());
+              scf::YieldOp::create(rewriter, loc, n);
+            }
+            return ifOp.getResult(0);
+          });
+      kb.loop(kb.idx(0), count, 1, [&](Value j) {
+        Value i = kb.load(list, kb.addi(lo, j));
+        // Ask for the start of the next active neuron's rows: within a row
+        // the hardware prefetcher follows the stream, but the jump to the
+        // next (sparse) neuron is a miss it cannot predict. The list always
+        // holds valid indices, so reading one past the chunk's count is
+        // harmless; it is clamped to the buffer.
+        Value nextSlot =
+            arith::MinUIOp::create(rewriter, loc, kb.addi(kb.addi(lo, j),
+                                                          kb.idx(1)),
+                                   kb.idx(neurons - 1));
+        Value next = kb.load(list, nextSlot);
+        for (Value rows : {gateValues ? Value() : gate, up, downT})
+          if (rows)
+            step.target.emitPrefetch(rewriter, loc, rows,
+                                     ValueRange{next, kb.idx(0)});
+        Value g = gateValues ? kb.load(gateValues, i)
+                             : kb.dot(gate, i, x, hidden);
+        accumulate(i, kb.activation(act, g, kb.dot(up, i, x, hidden)));
+      });
+      kb.store(count, counts, c);
+    });
+
+    // Sum the partials in chunk order; the stats slot gets the total count.
+    kb.loop(0, hidden, 1, [&](Value k) {
+      Value s = kb.loopCarry(kb.idx(0), kb.idx(chunks), 1, kb.f32(0.0),
+                             [&](Value c, Value a) {
+                               return kb.add(
+                                   a, kb.load(partials, kb.addi(kb.muli(
+                                                  c, kb.idx(hidden)), k)));
+                             });
+      kb.store(s, out, k);
+    });
+    Value total = kb.loopCarry(kb.idx(0), kb.idx(chunks), 1, kb.idx(0),
+                               [&](Value c, Value a) {
+                                 return kb.addi(a, kb.load(counts, c));
+                               });
+    kb.store(arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(),
+                                        total),
+             step.abi.getStatsView(rewriter, loc), kb.idx(statsSlot.getInt()));
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+} // namespace
+
+void sparsec::populateFusedFFNPatterns(RewritePatternSet &patterns,
+                                       const LLMToLoopsContext &step) {
+  patterns.add<FusedFFNLowering>(patterns.getContext(), step);
+}

@@ -1,0 +1,169 @@
+//===- KernelBuilder.cpp - loops, dot products, activations --------------===//
+
+#include "targets/Common/LLMToLoops/KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+Value KernelBuilder::idx(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+Value KernelBuilder::f32(double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+Value KernelBuilder::add(Value x, Value y) {
+  return arith::AddFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::mul(Value x, Value y) {
+  return arith::MulFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::sub(Value x, Value y) {
+  return arith::SubFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::div(Value x, Value y) {
+  return arith::DivFOp::create(b, loc, x, y);
+}
+Value KernelBuilder::addi(Value x, Value y) {
+  return arith::AddIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::muli(Value x, Value y) {
+  return arith::MulIOp::create(b, loc, x, y);
+}
+Value KernelBuilder::max0(Value x) {
+  return arith::MaximumFOp::create(b, loc, x, f32(0.0));
+}
+Value KernelBuilder::toF32(Value v) {
+  Type t = v.getType();
+  if (getElementTypeOrSelf(t).isF32())
+    return v;
+  Type target = b.getF32Type();
+  if (auto vec = dyn_cast<VectorType>(t))
+    target = VectorType::get(vec.getShape(), b.getF32Type());
+  return arith::ExtFOp::create(b, loc, target, v);
+}
+Value KernelBuilder::load(Value memref, ValueRange indices) {
+  return memref::LoadOp::create(b, loc, memref, indices);
+}
+void KernelBuilder::store(Value value, Value memref, ValueRange indices) {
+  memref::StoreOp::create(b, loc, value, memref, indices);
+}
+
+void KernelBuilder::loop(Value lo, Value hi, int64_t step,
+                         function_ref<void(Value)> body) {
+  auto forOp = scf::ForOp::create(b, loc, lo, hi, idx(step));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  body(forOp.getInductionVar());
+}
+void KernelBuilder::loop(int64_t lo, int64_t hi, int64_t step,
+                         function_ref<void(Value)> body) {
+  loop(idx(lo), idx(hi), step, body);
+}
+Value KernelBuilder::loopCarry(Value lo, Value hi, int64_t step, Value init,
+                               function_ref<Value(Value, Value)> body) {
+  auto forOp = scf::ForOp::create(b, loc, lo, hi, idx(step), init);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  Value next = body(forOp.getInductionVar(), forOp.getRegionIterArgs()[0]);
+  scf::YieldOp::create(b, loc, next);
+  return forOp.getResult(0);
+}
+void KernelBuilder::parallel(int64_t n, function_ref<void(Value)> body) {
+  target.emitParallelLoop(b, loc, n,
+                          [&](OpBuilder &nested, Location, Value i) {
+                            OpBuilder::InsertionGuard guard(b);
+                            b.setInsertionPoint(nested.getInsertionBlock(),
+                                                nested.getInsertionPoint());
+                            body(i);
+                          });
+}
+
+Value KernelBuilder::dot(Value w, Value row, Value x, int64_t n) {
+  int64_t lanes = target.lanesFor(n);
+  auto accType = VectorType::get({lanes}, b.getF32Type());
+  Type wElt = cast<MemRefType>(w.getType()).getElementType();
+  auto wVecType = VectorType::get({lanes}, wElt);
+  Value zero = arith::ConstantOp::create(
+      b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+  // Independent accumulators hide the FMA latency, so a row streams at
+  // memory speed rather than at one FMA per latency.
+  int64_t chains = 1;
+  while (chains < target.getMaxAccumulatorChains() &&
+         n % (lanes * chains * 2) == 0)
+    chains *= 2;
+  SmallVector<Value> init(chains, zero);
+  auto forOp = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes * chains),
+                                  init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    Value k = forOp.getInductionVar();
+    SmallVector<Value> next;
+    for (int64_t c = 0; c < chains; ++c) {
+      Value kc = c == 0 ? k : addi(k, idx(c * lanes));
+      Value wv = toF32(
+          vector::LoadOp::create(b, loc, wVecType, w, ValueRange{row, kc}));
+      Value xv = vector::LoadOp::create(b, loc, accType, x, ValueRange{kc});
+      next.push_back(vector::FMAOp::create(b, loc, wv, xv,
+                                           forOp.getRegionIterArgs()[c]));
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  Value acc = forOp.getResult(0);
+  for (int64_t c = 1; c < chains; ++c)
+    acc = arith::AddFOp::create(b, loc, acc, forOp.getResult(c));
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
+}
+
+void KernelBuilder::fill(Value out, Value lo, Value hi, double value) {
+  Value v = f32(value);
+  loop(lo, hi, 1, [&](Value i) { store(v, out, i); });
+}
+void KernelBuilder::fill(Value out, int64_t n, double value) {
+  fill(out, idx(0), idx(n), value);
+}
+
+void KernelBuilder::matvec(Value out, Value w, Value x, bool relu) {
+  auto type = cast<MemRefType>(w.getType());
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  parallel(rows, [&](Value r) {
+    Value d = dot(w, r, x, cols);
+    store(relu ? max0(d) : d, out, r);
+  });
+}
+
+Value KernelBuilder::gateActivation(llm::Activation act, Value g) {
+  switch (act) {
+  case llm::Activation::DReLU:
+  case llm::Activation::ReLU:
+    return max0(g);
+  case llm::Activation::SquaredReLU: {
+    Value r = max0(g);
+    return mul(r, r);
+  }
+  case llm::Activation::SwiGLU: // g * sigmoid(g)
+    return div(g, add(f32(1.0), math::ExpOp::create(
+                                    b, loc, arith::NegFOp::create(b, loc, g))));
+  case llm::Activation::GELU: { // tanh approximation
+    Value g3 = mul(mul(g, g), g);
+    Value inner = mul(f32(0.7978845608028654), add(g, mul(f32(0.044715), g3)));
+    Value t = math::TanhOp::create(b, loc, inner);
+    return mul(mul(f32(0.5), g), add(f32(1.0), t));
+  }
+  }
+  return g;
+}
+
+Value KernelBuilder::activation(llm::Activation act, Value g, Value u) {
+  Value a = gateActivation(act, g);
+  if (act == llm::Activation::DReLU)
+    return mul(a, max0(u));
+  return mul(a, u);
+}

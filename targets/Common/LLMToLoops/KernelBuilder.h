@@ -1,0 +1,84 @@
+//===- KernelBuilder.h - loops, dot products, activations ------*- C++ -*-===//
+//
+// The building blocks every LLMToLoops pattern writes its loops with: index
+// and f32 constants, scf loops, vectorised dot products and row matvecs,
+// and the FFN activations. Target decisions (vector width, accumulator
+// chains, parallel loops) come from the TargetInfoBase it is given.
+//
+// Numerics: all arithmetic is f32; weights are extended from f16/bf16 as
+// they are loaded. A dot product runs up to getMaxAccumulatorChains()
+// vector accumulators over the row and adds them, then reduces the lanes:
+// the order is fixed by the shapes and the target, never by the data.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_TARGETS_COMMON_LLMTOLOOPS_KERNELBUILDER_H
+#define SPARSEC_TARGETS_COMMON_LLMTOLOOPS_KERNELBUILDER_H
+
+#include "dialects/LLM/IR/LLMOps.h"
+#include "targets/Common/TargetInfo.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::sparsec {
+
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc, const TargetInfoBase &target)
+      : b(b), loc(loc), target(target) {}
+
+  OpBuilder &builder() { return b; }
+  Location getLoc() const { return loc; }
+  const TargetInfoBase &getTarget() const { return target; }
+
+  //===--- scalars ----------------------------------------------------===//
+  Value idx(int64_t v);
+  Value f32(double v);
+  Value add(Value x, Value y);
+  Value mul(Value x, Value y);
+  Value sub(Value x, Value y);
+  Value div(Value x, Value y);
+  Value addi(Value x, Value y);
+  Value muli(Value x, Value y);
+  Value max0(Value x);
+  /// `v` (scalar or vector) extended to f32.
+  Value toF32(Value v);
+  Value load(Value memref, ValueRange indices);
+  void store(Value value, Value memref, ValueRange indices);
+
+  //===--- loops ------------------------------------------------------===//
+  void loop(Value lo, Value hi, int64_t step, function_ref<void(Value)> body);
+  void loop(int64_t lo, int64_t hi, int64_t step,
+            function_ref<void(Value)> body);
+  /// A loop carrying one value; returns its final value.
+  Value loopCarry(Value lo, Value hi, int64_t step, Value init,
+                  function_ref<Value(Value, Value)> body);
+  /// Iterations of [0, n) that may run concurrently (the target's
+  /// parallel loop). `body` gets this builder, positioned in the loop.
+  void parallel(int64_t n, function_ref<void(Value)> body);
+
+  //===--- kernels ----------------------------------------------------===//
+  /// dot(row `row` of the 2-D memref `w` (any float type, unit inner
+  /// stride), the f32 vector `x` of `n` elements), in f32.
+  Value dot(Value w, Value row, Value x, int64_t n);
+  /// out[lo, hi) = value.
+  void fill(Value out, Value lo, Value hi, double value);
+  void fill(Value out, int64_t n, double value);
+  /// out[r] = dot(w[r], x) (relu'd when asked) for every row of `w`, rows
+  /// in parallel.
+  void matvec(Value out, Value w, Value x, bool relu = false);
+
+  /// The gate side of an activation (what decides sparsity).
+  Value gateActivation(llm::Activation act, Value g);
+  /// act(g, u): the value a neuron contributes with.
+  Value activation(llm::Activation act, Value g, Value u);
+
+private:
+  OpBuilder &b;
+  Location loc;
+  const TargetInfoBase &target;
+};
+
+} // namespace mlir::sparsec
+
+#endif // SPARSEC_TARGETS_COMMON_LLMTOLOOPS_KERNELBUILDER_H

@@ -1,0 +1,72 @@
+//===- Linear.cpp - llm.linear, llm.lm_head, llm.add, the return ---------===//
+
+#include "targets/Common/LLMToLoops/Patterns.h"
+
+#include "dialects/LLM/IR/LLMOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+namespace {
+/// out = W x, rows in parallel (linear and lm_head alike; the LM head's
+/// output is the ABI's logits).
+template <typename OpTy>
+struct MatvecLowering : public StepOpLowering<OpTy> {
+  using StepOpLowering<OpTy>::StepOpLowering;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    KernelBuilder kb(rewriter, loc, this->step.target);
+    Value result = op->getResult(0);
+    Value out = createResultBuffer(rewriter, loc, result, this->step.abi);
+    kb.matvec(out, adaptor.getWeight(), adaptor.getInput());
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// The residual add, serially.
+struct AddLowering : public StepOpLowering<llm::AddOp> {
+  using StepOpLowering::StepOpLowering;
+
+  LogicalResult
+  matchAndRewrite(llm::AddOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    KernelBuilder kb(rewriter, loc, step.target);
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    int64_t n = cast<RankedTensorType>(op.getType()).getDimSize(0);
+    kb.loop(0, n, 1, [&](Value k) {
+      kb.store(kb.add(kb.load(lhs, k), kb.load(rhs, k)), out, k);
+    });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+};
+
+/// The step returns its logits through the ABI: `return %logits` becomes a
+/// plain return.
+struct ReturnLowering : public StepOpLowering<func::ReturnOp> {
+  using StepOpLowering::StepOpLowering;
+
+  LogicalResult
+  matchAndRewrite(func::ReturnOp op, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (op.getNumOperands() == 0)
+      return failure();
+    rewriter.replaceOpWithNewOp<func::ReturnOp>(op);
+    return success();
+  }
+};
+} // namespace
+
+void sparsec::populateLinearPatterns(RewritePatternSet &patterns,
+                                     const LLMToLoopsContext &step) {
+  patterns.add<MatvecLowering<llm::LinearOp>, MatvecLowering<llm::LMHeadOp>,
+               AddLowering, ReturnLowering>(patterns.getContext(), step);
+}

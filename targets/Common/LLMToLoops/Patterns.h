@@ -1,0 +1,92 @@
+//===- Patterns.h - llm/sfn -> scf/vector/memref patterns -------*- C++ -*-===//
+//
+// One file per op family, each with its populate function; the pass
+// (ConvertLLMToLoops.cpp) collects them all. Patterns take no type
+// converter: a tensor value's replacement is the memref holding it, and an
+// adaptor hands a pattern those memrefs. Buffers are:
+//   * weights: views of the ABI's weights argument at the offset
+//     sparsec-plan-buffers recorded (`sparsec.weight_offset`);
+//   * the returned logits: the ABI's logits argument;
+//   * everything else: `memref.alloc`s, which sparsec-plan-scratch turns
+//     into views of the scratch argument.
+// Data-parallel loops are the target's (scf.parallel by default); a backend
+// pass maps them to threads or GPU blocks.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_TARGETS_COMMON_LLMTOLOOPS_PATTERNS_H
+#define SPARSEC_TARGETS_COMMON_LLMTOLOOPS_PATTERNS_H
+
+#include "targets/Common/DecodeStepABI.h"
+#include "targets/Common/LLMToLoops/KernelBuilder.h"
+#include "targets/Common/TargetInfo.h"
+
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::sparsec {
+
+/// What sfn.dispatch_experts leaves for the sfn.yield of each expert it
+/// moved into a switch case: out += weights[choice] * <the yielded value>.
+struct ExpertAccumulation {
+  Value out, weights, choice;
+};
+
+/// What every pattern of the conversion shares.
+struct LLMToLoopsContext {
+  const TargetInfoBase &target;
+  DecodeStepABI abi;
+  /// sfn.yield -> its accumulation (filled by the dispatch pattern, which
+  /// runs before the expert's ops are converted, used by the yield's).
+  mutable llvm::DenseMap<Operation *, ExpertAccumulation> expertYields{};
+};
+
+/// Base of the patterns: the shared context and buffer helpers.
+template <typename OpTy>
+class StepOpLowering : public OpConversionPattern<OpTy> {
+public:
+  StepOpLowering(MLIRContext *context, const LLMToLoopsContext &step)
+      : OpConversionPattern<OpTy>(context), step(step) {}
+
+protected:
+  const LLMToLoopsContext &step;
+};
+
+/// A buffer for the 1-D f32 `result`: the ABI's logits when the step
+/// returns it, otherwise a new temporary.
+Value createResultBuffer(OpBuilder &b, Location loc, Value result,
+                         const DecodeStepABI &abi);
+/// A temporary of `n` elements of `elementType` (planned into scratch).
+Value createTemporary(OpBuilder &b, Location loc, int64_t n, Type elementType);
+
+/// llm.param, sfn.bundle_param, sfn.bundle_part -> views of the weights.
+void populateWeightPatterns(RewritePatternSet &patterns,
+                            const LLMToLoopsContext &step);
+/// llm.embed.
+void populateEmbeddingPatterns(RewritePatternSet &patterns,
+                               const LLMToLoopsContext &step);
+/// llm.rms_norm.
+void populateNormPatterns(RewritePatternSet &patterns,
+                          const LLMToLoopsContext &step);
+/// llm.rope.
+void populateRotaryPatterns(RewritePatternSet &patterns,
+                            const LLMToLoopsContext &step);
+/// llm.attention (KV-cache append and attention over it).
+void populateAttentionPatterns(RewritePatternSet &patterns,
+                               const LLMToLoopsContext &step);
+/// llm.linear, llm.lm_head (matvecs), llm.add, and the step's return.
+void populateLinearPatterns(RewritePatternSet &patterns,
+                            const LLMToLoopsContext &step);
+/// sfn.fused_sparse_ffn in every sparse mode.
+void populateFusedFFNPatterns(RewritePatternSet &patterns,
+                              const LLMToLoopsContext &step);
+/// sfn.route_experts and sfn.dispatch_experts.
+void populateMoEPatterns(RewritePatternSet &patterns,
+                         const LLMToLoopsContext &step);
+
+/// All of the above.
+void populateLLMToLoopsPatterns(RewritePatternSet &patterns,
+                                const LLMToLoopsContext &step);
+
+} // namespace mlir::sparsec
+
+#endif // SPARSEC_TARGETS_COMMON_LLMTOLOOPS_PATTERNS_H

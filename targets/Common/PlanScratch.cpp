@@ -1,0 +1,69 @@
+//===- PlanScratch.cpp - temporaries into the scratch argument -----------===//
+//
+// Each memref.alloc of the step gets its own 64-byte aligned range of the
+// scratch argument, in program order. Nothing is reused: the buffers are
+// small next to the weights, and a kernel can read any of them at any time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/BufferPlan.h"
+#include "targets/Common/DecodeStepABI.h"
+#include "targets/Common/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace mlir::sparsec {
+#define GEN_PASS_DEF_PLANSCRATCHPASS
+#include "targets/Common/Passes.h.inc"
+} // namespace mlir::sparsec
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+namespace {
+int64_t elementBytes(Type type) {
+  if (type.isIndex())
+    return 8;
+  return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
+}
+
+class PlanScratch : public sparsec::impl::PlanScratchPassBase<PlanScratch> {
+public:
+  using PlanScratchPassBase::PlanScratchPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto func = module.lookupSymbol<func::FuncOp>(
+        DecodeStepABI::kStepFunctionName);
+    if (!func || !DecodeStepABI::hasABIArguments(func)) {
+      module.emitError("sparsec-plan-scratch: no '")
+          << DecodeStepABI::kStepFunctionName
+          << "' with the ABI's arguments; run convert-llm-to-loops first";
+      return signalPassFailure();
+    }
+    DecodeStepABI abi(func);
+    int64_t bytes = 0;
+    WalkResult result = func.walk([&](memref::AllocOp alloc) {
+      MemRefType type = alloc.getType();
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity()) {
+        alloc.emitError("sparsec-plan-scratch: only static, identity-layout "
+                        "temporaries can be planned, got ")
+            << type;
+        return WalkResult::interrupt();
+      }
+      OpBuilder b(alloc);
+      Value view = abi.getScratchView(b, alloc.getLoc(), bytes, type);
+      alloc.replaceAllUsesWith(view);
+      alloc.erase();
+      int64_t size = type.getNumElements() * elementBytes(type.getElementType());
+      bytes += (size + 63) / 64 * 64;
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+    module->setAttr(kScratchBytesAttrName,
+                    OpBuilder(module).getI64IntegerAttr(std::max<int64_t>(bytes, 64)));
+  }
+};
+} // namespace

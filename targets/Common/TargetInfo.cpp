@@ -1,0 +1,104 @@
+//===- TargetInfo.cpp - target interface defaults and registry -----------===//
+
+#include "targets/Common/TargetInfo.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <mutex>
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+TargetInfoBase::~TargetInfoBase() = default;
+
+void TargetInfoBase::emitParallelLoop(
+    OpBuilder &b, Location loc, int64_t n,
+    function_ref<void(OpBuilder &, Location, Value)> body) const {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value upper = arith::ConstantIndexOp::create(b, loc, n);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  scf::ParallelOp::create(
+      b, loc, ValueRange{zero}, ValueRange{upper}, ValueRange{one},
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange ivs) {
+        body(nested, nestedLoc, ivs[0]);
+      });
+}
+
+int64_t TargetInfoBase::lanesFor(int64_t n) const {
+  int64_t lanes = getVectorWidth();
+  while (lanes > 1 && n % lanes != 0)
+    lanes /= 2;
+  return std::max<int64_t>(lanes, 1);
+}
+
+namespace {
+/// Delegates everything but the vector width (sparsec-opt's vector-width=).
+class VectorWidthOverride : public TargetInfoBase {
+public:
+  VectorWidthOverride(std::unique_ptr<TargetInfoBase> base, int64_t width)
+      : base(std::move(base)), width(width) {}
+  StringRef getName() const override { return base->getName(); }
+  int64_t getVectorWidth() const override { return width; }
+  int64_t getMaxAccumulatorChains() const override {
+    return base->getMaxAccumulatorChains();
+  }
+  int64_t getNumNeuronChunks() const override {
+    return base->getNumNeuronChunks();
+  }
+  void emitPrefetch(OpBuilder &b, Location loc, Value memref,
+                    ValueRange indices) const override {
+    base->emitPrefetch(b, loc, memref, indices);
+  }
+  void emitParallelLoop(
+      OpBuilder &b, Location loc, int64_t n,
+      function_ref<void(OpBuilder &, Location, Value)> body) const override {
+    base->emitParallelLoop(b, loc, n, body);
+  }
+
+private:
+  std::unique_ptr<TargetInfoBase> base;
+  int64_t width;
+};
+
+struct Registry {
+  std::mutex mutex;
+  llvm::StringMap<TargetInfoFactory> factories;
+};
+Registry &registry() {
+  static Registry instance;
+  return instance;
+}
+} // namespace
+
+std::unique_ptr<TargetInfoBase>
+sparsec::withVectorWidth(std::unique_ptr<TargetInfoBase> base,
+                         int64_t vectorWidth) {
+  return std::make_unique<VectorWidthOverride>(std::move(base), vectorWidth);
+}
+
+void sparsec::registerTargetInfo(StringRef name, TargetInfoFactory factory) {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.factories[name] = std::move(factory);
+}
+
+std::unique_ptr<TargetInfoBase> sparsec::createTargetInfo(StringRef name) {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto it = r.factories.find(name);
+  if (it == r.factories.end())
+    return nullptr;
+  return it->second();
+}
+
+SmallVector<std::string> sparsec::getRegisteredTargetNames() {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  SmallVector<std::string> names;
+  for (const auto &entry : r.factories)
+    names.push_back(entry.getKey().str());
+  llvm::sort(names);
+  return names;
+}

@@ -1,0 +1,73 @@
+//===- TargetInfo.h - what the shared lowering asks of a target -*- C++ -*-===//
+//
+// The conversion patterns of LLMToLoops/ are shared by every target; each
+// decision that differs between targets is a question they ask here rather
+// than an `if (gpu)`: how wide a vector is, how many independent FMA chains
+// hide latency, into how many fixed chunks a sparse FFN's neurons are split,
+// whether (and how) to prefetch, and how a data-parallel loop is written.
+// A backend (targets/CPU, later targets/CUDA) implements it and registers
+// its target names, so `convert-llm-to-loops{target=NAME}` finds it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SPARSEC_TARGETS_COMMON_TARGETINFO_H
+#define SPARSEC_TARGETS_COMMON_TARGETINFO_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/Support/LLVM.h"
+
+#include <functional>
+#include <memory>
+
+namespace mlir::sparsec {
+
+class TargetInfoBase {
+public:
+  virtual ~TargetInfoBase();
+
+  /// The target's name as --target spells it ("x86-64-avx2").
+  virtual StringRef getName() const = 0;
+
+  /// f32 lanes of one vector in dot products and axpys.
+  virtual int64_t getVectorWidth() const = 0;
+
+  /// At most this many independent accumulators per dot product.
+  virtual int64_t getMaxAccumulatorChains() const = 0;
+
+  /// A sparse FFN's neurons are split into min(this, neurons) chunks whose
+  /// partial sums are added in chunk order: the number is part of the
+  /// result's rounding, so it is fixed per target, never per thread count.
+  virtual int64_t getNumNeuronChunks() const = 0;
+
+  /// Emits a hint that `memref[indices]` will be read soon, or nothing.
+  virtual void emitPrefetch(OpBuilder &b, Location loc, Value memref,
+                            ValueRange indices) const = 0;
+
+  /// Emits a loop over [0, n) whose iterations may run concurrently and
+  /// write disjoint data; `body` builds one iteration. The default is an
+  /// `scf.parallel`, which a backend pass maps to threads or GPU blocks.
+  virtual void
+  emitParallelLoop(OpBuilder &b, Location loc, int64_t n,
+                   function_ref<void(OpBuilder &, Location, Value)> body) const;
+
+  /// The largest power-of-two lane count <= getVectorWidth() dividing n.
+  int64_t lanesFor(int64_t n) const;
+};
+
+/// `base` with its vector width replaced by `vectorWidth` (a power of two).
+std::unique_ptr<TargetInfoBase>
+withVectorWidth(std::unique_ptr<TargetInfoBase> base, int64_t vectorWidth);
+
+/// Backends register a factory per target name (registerCPUTargets, ...).
+using TargetInfoFactory = std::function<std::unique_ptr<TargetInfoBase>()>;
+void registerTargetInfo(StringRef name, TargetInfoFactory factory);
+
+/// The registered target `name`, or nullptr.
+std::unique_ptr<TargetInfoBase> createTargetInfo(StringRef name);
+
+/// Registered names, sorted (for error messages and --help).
+SmallVector<std::string> getRegisteredTargetNames();
+
+} // namespace mlir::sparsec
+
+#endif // SPARSEC_TARGETS_COMMON_TARGETINFO_H
