@@ -70,7 +70,7 @@ public:
           << kDecodeStepAttrName << "'";
       return signalPassFailure();
     }
-    if (failed(checkBufferPlan(old)))
+    if (failed(checkConvertible(old)))
       return signalPassFailure();
 
     // The new function takes over the old one's ops.
@@ -115,9 +115,23 @@ public:
   }
 
 private:
-  /// The attributes sparsec-plan-buffers records, on every op that needs one.
-  LogicalResult checkBufferPlan(func::FuncOp step) {
+  /// Ops the sparse pipeline must have rewritten, and the attributes
+  /// sparsec-plan-buffers records, on every op that needs one.
+  LogicalResult checkConvertible(func::FuncOp step) {
     WalkResult result = step.walk([&](Operation *op) {
+      bool unfused =
+          isa<llm::FFNOp, llm::MoEOp>(op) ||
+          (isa<sfn::SparseFFNDialect>(op->getDialect()) &&
+           !isa<sfn::FusedSparseFFNOp, sfn::RouteExpertsOp,
+                sfn::DispatchExpertsOp, sfn::YieldOp, sfn::BundleParamOp,
+                sfn::BundlePartOp>(op));
+      if (unfused) {
+        op->emitError("convert-llm-to-loops: cannot convert '")
+            << op->getName()
+            << "'; run the sparse pipeline (--sparsec-sparsify-pipeline) "
+               "first";
+        return WalkResult::interrupt();
+      }
       if (isa<llm::ParamOp, sfn::BundleParamOp>(op) &&
           !op->hasAttr(kWeightOffsetAttrName)) {
         op->emitError("convert-llm-to-loops: weight has no '")

@@ -1,5 +1,6 @@
-// RUN: sparsec-opt %s -split-input-file --sparsec-lower-decode-step="vector-width=8" | FileCheck %s
-// RUN: sparsec-opt %s -split-input-file --sparsec-lower-decode-step --sparsec-finalize-to-llvm | FileCheck %s --check-prefix=LLVM
+// The CPU backend's pipeline on whole (small) decode steps.
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx2" --sparsec-plan-scratch --convert-parallel-loops-to-thread-pool | FileCheck %s
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --sparsec-cpu-codegen="target=x86-64-avx2" | FileCheck %s --check-prefix=LLVM
 
 !cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 2, head_dim = 8, f16>
 
@@ -11,13 +12,13 @@
 // CHECK-SAME: (%[[W:.+]]: memref<?xi8>, %[[KV:.+]]: memref<?xi8>, %[[LOGITS:.+]]: memref<?xf32>, %[[STATS:.+]]: memref<?xi32>, %[[SCRATCH:.+]]: memref<?xi8>, %[[TOK:.+]]: i32, %[[POS:.+]]: i64)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // Weights are views of the packed data section, activations of the scratch.
-// CHECK-DAG: memref.view %[[W]][%{{.+}}][] : memref<?xi8> to memref<64x32xf16>
-// CHECK-DAG: memref.view %[[SCRATCH]][%{{.+}}][] : memref<?xi8> to memref<32xf32>
-// CHECK-DAG: memref.view %[[KV]][%{{.+}}][] : memref<?xi8> to memref<1x2x16x2x8xf16>
+// CHECK: memref.view %[[W]][%{{.+}}][] : memref<?xi8> to memref<64x32xf16>
+// CHECK: memref.view %[[SCRATCH]][%{{.+}}][] : memref<?xi8> to memref<32xf32>
 // Four kernels: the k projection, attention over heads, the predictor's
 // hidden layer, and the FFN's neuron chunks; then the LM head.
 // CHECK: %[[K0:.+]] = arith.constant 0 : i32
 // CHECK: call @sparsec_parallel_for(%[[K0]], %{{.+}}) : (i32, i64) -> ()
+// CHECK: memref.view %[[KV]][%{{.+}}][] : memref<?xi8> to memref<1x2x16x2x8xf16>
 // CHECK: call @sparsec_parallel_for
 // CHECK: call @sparsec_parallel_for
 // CHECK: call @sparsec_parallel_for
@@ -111,9 +112,9 @@ func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 
 // min(p + 1, 4) slots, which hold exactly the window. Stated RoPE
 // frequencies (a scaling rule) become constants: no pow at run time.
 // CHECK-LABEL: func.func @sparsec_decode_step
-// CHECK: memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<1x2x4x2x8xf16>
 // CHECK-NOT: math.powf
 // CHECK: arith.constant 1.000000e-01 : f32
+// CHECK: memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<1x2x4x2x8xf16>
 // CHECK: %[[SLOT:.+]] = arith.remui %{{.+}}, %{{.+}} : index
 // CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %[[SLOT]], %{{.+}}, %{{.+}}] : memref<1x2x4x2x8xf16>
 // CHECK-LABEL: func.func @sparsec_run_range

@@ -1,0 +1,99 @@
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops | FileCheck %s
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// Dense: 16 chunks of 8 neurons in parallel, each accumulating its partial
+// sum of the down projection; the step adds the partials in chunk order and
+// stores the neuron count in the FFN's stats slot (sparsec.stats_slot = 0).
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK-SAME: %{{[^:]+}}: memref<?xf32>, %[[STATS:[^:]+]]: memref<?xi32>
+// CHECK: %[[PARTIALS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<512xf32>
+// CHECK: %[[COUNTS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<16xindex>
+// CHECK: scf.parallel (%[[C:.+]]) = (%{{.+}}) to (%{{.+}}) step
+// CHECK: vector.fma
+// CHECK: arith.subi
+// CHECK: memref.store %{{.+}}, %[[COUNTS]][%[[C]]] : memref<16xindex>
+// CHECK: scf.reduce
+// CHECK: memref.load %[[PARTIALS]]
+// CHECK: %[[TOTAL:.+]] = arith.index_cast %{{.+}} : index to i32
+// CHECK: %[[SLOT:.+]] = arith.constant 0 : index
+// CHECK: memref.store %[[TOTAL]], %[[STATS]][%[[SLOT]]] : memref<?xi32>
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<32xf32>
+  %g = llm.param "g" : tensor<128x32xf32>
+  %u = llm.param "u" : tensor<128x32xf32>
+  %dt = llm.param "d" transposed : tensor<128x32xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<32xf32>
+  return %y : tensor<32xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// Exact: the gate densely (kept for the active neurons), each chunk's list
+// of neurons whose relu(gate) > 0, then only those neurons' up and down rows,
+// the next one's rows prefetched.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: %[[GATES:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xf32>
+// CHECK: %[[LIST:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xindex>
+// CHECK: scf.parallel
+// CHECK: memref.store %{{.+}}, %[[GATES]]
+// CHECK: arith.cmpf ogt
+// CHECK: scf.if
+// CHECK: memref.store %{{.+}}, %[[LIST]]
+// CHECK: memref.prefetch
+// CHECK: memref.load %[[GATES]]
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<32xf32>
+  %g = llm.param "g" : tensor<128x32xf32>
+  %u = llm.param "u" : tensor<128x32xf32>
+  %dt = llm.param "d" transposed : tensor<128x32xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<32xf32>
+  return %y : tensor<32xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// Threshold: |act(gate)| > t, with t a constant of the op.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: %[[T:.+]] = arith.constant 5.000000e-02 : f32
+// CHECK: %[[A:.+]] = math.absf
+// CHECK: arith.cmpf ogt, %[[A]], %[[T]] : f32
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<32xf32>
+  %g = llm.param "g" : tensor<128x32xf32>
+  %u = llm.param "u" : tensor<128x32xf32>
+  %dt = llm.param "d" transposed : tensor<128x32xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<swiglu>, mode = #sfn.mode<threshold>, activation_threshold = 0.05 : f32} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<32xf32>
+  return %y : tensor<32xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// Predicted: the predictor's hidden layer (a parallel matvec, relu'd), then
+// in each chunk the score of each neuron against the cutoff; gate, up and
+// down rows only for the selected neurons.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8xf32>
+// CHECK: scf.parallel
+// CHECK: arith.maximumf
+// CHECK: memref.store %{{.+}}, %[[H]]
+// CHECK: scf.parallel
+// CHECK: vector.load {{.*}} : memref<128x8xf32>, vector<8xf32>
+// CHECK: arith.cmpf ogt
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<32xf32>
+  %g = llm.param "g" : tensor<128x32xf32>
+  %u = llm.param "u" : tensor<128x32xf32>
+  %dt = llm.param "d" transposed : tensor<128x32xf32>
+  %fc1 = llm.param "fc1" : tensor<8x32xf32>
+  %fc2 = llm.param "fc2" : tensor<128x8xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>}
+      : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<32xf32>, tensor<8x32xf32>, tensor<128x8xf32>) -> tensor<32xf32>
+  return %y : tensor<32xf32>
+}

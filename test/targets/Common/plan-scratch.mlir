@@ -1,0 +1,50 @@
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-scratch --verify-diagnostics | FileCheck %s
+
+// Each temporary gets its own 64-byte aligned range of the scratch argument,
+// in program order (16 x index = 128 bytes, 3 x f32 = 12 -> 64, 5 x i32).
+// CHECK-LABEL: module attributes {sparsec.scratch_bytes = 256 : i64}
+// CHECK: func.func @sparsec_decode_step
+// CHECK-SAME: %[[SCRATCH:[^:]+]]: memref<?xi8>, %{{[^:]+}}: i32
+// CHECK: %[[C0:.+]] = arith.constant 0 : index
+// CHECK: memref.view %[[SCRATCH]][%[[C0]]][] : memref<?xi8> to memref<16xindex>
+// CHECK: %[[C128:.+]] = arith.constant 128 : index
+// CHECK: memref.view %[[SCRATCH]][%[[C128]]][] : memref<?xi8> to memref<3xf32>
+// CHECK: %[[C192:.+]] = arith.constant 192 : index
+// CHECK: memref.view %[[SCRATCH]][%[[C192]]][] : memref<?xi8> to memref<5xi32>
+// CHECK-NOT: memref.alloc
+func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<16xindex>
+  %b = memref.alloc() {alignment = 64 : i64} : memref<3xf32>
+  %c0 = arith.constant 0 : index
+  %f = arith.constant 1.0 : f32
+  memref.store %f, %b[%c0] : memref<3xf32>
+  scf.execute_region {
+    %c = memref.alloc() {alignment = 64 : i64} : memref<5xi32>
+    scf.yield
+  }
+  return
+}
+
+// -----
+
+// CHECK-LABEL: module attributes {sparsec.scratch_bytes = 64 : i64}
+func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+  return
+}
+
+// -----
+
+func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64, %n: index) {
+  // expected-error @+1 {{sparsec-plan-scratch: only static, identity-layout temporaries can be planned, got 'memref<?xf32>'}}
+  %a = memref.alloc(%n) : memref<?xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{sparsec-plan-scratch: no 'sparsec_decode_step' with the ABI's arguments; run convert-llm-to-loops first}}
+module {
+  func.func @sparsec_decode_step(%w: memref<?xi8>) {
+    return
+  }
+}
