@@ -24,6 +24,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -84,6 +85,20 @@ llvm::Error runPipeline(ModuleOp module,
   build(pm);
   if (failed(pm.run(module)))
     return inputError(what + " failed: " + firstError);
+  return llvm::Error::success();
+}
+
+/// Adds the textual pipeline `passes` (a --passes-* flag) to `pm`.
+llvm::Error addExtraPasses(OpPassManager &pm, llvm::StringRef flag,
+                           llvm::StringRef passes) {
+  if (passes.empty())
+    return llvm::Error::success();
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  if (failed(parsePassPipeline(passes, pm, os)))
+    return inputError("--" + flag + " '" + passes +
+                      "': " + llvm::StringRef(message).trim() +
+                      " (see sparsec-opt --help for the passes)");
   return llvm::Error::success();
 }
 
@@ -304,7 +319,8 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
 
   DialectRegistry registry;
   registerAllDialects(registry);
-  registerAllTargets();
+  static const bool passesRegistered = (registerAllPasses(), true);
+  (void)passesRegistered;
   MLIRContext context(registry);
 
   progress.begin("import " + options.modelDir);
@@ -341,8 +357,25 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   sparse.expertMode = options.expertMode;
   progress.begin("sparse pipeline (mode " + options.mode +
                  (stats.empty() ? std::string() : ", stats " + stats) + ")");
+  // Extra passes are parsed first so that a typo is one clear error.
+  {
+    OpPassManager check(ModuleOp::getOperationName());
+    if (llvm::Error err = addExtraPasses(check, "passes-before-sparsify",
+                                         options.passesBeforeSparsify))
+      return std::move(err);
+    if (llvm::Error err = addExtraPasses(check, "passes-after-sparsify",
+                                         options.passesAfterSparsify))
+      return std::move(err);
+  }
   if (llvm::Error err = runPipeline(
-          **module, [&](OpPassManager &pm) { buildSparsifyPipeline(pm, sparse); },
+          **module,
+          [&](OpPassManager &pm) {
+            llvm::consumeError(addExtraPasses(pm, "passes-before-sparsify",
+                                              options.passesBeforeSparsify));
+            buildSparsifyPipeline(pm, sparse);
+            llvm::consumeError(addExtraPasses(pm, "passes-after-sparsify",
+                                              options.passesAfterSparsify));
+          },
           "sparse pipeline"))
     return std::move(err);
   int64_t fused = 0;

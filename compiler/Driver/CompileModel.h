@@ -31,6 +31,12 @@ struct CompileOptions {
   std::string activationThreshold;
   std::string expertMode = "auto";
   std::string stats; ///< "" = MODEL_DIR/synth_report.json when present
+  /// Extra passes (a textual pipeline on the module, as sparsec-opt's
+  /// --pass-pipeline takes inside `builtin.module(...)`) run just before and
+  /// just after the sparse pipeline: how a pass writer runs a new pass end
+  /// to end.
+  std::string passesBeforeSparsify;
+  std::string passesAfterSparsify;
   EmitKind emit = EmitKind::Executable;
   bool quiet = false;
 };

@@ -116,6 +116,16 @@ cl::opt<std::string> compileExpertMode(
     "expert-mode", cl::init("auto"),
     cl::desc("MoE experts: auto, dense, exact, predicted"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compilePassesBefore(
+    "passes-before-sparsify", cl::init(""),
+    cl::desc("Extra passes on the imported module before the sparse "
+             "pipeline, e.g. 'my-pass{opt=1},canonicalize'"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compilePassesAfter(
+    "passes-after-sparsify", cl::init(""),
+    cl::desc("Extra passes after the sparse pipeline, before buffer "
+             "planning and codegen"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compileStats(
     "stats", cl::init(""),
     cl::desc("Calibration statistics for the sparsity decision (default: "
@@ -247,6 +257,8 @@ int runCompile() {
   options.activationThreshold = compileActivationThreshold;
   options.expertMode = compileExpertMode;
   options.stats = compileStats;
+  options.passesBeforeSparsify = compilePassesBefore;
+  options.passesAfterSparsify = compilePassesAfter;
   options.predictorDir = compilePredictorDir;
   options.maxSeqLen = compileMaxSeqLen;
   options.emit = compileEmit;
