@@ -6,7 +6,7 @@ set -euo pipefail
 
 APT_PACKAGES=(
   # LLVM/MLIR 22 (bookworm-security) and the clang/lld toolchain we build with.
-  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22 clang-format-22
   # compiler-rt: libFuzzer, ASan and UBSan runtimes (scripts/fuzz.sh,
   # scripts/sanitize.sh).
   libclang-rt-22-dev

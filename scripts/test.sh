@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what is missing,
-# configures, builds and runs ctest (lit + GoogleTest + runtime checks).
+# checks formatting, configures, builds and runs ctest (lit + GoogleTest + runtime checks).
 # Build folder: $SPARSEC_BUILD_DIR or ./build.
 # Then scripts/sanitize.sh: the runtime, its tests and every runtime harness
 # over its seeds under ASan+UBSan, in build-asan/ (a few minutes on two
@@ -10,6 +10,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${SPARSEC_BUILD_DIR:-$root/build}"
 
 "$root/scripts/install-deps.sh"
+echo "test: formatting (scripts/check-format.sh, clang-format-22)"
+"$root/scripts/check-format.sh"
 "$root/scripts/configure.sh" "$build"
 echo "test: building (ninja -j2) in $build"
 cmake --build "$build" -j 2
