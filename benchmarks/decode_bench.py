@@ -144,6 +144,12 @@ def main():
     parser.add_argument("--vocab", type=int, default=32000)
     parser.add_argument("--sparsity", type=float, default=0.9)
     parser.add_argument("--predictor-rank", type=int, default=1024)
+    parser.add_argument("--model", default=None,
+                        help="an existing checkpoint to use instead of generating one")
+    parser.add_argument("--baseline-build", default=None,
+                        help="another build folder: its sparsec compiles the same "
+                             "modes, interleaved with this build's (a codegen change "
+                             "must stay within noise)")
     args = parser.parse_args()
     if args.quick:
         args.hidden, args.intermediate, args.layers = 512, 1792, 4
@@ -153,10 +159,19 @@ def main():
     work = os.path.join(args.build, "bench")
     os.makedirs(work, exist_ok=True)
 
-    model = os.path.join(work, f"bamboo-{args.hidden}-{args.layers}l")
-    generate(bin_dir, model, args, args.layers, onnx=False)
-    exes = {mode: compile_model(bin_dir, model, os.path.join(work, f"{os.path.basename(model)}-{mode}"), mode)
-            for mode in ("dense", "exact", "predicted")}
+    if args.model:
+        model = os.path.abspath(args.model)
+    else:
+        model = os.path.join(work, f"bamboo-{args.hidden}-{args.layers}l")
+        generate(bin_dir, model, args, args.layers, onnx=False)
+    exes = {}
+    for mode in ("dense", "exact", "predicted"):
+        exes[mode] = compile_model(
+            bin_dir, model, os.path.join(work, f"{os.path.basename(model)}-{mode}"), mode)
+        if args.baseline_build:
+            exes[f"{mode} (baseline)"] = compile_model(
+                os.path.join(os.path.abspath(args.baseline_build), "bin"), model,
+                os.path.join(work, f"{os.path.basename(model)}-{mode}-baseline"), mode)
 
     bandwidth = []
     samples = {mode: [] for mode in exes}
@@ -167,11 +182,16 @@ def main():
             ms, b = sparsec_run(exe, args.threads, args.tokens)
             samples[mode].append(ms)
             nbytes[mode] = b
+            print(f"bench: rep {rep + 1}/{args.reps} {mode}: {ms:.2f} ms/token",
+                  file=sys.stderr)
     bw = statistics.median(bandwidth)
-    print(f"sparsec decode benchmark: {os.path.basename(model)} (hidden {args.hidden}, "
-          f"intermediate {args.intermediate}, {args.layers} layers, vocab {args.vocab}, "
-          f"f16, sparsity {args.sparsity}), {args.threads} threads, {args.tokens} tokens, "
-          f"median of {args.reps} interleaved runs")
+    cfg = json.load(open(os.path.join(model, "config.json")))
+    print(f"sparsec decode benchmark: {os.path.basename(model)} (hidden "
+          f"{cfg['hidden_size']}, intermediate {cfg['intermediate_size']}, "
+          f"{cfg['num_hidden_layers']} layers, vocab {cfg['vocab_size']}), "
+          f"{args.threads} threads, {args.tokens} tokens, "
+          f"median of {args.reps} interleaved runs"
+          + (f", baseline build {args.baseline_build}" if args.baseline_build else ""))
     print(f"  STREAM triad bandwidth: {bw:.1f} GB/s (median of {args.reps}: "
           + ", ".join(f"{b:.1f}" for b in bandwidth) + ")")
     rows = [(f"sparsec {mode}", statistics.median(samples[mode]), nbytes[mode])
