@@ -1,7 +1,8 @@
 # Cross-compiles runtime/ for AArch64 with Debian's aarch64-linux-gnu
 # toolchain into build/runtime-aarch64/lib, where `sparsec compile --target aarch64`
-# looks for libsparsec_runtime{,_main}.a. Skipped (with a message) when the
-# toolchain is missing; scripts/install-deps.sh installs it.
+# looks for libsparsec_runtime{,_main}.a and libsparsec_formats.a. Skipped
+# (with a message) when the toolchain is missing; scripts/install-deps.sh
+# installs it.
 find_program(SPARSEC_AARCH64_CXX aarch64-linux-gnu-g++)
 find_program(SPARSEC_AARCH64_CC aarch64-linux-gnu-gcc)
 if(NOT SPARSEC_AARCH64_CXX OR NOT SPARSEC_AARCH64_CC)
@@ -51,10 +52,12 @@ ExternalProject_Add(sparsec_runtime_aarch64
     -DSPARSEC_NLOHMANN_INCLUDE_DIR=${nlohmann_dir}
     -DSPARSEC_PCRE2_STATIC_LIB=${SPARSEC_PCRE2_AARCH64_STATIC_LIB}
     -DSPARSEC_PCRE2_INCLUDE_DIR=${nlohmann_dir}
-  BUILD_COMMAND ${CMAKE_COMMAND} --build . --target sparsec_runtime sparsec_runtime_main
+  BUILD_COMMAND ${CMAKE_COMMAND} --build . --target sparsec_runtime
+    sparsec_runtime_main sparsec_formats
   INSTALL_COMMAND ""
   BUILD_ALWAYS ON
   BUILD_BYPRODUCTS
     ${CMAKE_BINARY_DIR}/runtime-aarch64/lib/libsparsec_runtime.a
     ${CMAKE_BINARY_DIR}/runtime-aarch64/lib/libsparsec_runtime_main.a
+    ${CMAKE_BINARY_DIR}/runtime-aarch64/lib/libsparsec_formats.a
   )

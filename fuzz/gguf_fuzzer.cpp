@@ -8,7 +8,7 @@
 
 #include "fuzz_common.h"
 
-#include "weights/gguf.h"
+#include "sparsec/formats/gguf.h"
 
 #include <cstdio>
 #include <string>

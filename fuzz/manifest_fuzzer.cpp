@@ -14,12 +14,12 @@
 #include "model_driver.h"
 
 #include "api_testing.h"
-#include "base/limits.h"
-#include "model/manifest.h"
-#include "model/step_info.h"
+#include "sparsec/formats/limits.h"
+#include "sparsec/formats/manifest.h"
+#include "sparsec/formats/step_info.h"
 #include "sparsec/weights_layout.h"
-#include "weights/safetensors.h"
-#include "weights/safetensors_writer.h"
+#include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/safetensors_writer.h"
 
 #include <nlohmann/json.hpp>
 

@@ -11,7 +11,7 @@
 
 #include "fuzz_common.h"
 
-#include "weights/safetensors.h"
+#include "sparsec/formats/safetensors.h"
 
 #include <algorithm>
 #include <cstring>

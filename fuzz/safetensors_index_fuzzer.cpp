@@ -10,8 +10,8 @@
 
 #include "fuzz_common.h"
 
-#include "weights/safetensors.h"
-#include "weights/safetensors_writer.h"
+#include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/safetensors_writer.h"
 
 #include <cstring>
 #include <string>

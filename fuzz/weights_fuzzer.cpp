@@ -11,8 +11,8 @@
 
 #include "model_driver.h"
 
-#include "model/manifest.h"
-#include "model/step_info.h"
+#include "sparsec/formats/manifest.h"
+#include "sparsec/formats/step_info.h"
 #include "test_model.h"
 
 #include <algorithm>

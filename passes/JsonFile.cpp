@@ -2,9 +2,9 @@
 
 #include "passes/JsonFile.h"
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
-#include "base/limits.h"
+#include "sparsec/formats/limits.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"

@@ -3,8 +3,8 @@
 // Every JSON the compiler reads (config.json, generation_config.json,
 // tokenizer.json, tokenizer_config.json, calibration reports) goes through
 // here: a regular file (a FIFO would block the read), within the size and
-// nesting limits of runtime/src/base/limits.h (llvm::json::parse recurses
-// without a bound), then parsed. Errors are one line starting with the path.
+// nesting limits of sparsec/formats/limits.h (runtime/formats;
+// llvm::json::parse recurses without a bound), then parsed. Errors are one line starting with the path.
 //
 //===----------------------------------------------------------------------===//
 

@@ -30,7 +30,7 @@ cmake --build "$build" -j "$jobs"
 
 # Tests that provoke allocation failure need malloc to return NULL.
 # handle_sigbus=0: the runtime handles SIGBUS itself (weights truncated
-# under a running model, runtime/src/weights/mapped_file.cpp).
+# under a running model, runtime/formats/src/mapped_file.cpp).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-allocator_may_return_null=1:handle_sigbus=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

@@ -15,10 +15,11 @@
 #include "targets/Target.h"
 
 #include "sparsec/kernel_abi.h"
+#include "sparsec/manifest_schema.h"
 #include "sparsec/weights_layout.h"
 
-#include "model/manifest.h"
-#include "model/step_info.h"
+#include "sparsec/formats/manifest.h"
+#include "sparsec/formats/step_info.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -127,7 +128,8 @@ int64_t bytesOf(Value value) {
          (type.getElementType().getIntOrFloatBitWidth() / 8);
 }
 
-/// The manifest runtime/src/model/manifest.cpp reads (docs/runtime.md).
+/// The manifest runtime/formats/src/manifest.cpp reads: the keys of
+/// sparsec/manifest_schema.h.
 llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
                                  const TargetSpec &target,
                                  const CompileOptions &options,
@@ -155,11 +157,12 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
     for (int64_t dim : slot.type.getShape())
       shape.push_back(dim);
     tensors.push_back(llvm::json::Object{
-        {"name", slot.key},
-        {"dtype", dtypeName(slot.type.getElementType())},
-        {"shape", std::move(shape)},
-        {"offset", slot.offset},
-        {"nbytes", slot.nbytes}});
+        {SPARSEC_MANIFEST_TENSOR_KEY_NAME, slot.key},
+        {SPARSEC_MANIFEST_TENSOR_KEY_DTYPE,
+         dtypeName(slot.type.getElementType())},
+        {SPARSEC_MANIFEST_TENSOR_KEY_SHAPE, std::move(shape)},
+        {SPARSEC_MANIFEST_TENSOR_KEY_OFFSET, slot.offset},
+        {SPARSEC_MANIFEST_TENSOR_KEY_NBYTES, slot.nbytes}});
   }
 
   // FFNs by stats slot (sparsec-plan-buffers), the order the step counts.
@@ -175,7 +178,8 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
   llvm::json::Array ffns;
   llvm::DenseSet<Value> ffnWeights;
   for (sfn::FusedSparseFFNOp ffn : bySlot) {
-    int64_t expert = -1, layer = layerOf(ffn.getLoc());
+    int64_t expert = SPARSEC_MANIFEST_FFN_NO_EXPERT,
+            layer = layerOf(ffn.getLoc());
     if (auto dispatch = ffn->getParentOfType<sfn::DispatchExpertsOp>()) {
       expert = ffn->getParentRegion()->getRegionNumber();
       layer = layerOf(dispatch.getLoc());
@@ -204,13 +208,14 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
           ffnWeights.insert(w); // bundle behind a bundle_part
     for (Value v : ffn->getOperands())
       ffnWeights.insert(v);
+    // The sfn modes' names are SPARSEC_MANIFEST_FFN_MODE_*.
     ffns.push_back(llvm::json::Object{
-        {"layer", layer},
-        {"expert", expert},
-        {"neurons", gate.getDimSize(0)},
-        {"mode", stringifySparseMode(ffn.getMode())},
-        {"fixed_bytes", fixed},
-        {"row_bytes", row}});
+        {SPARSEC_MANIFEST_FFN_KEY_LAYER, layer},
+        {SPARSEC_MANIFEST_FFN_KEY_EXPERT, expert},
+        {SPARSEC_MANIFEST_FFN_KEY_NEURONS, gate.getDimSize(0)},
+        {SPARSEC_MANIFEST_FFN_KEY_MODE, stringifySparseMode(ffn.getMode())},
+        {SPARSEC_MANIFEST_FFN_KEY_FIXED_BYTES, fixed},
+        {SPARSEC_MANIFEST_FFN_KEY_ROW_BYTES, row}});
   }
 
   // Everything else a token reads: attention, norms, router, LM head, and
@@ -231,23 +236,25 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
   });
 
   return llvm::json::Object{
-      {"format", "sparsec-manifest"},
-      {"abi_version", SPARSEC_KERNEL_ABI_VERSION},
-      {"layout_version", SPARSEC_WEIGHTS_LAYOUT_VERSION},
-      {"model_name", name},
-      {"architecture", architecture},
-      {"target", target.describe()},
-      {"source_hash", hash},
-      {"weights_file", "weights.safetensors"},
-      {"vocab_size", vocab},
-      {"hidden_size", hidden},
-      {"num_layers", int64_t(cache.getNumLayers())},
-      {"max_len", int64_t(cache.getMaxLen())},
-      {"kv_cache_bytes", cacheBytes},
-      {"other_bytes_per_token", other},
-      {"tensors", std::move(tensors)},
-      {"ffns", std::move(ffns)},
-      {"tokenizer", llvm::json::Object{{"type", "byte"}}},
+      {SPARSEC_MANIFEST_KEY_FORMAT, SPARSEC_MANIFEST_FORMAT},
+      {SPARSEC_MANIFEST_KEY_ABI_VERSION, SPARSEC_KERNEL_ABI_VERSION},
+      {SPARSEC_MANIFEST_KEY_LAYOUT_VERSION, SPARSEC_WEIGHTS_LAYOUT_VERSION},
+      {SPARSEC_MANIFEST_KEY_MODEL_NAME, name},
+      {SPARSEC_MANIFEST_KEY_ARCHITECTURE, architecture},
+      {SPARSEC_MANIFEST_KEY_TARGET, target.describe()},
+      {SPARSEC_MANIFEST_KEY_SOURCE_HASH, hash},
+      {SPARSEC_MANIFEST_KEY_WEIGHTS_FILE, SPARSEC_MANIFEST_WEIGHTS_FILE_NAME},
+      {SPARSEC_MANIFEST_KEY_VOCAB_SIZE, vocab},
+      {SPARSEC_MANIFEST_KEY_HIDDEN_SIZE, hidden},
+      {SPARSEC_MANIFEST_KEY_NUM_LAYERS, int64_t(cache.getNumLayers())},
+      {SPARSEC_MANIFEST_KEY_MAX_LEN, int64_t(cache.getMaxLen())},
+      {SPARSEC_MANIFEST_KEY_KV_CACHE_BYTES, cacheBytes},
+      {SPARSEC_MANIFEST_KEY_OTHER_BYTES_PER_TOKEN, other},
+      {SPARSEC_MANIFEST_KEY_TENSORS, std::move(tensors)},
+      {SPARSEC_MANIFEST_KEY_FFNS, std::move(ffns)},
+      {SPARSEC_MANIFEST_KEY_TOKENIZER,
+       llvm::json::Object{{SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE,
+                           SPARSEC_MANIFEST_TOKENIZER_BYTE}}},
   };
 }
 
@@ -415,7 +422,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     return std::move(err);
   if (auto scratch =
           (**module)->getAttrOfType<IntegerAttr>(kScratchBytesAttrName))
-    manifest["scratch_bytes"] = scratch.getInt();
+    manifest[SPARSEC_MANIFEST_KEY_SCRATCH_BYTES] = scratch.getInt();
   if (llvm::Error err = embedStepInfo(**module, manifest))
     return std::move(err);
   progress.end();
@@ -452,18 +459,22 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
       return inputError(out("tokenizer.json") + ": cannot write: " +
                        ec.message());
     os << tokenizer->tokenizerJson;
-    llvm::json::Object section{{"type", "hf"}, {"file", "tokenizer.json"}};
+    llvm::json::Object section{
+        {SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE, SPARSEC_MANIFEST_TOKENIZER_HF},
+        {SPARSEC_MANIFEST_TOKENIZER_KEY_FILE, "tokenizer.json"}};
     if (tokenizer->bosId)
-      section["bos_id"] = *tokenizer->bosId;
+      section[SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID] = *tokenizer->bosId;
     llvm::json::Array eos;
     for (int64_t id : tokenizer->eosIds)
       eos.push_back(id);
-    section["eos_ids"] = std::move(eos);
+    section[SPARSEC_MANIFEST_TOKENIZER_KEY_EOS_IDS] = std::move(eos);
     if (!tokenizer->chatTemplate.empty())
-      section["chat_template"] = tokenizer->chatTemplate;
+      section[SPARSEC_MANIFEST_TOKENIZER_KEY_CHAT_TEMPLATE] =
+          tokenizer->chatTemplate;
     if (!tokenizer->defaultSystem.empty())
-      section["chat_default_system"] = tokenizer->defaultSystem;
-    manifest["tokenizer"] = std::move(section);
+      section[SPARSEC_MANIFEST_TOKENIZER_KEY_CHAT_DEFAULT_SYSTEM] =
+          tokenizer->defaultSystem;
+    manifest[SPARSEC_MANIFEST_KEY_TOKENIZER] = std::move(section);
     tokenizerNote = "tokenizer from " + tokenizer->description +
                     (tokenizer->chatTemplate.empty()
                          ? std::string()

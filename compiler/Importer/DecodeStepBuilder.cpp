@@ -15,7 +15,7 @@
 
 #include "passes/Passes.h"
 
-#include "base/limits.h"
+#include "sparsec/formats/limits.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"

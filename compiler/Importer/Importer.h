@@ -14,7 +14,7 @@
 #include "compiler/Importer/ModelConfig.h"
 #include "compiler/Importer/TensorSource.h"
 
-#include "weights/gguf.h"
+#include "sparsec/formats/gguf.h"
 
 #include <memory>
 #include <string>

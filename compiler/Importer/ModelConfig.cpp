@@ -2,9 +2,9 @@
 
 #include "compiler/Importer/ModelConfig.h"
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
-#include "base/limits.h"
+#include "sparsec/formats/limits.h"
 
 #include <cmath>
 #include <tuple>

@@ -4,7 +4,7 @@
 
 #include "passes/JsonFile.h"
 
-#include "weights/weights_hash.h"
+#include "sparsec/formats/weights_hash.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"

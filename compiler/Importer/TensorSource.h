@@ -14,7 +14,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
-#include "weights/safetensors.h"
+#include "sparsec/formats/safetensors.h"
 
 #include <cstdint>
 #include <memory>

@@ -16,7 +16,7 @@
 
 #include "compiler/Importer/TokenizerExport.h"
 
-#include "chat/chat_template.h"
+#include "sparsec/formats/chat_template.h"
 #include "passes/JsonFile.h"
 
 #include "llvm/ADT/StringMap.h"

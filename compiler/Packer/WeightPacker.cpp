@@ -8,8 +8,8 @@
 #include "passes/WeightSlots.h"
 
 #include "sparsec/weights_layout.h"
-#include "weights/safetensors.h"
-#include "weights/safetensors_writer.h"
+#include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/safetensors_writer.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"

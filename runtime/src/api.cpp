@@ -16,15 +16,15 @@
 #include "sparsec/runtime.h"
 
 #include "api_testing.h"
-#include "base/limits.h"
-#include "base/status.h"
-#include "chat/chat_template.h"
+#include "sparsec/formats/limits.h"
+#include "sparsec/formats/status.h"
+#include "sparsec/formats/chat_template.h"
 #include "model/model.h"
 #include "sampler/sampler.h"
 #include "sparsec/kernel_abi.h"
 #include "threading/thread_pool.h"
-#include "model/step_info.h"
-#include "weights/weights_hash.h"
+#include "sparsec/formats/step_info.h"
+#include "sparsec/formats/weights_hash.h"
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 //===- byte_tokenizer_test.cpp - byte tokenizer and factory -----*- C++ -*-===//
 
-#include "model/manifest.h"
+#include "sparsec/formats/manifest.h"
 #include "test_model.h"
 #include "tokenizer/byte_tokenizer.h"
 

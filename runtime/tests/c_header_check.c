@@ -4,6 +4,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "sparsec/kernel_abi.h"
+#include "sparsec/manifest_schema.h"
 #include "sparsec/runtime.h"
 #include "sparsec/weights_layout.h"
 
@@ -24,5 +25,7 @@ int sparsec_c_header_check(void) {
   return rendered && SPARSEC_TOKENIZE_PARSE_SPECIAL == 1 &&
          options.top_k == 0 && options.top_p == 1.0f &&
          sparsec_status_is_ok(NULL) && memref.stride == 1 &&
-         SPARSEC_WEIGHTS_LAYOUT_VERSION == 1;
+         SPARSEC_WEIGHTS_LAYOUT_VERSION == 1 &&
+         sizeof(SPARSEC_MANIFEST_FORMAT) > 1 &&
+         SPARSEC_MANIFEST_FFN_NO_EXPERT == -1;
 }

@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "chat/chat_template.h"
+#include "sparsec/formats/chat_template.h"
 #include "sparsec/runtime.h"
 
 #include <nlohmann/json.hpp>

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "chat/chat_template.h"
+#include "sparsec/formats/chat_template.h"
 #include "sparsec/runtime.h"
 
 #include <gtest/gtest.h>

@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "weights/gguf.h"
+#include "sparsec/formats/gguf.h"
 
 #include <nlohmann/json.hpp>
 

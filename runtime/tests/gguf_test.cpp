@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "weights/gguf.h"
+#include "sparsec/formats/gguf.h"
 
 #include <gtest/gtest.h>
 

@@ -4,23 +4,24 @@
 // thread creation failure (5), weights truncated under a running model (6),
 // FIFOs and other non-regular files (7), repeated keys (11), control
 // characters quoted in errors (13), the scratch allocation message (16) and
-// the limits of base/limits.h. Every error is checked to be one line.
+// the limits of sparsec/formats/limits.h. Every error is checked to be one
+// line.
 //
 //===----------------------------------------------------------------------===//
 
 #include "sparsec/runtime.h"
 
 #include "api_testing.h"
-#include "base/limits.h"
-#include "base/status.h"
-#include "model/manifest.h"
+#include "sparsec/formats/limits.h"
+#include "sparsec/formats/status.h"
+#include "sparsec/formats/manifest.h"
 #include "model/model.h"
 #include "sparsec/kernel_abi.h"
 #include "test_model.h"
 #include "threading/thread_pool.h"
 #include "tokenizer/hf_tokenizer.h"
-#include "weights/mapped_file.h"
-#include "weights/safetensors.h"
+#include "sparsec/formats/mapped_file.h"
+#include "sparsec/formats/safetensors.h"
 
 #include <gtest/gtest.h>
 
@@ -484,7 +485,7 @@ TEST(ScratchTest, AllocationFailureNamesTheScratchAndTheManifest) {
 }
 
 //===----------------------------------------------------------------------===//
-// The limits of base/limits.h
+// The limits of sparsec/formats/limits.h
 //===----------------------------------------------------------------------===//
 
 TEST(LimitsTest, ManifestSizesAreBoundedByLimitsH) {

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "model/manifest.h"
+#include "sparsec/formats/manifest.h"
 #include "test_model.h"
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/utf8.h"

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "model/manifest.h"
+#include "sparsec/formats/manifest.h"
 #include "sparsec/kernel_abi.h"
 #include "test_model.h"
 

@@ -9,7 +9,7 @@
 #include "test_model.h"
 
 #include "sparsec/weights_layout.h"
-#include "weights/safetensors_writer.h"
+#include "sparsec/formats/safetensors_writer.h"
 
 #include <gtest/gtest.h>
 

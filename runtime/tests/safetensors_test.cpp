@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "weights/safetensors.h"
-#include "weights/safetensors_writer.h"
+#include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/safetensors_writer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 //===- status_test.cpp - Status and StatusOr --------------------*- C++ -*-===//
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 #include "test_model.h"
 
 #include "sparsec/weights_layout.h"
-#include "weights/safetensors_writer.h"
+#include "sparsec/formats/safetensors_writer.h"
 
 #include <cstdlib>
 #include <cstring>

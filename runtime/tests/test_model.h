@@ -10,7 +10,7 @@
 #ifndef SPARSEC_RUNTIME_TESTS_TEST_MODEL_H
 #define SPARSEC_RUNTIME_TESTS_TEST_MODEL_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <nlohmann/json.hpp>
 

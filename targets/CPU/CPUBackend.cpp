@@ -95,7 +95,8 @@ llvm::Error CPUBackend::link(const TargetSpec &spec, llvm::StringRef object,
     return linkError("no runtime for " + spec.triple.str() +
                      " is built on this " + host.getArchName() +
                      " host; compile for this host or for aarch64");
-  for (const char *lib : {"libsparsec_runtime_main.a", "libsparsec_runtime.a"})
+  for (const char *lib : {"libsparsec_runtime_main.a", "libsparsec_runtime.a",
+                          "libsparsec_formats.a"})
     if (!llvm::sys::fs::exists(runtime->dir + "/" + lib))
       return linkError(runtime->dir + "/" + lib + ": runtime library for " +
                        spec.triple.str() + " not found (build it first)");
@@ -121,6 +122,7 @@ llvm::Error CPUBackend::link(const TargetSpec &spec, llvm::StringRef object,
                                    object.str(),
                                    runtime->dir + "/libsparsec_runtime_main.a",
                                    runtime->dir + "/libsparsec_runtime.a",
+                                   runtime->dir + "/libsparsec_formats.a",
                                    runtime->pcre2,
                                    "-lm",
                                    "-lpthread"};

@@ -5,7 +5,7 @@ the model cards) with jinja2, set up as Hugging Face transformers' apply_chat_te
 sets it up, and compares with what the C++ renderer prints through sparsec-chat-render
 (built with the runtime tests; SPARSEC_BUILD_DIR names the build tree, default build/).
 The templates' leading BOS text is stripped first: the runtime prepends the BOS id
-itself (runtime/src/chat/chat_template.h).
+itself (runtime/formats/include/sparsec/formats/chat_template.h).
 """
 
 import json

@@ -13,7 +13,7 @@
 
 #include "passes/JsonFile.h"
 
-#include "weights/weights_hash.h"
+#include "sparsec/formats/weights_hash.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"

@@ -20,7 +20,7 @@
 #include "compiler/Importer/ModelConfig.h"
 #include "compiler/Importer/TensorSource.h"
 
-#include "weights/gguf.h"
+#include "sparsec/formats/gguf.h"
 
 #include "llvm/Support/Error.h"
 

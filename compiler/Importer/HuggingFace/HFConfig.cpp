@@ -9,7 +9,7 @@
 
 #include "compiler/Importer/HuggingFace/HFConfig.h"
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include "passes/JsonFile.h"
 

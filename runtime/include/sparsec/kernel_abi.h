@@ -1,8 +1,9 @@
 /*===- kernel_abi.h - generated decode step <-> runtime ABI -------*- C -*-===//
  *
- * Standalone (stdint only) and versioned: the compiler emits code against
- * it (compiler/Codegen mirrors it) and the runtime calls that code through
- * it. Change it as a schema: bump SPARSEC_KERNEL_ABI_VERSION.
+ * Standalone (stdint only) and versioned: the compiler's lowering emits code
+ * against it and the runtime calls that code through it. Change it as a
+ * schema: bump SPARSEC_KERNEL_ABI_VERSION (manifest_schema.h, the keys of
+ * manifest.json, is versioned by it too).
  *
  * The compiled model exports one function, `sparsec_decode_step`, through
  * MLIR's C interface (`_mlir_ciface_` prefix): every buffer argument is a
@@ -59,8 +60,8 @@ typedef struct sparsec_memref1d {
  * before any buffer is sized from the manifest or any step runs, so an
  * executable never runs over another model's files. The facts hash is
  * FNV-1a 64 over the manifest's tensors, FFNs and sizes in a canonical form
- * (runtime/src/model/step_info.h computes it for the compiler and the
- * runtime alike). */
+ * (sparsec/formats/step_info.h in runtime/formats computes it for the
+ * compiler and the runtime alike). */
 #define SPARSEC_STEP_INFO_SYMBOL "sparsec_step_info"
 enum {
   SPARSEC_STEP_INFO_ABI_VERSION = 0,

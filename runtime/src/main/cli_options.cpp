@@ -2,8 +2,8 @@
 
 #include "main/cli_options.h"
 
-#include "base/limits.h"
-#include "chat/chat_template.h"
+#include "sparsec/formats/limits.h"
+#include "sparsec/formats/chat_template.h"
 
 #include <cctype>
 #include <cerrno>

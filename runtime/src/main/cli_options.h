@@ -14,7 +14,7 @@
 #ifndef SPARSEC_RUNTIME_MAIN_CLI_OPTIONS_H
 #define SPARSEC_RUNTIME_MAIN_CLI_OPTIONS_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <cstdint>
 #include <string>

@@ -13,7 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 #include "main/cli_options.h"
 #include "sparsec/runtime.h"
 

@@ -12,7 +12,7 @@
 #ifndef SPARSEC_RUNTIME_SAMPLER_SAMPLER_H
 #define SPARSEC_RUNTIME_SAMPLER_SAMPLER_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <cstddef>
 #include <cstdint>

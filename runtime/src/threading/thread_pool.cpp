@@ -2,7 +2,7 @@
 
 #include "threading/thread_pool.h"
 
-#include "base/limits.h"
+#include "sparsec/formats/limits.h"
 
 #include <algorithm>
 #include <atomic>

@@ -15,7 +15,7 @@
 #ifndef SPARSEC_RUNTIME_THREADING_THREAD_POOL_H
 #define SPARSEC_RUNTIME_THREADING_THREAD_POOL_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <condition_variable>
 #include <cstdint>

@@ -11,10 +11,10 @@
 
 #include "tokenizer/regex.h"
 #include "tokenizer/utf8.h"
-#include "weights/mapped_file.h"
+#include "sparsec/formats/mapped_file.h"
 
-#include "base/json.h"
-#include "base/limits.h"
+#include "sparsec/formats/json.h"
+#include "sparsec/formats/limits.h"
 
 #include <nlohmann/json.hpp>
 

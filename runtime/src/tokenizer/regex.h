@@ -15,7 +15,7 @@
 #ifndef SPARSEC_RUNTIME_TOKENIZER_REGEX_H
 #define SPARSEC_RUNTIME_TOKENIZER_REGEX_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <cstddef>
 #include <memory>

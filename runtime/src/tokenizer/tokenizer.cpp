@@ -6,7 +6,7 @@
 
 #include "tokenizer/tokenizer.h"
 
-#include "model/manifest.h"
+#include "sparsec/formats/manifest.h"
 #include "tokenizer/byte_tokenizer.h"
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/utf8.h"

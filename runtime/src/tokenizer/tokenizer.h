@@ -11,7 +11,7 @@
 #ifndef SPARSEC_RUNTIME_TOKENIZER_TOKENIZER_H
 #define SPARSEC_RUNTIME_TOKENIZER_TOKENIZER_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <cstdint>
 #include <memory>

@@ -9,11 +9,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_WEIGHTS_SAFETENSORS_WRITER_H
-#define SPARSEC_RUNTIME_WEIGHTS_SAFETENSORS_WRITER_H
+#ifndef SPARSEC_FORMATS_SAFETENSORS_WRITER_H
+#define SPARSEC_FORMATS_SAFETENSORS_WRITER_H
 
-#include "base/status.h"
-#include "weights/safetensors.h"
+#include "sparsec/formats/status.h"
+#include "sparsec/formats/safetensors.h"
 
 #include <cstdint>
 #include <functional>
@@ -54,4 +54,4 @@ private:
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_WEIGHTS_SAFETENSORS_WRITER_H
+#endif // SPARSEC_FORMATS_SAFETENSORS_WRITER_H

@@ -1,6 +1,6 @@
 //===- limits.cpp - the sizes sparsec accepts from files --------*- C++ -*-===//
 
-#include "base/limits.h"
+#include "sparsec/formats/limits.h"
 
 namespace sparsec::limits {
 

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "chat/chat_template.h"
+#include "sparsec/formats/chat_template.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -8,11 +8,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_MODEL_STEP_INFO_H
-#define SPARSEC_RUNTIME_MODEL_STEP_INFO_H
+#ifndef SPARSEC_FORMATS_STEP_INFO_H
+#define SPARSEC_FORMATS_STEP_INFO_H
 
-#include "base/status.h"
-#include "model/manifest.h"
+#include "sparsec/formats/status.h"
+#include "sparsec/formats/manifest.h"
 #include "sparsec/kernel_abi.h"
 
 #include <array>
@@ -39,4 +39,4 @@ Status checkStepInfo(const Manifest &manifest, const int64_t *info,
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_MODEL_STEP_INFO_H
+#endif // SPARSEC_FORMATS_STEP_INFO_H

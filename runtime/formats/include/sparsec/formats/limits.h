@@ -7,10 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_BASE_LIMITS_H
-#define SPARSEC_RUNTIME_BASE_LIMITS_H
+#ifndef SPARSEC_FORMATS_LIMITS_H
+#define SPARSEC_FORMATS_LIMITS_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -51,4 +51,4 @@ Status checkJsonLimits(const char *data, size_t size, const std::string &path);
 
 } // namespace sparsec::limits
 
-#endif // SPARSEC_RUNTIME_BASE_LIMITS_H
+#endif // SPARSEC_FORMATS_LIMITS_H

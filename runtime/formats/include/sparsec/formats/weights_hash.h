@@ -8,11 +8,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_WEIGHTS_WEIGHTS_HASH_H
-#define SPARSEC_RUNTIME_WEIGHTS_WEIGHTS_HASH_H
+#ifndef SPARSEC_FORMATS_WEIGHTS_HASH_H
+#define SPARSEC_FORMATS_WEIGHTS_HASH_H
 
-#include "base/status.h"
-#include "weights/safetensors.h"
+#include "sparsec/formats/status.h"
+#include "sparsec/formats/safetensors.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -45,4 +45,4 @@ Status verifyDataHash(const SafetensorsFile &file);
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_WEIGHTS_WEIGHTS_HASH_H
+#endif // SPARSEC_FORMATS_WEIGHTS_HASH_H

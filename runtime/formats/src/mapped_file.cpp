@@ -1,6 +1,6 @@
 //===- mapped_file.cpp - read-only memory-mapped files ----------*- C++ -*-===//
 
-#include "weights/mapped_file.h"
+#include "sparsec/formats/mapped_file.h"
 
 #include <atomic>
 #include <cerrno>

@@ -7,10 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "weights/safetensors.h"
+#include "sparsec/formats/safetensors.h"
 
-#include "base/json.h"
-#include "base/limits.h"
+#include "sparsec/formats/json.h"
+#include "sparsec/formats/limits.h"
 
 #include <nlohmann/json.hpp>
 

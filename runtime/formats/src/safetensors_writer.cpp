@@ -1,9 +1,9 @@
 //===- safetensors_writer.cpp - streaming safetensors writer ----*- C++ -*-===//
 
-#include "weights/safetensors_writer.h"
+#include "sparsec/formats/safetensors_writer.h"
 
 #include "sparsec/weights_layout.h"
-#include "weights/weights_hash.h"
+#include "sparsec/formats/weights_hash.h"
 
 #include <nlohmann/json.hpp>
 

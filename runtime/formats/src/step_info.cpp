@@ -1,6 +1,6 @@
 //===- step_info.cpp - what a compiled step was compiled for ----*- C++ -*-===//
 
-#include "model/step_info.h"
+#include "sparsec/formats/step_info.h"
 
 #include <algorithm>
 

@@ -6,15 +6,17 @@
 // sizes, every packed tensor with its offset in the weights file's data
 // section, the sparse FFNs whose per-step neuron counts the step reports,
 // and the tokenizer. Every key is checked for presence and type; keys the
-// runtime does not know are ignored (forward compatible additions).
+// runtime does not know are ignored (forward compatible additions). The keys
+// are sparsec/manifest_schema.h's, shared with the compiler's writer.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_MODEL_MANIFEST_H
-#define SPARSEC_RUNTIME_MODEL_MANIFEST_H
+#ifndef SPARSEC_FORMATS_MANIFEST_H
+#define SPARSEC_FORMATS_MANIFEST_H
 
-#include "base/status.h"
-#include "weights/safetensors.h"
+#include "sparsec/formats/status.h"
+#include "sparsec/formats/safetensors.h"
+#include "sparsec/manifest_schema.h"
 
 #include <cstdint>
 #include <optional>
@@ -24,9 +26,9 @@
 namespace sparsec {
 
 /// The manifest's "format" value.
-constexpr const char *kManifestFormat = "sparsec-manifest";
+constexpr const char *kManifestFormat = SPARSEC_MANIFEST_FORMAT;
 /// The manifest's file name in the output folder.
-constexpr const char *kManifestFileName = "manifest.json";
+constexpr const char *kManifestFileName = SPARSEC_MANIFEST_FILE_NAME;
 
 /// One packed tensor, in data order.
 struct ManifestTensor {
@@ -109,4 +111,4 @@ struct Manifest {
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_MODEL_MANIFEST_H
+#endif // SPARSEC_FORMATS_MANIFEST_H

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_BASE_STATUS_H
-#define SPARSEC_RUNTIME_BASE_STATUS_H
+#ifndef SPARSEC_FORMATS_STATUS_H
+#define SPARSEC_FORMATS_STATUS_H
 
 #include <cassert>
 #include <optional>
@@ -87,4 +87,4 @@ private:
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_BASE_STATUS_H
+#endif // SPARSEC_FORMATS_STATUS_H

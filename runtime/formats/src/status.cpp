@@ -1,6 +1,6 @@
 //===- status.cpp - error values of the runtime -----------------*- C++ -*-===//
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 namespace sparsec {
 

@@ -8,11 +8,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_WEIGHTS_SAFETENSORS_H
-#define SPARSEC_RUNTIME_WEIGHTS_SAFETENSORS_H
+#ifndef SPARSEC_FORMATS_SAFETENSORS_H
+#define SPARSEC_FORMATS_SAFETENSORS_H
 
-#include "base/status.h"
-#include "weights/mapped_file.h"
+#include "sparsec/formats/status.h"
+#include "sparsec/formats/mapped_file.h"
 
 #include <cstdint>
 #include <map>
@@ -125,4 +125,4 @@ private:
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_WEIGHTS_SAFETENSORS_H
+#endif // SPARSEC_FORMATS_SAFETENSORS_H

@@ -7,13 +7,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "model/manifest.h"
+#include "sparsec/formats/manifest.h"
 
-#include "base/json.h"
-#include "base/limits.h"
+#include "sparsec/formats/json.h"
+#include "sparsec/formats/limits.h"
 #include "sparsec/kernel_abi.h"
+#include "sparsec/manifest_schema.h"
 #include "sparsec/weights_layout.h"
-#include "weights/mapped_file.h"
+#include "sparsec/formats/mapped_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,9 @@ using nlohmann::json;
 namespace {
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+/// "tokenizer.KEY", a key of the tokenizer section as errors name it.
+#define TOKENIZER_KEY(key) SPARSEC_MANIFEST_KEY_TOKENIZER "." key
 
 /// "string", "integer -3", "number 1.5": what a value is, for messages.
 std::string describe(const json &value) {
@@ -176,17 +180,23 @@ std::string indexed(const char *array, size_t index, const char *field) {
 
 Status parseTensor(const Reader &reader, const json &entry, size_t index,
                    ManifestTensor &tensor) {
-  std::string where = "tensors[" + std::to_string(index) + "]";
+  std::string where = std::string(SPARSEC_MANIFEST_KEY_TENSORS) + "[" +
+                      std::to_string(index) + "]";
   if (!entry.is_object())
     return reader.expected(where, "an object", entry);
-  if (Status status = reader.string(
-          entry, "name", indexed("tensors", index, "name"), tensor.name);
+  if (Status status =
+          reader.string(entry, SPARSEC_MANIFEST_TENSOR_KEY_NAME,
+                        indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
+                                SPARSEC_MANIFEST_TENSOR_KEY_NAME),
+                        tensor.name);
       !status.isOk())
     return status;
 
-  std::string dtypeKey = indexed("tensors", index, "dtype");
+  std::string dtypeKey = indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
+                                 SPARSEC_MANIFEST_TENSOR_KEY_DTYPE);
   std::string dtypeText;
-  if (Status status = reader.string(entry, "dtype", dtypeKey, dtypeText);
+  if (Status status = reader.string(entry, SPARSEC_MANIFEST_TENSOR_KEY_DTYPE,
+                                    dtypeKey, dtypeText);
       !status.isOk())
     return status;
   std::optional<DType> dtype = dtypeFromName(dtypeText);
@@ -196,9 +206,11 @@ Status parseTensor(const Reader &reader, const json &entry, size_t index,
                                       "as F32, F16, BF16)");
   tensor.dtype = *dtype;
 
-  std::string shapeKey = indexed("tensors", index, "shape");
+  std::string shapeKey = indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
+                                 SPARSEC_MANIFEST_TENSOR_KEY_SHAPE);
   const json *shape = nullptr;
-  if (Status status = reader.array(entry, "shape", shapeKey, shape);
+  if (Status status = reader.array(entry, SPARSEC_MANIFEST_TENSOR_KEY_SHAPE,
+                                   shapeKey, shape);
       !status.isOk())
     return status;
   uint64_t elements = 1;
@@ -215,12 +227,17 @@ Status parseTensor(const Reader &reader, const json &entry, size_t index,
         __builtin_mul_overflow(elements, static_cast<uint64_t>(dim), &elements);
   }
 
-  if (Status status = reader.size(
-          entry, "offset", indexed("tensors", index, "offset"), tensor.offset);
+  if (Status status =
+          reader.size(entry, SPARSEC_MANIFEST_TENSOR_KEY_OFFSET,
+                      indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
+                              SPARSEC_MANIFEST_TENSOR_KEY_OFFSET),
+                      tensor.offset);
       !status.isOk())
     return status;
-  std::string nbytesKey = indexed("tensors", index, "nbytes");
-  if (Status status = reader.size(entry, "nbytes", nbytesKey, tensor.nbytes);
+  std::string nbytesKey = indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
+                                  SPARSEC_MANIFEST_TENSOR_KEY_NBYTES);
+  if (Status status = reader.size(entry, SPARSEC_MANIFEST_TENSOR_KEY_NBYTES,
+                                  nbytesKey, tensor.nbytes);
       !status.isOk())
     return status;
   uint64_t expectedBytes = 0;
@@ -239,47 +256,61 @@ Status parseTensor(const Reader &reader, const json &entry, size_t index,
 
 Status parseFfn(const Reader &reader, const json &entry, size_t index,
                 int64_t numLayers, ManifestFfn &ffn) {
-  std::string where = "ffns[" + std::to_string(index) + "]";
+  std::string where =
+      std::string(SPARSEC_MANIFEST_KEY_FFNS) + "[" + std::to_string(index) + "]";
   if (!entry.is_object())
     return reader.expected(where, "an object", entry);
-  if (Status status =
-          reader.integer(entry, "layer", indexed("ffns", index, "layer"), 0,
-                         numLayers - 1, ffn.layer);
+  if (Status status = reader.integer(
+          entry, SPARSEC_MANIFEST_FFN_KEY_LAYER,
+          indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                  SPARSEC_MANIFEST_FFN_KEY_LAYER),
+          0, numLayers - 1, ffn.layer);
       !status.isOk())
     return status;
-  if (Status status =
-          reader.integer(entry, "expert", indexed("ffns", index, "expert"), -1,
-                         std::numeric_limits<int32_t>::max(), ffn.expert);
+  if (Status status = reader.integer(
+          entry, SPARSEC_MANIFEST_FFN_KEY_EXPERT,
+          indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                  SPARSEC_MANIFEST_FFN_KEY_EXPERT),
+          SPARSEC_MANIFEST_FFN_NO_EXPERT, std::numeric_limits<int32_t>::max(),
+          ffn.expert);
       !status.isOk())
     return status;
-  if (Status status =
-          reader.integer(entry, "neurons", indexed("ffns", index, "neurons"), 1,
-                         std::numeric_limits<int32_t>::max(), ffn.neurons);
+  if (Status status = reader.integer(
+          entry, SPARSEC_MANIFEST_FFN_KEY_NEURONS,
+          indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                  SPARSEC_MANIFEST_FFN_KEY_NEURONS),
+          1, std::numeric_limits<int32_t>::max(), ffn.neurons);
       !status.isOk())
     return status;
-  std::string modeKey = indexed("ffns", index, "mode");
+  std::string modeKey = indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                                SPARSEC_MANIFEST_FFN_KEY_MODE);
   std::string mode;
-  if (Status status = reader.string(entry, "mode", modeKey, mode);
+  if (Status status =
+          reader.string(entry, SPARSEC_MANIFEST_FFN_KEY_MODE, modeKey, mode);
       !status.isOk())
     return status;
-  if (mode == "dense")
+  if (mode == SPARSEC_MANIFEST_FFN_MODE_DENSE)
     ffn.mode = FfnMode::kDense;
-  else if (mode == "exact")
+  else if (mode == SPARSEC_MANIFEST_FFN_MODE_EXACT)
     ffn.mode = FfnMode::kExact;
-  else if (mode == "predicted")
+  else if (mode == SPARSEC_MANIFEST_FFN_MODE_PREDICTED)
     ffn.mode = FfnMode::kPredicted;
-  else if (mode == "threshold")
+  else if (mode == SPARSEC_MANIFEST_FFN_MODE_THRESHOLD)
     ffn.mode = FfnMode::kThreshold;
   else
     return reader.error(modeKey, "unknown mode '" + mode +
                                      "' (expected dense, exact, predicted or "
                                      "threshold)");
   if (Status status =
-          reader.size(entry, "fixed_bytes",
-                      indexed("ffns", index, "fixed_bytes"), ffn.fixedBytes);
+          reader.size(entry, SPARSEC_MANIFEST_FFN_KEY_FIXED_BYTES,
+                      indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                              SPARSEC_MANIFEST_FFN_KEY_FIXED_BYTES),
+                      ffn.fixedBytes);
       !status.isOk())
     return status;
-  return reader.size(entry, "row_bytes", indexed("ffns", index, "row_bytes"),
+  return reader.size(entry, SPARSEC_MANIFEST_FFN_KEY_ROW_BYTES,
+                     indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                             SPARSEC_MANIFEST_FFN_KEY_ROW_BYTES),
                      ffn.rowBytes);
 }
 
@@ -288,13 +319,13 @@ Status parseFfn(const Reader &reader, const json &entry, size_t index,
 const char *ffnModeName(FfnMode mode) {
   switch (mode) {
   case FfnMode::kDense:
-    return "dense";
+    return SPARSEC_MANIFEST_FFN_MODE_DENSE;
   case FfnMode::kExact:
-    return "exact";
+    return SPARSEC_MANIFEST_FFN_MODE_EXACT;
   case FfnMode::kPredicted:
-    return "predicted";
+    return SPARSEC_MANIFEST_FFN_MODE_PREDICTED;
   case FfnMode::kThreshold:
-    return "threshold";
+    return SPARSEC_MANIFEST_FFN_MODE_THRESHOLD;
   }
   return "?";
 }
@@ -334,34 +365,40 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
   // Identity first, so that a file of another kind or version is named as
   // such rather than failing on some later key.
   std::string format;
-  if (Status status = reader.string(root, "format", "format", format);
+  if (Status status = reader.string(root, SPARSEC_MANIFEST_KEY_FORMAT,
+                                    SPARSEC_MANIFEST_KEY_FORMAT, format);
       !status.isOk())
     return status;
   if (format != kManifestFormat)
-    return reader.error("format", "expected '" + std::string(kManifestFormat) +
+    return reader.error(SPARSEC_MANIFEST_KEY_FORMAT, "expected '" + std::string(kManifestFormat) +
                                       "', got '" + format +
                                       "' (not a sparsec manifest)");
-  if (Status status = reader.integer(root, "abi_version", "abi_version", 0,
+  if (Status status = reader.integer(root, SPARSEC_MANIFEST_KEY_ABI_VERSION,
+                                     SPARSEC_MANIFEST_KEY_ABI_VERSION, 0,
                                      kInt64Max, manifest.abiVersion);
       !status.isOk())
     return status;
   if (manifest.abiVersion != SPARSEC_KERNEL_ABI_VERSION)
     return Status(StatusCode::kFailedPrecondition,
                   quotedPath +
-                      ": key 'abi_version': the model was compiled for "
+                      ": key '" SPARSEC_MANIFEST_KEY_ABI_VERSION
+                      "': the model was compiled for "
                       "kernel ABI version " +
                       std::to_string(manifest.abiVersion) +
                       ", this runtime implements version " +
                       std::to_string(SPARSEC_KERNEL_ABI_VERSION) +
                       "; recompile the model with a matching sparsec");
-  if (Status status = reader.integer(root, "layout_version", "layout_version",
-                                     0, kInt64Max, manifest.layoutVersion);
+  if (Status status = reader.integer(
+          root, SPARSEC_MANIFEST_KEY_LAYOUT_VERSION,
+          SPARSEC_MANIFEST_KEY_LAYOUT_VERSION, 0, kInt64Max,
+          manifest.layoutVersion);
       !status.isOk())
     return status;
   if (manifest.layoutVersion != SPARSEC_WEIGHTS_LAYOUT_VERSION)
     return Status(StatusCode::kFailedPrecondition,
                   quotedPath +
-                      ": key 'layout_version': the weights were packed "
+                      ": key '" SPARSEC_MANIFEST_KEY_LAYOUT_VERSION
+                      "': the weights were packed "
                       "with layout version " +
                       std::to_string(manifest.layoutVersion) +
                       ", this runtime reads version " +
@@ -369,71 +406,82 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                       "; recompile the model with a matching sparsec");
 
   for (auto [name, out] : {std::pair<const char *, std::string *>{
-                               "model_name", &manifest.modelName},
-                           {"architecture", &manifest.architecture},
-                           {"target", &manifest.target}})
+                               SPARSEC_MANIFEST_KEY_MODEL_NAME,
+                               &manifest.modelName},
+                           {SPARSEC_MANIFEST_KEY_ARCHITECTURE,
+                            &manifest.architecture},
+                           {SPARSEC_MANIFEST_KEY_TARGET, &manifest.target}})
     if (Status status = reader.string(root, name, name, *out); !status.isOk())
       return status;
 
-  if (Status status = reader.string(root, "source_hash", "source_hash",
+  if (Status status = reader.string(root, SPARSEC_MANIFEST_KEY_SOURCE_HASH,
+                                    SPARSEC_MANIFEST_KEY_SOURCE_HASH,
                                     manifest.sourceHash);
       !status.isOk())
     return status;
   if (!isHexDigits(manifest.sourceHash, 16))
-    return reader.error("source_hash", "expected 16 hex digits, got '" +
+    return reader.error(SPARSEC_MANIFEST_KEY_SOURCE_HASH, "expected 16 hex digits, got '" +
                                            manifest.sourceHash + "'");
 
-  if (Status status = reader.string(root, "weights_file", "weights_file",
+  if (Status status = reader.string(root, SPARSEC_MANIFEST_KEY_WEIGHTS_FILE,
+                                    SPARSEC_MANIFEST_KEY_WEIGHTS_FILE,
                                     manifest.weightsFile);
       !status.isOk())
     return status;
   if (manifest.weightsFile.find('/') != std::string::npos ||
       manifest.weightsFile == "." || manifest.weightsFile == "..")
-    return reader.error("weights_file",
+    return reader.error(SPARSEC_MANIFEST_KEY_WEIGHTS_FILE,
                         "expected a file name in the manifest's folder, got '" +
                             manifest.weightsFile + "'");
 
   // Sizes the runtime allocates from: positive, and small enough that
   // int32 token ids and int64 positions hold them.
-  // The limits are base/limits.h's (docs/limits.md).
+  // The limits are sparsec/formats/limits.h's (docs/limits.md).
   for (auto [name, out, maxValue] :
        {std::tuple<const char *, int64_t *, int64_t>{
-            "vocab_size", &manifest.vocabSize, limits::kMaxVocab},
-        {"hidden_size", &manifest.hiddenSize, limits::kMaxDimension},
-        {"num_layers", &manifest.numLayers, limits::kMaxDimension},
-        {"max_len", &manifest.maxLen, limits::kMaxContext}})
+            SPARSEC_MANIFEST_KEY_VOCAB_SIZE, &manifest.vocabSize,
+            limits::kMaxVocab},
+        {SPARSEC_MANIFEST_KEY_HIDDEN_SIZE, &manifest.hiddenSize,
+         limits::kMaxDimension},
+        {SPARSEC_MANIFEST_KEY_NUM_LAYERS, &manifest.numLayers,
+         limits::kMaxDimension},
+        {SPARSEC_MANIFEST_KEY_MAX_LEN, &manifest.maxLen, limits::kMaxContext}})
     if (Status status = reader.integer(root, name, name, 1, maxValue, *out);
         !status.isOk())
       return status;
-  if (Status status = reader.size(root, "kv_cache_bytes", "kv_cache_bytes",
+  if (Status status = reader.size(root, SPARSEC_MANIFEST_KEY_KV_CACHE_BYTES,
+                                  SPARSEC_MANIFEST_KEY_KV_CACHE_BYTES,
                                   manifest.kvCacheBytes);
       !status.isOk())
     return status;
   if (manifest.kvCacheBytes > limits::kMaxKvCacheBytes)
-    return reader.error("kv_cache_bytes",
+    return reader.error(SPARSEC_MANIFEST_KEY_KV_CACHE_BYTES,
                         std::to_string(manifest.kvCacheBytes) +
                             " is more than the limit of " +
                             std::to_string(limits::kMaxKvCacheBytes));
   if (Status status =
-          reader.size(root, "other_bytes_per_token", "other_bytes_per_token",
+          reader.size(root, SPARSEC_MANIFEST_KEY_OTHER_BYTES_PER_TOKEN,
+                      SPARSEC_MANIFEST_KEY_OTHER_BYTES_PER_TOKEN,
                       manifest.otherBytesPerToken);
       !status.isOk())
     return status;
   // Scratch for the generated code's activations (ABI 2); older manifests
   // have none.
-  if (root.contains("scratch_bytes"))
-    if (Status status = reader.size(root, "scratch_bytes", "scratch_bytes",
+  if (root.contains(SPARSEC_MANIFEST_KEY_SCRATCH_BYTES))
+    if (Status status = reader.size(root, SPARSEC_MANIFEST_KEY_SCRATCH_BYTES,
+                                    SPARSEC_MANIFEST_KEY_SCRATCH_BYTES,
                                     manifest.scratchBytes);
         !status.isOk())
       return status;
   if (manifest.scratchBytes > limits::kMaxScratchBytes)
-    return reader.error("scratch_bytes",
+    return reader.error(SPARSEC_MANIFEST_KEY_SCRATCH_BYTES,
                         std::to_string(manifest.scratchBytes) +
                             " is more than the limit of " +
                             std::to_string(limits::kMaxScratchBytes));
 
   const json *tensors = nullptr;
-  if (Status status = reader.array(root, "tensors", "tensors", tensors);
+  if (Status status = reader.array(root, SPARSEC_MANIFEST_KEY_TENSORS,
+                                   SPARSEC_MANIFEST_KEY_TENSORS, tensors);
       !status.isOk())
     return status;
   std::set<std::string> names;
@@ -443,13 +491,15 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
         !status.isOk())
       return status;
     if (!names.insert(tensor.name).second)
-      return reader.error(indexed("tensors", i, "name"),
+      return reader.error(indexed(SPARSEC_MANIFEST_KEY_TENSORS, i,
+                                  SPARSEC_MANIFEST_TENSOR_KEY_NAME),
                           "tensor '" + tensor.name + "' is listed twice");
     if (!manifest.tensors.empty()) {
       const ManifestTensor &prev = manifest.tensors.back();
       if (tensor.offset < prev.offset + prev.nbytes)
         return reader.error(
-            indexed("tensors", i, "offset"),
+            indexed(SPARSEC_MANIFEST_KEY_TENSORS, i,
+                    SPARSEC_MANIFEST_TENSOR_KEY_OFFSET),
             "expected at least " + std::to_string(prev.offset + prev.nbytes) +
                 " (tensors are in data order; '" + prev.name + "' ends there)" +
                 ", got " + std::to_string(tensor.offset));
@@ -458,7 +508,9 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
   }
 
   const json *ffns = nullptr;
-  if (Status status = reader.array(root, "ffns", "ffns", ffns); !status.isOk())
+  if (Status status = reader.array(root, SPARSEC_MANIFEST_KEY_FFNS,
+                                   SPARSEC_MANIFEST_KEY_FFNS, ffns);
+      !status.isOk())
     return status;
   std::set<std::pair<int64_t, int64_t>> seen;
   for (size_t i = 0; i < ffns->size(); ++i) {
@@ -468,7 +520,8 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
         !status.isOk())
       return status;
     if (!seen.insert({ffn.layer, ffn.expert}).second)
-      return reader.error("ffns[" + std::to_string(i) + "]",
+      return reader.error(std::string(SPARSEC_MANIFEST_KEY_FFNS) + "[" +
+                              std::to_string(i) + "]",
                           "layer " + std::to_string(ffn.layer) + " expert " +
                               std::to_string(ffn.expert) + " is listed twice");
     manifest.ffns.push_back(ffn);
@@ -476,57 +529,70 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
 
   const json *tokenizer = nullptr;
   if (Status status =
-          reader.objectMember(root, "tokenizer", "tokenizer", tokenizer);
+          reader.objectMember(root, SPARSEC_MANIFEST_KEY_TOKENIZER,
+                              SPARSEC_MANIFEST_KEY_TOKENIZER, tokenizer);
       !status.isOk())
     return status;
-  if (Status status = reader.string(*tokenizer, "type", "tokenizer.type",
-                                    manifest.tokenizer.type);
+  if (Status status = reader.string(
+          *tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE,
+          TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE),
+          manifest.tokenizer.type);
       !status.isOk())
     return status;
-  if (tokenizer->contains("bos_id")) {
+  if (tokenizer->contains(SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID)) {
     int64_t bos = 0;
-    if (Status status = reader.integer(*tokenizer, "bos_id", "tokenizer.bos_id",
-                                       0, manifest.vocabSize - 1, bos);
+    if (Status status = reader.integer(
+            *tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID,
+            TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID), 0,
+            manifest.vocabSize - 1, bos);
         !status.isOk())
       return status;
     manifest.tokenizer.bosId = static_cast<int32_t>(bos);
   }
-  if (tokenizer->contains("file")) {
-    if (Status status = reader.string(*tokenizer, "file", "tokenizer.file",
-                                      manifest.tokenizer.file);
+  if (tokenizer->contains(SPARSEC_MANIFEST_TOKENIZER_KEY_FILE)) {
+    if (Status status = reader.string(
+            *tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_FILE,
+            TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_FILE),
+            manifest.tokenizer.file);
         !status.isOk())
       return status;
     const std::string &file = manifest.tokenizer.file;
     if (file.empty() || file.find('/') != std::string::npos || file == "." ||
         file == "..")
-      return reader.error("tokenizer.file",
+      return reader.error(TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_FILE),
                           "expected a file name in the model folder, got '" +
                               file + "'");
   }
-  if (tokenizer->contains("eos_ids")) {
-    const json &ids = (*tokenizer)["eos_ids"];
+  if (tokenizer->contains(SPARSEC_MANIFEST_TOKENIZER_KEY_EOS_IDS)) {
+    const json &ids = (*tokenizer)[SPARSEC_MANIFEST_TOKENIZER_KEY_EOS_IDS];
     if (!ids.is_array())
-      return reader.expected("tokenizer.eos_ids", "a list of token ids", ids);
+      return reader.expected(
+          TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_EOS_IDS),
+          "a list of token ids", ids);
     for (size_t i = 0; i < ids.size(); ++i) {
       int64_t id = 0;
       if (Status status =
-              reader.integer(ids[i], "tokenizer.eos_ids[" + std::to_string(i) + "]",
+              reader.integer(ids[i],
+                             TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_EOS_IDS)
+                                 "[" + std::to_string(i) + "]",
                              0, manifest.vocabSize - 1, id);
           !status.isOk())
         return status;
       manifest.tokenizer.eosIds.push_back(static_cast<int32_t>(id));
     }
   }
-  if (tokenizer->contains("chat_template"))
-    if (Status status =
-            reader.string(*tokenizer, "chat_template", "tokenizer.chat_template",
-                          manifest.tokenizer.chatTemplate);
+  if (tokenizer->contains(SPARSEC_MANIFEST_TOKENIZER_KEY_CHAT_TEMPLATE))
+    if (Status status = reader.string(
+            *tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_CHAT_TEMPLATE,
+            TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_CHAT_TEMPLATE),
+            manifest.tokenizer.chatTemplate);
         !status.isOk())
       return status;
-  if (tokenizer->contains("chat_default_system"))
-    if (Status status = reader.string(*tokenizer, "chat_default_system",
-                                      "tokenizer.chat_default_system",
-                                      manifest.tokenizer.chatDefaultSystem);
+  if (tokenizer->contains(SPARSEC_MANIFEST_TOKENIZER_KEY_CHAT_DEFAULT_SYSTEM))
+    if (Status status = reader.string(
+            *tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_CHAT_DEFAULT_SYSTEM,
+            TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_CHAT_DEFAULT_SYSTEM),
+            manifest.tokenizer.chatDefaultSystem);
         !status.isOk())
       return status;
   return manifest;

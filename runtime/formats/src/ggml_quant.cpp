@@ -25,7 +25,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "weights/gguf.h"
+#include "sparsec/formats/gguf.h"
 
 #include <cstring>
 

@@ -43,10 +43,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_CHAT_CHAT_TEMPLATE_H
-#define SPARSEC_RUNTIME_CHAT_CHAT_TEMPLATE_H
+#ifndef SPARSEC_FORMATS_CHAT_TEMPLATE_H
+#define SPARSEC_FORMATS_CHAT_TEMPLATE_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <optional>
 #include <string>
@@ -110,4 +110,4 @@ std::optional<std::string> detectChatTemplate(const std::string &jinjaSource);
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_CHAT_CHAT_TEMPLATE_H
+#endif // SPARSEC_FORMATS_CHAT_TEMPLATE_H

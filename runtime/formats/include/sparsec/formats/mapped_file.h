@@ -18,10 +18,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_WEIGHTS_MAPPED_FILE_H
-#define SPARSEC_RUNTIME_WEIGHTS_MAPPED_FILE_H
+#ifndef SPARSEC_FORMATS_MAPPED_FILE_H
+#define SPARSEC_FORMATS_MAPPED_FILE_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -92,4 +92,4 @@ private:
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_WEIGHTS_MAPPED_FILE_H
+#endif // SPARSEC_FORMATS_MAPPED_FILE_H

@@ -16,9 +16,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "weights/gguf.h"
+#include "sparsec/formats/gguf.h"
 
-#include "base/limits.h"
+#include "sparsec/formats/limits.h"
 
 #include <algorithm>
 #include <cstring>

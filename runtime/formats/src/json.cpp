@@ -1,8 +1,8 @@
 //===- json.cpp - bounded, strict JSON parsing for the runtime --*- C++ -*-===//
 
-#include "base/json.h"
+#include "sparsec/formats/json.h"
 
-#include "base/limits.h"
+#include "sparsec/formats/limits.h"
 
 #include <unordered_set>
 #include <vector>

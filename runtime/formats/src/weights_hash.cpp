@@ -1,6 +1,6 @@
 //===- weights_hash.cpp - XXH3 of packed weights and checkpoints -*- C++ -*-===//
 
-#include "weights/weights_hash.h"
+#include "sparsec/formats/weights_hash.h"
 
 #include "sparsec/weights_layout.h"
 

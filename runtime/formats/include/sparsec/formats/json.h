@@ -8,10 +8,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_BASE_JSON_H
-#define SPARSEC_RUNTIME_BASE_JSON_H
+#ifndef SPARSEC_FORMATS_JSON_H
+#define SPARSEC_FORMATS_JSON_H
 
-#include "base/status.h"
+#include "sparsec/formats/status.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,4 +40,4 @@ Status parseJson(std::string_view text, const std::string &path,
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_BASE_JSON_H
+#endif // SPARSEC_FORMATS_JSON_H

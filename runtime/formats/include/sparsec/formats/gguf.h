@@ -10,11 +10,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_RUNTIME_WEIGHTS_GGUF_H
-#define SPARSEC_RUNTIME_WEIGHTS_GGUF_H
+#ifndef SPARSEC_FORMATS_GGUF_H
+#define SPARSEC_FORMATS_GGUF_H
 
-#include "base/status.h"
-#include "weights/mapped_file.h"
+#include "sparsec/formats/status.h"
+#include "sparsec/formats/mapped_file.h"
 
 #include <cstdint>
 #include <map>
@@ -158,4 +158,4 @@ float bf16ToFloat(uint16_t bits);
 
 } // namespace sparsec
 
-#endif // SPARSEC_RUNTIME_WEIGHTS_GGUF_H
+#endif // SPARSEC_FORMATS_GGUF_H
