@@ -192,8 +192,9 @@ def SparseFFN_FusedSparseFFNOp : SparseFFN_Op<"fused_sparse_ffn",
 
     `layer` is the decoder layer of the block (from `llm.ffn` / `llm.moe`)
     and `expert` the expert index within an `llm.moe` block (absent for
-    dense FFNs); both are optional, non-negative, and informational: they
-    name the block in the compile manifest and diagnostics.
+    a plain `llm.ffn` block); both are optional, non-negative, and do not
+    change what the op computes: they name the block in the compile
+    manifest's `ffns`.
 
     ```mlir
     %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%res, %fc1, %fc2)
