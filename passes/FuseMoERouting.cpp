@@ -3,7 +3,8 @@
 // Algorithm: for each llm.moe, pick the experts' mode (sparsec.mode mark >
 // expert-mode, `auto` resolved from the block) and refuse impossible ones;
 // emit sfn.route_experts, then an sfn.dispatch_experts with one region per
-// expert holding that expert's sfn.fused_sparse_ffn on the region argument.
+// expert holding that expert's sfn.fused_sparse_ffn on the region argument
+// (with the block's `layer` and the expert index `expert`).
 // Transposed down projections are created before the dispatch, so that
 // regions only compute.
 //
@@ -89,6 +90,8 @@ private:
     bool predicted = mode == sfn::SparseMode::Predicted;
     FloatAttr threshold = predicted ? moe.getPredictorThresholdAttr()
                                     : FloatAttr();
+    IntegerAttr layerAttr = builder.getI64IntegerAttr(
+        static_cast<int64_t>(moe.getLayer()));
     for (int64_t e = 0; e < numExperts; ++e) {
       Region &region = dispatch.getExpertBodies()[e];
       Block *body = builder.createBlock(&region, {}, {vectorType}, {loc});
@@ -99,7 +102,8 @@ private:
           predicted ? moe.getPredictorInput() : Value(),
           predicted ? moe.getPredictorFc1s()[e] : Value(),
           predicted ? moe.getPredictorFc2s()[e] : Value(), modeAttr,
-          activationAttr, threshold, FloatAttr());
+          activationAttr, threshold, FloatAttr(), layerAttr,
+          builder.getI64IntegerAttr(e));
       sfn::YieldOp::create(builder, loc, result);
     }
     moe.getResult().replaceAllUsesWith(dispatch.getResult());

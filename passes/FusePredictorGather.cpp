@@ -6,7 +6,8 @@
 // either from a gather over that set or from the sfn.select that produced
 // it (exact/threshold). The set's producer fixes the mode. Every
 // intermediate must have no other user, so fusing never duplicates work.
-// The matched chain becomes one sfn.fused_sparse_ffn; the rest dies.
+// The matched chain becomes one sfn.fused_sparse_ffn, which takes the
+// scatter's `layer`; the rest dies.
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,7 +97,7 @@ struct FuseSparseFFNChain : OpRewritePattern<sfn::ScatterMatvecOp> {
         up.getWeight(), scatter.getDownT(), predictorInput, fc1, fc2,
         sfn::SparseModeAttr::get(getContext(), mode),
         llm::ActivationAttr::get(getContext(), activation), predictorThreshold,
-        activationThreshold);
+        activationThreshold, scatter.getLayerAttr(), /*expert=*/IntegerAttr());
     return success();
   }
 };

@@ -111,7 +111,8 @@ def FuseMoERoutingPass : Pass<"sparsec-fuse-moe-routing", "::mlir::ModuleOp"> {
     `sfn.fused_sparse_ffn`; only the selected regions execute. Each expert
     runs in `expert-mode` (`auto`: predicted with a predictor, exact for
     ReLU-family activations, dense otherwise), or in the mode
-    sparsec-decide-sparsity marked on the block.
+    sparsec-decide-sparsity marked on the block. Each fused op carries the
+    block's `layer` and its expert index `expert`.
 
     ```mlir
     %y = llm.moe %x router(%r) experts(gate [%g0, %g1], up [...], down [...]) {top_k = 1 ...}
@@ -119,7 +120,7 @@ def FuseMoERoutingPass : Pass<"sparsec-fuse-moe-routing", "::mlir::ModuleOp"> {
     %ids, %w = sfn.route_experts %x, %r {top_k = 1 : i64} : ...
     %y = sfn.dispatch_experts %ids, %w, %x {num_experts = 2 : i64} : ...
     expert 0 { ^bb0(%in: tensor<64xf32>):
-      %0 = sfn.fused_sparse_ffn %in, %g0, %u0, %dt0 {mode = #sfn.mode<exact>, ...}
+      %0 = sfn.fused_sparse_ffn %in, %g0, %u0, %dt0 {expert = 0 : i64, layer = 0 : i64, mode = #sfn.mode<exact>, ...}
       sfn.yield %0 : tensor<64xf32> }
     expert 1 { ... }
     ```
@@ -141,17 +142,19 @@ def FusePredictorGatherPass : Pass<"sparsec-fuse-predictor-gather", "::mlir::Mod
     predicted, exact (select at threshold 0 of a ReLU-family gate),
     threshold, or dense. The fused kernel then never materialises an
     `n_ff`-wide intermediate except the dense gate of exact/threshold mode.
-    Chains whose intermediate values have other users are left alone.
+    Chains whose intermediate values have other users are left alone. The
+    fused op takes the `layer` of the scatter it replaces.
 
     ```mlir
     %s = sfn.predict %res, %fc1, %fc2 ...
     %g = sfn.gather_matvec %gate[%s], %x ...
     %u = sfn.gather_matvec %up[%s], %x ...
     %h = sfn.activate %g, %u {activation = #llm.activation<drelu>} ...
-    %y = sfn.scatter_matvec %dt[%s], %h ...
+    %y = sfn.scatter_matvec %dt[%s], %h {layer = 0 : i64} ...
     // becomes
     %y = sfn.fused_sparse_ffn %x, %gate, %up, %dt predictor(%res, %fc1, %fc2)
-        {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>} ...
+        {activation = #llm.activation<drelu>, layer = 0 : i64,
+         mode = #sfn.mode<predicted>} ...
     ```
   }];
   let dependentDialects = ["::mlir::sparsec::sfn::SparseFFNDialect"];
@@ -193,8 +196,10 @@ def SparsifyFFNPass : Pass<"sparsec-sparsify-ffn", "::mlir::ModuleOp"> {
       floating-point reassociation).
     * `predicted`: `sfn.predict` from the block's predictor; gate, up, down
       only on its set.
-    * `threshold`: as exact, keeping `|act(gate)| > t` (SwiGLU and other
-      non-ReLU models; t per layer from `activation-threshold`).
+    * `threshold`: as exact, keeping `|act(gate)| > t` and skipping
+      `|act(gate)| <= t` (strict, so t = 0 keeps every neuron whose
+      activated gate is non-zero; SwiGLU and other non-ReLU models; t per
+      layer from `activation-threshold`).
 
     The mode of layer `l` is, by precedence: `layers` (e.g.
     `0-3:dense,4-31:predicted`), the `sparsec.mode` mark of
@@ -203,7 +208,8 @@ def SparsifyFFNPass : Pass<"sparsec-sparsify-ffn", "::mlir::ModuleOp"> {
     that make no sense are refused with an error on the block: predicted
     without a predictor, exact on a non-ReLU activation, threshold without
     a threshold. The down projection is read transposed (`llm.param ...
-    transposed`).
+    transposed`). The scatter carries the block's `layer`, which
+    sparsec-fuse-predictor-gather moves onto the fused op.
 
     ```mlir
     %y = llm.ffn %x, %g, %u, %d predictor(%res, %fc1, %fc2) {activation = #llm.activation<drelu>, layer = 0 : i64}
@@ -213,7 +219,7 @@ def SparsifyFFNPass : Pass<"sparsec-sparsify-ffn", "::mlir::ModuleOp"> {
     %uv = sfn.gather_matvec %u[%s], %x ...
     %h = sfn.activate %gv, %uv {activation = #llm.activation<drelu>} ...
     %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed ...
-    %y = sfn.scatter_matvec %dt[%s], %h ...
+    %y = sfn.scatter_matvec %dt[%s], %h {layer = 0 : i64} ...
     ```
   }];
   let dependentDialects = ["::mlir::sparsec::sfn::SparseFFNDialect"];

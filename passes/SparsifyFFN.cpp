@@ -6,7 +6,7 @@
 // unfused sfn form of that mode:
 //   set   = all_active | select(linear(x, gate)) | predict(p, fc1, fc2)
 //   g, u  = gather_matvec(gate|up, set, x)   (exact/threshold reuse select's g)
-//   y     = scatter_matvec(down^T, set, activate(g, u))
+//   y     = scatter_matvec(down^T, set, activate(g, u)) {layer}
 // Every error is reported before the pass fails.
 //
 //===----------------------------------------------------------------------===//
@@ -160,8 +160,11 @@ private:
         sfn::GatherMatvecOp::create(builder, loc, compact, ffn.getUp(), set, x);
     Value hidden = sfn::ActivateOp::create(builder, loc, gateValues, upValues,
                                            activationAttr);
+    // The scatter carries the block's layer; fusion moves it onto the fused
+    // op.
     Value result = sfn::ScatterMatvecOp::create(
-        builder, loc, ffn.getResult().getType(), *downT, set, hidden);
+        builder, loc, ffn.getResult().getType(), *downT, set, hidden,
+        builder.getI64IntegerAttr(layer));
     ffn.getResult().replaceAllUsesWith(result);
     ffn.erase();
     return success();

@@ -111,17 +111,6 @@ std::string dtypeName(Type type) {
   return "BF16";
 }
 
-/// "model.layers.12.mlp" -> 12 (-1 when the location names no layer).
-int64_t layerOf(Location loc) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << loc;
-  size_t at = text.find("model.layers.");
-  if (at == std::string::npos)
-    return -1;
-  return std::atoll(text.c_str() + at + 13);
-}
-
 int64_t bytesOf(Value value) {
   auto type = cast<RankedTensorType>(value.getType());
   return type.getNumElements() *
@@ -178,12 +167,9 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
   llvm::json::Array ffns;
   llvm::DenseSet<Value> ffnWeights;
   for (sfn::FusedSparseFFNOp ffn : bySlot) {
-    int64_t expert = SPARSEC_MANIFEST_FFN_NO_EXPERT,
-            layer = layerOf(ffn.getLoc());
-    if (auto dispatch = ffn->getParentOfType<sfn::DispatchExpertsOp>()) {
-      expert = ffn->getParentRegion()->getRegionNumber();
-      layer = layerOf(dispatch.getLoc());
-    }
+    int64_t layer = ffn.getLayer() ? static_cast<int64_t>(*ffn.getLayer()) : -1;
+    int64_t expert = ffn.getExpert() ? static_cast<int64_t>(*ffn.getExpert())
+                                     : SPARSEC_MANIFEST_FFN_NO_EXPERT;
     auto gate = cast<RankedTensorType>(ffn.getGate().getType());
     int64_t elt = gate.getElementType().getIntOrFloatBitWidth() / 8;
     int64_t h = gate.getDimSize(1);

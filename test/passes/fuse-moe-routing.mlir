@@ -9,13 +9,15 @@
 // CHECK: sfn.dispatch_experts %[[IDS]], %[[W]], %[[X]] {num_experts = 8 : i64} : tensor<2xi32>, tensor<2xf32>, tensor<32xf32> -> tensor<32xf32>
 // CHECK: expert 0 {
 // CHECK-NEXT: ^bb0(%[[IN:.+]]: tensor<32xf32>):
-// CHECK-NEXT: %[[Y:.+]] = sfn.fused_sparse_ffn %[[IN]], {{.*}} predictor(%[[RES]], {{.*}}) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>}
+// CHECK-NEXT: %[[Y:.+]] = sfn.fused_sparse_ffn %[[IN]], {{.*}} predictor(%[[RES]], {{.*}}) {activation = #llm.activation<drelu>, expert = 0 : i64, layer = 0 : i64, mode = #sfn.mode<predicted>}
 // CHECK-NEXT: sfn.yield %[[Y]] : tensor<32xf32>
+// CHECK: expert 1 {
+// CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<drelu>, expert = 1 : i64, layer = 0 : i64, mode = #sfn.mode<predicted>}
 // CHECK: expert 7 {
-// CHECK: sfn.fused_sparse_ffn
+// CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<drelu>, expert = 7 : i64, layer = 0 : i64, mode = #sfn.mode<predicted>}
 // CHECK-NOT: llm.moe
 // DENSE-LABEL: func.func @top2_of_8
-// DENSE-COUNT-8: sfn.fused_sparse_ffn %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} {activation = #llm.activation<drelu>, mode = #sfn.mode<dense>}
+// DENSE-COUNT-8: sfn.fused_sparse_ffn %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} {activation = #llm.activation<drelu>, expert = {{[0-7]}} : i64, layer = 0 : i64, mode = #sfn.mode<dense>}
 func.func @top2_of_8(%x: tensor<32xf32>, %res: tensor<32xf32>) -> tensor<32xf32> {
   %r = llm.param "model.layers.0.block_sparse_moe.gate.weight" : tensor<8x32xf16>
   %g0 = llm.param "model.layers.0.block_sparse_moe.experts.0.w1.weight" : tensor<64x32xf16>
@@ -71,7 +73,7 @@ func.func @top2_of_8(%x: tensor<32xf32>, %res: tensor<32xf32>) -> tensor<32xf32>
 // still only the top-k of them.
 // CHECK-LABEL: func.func @swiglu_experts
 // CHECK: sfn.route_experts {{.*}} {top_k = 2 : i64}
-// CHECK-COUNT-8: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>}
+// CHECK-COUNT-8: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<swiglu>, expert = {{[0-7]}} : i64, layer = 3 : i64, mode = #sfn.mode<dense>}
 func.func @swiglu_experts(%x: tensor<32xf32>) -> tensor<32xf32> {
   %r = llm.param "model.layers.0.block_sparse_moe.gate.weight" : tensor<8x32xf16>
   %g0 = llm.param "model.layers.0.block_sparse_moe.experts.0.w1.weight" : tensor<64x32xf16>
@@ -99,7 +101,7 @@ func.func @swiglu_experts(%x: tensor<32xf32>) -> tensor<32xf32> {
   %d6 = llm.param "model.layers.0.block_sparse_moe.experts.6.w2.weight" : tensor<32x64xf16>
   %d7 = llm.param "model.layers.0.block_sparse_moe.experts.7.w2.weight" : tensor<32x64xf16>
   %y = llm.moe %x router(%r) experts(gate [%g0, %g1, %g2, %g3, %g4, %g5, %g6, %g7], up [%u0, %u1, %u2, %u3, %u4, %u5, %u6, %u7], down [%d0, %d1, %d2, %d3, %d4, %d5, %d6, %d7])
-      {activation = #llm.activation<swiglu>, layer = 0 : i64, num_experts = 8 : i64, top_k = 2 : i64}
+      {activation = #llm.activation<swiglu>, layer = 3 : i64, num_experts = 8 : i64, top_k = 2 : i64}
       : (tensor<32xf32>, tensor<8x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<64x32xf16>, tensor<32x64xf16>, tensor<32x64xf16>, tensor<32x64xf16>, tensor<32x64xf16>, tensor<32x64xf16>, tensor<32x64xf16>, tensor<32x64xf16>, tensor<32x64xf16>) -> tensor<32xf32>
   return %y : tensor<32xf32>
 }

@@ -1,12 +1,13 @@
 // RUN: sparsec-opt %s -split-input-file --sparsec-fuse-predictor-gather | FileCheck %s
 
-// Predicted: the predictor's set drives both gathers and the scatter.
+// Predicted: the predictor's set drives both gathers and the scatter; the
+// scatter's layer moves onto the fused op.
 // CHECK-LABEL: func.func @predicted
 // CHECK-SAME: (%[[X:[^:]+]]: tensor<64xf32>, %[[RES:[^:]+]]: tensor<64xf32>)
 // CHECK-NOT: sfn.predict
 // CHECK-NOT: sfn.gather_matvec
 // CHECK: sfn.fused_sparse_ffn %[[X]], %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} predictor(%[[RES]], %{{[^,]+}}, %{{[^)]+}})
-// CHECK-SAME: {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>, predictor_threshold = 2.500000e-01 : f32}
+// CHECK-SAME: {activation = #llm.activation<drelu>, layer = 3 : i64, mode = #sfn.mode<predicted>, predictor_threshold = 2.500000e-01 : f32}
 // CHECK-NOT: sfn.scatter_matvec
 func.func @predicted(%x: tensor<64xf32>, %res: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "g" : tensor<256x64xf16>
@@ -18,7 +19,7 @@ func.func @predicted(%x: tensor<64xf32>, %res: tensor<64xf32>) -> tensor<64xf32>
   %gv = sfn.gather_matvec %g[%s], %x : tensor<256x64xf16>, !sfn.active_set<256>, tensor<64xf32> -> tensor<?xf32>
   %uv = sfn.gather_matvec %u[%s], %x : tensor<256x64xf16>, !sfn.active_set<256>, tensor<64xf32> -> tensor<?xf32>
   %h = sfn.activate %gv, %uv {activation = #llm.activation<drelu>} : tensor<?xf32>
-  %y = sfn.scatter_matvec %dt[%s], %h : tensor<256x64xf16>, !sfn.active_set<256>, tensor<?xf32> -> tensor<64xf32>
+  %y = sfn.scatter_matvec %dt[%s], %h {layer = 3 : i64} : tensor<256x64xf16>, !sfn.active_set<256>, tensor<?xf32> -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
 
@@ -29,7 +30,7 @@ func.func @predicted(%x: tensor<64xf32>, %res: tensor<64xf32>) -> tensor<64xf32>
 // CHECK-LABEL: func.func @exact
 // CHECK-NOT: llm.linear
 // CHECK-NOT: sfn.select
-// CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<relu>, mode = #sfn.mode<exact>}
+// CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<relu>, layer = 0 : i64, mode = #sfn.mode<exact>}
 func.func @exact(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "g" : tensor<256x64xf16>
   %u = llm.param "u" : tensor<256x64xf16>
@@ -38,7 +39,7 @@ func.func @exact(%x: tensor<64xf32>) -> tensor<64xf32> {
   %s, %gv = sfn.select %gate {activation = #llm.activation<relu>} : tensor<256xf32> -> !sfn.active_set<256>, tensor<?xf32>
   %uv = sfn.gather_matvec %u[%s], %x : tensor<256x64xf16>, !sfn.active_set<256>, tensor<64xf32> -> tensor<?xf32>
   %h = sfn.activate %gv, %uv {activation = #llm.activation<relu>} : tensor<?xf32>
-  %y = sfn.scatter_matvec %dt[%s], %h : tensor<256x64xf16>, !sfn.active_set<256>, tensor<?xf32> -> tensor<64xf32>
+  %y = sfn.scatter_matvec %dt[%s], %h {layer = 0 : i64} : tensor<256x64xf16>, !sfn.active_set<256>, tensor<?xf32> -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
 
@@ -46,7 +47,7 @@ func.func @exact(%x: tensor<64xf32>) -> tensor<64xf32> {
 
 // Threshold: select with t > 0 (SwiGLU).
 // CHECK-LABEL: func.func @threshold
-// CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<swiglu>, activation_threshold = 1.000000e-01 : f32, mode = #sfn.mode<threshold>}
+// CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<swiglu>, activation_threshold = 1.000000e-01 : f32, layer = 7 : i64, mode = #sfn.mode<threshold>}
 func.func @threshold(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "g" : tensor<256x64xf16>
   %u = llm.param "u" : tensor<256x64xf16>
@@ -55,13 +56,13 @@ func.func @threshold(%x: tensor<64xf32>) -> tensor<64xf32> {
   %s, %gv = sfn.select %gate {activation = #llm.activation<swiglu>, threshold = 0.1 : f32} : tensor<256xf32> -> !sfn.active_set<256>, tensor<?xf32>
   %uv = sfn.gather_matvec %u[%s], %x : tensor<256x64xf16>, !sfn.active_set<256>, tensor<64xf32> -> tensor<?xf32>
   %h = sfn.activate %gv, %uv {activation = #llm.activation<swiglu>} : tensor<?xf32>
-  %y = sfn.scatter_matvec %dt[%s], %h : tensor<256x64xf16>, !sfn.active_set<256>, tensor<?xf32> -> tensor<64xf32>
+  %y = sfn.scatter_matvec %dt[%s], %h {layer = 7 : i64} : tensor<256x64xf16>, !sfn.active_set<256>, tensor<?xf32> -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
 
 // -----
 
-// Dense: all_active.
+// Dense: all_active. A scatter without a layer gives a fused op without one.
 // CHECK-LABEL: func.func @dense
 // CHECK-NOT: sfn.all_active
 // CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<gelu>, mode = #sfn.mode<dense>}

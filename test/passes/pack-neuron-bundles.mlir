@@ -1,6 +1,7 @@
 // RUN: sparsec-opt %s -split-input-file --sparsec-pack-neuron-bundles | FileCheck %s
 
-// Predicted: gate row, up row and down column of each neuron in one bundle.
+// Predicted: gate row, up row and down column of each neuron in one bundle;
+// the fused op keeps its layer.
 // CHECK-LABEL: module attributes {sparsec.weights_layout = 1 : i64}
 // CHECK-LABEL: func.func @predicted
 // CHECK: %[[B:.+]] = sfn.bundle_param "model.layers.0.mlp.neuron_bundles"
@@ -10,13 +11,14 @@
 // CHECK: %[[U:.+]] = sfn.bundle_part %[[B]][1]
 // CHECK: %[[D:.+]] = sfn.bundle_part %[[B]][2]
 // CHECK: sfn.fused_sparse_ffn %{{[^,]+}}, %[[G]], %[[U]], %[[D]] predictor
+// CHECK-SAME: {activation = #llm.activation<drelu>, layer = 0 : i64, mode = #sfn.mode<predicted>}
 func.func @predicted(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
   %u = llm.param "model.layers.0.mlp.up_proj.weight" : tensor<256x64xf16>
   %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed : tensor<256x64xf16>
   %fc1 = llm.param "model.layers.0.mlp.predictor.fc1.weight" : tensor<8x64xf16>
   %fc2 = llm.param "model.layers.0.mlp.predictor.fc2.weight" : tensor<256x8xf16>
-  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64xf32>, tensor<8x64xf16>, tensor<256x8xf16>) -> tensor<64xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, layer = 0 : i64, mode = #sfn.mode<predicted>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64xf32>, tensor<8x64xf16>, tensor<256x8xf16>) -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
 
@@ -30,12 +32,12 @@ func.func @predicted(%x: tensor<64xf32>) -> tensor<64xf32> {
 // CHECK-SAME: : tensor<256x2x64xf16>
 // CHECK: %[[U:.+]] = sfn.bundle_part %[[B]][0]
 // CHECK: %[[D:.+]] = sfn.bundle_part %[[B]][1]
-// CHECK: sfn.fused_sparse_ffn %{{[^,]+}}, %[[G]], %[[U]], %[[D]] {
+// CHECK: sfn.fused_sparse_ffn %{{[^,]+}}, %[[G]], %[[U]], %[[D]] {activation = #llm.activation<relu>, layer = 0 : i64, mode = #sfn.mode<exact>}
 func.func @exact(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
   %u = llm.param "model.layers.0.mlp.up_proj.weight" : tensor<256x64xf16>
   %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed : tensor<256x64xf16>
-  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, layer = 0 : i64, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
 

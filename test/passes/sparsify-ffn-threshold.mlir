@@ -3,7 +3,9 @@
 // SwiGLU in threshold mode: a dense gate, then |silu(gate)| > t per layer.
 // CHECK-LABEL: func.func @swiglu_threshold_per_layer
 // CHECK: sfn.select %{{.+}} {activation = #llm.activation<swiglu>, threshold = 5.000000e-02 : f32}
+// CHECK: sfn.scatter_matvec {{.*}} {layer = 0 : i64}
 // CHECK: sfn.select %{{.+}} {activation = #llm.activation<swiglu>, threshold = 1.250000e-01 : f32}
+// CHECK: sfn.scatter_matvec {{.*}} {layer = 1 : i64}
 func.func @swiglu_threshold_per_layer(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
   %u = llm.param "model.layers.0.mlp.up_proj.weight" : tensor<256x64xf16>

@@ -10,7 +10,7 @@
 // CHECK: %[[G:.+]] = sfn.gather_matvec %{{.+}}[%[[SET]]], %[[X]]
 // CHECK: %[[U:.+]] = sfn.gather_matvec %{{.+}}[%[[SET]]], %[[X]]
 // CHECK: %[[H:.+]] = sfn.activate %[[G]], %[[U]] {activation = #llm.activation<drelu>}
-// CHECK: sfn.scatter_matvec %[[DT]][%[[SET]]], %[[H]] : {{.*}} -> tensor<64xf32>
+// CHECK: sfn.scatter_matvec %[[DT]][%[[SET]]], %[[H]] {layer = 0 : i64} : {{.*}} -> tensor<64xf32>
 // CHECK-NOT: llm.ffn
 // DENSE-LABEL: func.func @drelu_predicted
 // DENSE: sfn.all_active : !sfn.active_set<256>
@@ -28,19 +28,20 @@ func.func @drelu_predicted(%x: tensor<64xf32>, %res: tensor<64xf32>) -> tensor<6
 // -----
 
 // ReLU (ReGLU) without a predictor: auto picks exact. The gate runs densely,
-// select keeps gate > 0, and only up and down are gathered.
+// select keeps gate > 0, and only up and down are gathered. The scatter
+// carries the block's layer.
 // CHECK-LABEL: func.func @relu_exact
 // CHECK: %[[GATE:.+]] = llm.linear %{{.+}}, %{{.+}} : tensor<64xf32>, tensor<256x64xf16> -> tensor<256xf32>
 // CHECK: %[[SET:.+]], %[[GV:.+]] = sfn.select %[[GATE]] {activation = #llm.activation<relu>} : tensor<256xf32> -> !sfn.active_set<256>, tensor<?xf32>
 // CHECK-NOT: sfn.gather_matvec {{.*}}gate_proj
 // CHECK: %[[U:.+]] = sfn.gather_matvec %{{.+}}[%[[SET]]]
 // CHECK: %[[H:.+]] = sfn.activate %[[GV]], %[[U]] {activation = #llm.activation<relu>}
-// CHECK: sfn.scatter_matvec %{{.+}}[%[[SET]]], %[[H]]
+// CHECK: sfn.scatter_matvec %{{.+}}[%[[SET]]], %[[H]] {layer = 5 : i64}
 func.func @relu_exact(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
   %u = llm.param "model.layers.0.mlp.up_proj.weight" : tensor<256x64xf16>
   %d = llm.param "model.layers.0.mlp.down_proj.weight" : tensor<64x256xf16>
-  %y = llm.ffn %x, %g, %u, %d {activation = #llm.activation<relu>, layer = 0 : i64} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64x256xf16>) -> tensor<64xf32>
+  %y = llm.ffn %x, %g, %u, %d {activation = #llm.activation<relu>, layer = 5 : i64} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64x256xf16>) -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
 

@@ -32,7 +32,8 @@ TEST_F(SparseFFNOpsTest, UnfusedPredictedChainVerifies) {
       builder, loc, gate, up,
       llm::ActivationAttr::get(&context, llm::Activation::DReLU));
   auto y = sfn::ScatterMatvecOp::create(builder, loc, vec(32),
-                                        param("dt", mat(128, 32)), set, h);
+                                        param("dt", mat(128, 32)), set, h,
+                                        builder.getI64IntegerAttr(0));
   for (Operation *op : {gate.getOperation(), up.getOperation(),
                         h.getOperation(), y.getOperation()})
     EXPECT_TRUE(verifies(op)) << lastError;
@@ -68,7 +69,8 @@ TEST_F(SparseFFNOpsTest, FusedModesAreChecked) {
         param("u", mat(128, 32)), param("dt", mat(128, 32)), pin, fc1, fc2,
         sfn::SparseModeAttr::get(&context, mode),
         llm::ActivationAttr::get(&context, activation), FloatAttr(),
-        activationThreshold);
+        activationThreshold, builder.getI64IntegerAttr(0),
+        /*expert=*/IntegerAttr());
   };
   EXPECT_TRUE(verifies(build(sfn::SparseMode::Predicted,
                              llm::Activation::DReLU, true, {})))

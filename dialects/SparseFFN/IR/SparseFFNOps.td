@@ -120,15 +120,21 @@ def SparseFFN_ScatterMatvecOp : SparseFFN_Op<"scatter_matvec", [Pure]> {
     to the active neurons, reading `down` stored transposed
     (`[intermediate, hidden]`) so that each neuron is one contiguous row.
 
+    `layer`, when present, is the decoder layer of the FFN block this
+    scatter ends (sparsec-sparsify-ffn copies `llm.ffn`'s `layer` here);
+    sparsec-fuse-predictor-gather, which roots its match at the scatter,
+    moves it onto the `sfn.fused_sparse_ffn` it creates.
+
     ```mlir
-    %y = sfn.scatter_matvec %down_t[%set], %h
+    %y = sfn.scatter_matvec %down_t[%set], %h {layer = 0 : i64}
         : tensor<14336x4096xf16>, !sfn.active_set<14336>, tensor<?xf32>
           -> tensor<4096xf32>
     ```
   }];
   let arguments = (ins SparseFFN_Weight:$down_t,
                        SparseFFN_ActiveSetType:$active,
-                       SparseFFN_CompactVector:$values);
+                       SparseFFN_CompactVector:$values,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$layer);
   let results = (outs SparseFFN_Vector:$result);
   let assemblyFormat = [{
     $down_t `[` $active `]` `,` $values attr-dict `:` type($down_t) `,`
@@ -151,16 +157,49 @@ def SparseFFN_FusedSparseFFNOp : SparseFFN_Op<"fused_sparse_ffn",
     * `dense`: every neuron.
     * `exact`: gate for every neuron; up and down only where the gate's
       activation is non-zero (ReLU-family activations only).
-    * `predicted`: the predictor's active set; gate, up and down only there.
+    * `predicted`: the predictor's active set (neurons whose predictor score
+      is `> predictor_threshold`, default 0); gate, up and down only there.
     * `threshold`: gate for every neuron; up and down only where
-      `|act(gate)| >= activation_threshold`.
+      `|act(gate)| > activation_threshold` (strict: neurons with
+      `|act(gate)| <= activation_threshold` are skipped, so threshold 0 keeps
+      exactly the neurons whose activated gate is non-zero).
 
     `down_t` is the down projection stored transposed (`[intermediate,
     hidden]`).
 
+    Invariants (checked by the verifier):
+
+    * Shapes: `gate`, `up` and `down_t` are `[intermediate, hidden]` with one
+      element type; `input` and the result are `[hidden]`. The predictor
+      operands come all three or none: `predictor_input` `[hidden]`, `fc1`
+      `[rank, hidden]`, `fc2` `[intermediate, rank]`.
+    * `dense`: no predictor, no `predictor_threshold`, no
+      `activation_threshold`; any activation.
+    * `exact`: no predictor, no `predictor_threshold`, no
+      `activation_threshold`; the activation must be of the ReLU family
+      (`drelu`, `relu`, `relu2`).
+    * `predicted`: the predictor is required; `predictor_threshold` is
+      optional; no `activation_threshold`; any activation.
+    * `threshold`: no predictor, no `predictor_threshold`;
+      `activation_threshold` is required and non-negative; any activation.
+
+    Weights may be `sfn.bundle_part` views of one neuron bundle; the
+    verifier checks only their shapes, not which weights are bundled. The
+    convention sparsec-pack-neuron-bundles follows (and the one to keep) is
+    that the weights read per active neuron are bundled: `up` and `down_t`
+    in `exact` and `threshold`, `gate`, `up` and `down_t` in `predicted`
+    (whose gate is also read only per active neuron), and none in `dense`.
+
+    `layer` is the decoder layer of the block (from `llm.ffn` / `llm.moe`)
+    and `expert` the expert index within an `llm.moe` block (absent for
+    a plain `llm.ffn` block); both are optional, non-negative, and do not
+    change what the op computes: they name the block in the compile
+    manifest's `ffns`.
+
     ```mlir
     %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%res, %fc1, %fc2)
-        {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>}
+        {activation = #llm.activation<drelu>, layer = 0 : i64,
+         mode = #sfn.mode<predicted>}
         : (tensor<4096xf32>, tensor<14336x4096xf16>, tensor<14336x4096xf16>,
            tensor<14336x4096xf16>, tensor<4096xf32>, tensor<1024x4096xf16>,
            tensor<14336x1024xf16>) -> tensor<4096xf32>
@@ -174,7 +213,9 @@ def SparseFFN_FusedSparseFFNOp : SparseFFN_Op<"fused_sparse_ffn",
                        SparseFFN_ModeAttr:$mode,
                        LLM_ActivationAttr:$activation,
                        OptionalAttr<F32Attr>:$predictor_threshold,
-                       OptionalAttr<F32Attr>:$activation_threshold);
+                       OptionalAttr<F32Attr>:$activation_threshold,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$layer,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$expert);
   let results = (outs SparseFFN_Vector:$result);
   let assemblyFormat = [{
     $input `,` $gate `,` $up `,` $down_t

@@ -86,3 +86,25 @@ func.func @unknown_mode(%x: tensor<64xf32>) {
   %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, mode = #sfn.mode<sometimes>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
   return
 }
+
+// -----
+
+func.func @negative_layer(%x: tensor<64xf32>) {
+  %g = llm.param "g" : tensor<256x64xf16>
+  %u = llm.param "u" : tensor<256x64xf16>
+  %dt = llm.param "dt" : tensor<256x64xf16>
+  // expected-error @+1 {{'sfn.fused_sparse_ffn' op attribute 'layer' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, layer = -1 : i64, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_expert(%x: tensor<64xf32>) {
+  %g = llm.param "g" : tensor<256x64xf16>
+  %u = llm.param "u" : tensor<256x64xf16>
+  %dt = llm.param "dt" : tensor<256x64xf16>
+  // expected-error @+1 {{'sfn.fused_sparse_ffn' op attribute 'expert' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, expert = -2 : i64, layer = 0 : i64, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  return
+}
