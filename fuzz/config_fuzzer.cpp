@@ -18,7 +18,7 @@
 #include "fuzz_common.h"
 
 #include "compiler/Importer/HuggingFace/HFConfig.h"
-#include "compiler/Importer/ModelConfig.h"
+#include "compiler/Importer/Common/ModelConfig.h"
 
 #include "llvm/Support/Error.h"
 

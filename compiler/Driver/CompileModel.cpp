@@ -5,7 +5,7 @@
 #include "passes/JsonFile.h"
 
 #include "compiler/Importer/Importer.h"
-#include "compiler/Importer/TokenizerExport.h"
+#include "compiler/Importer/Common/TokenizerExport.h"
 #include "compiler/InitAll.h"
 #include "compiler/Packer/WeightPacker.h"
 #include "dialects/LLM/IR/LLMOps.h"

@@ -9,10 +9,10 @@
 #ifndef SPARSEC_COMPILER_IMPORTER_IMPORTER_H
 #define SPARSEC_COMPILER_IMPORTER_IMPORTER_H
 
-#include "compiler/Importer/DecodeStepBuilder.h"
+#include "compiler/Importer/Common/DecodeStepBuilder.h"
 #include "compiler/Importer/HuggingFace/HFImporter.h"
-#include "compiler/Importer/ModelConfig.h"
-#include "compiler/Importer/TensorSource.h"
+#include "compiler/Importer/Common/ModelConfig.h"
+#include "compiler/Importer/Common/TensorSource.h"
 
 #include "sparsec/formats/gguf.h"
 

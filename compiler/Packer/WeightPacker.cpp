@@ -4,7 +4,7 @@
 
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
-#include "compiler/Importer/TensorSource.h"
+#include "compiler/Importer/Common/TensorSource.h"
 #include "passes/WeightSlots.h"
 
 #include "sparsec/weights_layout.h"

@@ -12,7 +12,7 @@
 #ifndef SPARSEC_COMPILER_PACKER_WEIGHTPACKER_H
 #define SPARSEC_COMPILER_PACKER_WEIGHTPACKER_H
 
-#include "compiler/Importer/TensorSource.h"
+#include "compiler/Importer/Common/TensorSource.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"

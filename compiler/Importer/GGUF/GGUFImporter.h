@@ -17,8 +17,8 @@
 #define SPARSEC_COMPILER_IMPORTER_GGUF_GGUFIMPORTER_H
 
 #include "compiler/Importer/HuggingFace/HFImporter.h"
-#include "compiler/Importer/ModelConfig.h"
-#include "compiler/Importer/TensorSource.h"
+#include "compiler/Importer/Common/ModelConfig.h"
+#include "compiler/Importer/Common/TensorSource.h"
 
 #include "sparsec/formats/gguf.h"
 

@@ -10,7 +10,7 @@
 #ifndef SPARSEC_COMPILER_IMPORTER_HUGGINGFACE_HFCONFIG_H
 #define SPARSEC_COMPILER_IMPORTER_HUGGINGFACE_HFCONFIG_H
 
-#include "compiler/Importer/ModelConfig.h"
+#include "compiler/Importer/Common/ModelConfig.h"
 
 #include "llvm/Support/Error.h"
 

@@ -12,7 +12,7 @@
 #define SPARSEC_COMPILER_IMPORTER_HUGGINGFACE_HFIMPORTER_H
 
 #include "compiler/Importer/HuggingFace/HFConfig.h"
-#include "compiler/Importer/TensorSource.h"
+#include "compiler/Importer/Common/TensorSource.h"
 
 #include "llvm/Support/Error.h"
 

@@ -1,6 +1,6 @@
 //===- TensorSource.cpp - a model's weights, by canonical name --*- C++ -*-===//
 
-#include "compiler/Importer/TensorSource.h"
+#include "compiler/Importer/Common/TensorSource.h"
 
 #include "passes/JsonFile.h"
 

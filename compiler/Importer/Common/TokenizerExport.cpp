@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Importer/TokenizerExport.h"
+#include "compiler/Importer/Common/TokenizerExport.h"
 
 #include "sparsec/formats/chat_template.h"
 #include "passes/JsonFile.h"

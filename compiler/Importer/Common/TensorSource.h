@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_COMPILER_IMPORTER_TENSORSOURCE_H
-#define SPARSEC_COMPILER_IMPORTER_TENSORSOURCE_H
+#ifndef SPARSEC_COMPILER_IMPORTER_COMMON_TENSORSOURCE_H
+#define SPARSEC_COMPILER_IMPORTER_COMMON_TENSORSOURCE_H
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -70,4 +70,4 @@ openSafetensorsSource(llvm::StringRef modelDir, llvm::StringRef predictorDir);
 
 } // namespace mlir::sparsec
 
-#endif // SPARSEC_COMPILER_IMPORTER_TENSORSOURCE_H
+#endif // SPARSEC_COMPILER_IMPORTER_COMMON_TENSORSOURCE_H

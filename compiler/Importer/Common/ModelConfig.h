@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_COMPILER_IMPORTER_MODELCONFIG_H
-#define SPARSEC_COMPILER_IMPORTER_MODELCONFIG_H
+#ifndef SPARSEC_COMPILER_IMPORTER_COMMON_MODELCONFIG_H
+#define SPARSEC_COMPILER_IMPORTER_COMMON_MODELCONFIG_H
 
 #include "dialects/LLM/IR/LLMOps.h"
 
@@ -93,4 +93,4 @@ llvm::Error validateModelConfig(const ModelConfig &config,
 
 } // namespace mlir::sparsec
 
-#endif // SPARSEC_COMPILER_IMPORTER_MODELCONFIG_H
+#endif // SPARSEC_COMPILER_IMPORTER_COMMON_MODELCONFIG_H

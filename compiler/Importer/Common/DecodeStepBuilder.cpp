@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Importer/DecodeStepBuilder.h"
+#include "compiler/Importer/Common/DecodeStepBuilder.h"
 
 #include "passes/JsonFile.h"
 

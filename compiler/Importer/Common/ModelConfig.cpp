@@ -1,6 +1,6 @@
 //===- ModelConfig.cpp - what a model file says about the model -*- C++ -*-===//
 
-#include "compiler/Importer/ModelConfig.h"
+#include "compiler/Importer/Common/ModelConfig.h"
 
 #include "sparsec/formats/status.h"
 

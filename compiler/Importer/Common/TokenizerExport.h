@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_COMPILER_IMPORTER_TOKENIZEREXPORT_H
-#define SPARSEC_COMPILER_IMPORTER_TOKENIZEREXPORT_H
+#ifndef SPARSEC_COMPILER_IMPORTER_COMMON_TOKENIZEREXPORT_H
+#define SPARSEC_COMPILER_IMPORTER_COMMON_TOKENIZEREXPORT_H
 
 #include "compiler/Importer/Importer.h"
 
@@ -48,4 +48,4 @@ exportGGUFTokenizer(const ::sparsec::GgufFile &file, const ModelConfig &config);
 
 } // namespace mlir::sparsec
 
-#endif // SPARSEC_COMPILER_IMPORTER_TOKENIZEREXPORT_H
+#endif // SPARSEC_COMPILER_IMPORTER_COMMON_TOKENIZEREXPORT_H

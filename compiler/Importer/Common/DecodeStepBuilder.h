@@ -11,11 +11,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SPARSEC_COMPILER_IMPORTER_DECODESTEPBUILDER_H
-#define SPARSEC_COMPILER_IMPORTER_DECODESTEPBUILDER_H
+#ifndef SPARSEC_COMPILER_IMPORTER_COMMON_DECODESTEPBUILDER_H
+#define SPARSEC_COMPILER_IMPORTER_COMMON_DECODESTEPBUILDER_H
 
-#include "compiler/Importer/ModelConfig.h"
-#include "compiler/Importer/TensorSource.h"
+#include "compiler/Importer/Common/ModelConfig.h"
+#include "compiler/Importer/Common/TensorSource.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -41,4 +41,4 @@ buildDecodeStep(MLIRContext &context, const ModelConfig &config,
 
 } // namespace mlir::sparsec
 
-#endif // SPARSEC_COMPILER_IMPORTER_DECODESTEPBUILDER_H
+#endif // SPARSEC_COMPILER_IMPORTER_COMMON_DECODESTEPBUILDER_H
