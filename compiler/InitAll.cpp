@@ -26,16 +26,16 @@
 
 void mlir::sparsec::registerAllDialects(DialectRegistry &registry) {
   registry.insert<llm::LLMDialect, sfn::SparseFFNDialect>();
-  registry.insert<affine::AffineDialect, arith::ArithDialect,
-                  cf::ControlFlowDialect, func::FuncDialect,
-                  index::IndexDialect, LLVM::LLVMDialect, math::MathDialect,
-                  memref::MemRefDialect, scf::SCFDialect,
-                  tensor::TensorDialect, vector::VectorDialect>();
+  registry
+      .insert<affine::AffineDialect, arith::ArithDialect,
+              cf::ControlFlowDialect, func::FuncDialect, index::IndexDialect,
+              LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
+              scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
 }
 
 void mlir::sparsec::registerAllPasses() {
   registerSparsecPassesAndPipelines();
-  registerAllTargets(); // codegen passes, target infos, backend pipelines
+  registerAllTargets();       // codegen passes, target infos, backend pipelines
   registerTransformsPasses(); // canonicalize, cse, inline, ...
   registerConversionPasses(); // convert-*-to-llvm, ...
   arith::registerArithPasses();

@@ -17,8 +17,8 @@
 
 #include "fuzz_common.h"
 
-#include "compiler/Importer/HuggingFace/HFConfig.h"
 #include "compiler/Importer/Common/ModelConfig.h"
+#include "compiler/Importer/HuggingFace/HFConfig.h"
 
 #include "llvm/Support/Error.h"
 

@@ -117,7 +117,8 @@ inline void checkMessage(const std::string &message, const char *what) {
 
 /// For harnesses over the runtime's Status / StatusOr (anything with
 /// isOk() and message()).
-template <typename S> inline void checkStatus(const S &status, const char *what) {
+template <typename S>
+inline void checkStatus(const S &status, const char *what) {
   if (!status.isOk())
     checkMessage(status.message(), what);
 }

@@ -16,10 +16,10 @@
 #include "api_testing.h"
 #include "sparsec/formats/limits.h"
 #include "sparsec/formats/manifest.h"
-#include "sparsec/formats/step_info.h"
-#include "sparsec/weights_layout.h"
 #include "sparsec/formats/safetensors.h"
 #include "sparsec/formats/safetensors_writer.h"
+#include "sparsec/formats/step_info.h"
+#include "sparsec/weights_layout.h"
 
 #include <nlohmann/json.hpp>
 
@@ -90,11 +90,10 @@ void writeCompanions(const std::string &dir, const std::string &text) {
       if (!fits || total + bytes > (1u << 20))
         continue;
       total += bytes;
-      writer.add(name->get<std::string>(), *type, dims,
-                 [bytes](uint8_t *out) {
-                   std::memset(out, 0x3c, bytes);
-                   return Status::ok();
-                 });
+      writer.add(name->get<std::string>(), *type, dims, [bytes](uint8_t *out) {
+        std::memset(out, 0x3c, bytes);
+        return Status::ok();
+      });
     }
   }
   (void)writer.write(dir + "/" + weightsFile); // a duplicate name fails: fine

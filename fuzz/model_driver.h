@@ -50,8 +50,8 @@ inline void fakeStep(sparsec_memref1d *weights, sparsec_memref1d *kvCache,
   touchMemref(weights, 1, false);
   touchMemref(kvCache, 1, true);
   touchMemref(scratch, 1, true);
-  if (logits->size < 0 || stats->size < 0 || token < 0 || token >= logits->size ||
-      pos < 0)
+  if (logits->size < 0 || stats->size < 0 || token < 0 ||
+      token >= logits->size || pos < 0)
     __builtin_trap();
   float *out = static_cast<float *>(logits->aligned);
   for (int64_t i = 0; i < logits->size; ++i)
@@ -93,7 +93,8 @@ inline void exercise(const std::string &dir) {
   }
   const char *chat = nullptr;
   (void)ok(sparsec_model_query_chat_template(model, &chat), "chat_template");
-  (void)ok(sparsec_model_query_chat_default_system(model, &chat), "chat_system");
+  (void)ok(sparsec_model_query_chat_default_system(model, &chat),
+           "chat_system");
 
   static const char kText[] = "Hello, world! <s></s> \xc3\xa9\xff 123";
   for (uint32_t flags : {0u, 1u}) {
@@ -210,26 +211,25 @@ inline std::string tinyTokenizerJson() {
                                       {"add_prefix_space", false},
                                       {"trim_offsets", true},
                                       {"use_regex", true}};
-  nlohmann::ordered_json json = {
-      {"version", "1.0"},
-      {"truncation", nullptr},
-      {"padding", nullptr},
-      {"added_tokens", added},
-      {"normalizer", nullptr},
-      {"pre_tokenizer", byteLevel},
-      {"post_processor", nullptr},
-      {"decoder", byteLevel},
-      {"model",
-       {{"type", "BPE"},
-        {"dropout", nullptr},
-        {"unk_token", nullptr},
-        {"continuing_subword_prefix", nullptr},
-        {"end_of_word_suffix", nullptr},
-        {"fuse_unk", false},
-        {"byte_fallback", false},
-        {"ignore_merges", false},
-        {"vocab", vocab},
-        {"merges", {g + " t", "h e", "l l"}}}}};
+  nlohmann::ordered_json json = {{"version", "1.0"},
+                                 {"truncation", nullptr},
+                                 {"padding", nullptr},
+                                 {"added_tokens", added},
+                                 {"normalizer", nullptr},
+                                 {"pre_tokenizer", byteLevel},
+                                 {"post_processor", nullptr},
+                                 {"decoder", byteLevel},
+                                 {"model",
+                                  {{"type", "BPE"},
+                                   {"dropout", nullptr},
+                                   {"unk_token", nullptr},
+                                   {"continuing_subword_prefix", nullptr},
+                                   {"end_of_word_suffix", nullptr},
+                                   {"fuse_unk", false},
+                                   {"byte_fallback", false},
+                                   {"ignore_merges", false},
+                                   {"vocab", vocab},
+                                   {"merges", {g + " t", "h e", "l l"}}}}};
   return json.dump();
 }
 

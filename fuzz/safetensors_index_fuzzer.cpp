@@ -50,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const std::string &index = setUp();
   fuzz::writeFile(index, data, size);
 
-  StatusOr<std::unique_ptr<Checkpoint>> checkpoint = Checkpoint::openIndex(index);
+  StatusOr<std::unique_ptr<Checkpoint>> checkpoint =
+      Checkpoint::openIndex(index);
   fuzz::checkStatus(checkpoint.status(), "Checkpoint::openIndex");
   if (checkpoint.isOk()) {
     for (const std::string &name : (*checkpoint)->names()) {

@@ -43,8 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
     }
   }
-  for (int32_t id : {-1, 0, static_cast<int32_t>(vocab - 1),
-                     static_cast<int32_t>(vocab)})
+  for (int32_t id :
+       {-1, 0, static_cast<int32_t>(vocab - 1), static_cast<int32_t>(vocab)})
     (void)tokenizer.decode(id);
   return 0;
 }

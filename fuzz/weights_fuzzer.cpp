@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     testing::writeManifest(made, manifest);
     // As a real executable: the step declares the manifest it was compiled
     // for (so the check against it runs on every load, and passes).
-    StatusOr<Manifest> parsed = Manifest::parse(manifest.dump(), "manifest.json");
+    StatusOr<Manifest> parsed =
+        Manifest::parse(manifest.dump(), "manifest.json");
     if (!parsed.isOk())
       std::abort();
     static StepInfo info = stepInfoOf(*parsed);

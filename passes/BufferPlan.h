@@ -27,7 +27,8 @@ inline constexpr llvm::StringLiteral kNumFFNsAttrName = "sparsec.num_ffns";
 inline constexpr llvm::StringLiteral kScratchBytesAttrName =
     "sparsec.scratch_bytes";
 /// On the module: kernels the step runs through the thread pool.
-inline constexpr llvm::StringLiteral kNumKernelsAttrName = "sparsec.num_kernels";
+inline constexpr llvm::StringLiteral kNumKernelsAttrName =
+    "sparsec.num_kernels";
 
 } // namespace mlir::sparsec
 

@@ -15,10 +15,10 @@
 
 #include "llvm/ADT/DenseMap.h"
 
-#include <array>
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include <array>
 
 namespace mlir::sparsec {
 #define GEN_PASS_DEF_DECIDESPARSITYPASS
@@ -76,8 +76,7 @@ private:
     const llvm::json::Object *root = json->getAsObject();
     if (root && root->getArray("ffn"))
       return loadSynthReport(*root->getArray("ffn"), fail);
-    const llvm::json::Array *layers =
-        root ? root->getArray("layers") : nullptr;
+    const llvm::json::Array *layers = root ? root->getArray("layers") : nullptr;
     if (!layers)
       return fail("expected an object with a 'layers' array (or a "
                   "sparsec-synth report with an 'ffn' array)");
@@ -201,8 +200,8 @@ private:
       op->setAttr(kModeMarkAttrName, StringAttr::get(op->getContext(), mode));
     if (printDecisions)
       op->emitRemark("layer ")
-          << layer << ": " << (mode.empty() ? "unmarked" : mode) << " ("
-          << why << ")";
+          << layer << ": " << (mode.empty() ? "unmarked" : mode) << " (" << why
+          << ")";
   }
 
   llvm::DenseMap<int64_t, LayerStats> byLayer;

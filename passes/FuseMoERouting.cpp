@@ -30,8 +30,8 @@ public:
 
   void runOnOperation() override {
     std::optional<ModeChoice> fallback = parseModeChoice(expertMode);
-    if (!fallback || (!fallback->isAuto &&
-                      fallback->mode == sfn::SparseMode::Threshold)) {
+    if (!fallback ||
+        (!fallback->isAuto && fallback->mode == sfn::SparseMode::Threshold)) {
       getOperation().emitError("sparsec-fuse-moe-routing: expert-mode '")
           << expertMode << "' is not one of auto, dense, exact, predicted";
       return signalPassFailure();
@@ -54,8 +54,7 @@ private:
       choice = *parsed;
     }
     llm::Activation activation = moe.getActivation();
-    sfn::SparseMode mode =
-        resolveMode(choice, activation, moe.hasPredictor());
+    sfn::SparseMode mode = resolveMode(choice, activation, moe.hasPredictor());
     if (failed(checkMode(moe, mode, activation, moe.hasPredictor(),
                          /*hasActivationThreshold=*/false)))
       return failure();
@@ -88,10 +87,10 @@ private:
     auto modeAttr = sfn::SparseModeAttr::get(context, mode);
     auto activationAttr = llm::ActivationAttr::get(context, activation);
     bool predicted = mode == sfn::SparseMode::Predicted;
-    FloatAttr threshold = predicted ? moe.getPredictorThresholdAttr()
-                                    : FloatAttr();
-    IntegerAttr layerAttr = builder.getI64IntegerAttr(
-        static_cast<int64_t>(moe.getLayer()));
+    FloatAttr threshold =
+        predicted ? moe.getPredictorThresholdAttr() : FloatAttr();
+    IntegerAttr layerAttr =
+        builder.getI64IntegerAttr(static_cast<int64_t>(moe.getLayer()));
     for (int64_t e = 0; e < numExperts; ++e) {
       Region &region = dispatch.getExpertBodies()[e];
       Block *body = builder.createBlock(&region, {}, {vectorType}, {loc});

@@ -1,4 +1,5 @@
-//===- JsonFile.cpp - read a JSON file nothing of which is trusted -*- C++ -*-===//
+//===- JsonFile.cpp - read a JSON file nothing of which is trusted -*- C++
+//-*-===//
 
 #include "passes/JsonFile.h"
 
@@ -13,12 +14,12 @@ using namespace mlir;
 using namespace mlir::sparsec;
 
 llvm::Error mlir::sparsec::inputError(const llvm::Twine &message) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      ::sparsec::escapeForMessage(message.str()));
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 ::sparsec::escapeForMessage(message.str()));
 }
 
-llvm::Expected<std::string> mlir::sparsec::readRegularFile(llvm::StringRef path) {
+llvm::Expected<std::string>
+mlir::sparsec::readRegularFile(llvm::StringRef path) {
   llvm::sys::fs::file_status status;
   if (std::error_code ec = llvm::sys::fs::status(path, status))
     return inputError(path + ": cannot read: " + ec.message());
@@ -39,8 +40,8 @@ mlir::sparsec::parseJsonText(llvm::StringRef text, llvm::StringRef path) {
     return inputError(limits.message());
   llvm::Expected<llvm::json::Value> value = llvm::json::parse(text);
   if (!value)
-    return inputError(path + ": not valid JSON: " +
-                     llvm::toString(value.takeError()));
+    return inputError(path +
+                      ": not valid JSON: " + llvm::toString(value.takeError()));
   return value;
 }
 

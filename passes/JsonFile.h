@@ -1,10 +1,12 @@
-//===- JsonFile.h - read a JSON file nothing of which is trusted -*- C++ -*-===//
+//===- JsonFile.h - read a JSON file nothing of which is trusted -*- C++
+//-*-===//
 //
 // Every JSON the compiler reads (config.json, generation_config.json,
 // tokenizer.json, tokenizer_config.json, calibration reports) goes through
 // here: a regular file (a FIFO would block the read), within the size and
 // nesting limits of sparsec/formats/limits.h (runtime/formats;
-// llvm::json::parse recurses without a bound), then parsed. Errors are one line starting with the path.
+// llvm::json::parse recurses without a bound), then parsed. Errors are one line
+// starting with the path.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,7 +33,7 @@ llvm::Expected<llvm::json::Value> readJsonFile(llvm::StringRef path);
 
 /// `text` (read from `path`) parsed as JSON, within the limits.
 llvm::Expected<llvm::json::Value> parseJsonText(llvm::StringRef text,
-                                               llvm::StringRef path);
+                                                llvm::StringRef path);
 
 } // namespace mlir::sparsec
 

@@ -40,7 +40,8 @@ std::string commonModulePrefix(ArrayRef<StringRef> names) {
     prefix = prefix.take_front(length);
   }
   size_t dot = prefix.rfind('.');
-  return dot == StringRef::npos ? std::string() : prefix.take_front(dot + 1).str();
+  return dot == StringRef::npos ? std::string()
+                                : prefix.take_front(dot + 1).str();
 }
 
 class PackNeuronBundles

@@ -77,9 +77,8 @@ std::optional<LayerSpec> LayerSpec::parse(StringRef text, std::string &error) {
       return std::nullopt;
     }
     range.last = range.first;
-    if (!lastText.empty() &&
-        (lastText.trim().getAsInteger(10, range.last) ||
-         range.last < range.first)) {
+    if (!lastText.empty() && (lastText.trim().getAsInteger(10, range.last) ||
+                              range.last < range.first)) {
       error = "expected a layer range FIRST-LAST with FIRST <= LAST, got '" +
               layers.trim().str() + "'";
       return std::nullopt;

@@ -48,8 +48,7 @@ public:
     std::optional<LayerSpec> thresholds =
         LayerSpec::parse(activationThreshold, error);
     if (!thresholds) {
-      module.emitError("sparsec-sparsify-ffn: activation-threshold: ")
-          << error;
+      module.emitError("sparsec-sparsify-ffn: activation-threshold: ") << error;
       return signalPassFailure();
     }
     std::optional<float> predictorCutoff;
@@ -67,8 +66,8 @@ public:
     SmallVector<llm::FFNOp> ffns;
     module.walk([&](llm::FFNOp ffn) { ffns.push_back(ffn); });
     for (llm::FFNOp ffn : ffns)
-      ok &= succeeded(rewrite(ffn, *fallback, *modes, *thresholds,
-                              predictorCutoff));
+      ok &= succeeded(
+          rewrite(ffn, *fallback, *modes, *thresholds, predictorCutoff));
     if (!ok)
       signalPassFailure();
   }
@@ -92,8 +91,7 @@ private:
       choice = *parsed;
     }
     llm::Activation activation = ffn.getActivation();
-    sfn::SparseMode mode =
-        resolveMode(choice, activation, ffn.hasPredictor());
+    sfn::SparseMode mode = resolveMode(choice, activation, ffn.hasPredictor());
 
     std::optional<float> cutoff;
     if (std::optional<std::string> value = thresholds.lookup(layer)) {
@@ -117,8 +115,8 @@ private:
     int64_t intermediate =
         cast<RankedTensorType>(ffn.getGate().getType()).getDimSize(0);
     auto setType = sfn::ActiveSetType::get(ffn.getContext(), intermediate);
-    auto compact = RankedTensorType::get({ShapedType::kDynamic},
-                                         builder.getF32Type());
+    auto compact =
+        RankedTensorType::get({ShapedType::kDynamic}, builder.getF32Type());
     auto activationAttr =
         llm::ActivationAttr::get(ffn.getContext(), activation);
     Value x = ffn.getInput();
@@ -133,10 +131,9 @@ private:
           ffn.getPredictorThreshold()
               ? ffn.getPredictorThreshold()->convertToFloat()
               : 0.0f);
-      set = sfn::PredictOp::create(builder, loc, setType,
-                                   ffn.getPredictorInput(),
-                                   ffn.getPredictorFc1(), ffn.getPredictorFc2(),
-                                   builder.getF32FloatAttr(threshold));
+      set = sfn::PredictOp::create(
+          builder, loc, setType, ffn.getPredictorInput(), ffn.getPredictorFc1(),
+          ffn.getPredictorFc2(), builder.getF32FloatAttr(threshold));
       break;
     }
     case sfn::SparseMode::Exact:

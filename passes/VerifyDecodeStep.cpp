@@ -63,9 +63,9 @@ private:
       if (inserted || it->second.getType() == param.getType())
         return;
       InFlightDiagnostic diag = param.emitOpError("uses '")
-                                << param.getName() << "' as "
-                                << param.getType() << ", but it is "
-                                << it->second.getType() << " elsewhere";
+                                << param.getName() << "' as " << param.getType()
+                                << ", but it is " << it->second.getType()
+                                << " elsewhere";
       diag.attachNote(it->second.getLoc())
           << "first use of '" << param.getName() << "'";
       ok = false;
@@ -77,12 +77,12 @@ private:
     FunctionType type = func.getFunctionType();
     bool signatureOk =
         type.getNumInputs() == 3 && type.getInput(0).isInteger(32) &&
-        type.getInput(1).isIndex() &&
-        isa<llm::KVCacheType>(type.getInput(2)) && type.getNumResults() == 1;
+        type.getInput(1).isIndex() && isa<llm::KVCacheType>(type.getInput(2)) &&
+        type.getNumResults() == 1;
     if (signatureOk) {
       auto logits = dyn_cast<RankedTensorType>(type.getResult(0));
-      signatureOk = logits && logits.getRank() == 1 &&
-                    logits.getElementType().isF32();
+      signatureOk =
+          logits && logits.getRank() == 1 && logits.getElementType().isF32();
     }
     if (!signatureOk || func.isExternal()) {
       func.emitOpError("decode step expects the signature (i32 token, index "
@@ -104,9 +104,9 @@ private:
     auto claim = [&](llvm::DenseMap<int64_t, Operation *> &layers,
                      Operation *op, int64_t layer, StringRef what) {
       if (layer >= numLayers) {
-        op->emitOpError("is ") << what << " layer " << layer
-                               << ", but the decode step has " << numLayers
-                               << " layers (KV cache)";
+        op->emitOpError("is ")
+            << what << " layer " << layer << ", but the decode step has "
+            << numLayers << " layers (KV cache)";
         ok = false;
         return;
       }
@@ -127,11 +127,14 @@ private:
                                 "KV cache arguments");
           ok = false;
         }
-        claim(attentionLayers, op, static_cast<int64_t>(attention.getLayer()), "attention");
+        claim(attentionLayers, op, static_cast<int64_t>(attention.getLayer()),
+              "attention");
       } else if (auto ffn = dyn_cast<llm::FFNOp>(op)) {
-        claim(ffnLayers, op, static_cast<int64_t>(ffn.getLayer()), "FFN/MoE block");
+        claim(ffnLayers, op, static_cast<int64_t>(ffn.getLayer()),
+              "FFN/MoE block");
       } else if (auto moe = dyn_cast<llm::MoEOp>(op)) {
-        claim(ffnLayers, op, static_cast<int64_t>(moe.getLayer()), "FFN/MoE block");
+        claim(ffnLayers, op, static_cast<int64_t>(moe.getLayer()),
+              "FFN/MoE block");
       } else if (auto embed = dyn_cast<llm::EmbedOp>(op)) {
         if (embed.getToken() != token) {
           embed.emitOpError("expects the decode step's token argument");
@@ -148,8 +151,7 @@ private:
     for (int64_t layer = 0; layer < numLayers; ++layer) {
       if (!attentionLayers.count(layer)) {
         func.emitOpError("decode step uses KV cache layers 0..")
-            << numLayers - 1 << " but has no llm.attention for layer "
-            << layer;
+            << numLayers - 1 << " but has no llm.attention for layer " << layer;
         ok = false;
       }
       if (!ffnLayers.count(layer)) {

@@ -1,4 +1,5 @@
-//===- WeightSlots.h - where each weight lives in the packed file -*- C++ -*-===//
+//===- WeightSlots.h - where each weight lives in the packed file -*- C++
+//-*-===//
 //
 // The weight packer and the decode-step lowering must agree byte for byte on
 // where each tensor sits in the packed weights file's data section. Both
@@ -19,9 +20,9 @@
 namespace mlir::sparsec {
 
 struct WeightSlot {
-  std::string key;           ///< name in the packed file
-  RankedTensorType type;     ///< the tensor as the IR reads it
-  int64_t offset = 0;        ///< bytes from the data section's start
+  std::string key;       ///< name in the packed file
+  RankedTensorType type; ///< the tensor as the IR reads it
+  int64_t offset = 0;    ///< bytes from the data section's start
   int64_t nbytes = 0;
   Operation *definingOp = nullptr; ///< first llm.param / sfn.bundle_param
 };

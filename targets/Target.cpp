@@ -49,9 +49,9 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   llvm::Triple host(llvm::sys::getDefaultTargetTriple());
   bool hostIsX86 = host.getArch() == llvm::Triple::x86_64;
   if (target.empty() || target == "host")
-    target = hostIsX86 ? "x86-64"
-                       : (host.getArch() == llvm::Triple::aarch64 ? "aarch64"
-                                                                  : "");
+    target = hostIsX86
+                 ? "x86-64"
+                 : (host.getArch() == llvm::Triple::aarch64 ? "aarch64" : "");
   if (target == "x86-64" || target == "x86-64-avx2" ||
       target == "x86-64-avx512") {
     spec.triple = llvm::Triple("x86_64-unknown-linux-gnu");
@@ -117,7 +117,7 @@ bool sparsec::hostSupports(const TargetSpec &spec) {
 }
 
 llvm::Error sparsec::emitLLVMObject(ModuleOp module, const TargetSpec &spec,
-                              llvm::StringRef outPath, bool emitIR) {
+                                    llvm::StringRef outPath, bool emitIR) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -165,4 +165,3 @@ llvm::Error sparsec::emitLLVMObject(ModuleOp module, const TargetSpec &spec,
 }
 
 TargetBackend::~TargetBackend() = default;
-

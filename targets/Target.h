@@ -19,10 +19,10 @@
 namespace mlir::sparsec {
 
 struct TargetSpec {
-  std::string name;     ///< what --target said, normalised ("x86-64-avx2")
+  std::string name; ///< what --target said, normalised ("x86-64-avx2")
   llvm::Triple triple;
-  std::string cpu;      ///< LLVM CPU name
-  std::string features; ///< LLVM feature string ("+avx2,+fma,...")
+  std::string cpu;         ///< LLVM CPU name
+  std::string features;    ///< LLVM feature string ("+avx2,+fma,...")
   int64_t vectorWidth = 8; ///< f32 lanes per vector in generated kernels
   bool isHost = false;     ///< runs natively on this machine
 

@@ -4,8 +4,8 @@
 
 #include "passes/JsonFile.h"
 
-#include "compiler/Importer/Importer.h"
 #include "compiler/Importer/Common/TokenizerExport.h"
+#include "compiler/Importer/Importer.h"
 #include "compiler/InitAll.h"
 #include "compiler/Packer/WeightPacker.h"
 #include "dialects/LLM/IR/LLMOps.h"
@@ -28,10 +28,10 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
@@ -55,13 +55,12 @@ public:
                    << what << " ... ";
   }
   void end(const llvm::Twine &detail = "") {
-    double seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     if (!quiet)
       llvm::errs() << llvm::format("%.2f s", seconds)
-                   << (detail.isTriviallyEmpty() ? "" : ", ") << detail
-                   << "\n";
+                   << (detail.isTriviallyEmpty() ? "" : ", ") << detail << "\n";
   }
 
 private:
@@ -160,10 +159,10 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
   auto slotOf = [](sfn::FusedSparseFFNOp ffn) {
     return ffn->getAttrOfType<IntegerAttr>(kStatsSlotAttrName).getInt();
   };
-  llvm::stable_sort(bySlot, [&](sfn::FusedSparseFFNOp a,
-                                sfn::FusedSparseFFNOp b) {
-    return slotOf(a) < slotOf(b);
-  });
+  llvm::stable_sort(bySlot,
+                    [&](sfn::FusedSparseFFNOp a, sfn::FusedSparseFFNOp b) {
+                      return slotOf(a) < slotOf(b);
+                    });
   llvm::json::Array ffns;
   llvm::DenseSet<Value> ffnWeights;
   for (sfn::FusedSparseFFNOp ffn : bySlot) {
@@ -215,9 +214,9 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
     const WeightSlot *slot = slots.lookup(op);
     if (!slot || !counted.insert(slot->definingOp).second)
       return;
-    bool embedOnly = llvm::all_of(op->getResult(0).getUsers(), [](Operation *u) {
-      return isa<llm::EmbedOp>(u);
-    });
+    bool embedOnly =
+        llvm::all_of(op->getResult(0).getUsers(),
+                     [](Operation *u) { return isa<llm::EmbedOp>(u); });
     other += embedOnly ? slot->nbytes / slot->type.getDimSize(0) : slot->nbytes;
   });
 
@@ -249,12 +248,14 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
 /// executable refuses any other model's files.
 llvm::Error embedStepInfo(ModuleOp module, const llvm::json::Object &manifest) {
   std::string text;
-  llvm::raw_string_ostream(text) << llvm::json::Value(llvm::json::Object(manifest));
+  llvm::raw_string_ostream(text)
+      << llvm::json::Value(llvm::json::Object(manifest));
   ::sparsec::StatusOr<::sparsec::Manifest> parsed =
       ::sparsec::Manifest::parse(text, "manifest.json");
   if (!parsed.isOk())
     return inputError("internal error: the manifest sparsec wrote does not "
-                     "parse: " + parsed.status().message());
+                      "parse: " +
+                      parsed.status().message());
   ::sparsec::StepInfo info = ::sparsec::stepInfoOf(*parsed);
   OpBuilder builder(module.getContext());
   builder.setInsertionPointToEnd(module.getBody());
@@ -275,12 +276,11 @@ constexpr const char *kOutputMarker = ".sparsec-output";
 /// The executable's name: the checkpoint folder's or GGUF file's, unless
 /// that is empty or one of the other files of OUT/.
 std::string executableName(llvm::StringRef modelPath) {
-  std::string name =
-      llvm::sys::path::filename(modelPath.rtrim('/')).str();
+  std::string name = llvm::sys::path::filename(modelPath.rtrim('/')).str();
   if (llvm::StringRef(name).ends_with_insensitive(".gguf"))
     name = name.substr(0, name.size() - 5);
-  static const char *const kTaken[] = {"", ".", "..", "weights.safetensors",
-                                       "manifest.json", "tokenizer.json"};
+  static const char *const kTaken[] = {
+      "", ".", "..", "weights.safetensors", "manifest.json", "tokenizer.json"};
   for (const char *taken : kTaken)
     if (name == taken)
       return "model";
@@ -395,8 +395,8 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   auto hash = opened->weights->hash();
   if (!hash)
     return hash.takeError();
-  llvm::json::Object manifest = buildManifest(
-      **module, slots, *target, options, name, *hash, architecture);
+  llvm::json::Object manifest = buildManifest(**module, slots, *target, options,
+                                              name, *hash, architecture);
   OwningOpRef<ModuleOp> sparseModule = (*module)->clone();
 
   const TargetBackend &backend = getTargetBackend(*target);
@@ -424,17 +424,17 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     return objectPath;
 
   progress.begin("pack weights");
-  auto packed = packWeights(*sparseModule, *opened->weights,
-                            out("weights.safetensors"));
+  auto packed =
+      packWeights(*sparseModule, *opened->weights, out("weights.safetensors"));
   if (!packed)
     return packed.takeError();
-  progress.end(llvm::formatv("{0} tensors, {1:F1} MiB{2}", packed->numTensors,
-                             packed->numBytes / 1048576.0,
-                             packed->converted.empty()
-                                 ? std::string()
-                                 : " (dequantized to f16: " +
-                                       packed->converted + ")")
-                   .str());
+  progress.end(
+      llvm::formatv("{0} tensors, {1:F1} MiB{2}", packed->numTensors,
+                    packed->numBytes / 1048576.0,
+                    packed->converted.empty()
+                        ? std::string()
+                        : " (dequantized to f16: " + packed->converted + ")")
+          .str());
 
   progress.begin("tokenizer and manifest");
   std::string tokenizerNote = "byte tokenizer";
@@ -442,8 +442,8 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     std::error_code ec;
     llvm::raw_fd_ostream os(out("tokenizer.json"), ec);
     if (ec)
-      return inputError(out("tokenizer.json") + ": cannot write: " +
-                       ec.message());
+      return inputError(out("tokenizer.json") +
+                        ": cannot write: " + ec.message());
     os << tokenizer->tokenizerJson;
     llvm::json::Object section{
         {SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE, SPARSEC_MANIFEST_TOKENIZER_HF},
@@ -470,8 +470,8 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     std::error_code ec;
     llvm::raw_fd_ostream os(out("manifest.json"), ec);
     if (ec)
-      return inputError(out("manifest.json") + ": cannot write: " +
-                       ec.message());
+      return inputError(out("manifest.json") +
+                        ": cannot write: " + ec.message());
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
        << "\n";
   }
@@ -513,7 +513,7 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
     if (!empty && !llvm::sys::fs::exists(marker) &&
         !llvm::sys::fs::exists(manifest))
       return inputError(outDir + ": exists and is not a sparsec output folder "
-                                "(no manifest.json); choose another -o");
+                                 "(no manifest.json); choose another -o");
   }
   llvm::StringRef parent = llvm::sys::path::parent_path(outDir);
   if (!parent.empty())
@@ -553,8 +553,8 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
     if (!old.empty())
       llvm::sys::fs::rename(old, outDir);
     llvm::sys::fs::remove_directories(stage);
-    return inputError(outDir + ": cannot move the output into place: " +
-                     ec.message());
+    return inputError(outDir +
+                      ": cannot move the output into place: " + ec.message());
   }
   if (!old.empty())
     llvm::sys::fs::remove_directories(old);

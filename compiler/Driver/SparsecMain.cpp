@@ -10,20 +10,20 @@
 
 #include "compiler/Driver/CompileModel.h"
 #include "compiler/Importer/Importer.h"
-#include "compiler/Packer/WeightPacker.h"
 #include "compiler/InitAll.h"
+#include "compiler/Packer/WeightPacker.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
 #include <cstdio>
@@ -35,17 +35,20 @@ namespace {
 
 cl::OptionCategory sparsecCategory("sparsec options");
 
-cl::SubCommand importCommand(
-    "import", "Import a Hugging Face checkpoint directory or a GGUF file "
-              "as llm IR (one decode step; see docs/decode-step.md)");
+cl::SubCommand
+    importCommand("import",
+                  "Import a Hugging Face checkpoint directory or a GGUF file "
+                  "as llm IR (one decode step; see docs/decode-step.md)");
 
 cl::opt<std::string> importModelDir(cl::Positional, cl::Required,
                                     cl::desc("<model dir | model.gguf>"),
-                                    cl::sub(importCommand), cl::cat(sparsecCategory));
+                                    cl::sub(importCommand),
+                                    cl::cat(sparsecCategory));
 cl::opt<std::string> importOutput("o", cl::init("-"),
                                   cl::desc("Output file (default: stdout)"),
                                   cl::value_desc("file"),
-                                  cl::sub(importCommand), cl::cat(sparsecCategory));
+                                  cl::sub(importCommand),
+                                  cl::cat(sparsecCategory));
 cl::opt<std::string> importPredictorDir(
     "predictor-dir", cl::init(""),
     cl::desc("Directory with predictor tensors (model.layers.N.mlp.predictor."
@@ -72,50 +75,49 @@ cl::opt<std::string> packInput(cl::Positional, cl::Required,
 cl::opt<std::string> packOutput("o", cl::Required,
                                 cl::desc("Packed weights file to write"),
                                 cl::value_desc("weights.safetensors"),
-                                cl::sub(packCommand),
-                                cl::cat(sparsecCategory));
+                                cl::sub(packCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> packPredictorDir(
     "predictor-dir", cl::init(""),
     cl::desc("Directory with predictor tensors, as for import"),
     cl::value_desc("dir"), cl::sub(packCommand), cl::cat(sparsecCategory));
 
-cl::SubCommand compileCommand(
-    "compile", "Compile a Hugging Face checkpoint or a GGUF file into a "
-               "decode executable: OUT/<name>, OUT/weights.safetensors, "
-               "OUT/manifest.json (and OUT/tokenizer.json for real "
-               "tokenizers)");
+cl::SubCommand
+    compileCommand("compile",
+                   "Compile a Hugging Face checkpoint or a GGUF file into a "
+                   "decode executable: OUT/<name>, OUT/weights.safetensors, "
+                   "OUT/manifest.json (and OUT/tokenizer.json for real "
+                   "tokenizers)");
 cl::opt<std::string> compileModelDir(cl::Positional, cl::Required,
                                      cl::desc("<model dir | model.gguf>"),
                                      cl::sub(compileCommand));
-cl::opt<std::string> compileOut("o", cl::Required,
-                                cl::desc("Output folder"),
+cl::opt<std::string> compileOut("o", cl::Required, cl::desc("Output folder"),
                                 cl::value_desc("OUT"), cl::sub(compileCommand),
                                 cl::cat(sparsecCategory));
 cl::opt<std::string> compileTarget(
     "target", cl::init("host"),
     cl::desc("host, x86-64, x86-64-avx2, x86-64-avx512 or aarch64"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
-cl::opt<std::string> compileCpu("cpu", cl::init(""),
-                                cl::desc("LLVM CPU name (default: the target's)"),
-                                cl::sub(compileCommand),
-                                cl::cat(sparsecCategory));
+cl::opt<std::string>
+    compileCpu("cpu", cl::init(""),
+               cl::desc("LLVM CPU name (default: the target's)"),
+               cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compileMode(
     "mode", cl::init("auto"),
     cl::desc("Sparse mode of every FFN: auto, dense, exact, predicted, "
              "threshold"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
-cl::opt<std::string> compileLayers(
-    "layers", cl::init(""),
-    cl::desc("Per-layer modes, e.g. 0-3:dense,4-31:predicted"),
-    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string>
+    compileLayers("layers", cl::init(""),
+                  cl::desc("Per-layer modes, e.g. 0-3:dense,4-31:predicted"),
+                  cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compileActivationThreshold(
     "activation-threshold", cl::init(""),
     cl::desc("Threshold mode's t: one value or per layer (0-3:0.05)"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
-cl::opt<std::string> compileExpertMode(
-    "expert-mode", cl::init("auto"),
-    cl::desc("MoE experts: auto, dense, exact, predicted"),
-    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string>
+    compileExpertMode("expert-mode", cl::init("auto"),
+                      cl::desc("MoE experts: auto, dense, exact, predicted"),
+                      cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compilePassesBefore(
     "passes-before-sparsify", cl::init(""),
     cl::desc("Extra passes on the imported module before the sparse "
@@ -131,9 +133,10 @@ cl::opt<std::string> compileStats(
     cl::desc("Calibration statistics for the sparsity decision (default: "
              "MODEL_DIR/synth_report.json when present)"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
-cl::opt<std::string> compilePredictorDir(
-    "predictor-dir", cl::init(""), cl::desc("Predictor tensors' directory"),
-    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string>
+    compilePredictorDir("predictor-dir", cl::init(""),
+                        cl::desc("Predictor tensors' directory"),
+                        cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<int64_t> compileMaxSeqLen(
     "max-seq-len", cl::init(0),
     cl::desc("Context length (default: max_position_embeddings)"),
@@ -193,8 +196,8 @@ int runImport() {
     return fail(toString(module.takeError()));
 
   std::error_code ec;
-  auto output = std::make_unique<ToolOutputFile>(importOutput, ec,
-                                                 sys::fs::OF_None);
+  auto output =
+      std::make_unique<ToolOutputFile>(importOutput, ec, sys::fs::OF_None);
   if (ec)
     return fail(importOutput + ": cannot write: " + ec.message());
   OpPrintingFlags flags;
@@ -227,8 +230,7 @@ int runPack() {
     }
     return success();
   });
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return fail(packInput + ": cannot parse: " + firstError);
   mlir::sparsec::ImportOptions options;

@@ -12,23 +12,23 @@
 using namespace mlir;
 using namespace mlir::sparsec;
 
-llvm::Expected<OpenedModel> mlir::sparsec::openModel(llvm::StringRef path,
-                                               const ImportOptions &options) {
+llvm::Expected<OpenedModel>
+mlir::sparsec::openModel(llvm::StringRef path, const ImportOptions &options) {
   OpenedModel model;
   model.path = path.str();
   if (!llvm::sys::fs::exists(path))
     return inputError(path + ": not found (expected a Hugging Face checkpoint "
-                            "directory or a GGUF file)");
+                             "directory or a GGUF file)");
   if (!llvm::sys::fs::is_directory(path)) {
     if (!llvm::sys::fs::is_regular_file(path))
       return inputError(path + ": not a regular file or a directory");
     if (!gguf::isGGUFFile(path))
       return inputError(path + ": not a directory and not a GGUF file "
-                              "(expected a Hugging Face checkpoint directory "
-                              "or a .gguf file)");
+                               "(expected a Hugging Face checkpoint directory "
+                               "or a .gguf file)");
     if (!options.predictorDir.empty())
       return inputError("--predictor-dir is for Hugging Face checkpoints; a "
-                       "GGUF carries its predictors (blk.N.fc1/fc2) itself");
+                        "GGUF carries its predictors (blk.N.fc1/fc2) itself");
     model.format = ModelFormat::GGUF;
     auto opened = ::sparsec::GgufFile::open(path.str());
     if (!opened.isOk())
@@ -43,8 +43,8 @@ llvm::Expected<OpenedModel> mlir::sparsec::openModel(llvm::StringRef path,
       return weights.takeError();
     model.weights = std::move(*weights);
     model.build.locationFile = path.str();
-    model.build.layoutOwner = "the GGUF's " + model.config.architecture +
-                              " layout";
+    model.build.layoutOwner =
+        "the GGUF's " + model.config.architecture + " layout";
     model.build.configName = "the GGUF metadata";
   } else {
     llvm::Expected<std::string> configPath = hf::configPathOf(path);
@@ -69,7 +69,7 @@ llvm::Expected<OpenedModel> mlir::sparsec::openModel(llvm::StringRef path,
 
 llvm::Expected<OwningOpRef<ModuleOp>>
 mlir::sparsec::importModel(MLIRContext &context, const OpenedModel &model,
-                     const ImportOptions &options) {
+                           const ImportOptions &options) {
   DecodeStepOptions build = model.build;
   build.maxSeqLen = options.maxSeqLen;
   return buildDecodeStep(context, model.config, *model.weights, build);

@@ -10,9 +10,9 @@
 #define SPARSEC_COMPILER_IMPORTER_IMPORTER_H
 
 #include "compiler/Importer/Common/DecodeStepBuilder.h"
-#include "compiler/Importer/HuggingFace/HFImporter.h"
 #include "compiler/Importer/Common/ModelConfig.h"
 #include "compiler/Importer/Common/TensorSource.h"
+#include "compiler/Importer/HuggingFace/HFImporter.h"
 
 #include "sparsec/formats/gguf.h"
 

@@ -2,14 +2,14 @@
 
 #include "compiler/Packer/WeightPacker.h"
 
+#include "compiler/Importer/Common/TensorSource.h"
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
-#include "compiler/Importer/Common/TensorSource.h"
 #include "passes/WeightSlots.h"
 
-#include "sparsec/weights_layout.h"
 #include "sparsec/formats/safetensors.h"
 #include "sparsec/formats/safetensors_writer.h"
+#include "sparsec/weights_layout.h"
 
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
@@ -122,19 +122,18 @@ public:
     std::vector<int64_t> outShape(type.getShape().begin(),
                                   type.getShape().end());
     const TensorSource &from = weights;
-    writer.add(key, *dtype, outShape,
-               [&from, src, transposed, size](uint8_t *out) {
-                 SourceBytes bytes;
-                 if (::sparsec::Status status = materialize(from, *src, bytes);
-                     !status.isOk())
-                   return status;
-                 if (transposed)
-                   transpose(bytes.data, out, src->shape[0], src->shape[1],
-                             size);
-                 else
-                   std::memcpy(out, bytes.data, src->numBytes());
-                 return ::sparsec::Status::ok();
-               });
+    writer.add(
+        key, *dtype, outShape, [&from, src, transposed, size](uint8_t *out) {
+          SourceBytes bytes;
+          if (::sparsec::Status status = materialize(from, *src, bytes);
+              !status.isOk())
+            return status;
+          if (transposed)
+            transpose(bytes.data, out, src->shape[0], src->shape[1], size);
+          else
+            std::memcpy(out, bytes.data, src->numBytes());
+          return ::sparsec::Status::ok();
+        });
     ++numTensors;
     numBytes += src->numBytes();
     return llvm::Error::success();
@@ -155,9 +154,9 @@ public:
     std::vector<std::pair<const SourceTensor *, bool>> sources;
     for (auto [index, name] : llvm::enumerate(bundle.getSources())) {
       bool isTransposed = transposed.contains(static_cast<int64_t>(index));
-      SmallVector<int64_t> shape =
-          isTransposed ? SmallVector<int64_t>{hidden, neurons}
-                       : SmallVector<int64_t>{neurons, hidden};
+      SmallVector<int64_t> shape = isTransposed
+                                       ? SmallVector<int64_t>{hidden, neurons}
+                                       : SmallVector<int64_t>{neurons, hidden};
       auto info = source(cast<StringAttr>(name).getValue(), *dtype, shape);
       if (!info)
         return info.takeError();
@@ -203,9 +202,9 @@ public:
 
 } // namespace
 
-llvm::Expected<PackResult> mlir::sparsec::packWeights(ModuleOp module,
-                                                const TensorSource &weights,
-                                                StringRef outPath) {
+llvm::Expected<PackResult>
+mlir::sparsec::packWeights(ModuleOp module, const TensorSource &weights,
+                           StringRef outPath) {
   auto hash = weights.hash();
   if (!hash)
     return hash.takeError();

@@ -65,8 +65,7 @@ inline LogicalResult expectSameElementType(Operation *op, const Twine &what,
     return success();
   InFlightDiagnostic diag = op->emitOpError("expects ")
                             << what << " of one element type, got ";
-  llvm::interleaveComma(values, diag,
-                        [&](Value v) { diag << elementType(v); });
+  llvm::interleaveComma(values, diag, [&](Value v) { diag << elementType(v); });
   return diag;
 }
 

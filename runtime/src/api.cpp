@@ -16,28 +16,28 @@
 #include "sparsec/runtime.h"
 
 #include "api_testing.h"
-#include "sparsec/formats/limits.h"
-#include "sparsec/formats/status.h"
-#include "sparsec/formats/chat_template.h"
 #include "model/model.h"
 #include "sampler/sampler.h"
-#include "sparsec/kernel_abi.h"
-#include "threading/thread_pool.h"
+#include "sparsec/formats/chat_template.h"
+#include "sparsec/formats/limits.h"
+#include "sparsec/formats/status.h"
 #include "sparsec/formats/step_info.h"
 #include "sparsec/formats/weights_hash.h"
+#include "sparsec/kernel_abi.h"
+#include "threading/thread_pool.h"
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
-#include <atomic>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern "C" {
@@ -159,8 +159,8 @@ std::atomic<const int64_t *> testStepInfo{nullptr};
 /// (a linked step must declare it; a test step may).
 Status checkStepAgainstManifest(const sparsec::Manifest &manifest,
                                 const std::string &path) {
-  const int64_t *info = testStep.load() ? testStepInfo.load()
-                                        : sparsec_step_info;
+  const int64_t *info =
+      testStep.load() ? testStepInfo.load() : sparsec_step_info;
   if (!info) {
     if (testStep.load())
       return Status::ok();
@@ -638,7 +638,8 @@ sparsec_detokenizer_create(sparsec_model_t *model,
     *out = nullptr;
     if (!model)
       return nullArgument("sparsec_detokenizer_create", "model");
-    auto detokenizer = std::make_unique<sparsec_detokenizer_t>(*model->tokenizer);
+    auto detokenizer =
+        std::make_unique<sparsec_detokenizer_t>(*model->tokenizer);
     sparsec_model_retain(model);
     detokenizer->model = model;
     *out = detokenizer.release();
@@ -646,7 +647,8 @@ sparsec_detokenizer_create(sparsec_model_t *model,
   });
 }
 
-extern "C" void sparsec_detokenizer_release(sparsec_detokenizer_t *detokenizer) {
+extern "C" void
+sparsec_detokenizer_release(sparsec_detokenizer_t *detokenizer) {
   if (!detokenizer)
     return;
   sparsec_model_t *model = detokenizer->model;
@@ -657,8 +659,7 @@ extern "C" void sparsec_detokenizer_release(sparsec_detokenizer_t *detokenizer) 
 namespace {
 
 Status returnText(const char *function, sparsec_detokenizer_t *detokenizer,
-                  std::string text, const char **out_text,
-                  size_t *out_length) {
+                  std::string text, const char **out_text, size_t *out_length) {
   if (!out_text)
     return nullArgument(function, "out_text");
   if (!out_length)
@@ -736,8 +737,8 @@ sparsec_chat_render(const char *format, const sparsec_chat_message_t *messages,
                           (messages[i].role ? "content" : "role"));
       conversation.push_back({messages[i].role, messages[i].content});
     }
-    StatusOr<std::string> text = sparsec::renderChat(
-        format, conversation, add_generation_prompt != 0);
+    StatusOr<std::string> text =
+        sparsec::renderChat(format, conversation, add_generation_prompt != 0);
     if (!text.isOk())
       return text.status();
     return copyText("sparsec_chat_render", *text, out_text, capacity,
@@ -745,9 +746,10 @@ sparsec_chat_render(const char *format, const sparsec_chat_message_t *messages,
   });
 }
 
-extern "C" sparsec_status_t sparsec_chat_render_continuation(
-    const char *format, const char *user_content, int add_generation_prompt,
-    char *out_text, size_t capacity, size_t *out_length) {
+extern "C" sparsec_status_t
+sparsec_chat_render_continuation(const char *format, const char *user_content,
+                                 int add_generation_prompt, char *out_text,
+                                 size_t capacity, size_t *out_length) {
   return guarded([&]() -> Status {
     if (!format)
       return nullArgument("sparsec_chat_render_continuation", "format");

@@ -37,8 +37,7 @@ bool uniformLogits = false;
 
 void fakeStep(sparsec_memref1d *weights, sparsec_memref1d *kvCache,
               sparsec_memref1d *logits, sparsec_memref1d *stats,
-              sparsec_memref1d * /*scratch*/, int32_t token,
-              int64_t pos) {
+              sparsec_memref1d * /*scratch*/, int32_t token, int64_t pos) {
   calls.push_back({*weights, *kvCache, *logits, *stats, token, pos});
   static_cast<uint8_t *>(kvCache->aligned)[pos] = 0xab;
   float *out = static_cast<float *>(logits->aligned);
@@ -281,8 +280,8 @@ TEST_F(ApiTest, NoLinkedStepIsAClearError) {
 }
 
 TEST_F(ApiTest, AbiVersionMismatchIsAClearError) {
-  sparsec_runtime_set_step_function_for_testing(
-      &fakeStep, SPARSEC_KERNEL_ABI_VERSION + 1);
+  sparsec_runtime_set_step_function_for_testing(&fakeStep,
+                                                SPARSEC_KERNEL_ABI_VERSION + 1);
   sparsec_status_t status = sparsec_session_create(model, nullptr, &session);
   EXPECT_EQ(sparsec_status_code(status), SPARSEC_STATUS_FAILED_PRECONDITION);
   EXPECT_EQ(take(status),
@@ -402,9 +401,9 @@ TEST_F(ApiTest, DetokenizerStreamsWholeCharacters) {
   std::string out;
   // "é" is two byte tokens: nothing until the second arrives.
   for (int32_t token : std::vector<int32_t>{'a', 0xC3, 0xA9, 'b'}) {
-    ASSERT_EQ(take(sparsec_detokenizer_push(detokenizer, token, &text,
-                                            &length)),
-              "OK");
+    ASSERT_EQ(
+        take(sparsec_detokenizer_push(detokenizer, token, &text, &length)),
+        "OK");
     out += std::string(text, length) + "|";
   }
   EXPECT_EQ(out, "a||\xC3\xA9|b|");

@@ -63,12 +63,13 @@ int run() {
                     std::istreambuf_iterator<char>());
   nlohmann::json request = nlohmann::json::parse(input);
   if (request.contains("detect"))
-    return emit(sparsec::detectChatTemplate(request["detect"].get<std::string>())
-                    .value_or(""));
+    return emit(
+        sparsec::detectChatTemplate(request["detect"].get<std::string>())
+            .value_or(""));
   if (request.contains("reply_format")) {
-    sparsec::StatusOr<std::string> text = sparsec::renderChatReply(
-        request["reply_format"].get<std::string>(),
-        request["reply"].get<std::string>());
+    sparsec::StatusOr<std::string> text =
+        sparsec::renderChatReply(request["reply_format"].get<std::string>(),
+                                 request["reply"].get<std::string>());
     return text.isOk() ? emit(*text) : fail(text.status().message());
   }
   std::string format = request.at("format").get<std::string>();
@@ -90,9 +91,8 @@ int run() {
   for (size_t i = 0; i < strings.size(); i += 2)
     messages.push_back({strings[i].c_str(), strings[i + 1].c_str()});
   return renderWith([&](char *out, size_t capacity, size_t *length) {
-    return sparsec_chat_render(format.c_str(), messages.data(),
-                               messages.size(), generationPrompt, out,
-                               capacity, length);
+    return sparsec_chat_render(format.c_str(), messages.data(), messages.size(),
+                               generationPrompt, out, capacity, length);
   });
 }
 

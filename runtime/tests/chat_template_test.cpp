@@ -133,7 +133,8 @@ TEST(ChatTemplateTest, RejectsWhatTheTemplatesReject) {
 // the whole conversation again adds.
 TEST(ChatTemplateTest, ContinuationIsTheDifferenceOfFullRenders) {
   const std::vector<Messages> starts = {
-      kOneTurn, kSystemOneTurn,
+      kOneTurn,
+      kSystemOneTurn,
       {{"system", "S"}, {"user", "u1"}, {"assistant", "a1"}, {"user", "u2"}}};
   const std::vector<std::string> replies = {"Sure.", "  spaced reply \n", ""};
   for (const std::string &format : chatFormatNames())
@@ -145,9 +146,8 @@ TEST(ChatTemplateTest, ContinuationIsTheDifferenceOfFullRenders) {
           longer.push_back({"user", " next question "});
           std::string full = render(format, longer, generationPrompt);
           StatusOr<std::string> replyText = renderChatReply(format, reply);
-          StatusOr<std::string> continuation =
-              renderChatContinuation(format, " next question ",
-                                     generationPrompt);
+          StatusOr<std::string> continuation = renderChatContinuation(
+              format, " next question ", generationPrompt);
           ASSERT_TRUE(replyText.isOk() && continuation.isOk());
           EXPECT_EQ(render(format, start, true) + *replyText + *continuation,
                     full)
@@ -202,10 +202,11 @@ TEST(ChatTemplateTest, DetectsTheRealTemplates) {
                 "%}"),
             "mistral");
   // Phi-3 uses <|user|> and <|assistant|> but ends turns with <|end|>.
-  EXPECT_EQ(detectChatTemplate("{% for message in messages %}{{'<|' + "
-                               "message['role'] + '|>\\n' + message['content'] "
-                               "+ '<|end|>\\n'}}{% endfor %}<|user|><|assistant|>"),
-            std::nullopt);
+  EXPECT_EQ(
+      detectChatTemplate("{% for message in messages %}{{'<|' + "
+                         "message['role'] + '|>\\n' + message['content'] "
+                         "+ '<|end|>\\n'}}{% endfor %}<|user|><|assistant|>"),
+      std::nullopt);
   EXPECT_EQ(detectChatTemplate(""), std::nullopt);
 }
 
@@ -240,10 +241,11 @@ TEST(ChatTemplateTest, CApiRendersWithTheSizeQueryConvention) {
                "sparsec_chat_render: message 0 has a NULL content");
   sparsec_status_free(status);
 
-  ASSERT_EQ(sparsec_chat_render_continuation("zephyr", "q", 1, nullptr, 0,
-                                             &length),
-            nullptr);
-  EXPECT_EQ(length, std::string("</s>\n<|user|>\nq</s>\n<|assistant|>\n").size());
+  ASSERT_EQ(
+      sparsec_chat_render_continuation("zephyr", "q", 1, nullptr, 0, &length),
+      nullptr);
+  EXPECT_EQ(length,
+            std::string("</s>\n<|user|>\nq</s>\n<|assistant|>\n").size());
 }
 
 } // namespace

@@ -102,9 +102,8 @@ TEST(CliOptionsTest, RejectsBadFlags) {
 }
 
 TEST(CliOptionsTest, ChatFlags) {
-  StatusOr<CliOptions> options =
-      parse({"--prompt", "hi", "--chat", "--system", "", "--chat-template",
-             "llama3"});
+  StatusOr<CliOptions> options = parse({"--prompt", "hi", "--chat", "--system",
+                                        "", "--chat-template", "llama3"});
   ASSERT_TRUE(options.isOk()) << options.status().message();
   EXPECT_TRUE(options->chat);
   EXPECT_FALSE(options->interactive);

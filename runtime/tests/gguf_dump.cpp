@@ -1,4 +1,5 @@
-//===- gguf_dump.cpp - print a GGUF file through sparsec's reader -*- C++ -*-===//
+//===- gguf_dump.cpp - print a GGUF file through sparsec's reader -*- C++
+//-*-===//
 //
 // A test tool: prints what GgufFile::open() makes of a file, so the Python
 // tests can compare it with the gguf package (the reference reader).
@@ -201,8 +202,8 @@ int dumpTensor(const GgufFile &file, const std::string &name,
     return 1;
   }
   std::vector<float> values(static_cast<size_t>(info->numElements()));
-  Status status =
-      dequantizeToF32(info->type, info->data, info->numElements(), values.data());
+  Status status = dequantizeToF32(info->type, info->data, info->numElements(),
+                                  values.data());
   if (!status.isOk()) {
     std::fprintf(stderr, "%s: tensor '%s': %s\n", file.path().c_str(),
                  name.c_str(), status.message().c_str());

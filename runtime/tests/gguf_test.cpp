@@ -71,8 +71,19 @@ std::string f64(double v) {
 std::string str(const std::string &s) { return u64(s.size()) + s; }
 
 enum : uint32_t {
-  kU8 = 0, kI8, kU16, kI16, kU32, kI32, kF32, kBool, kString, kArray, kU64,
-  kI64, kF64,
+  kU8 = 0,
+  kI8,
+  kU16,
+  kI16,
+  kU32,
+  kI32,
+  kF32,
+  kBool,
+  kString,
+  kArray,
+  kU64,
+  kI64,
+  kF64,
 };
 
 /// A metadata entry: key, value type, then the encoded value.
@@ -117,8 +128,7 @@ struct GgufBuilder {
                  const std::vector<uint64_t> &ne, const std::string &bytes) {
     while (data.size() % alignment)
       data += '\0';
-    infos.push_back(
-        info(name, ne, static_cast<uint32_t>(type), data.size()));
+    infos.push_back(info(name, ne, static_cast<uint32_t>(type), data.size()));
     data += bytes;
   }
 
@@ -154,8 +164,7 @@ GgufBuilder validBuilder() {
   GgufBuilder b;
   b.kvs.push_back(kvString("general.architecture", "llama"));
   b.kvs.push_back(kvU32("llama.context_length", 2048));
-  b.addTensor("a.weight", GgmlType::kF32, {3, 2},
-              floats({1, 2, 3, 4, 5, 6}));
+  b.addTensor("a.weight", GgmlType::kF32, {3, 2}, floats({1, 2, 3, 4, 5, 6}));
   std::string q8 = le(0x3c00, 2); // d = 1
   for (int i = 0; i < 32; ++i)
     q8 += static_cast<char>(i - 16);
@@ -173,8 +182,8 @@ protected:
   /// The file must be refused with a one-line message holding `needle`.
   void expectError(const std::string &bytes, const std::string &needle) {
     auto file = openBytes(bytes);
-    ASSERT_FALSE(file.isOk()) << "accepted a file expected to fail with: "
-                              << needle;
+    ASSERT_FALSE(file.isOk())
+        << "accepted a file expected to fail with: " << needle;
     const std::string &message = file.status().message();
     EXPECT_NE(message.find(needle), std::string::npos) << message;
     EXPECT_EQ(message.rfind(path + ": ", 0), 0u)
@@ -289,8 +298,7 @@ TEST_F(GgufTest, MetadataOfEveryType) {
   b.kvs.push_back(kv("ints", kArray,
                      array(kI16, 3, le(1, 2) + le(0xfffe, 2) + le(300, 2))));
   b.kvs.push_back(kv("floats", kArray, array(kF32, 2, f32(0.5f) + f32(-2))));
-  b.kvs.push_back(
-      kv("doubles", kArray, array(kF64, 1, f64(0.25))));
+  b.kvs.push_back(kv("doubles", kArray, array(kF64, 1, f64(0.25))));
   b.kvs.push_back(kv("strings", kArray,
                      array(kString, 3, str("a") + str("") + str("ccc"))));
   b.kvs.push_back(kv("bools", kArray, array(kBool, 2, le(0x0100, 2))));
@@ -366,10 +374,10 @@ TEST_F(GgufTest, AccessorTypeConfusionIsAnError) {
   expectTypeError(file->getInt("b").status(), "b", "BOOL", "integer");
   expectTypeError(file->getInt("strs").status(), "strs", "ARRAY[STRING]",
                   "integer");
-  expectTypeError(file->getIntArray("strs").status(), "strs",
-                  "ARRAY[STRING]", "array of integers");
-  expectTypeError(file->getStringArray("ints").status(), "ints",
-                  "ARRAY[I32]", "ARRAY[STRING]");
+  expectTypeError(file->getIntArray("strs").status(), "strs", "ARRAY[STRING]",
+                  "array of integers");
+  expectTypeError(file->getStringArray("ints").status(), "ints", "ARRAY[I32]",
+                  "ARRAY[STRING]");
   expectTypeError(file->getFloatArray("ints").status(), "ints", "ARRAY[I32]",
                   "F32");
   expectTypeError(file->getStringArray("s").status(), "s", "STRING",
@@ -431,8 +439,8 @@ TEST_F(GgufTest, RefusesTruncationAtEveryPosition) {
     // longer fits, a length past the end, a field cut short); past it, the
     // last tensor's data no longer fits.
     const std::string needle =
-        length < 4 ? "truncated" : (length < b.header().size() ? "" :
-                                    "runs past the end");
+        length < 4 ? "truncated"
+                   : (length < b.header().size() ? "" : "runs past the end");
     expectError(bytes.substr(0, length), needle);
   }
 }
@@ -459,9 +467,14 @@ TEST_F(GgufTest, SurvivesRandomCorruption) {
     for (int f = 0; f < flips; ++f) {
       size_t at = next() % headerSize; // the header is what gets parsed
       switch (next() % 3) {
-      case 0: bytes[at] = static_cast<char>(next()); break;
-      case 1: bytes[at] = static_cast<char>(0xff); break;
-      default: bytes[at] = static_cast<char>(bytes[at] ^ (1 << (next() % 8)));
+      case 0:
+        bytes[at] = static_cast<char>(next());
+        break;
+      case 1:
+        bytes[at] = static_cast<char>(0xff);
+        break;
+      default:
+        bytes[at] = static_cast<char>(bytes[at] ^ (1 << (next() % 8)));
       }
     }
     auto file = openBytes(bytes);
@@ -504,8 +517,8 @@ TEST_F(GgufTest, RefusesHugeStringValueLength) {
 
 TEST_F(GgufTest, RefusesHugeArrayLength) {
   GgufBuilder b = validBuilder();
-  b.kvs.push_back(kv("tokenizer.ggml.scores", kArray,
-                     array(kF32, 1ull << 61, f32(0))));
+  b.kvs.push_back(
+      kv("tokenizer.ggml.scores", kArray, array(kF32, 1ull << 61, f32(0))));
   expectError(b, "key 'tokenizer.ggml.scores' claims 2305843009213693952 "
                  "F32 elements");
   // A count whose byte size wraps around 2^64.
@@ -631,8 +644,7 @@ TEST_F(GgufTest, RefusesAlignmentNotAPowerOfTwo) {
 
 TEST_F(GgufTest, RefusesDimensionProductOverflow) {
   GgufBuilder b = validBuilder();
-  b.infos.push_back(
-      GgufBuilder::info("big", {1ull << 32, 1ull << 32}, 0, 0));
+  b.infos.push_back(GgufBuilder::info("big", {1ull << 32, 1ull << 32}, 0, 0));
   expectError(b, "tensor 'big' dimensions [4294967296, 4294967296] overflow "
                  "a 64-bit element count");
   GgufBuilder three = validBuilder();
@@ -763,9 +775,9 @@ TEST(GgufHalfTest, KnownValues) {
   EXPECT_EQ(halfToFloat(0x3c00), 1.0f);
   EXPECT_EQ(halfToFloat(0xc000), -2.0f);
   EXPECT_EQ(halfToFloat(0x7bff), 65504.0f);
-  EXPECT_EQ(halfToFloat(0x0001), 0x1p-24f);  // smallest subnormal
+  EXPECT_EQ(halfToFloat(0x0001), 0x1p-24f); // smallest subnormal
   EXPECT_EQ(halfToFloat(0x03ff), 1023 * 0x1p-24f);
-  EXPECT_EQ(halfToFloat(0x0400), 0x1p-14f);  // smallest normal
+  EXPECT_EQ(halfToFloat(0x0400), 0x1p-14f); // smallest normal
   EXPECT_EQ(floatToBits(halfToFloat(0x8000)), 0x80000000u);
   EXPECT_TRUE(std::isinf(halfToFloat(0x7c00)));
   EXPECT_TRUE(std::isnan(halfToFloat(0x7e00)));
@@ -847,12 +859,10 @@ std::vector<float> dequant(GgmlType type, const std::string &bytes,
                            int64_t count) {
   std::vector<float> out(static_cast<size_t>(count), NAN);
   Status status = dequantizeToF32(
-      type, reinterpret_cast<const uint8_t *>(bytes.data()), count,
-      out.data());
+      type, reinterpret_cast<const uint8_t *>(bytes.data()), count, out.data());
   EXPECT_TRUE(status.isOk()) << status.message();
-  EXPECT_EQ(bytes.size(),
-            static_cast<size_t>(count / ggmlBlockSize(type) *
-                                ggmlBlockBytes(type)));
+  EXPECT_EQ(bytes.size(), static_cast<size_t>(count / ggmlBlockSize(type) *
+                                              ggmlBlockBytes(type)));
   return out;
 }
 
@@ -945,8 +955,7 @@ TEST(GgufDequantTest, Q5_1) {
   EXPECT_EQ(y[0], 5.0f); // 16 / 2 - 3
   for (int j = 0; j < 16; ++j) {
     EXPECT_EQ(y[j], ((j & 15) + 16 * fifthBit(j)) * 0.5f - 3);
-    EXPECT_EQ(y[16 + j],
-              (((3 * j) & 15) + 16 * fifthBit(16 + j)) * 0.5f - 3);
+    EXPECT_EQ(y[16 + j], (((3 * j) & 15) + 16 * fifthBit(16 + j)) * 0.5f - 3);
   }
 }
 

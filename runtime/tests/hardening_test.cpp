@@ -12,16 +12,16 @@
 #include "sparsec/runtime.h"
 
 #include "api_testing.h"
-#include "sparsec/formats/limits.h"
-#include "sparsec/formats/status.h"
-#include "sparsec/formats/manifest.h"
 #include "model/model.h"
+#include "sparsec/formats/limits.h"
+#include "sparsec/formats/manifest.h"
+#include "sparsec/formats/mapped_file.h"
+#include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/status.h"
 #include "sparsec/kernel_abi.h"
 #include "test_model.h"
 #include "threading/thread_pool.h"
 #include "tokenizer/hf_tokenizer.h"
-#include "sparsec/formats/mapped_file.h"
-#include "sparsec/formats/safetensors.h"
 
 #include <gtest/gtest.h>
 
@@ -83,7 +83,9 @@ TEST(EscapeForMessageTest, EscapesControlCharactersOnly) {
                              std::string(1, '\0')),
             "a\\nb\\r\\tc\\x1b[31md\\x7f\\x01\\x00");
   // C1 controls (U+009B is CSI on some terminals) in their UTF-8 form.
-  EXPECT_EQ(escapeForMessage("x\xc2\x9b" "2J\xc2\xa0"), "x\\u009b2J\xc2\xa0");
+  EXPECT_EQ(escapeForMessage("x\xc2\x9b"
+                             "2J\xc2\xa0"),
+            "x\\u009b2J\xc2\xa0");
   std::string once = escapeForMessage("evil\n\x1b[31mname");
   EXPECT_EQ(once, "evil\\n\\x1b[31mname");
   EXPECT_EQ(escapeForMessage(once), once); // idempotent
@@ -98,8 +100,7 @@ TEST(JsonLimitsTest, DeepManifestIsOneClearLine) {
   std::string path = dir.file("manifest.json");
   writeTextFile(path, "{\"format\": " + deepJson(100000) + "}");
   std::string message = errorOf(Manifest::load(path));
-  EXPECT_EQ(message,
-            path + ": JSON nested deeper than 64 levels (at byte 74)");
+  EXPECT_EQ(message, path + ": JSON nested deeper than 64 levels (at byte 74)");
   // Manifest::parse directly too.
   EXPECT_EQ(errorOf(Manifest::parse(deepJson(100000), "m.json")),
             "m.json: JSON nested deeper than 64 levels (at byte 64)");
@@ -313,9 +314,9 @@ TEST(NonRegularFileTest, FifosAreRefusedWithoutBlocking) {
   EXPECT_EQ(openFifoWithTimeout(
                 fifo, [&] { return errorOf(SafetensorsFile::open(fifo)); }),
             fifo + ": not a regular file");
-  EXPECT_EQ(openFifoWithTimeout(
-                fifo, [&] { return errorOf(Manifest::load(fifo)); }),
-            fifo + ": not a regular file (the model's manifest)");
+  EXPECT_EQ(
+      openFifoWithTimeout(fifo, [&] { return errorOf(Manifest::load(fifo)); }),
+      fifo + ": not a regular file (the model's manifest)");
   EXPECT_EQ(openFifoWithTimeout(
                 fifo, [&] { return errorOf(HfTokenizer::load(fifo)); }),
             fifo + ": not a regular file (the model's tokenizer)");
@@ -336,10 +337,8 @@ TEST(NonRegularFileTest, ManifestAsFifoFailsTheModelLoad) {
   std::string manifest = dir.file("manifest.json");
   ASSERT_EQ(::unlink(manifest.c_str()), 0);
   ASSERT_EQ(::mkfifo(manifest.c_str(), 0600), 0);
-  EXPECT_EQ(openFifoWithTimeout(manifest,
-                                [&] {
-                                  return errorOf(Model::load(dir.path()));
-                                }),
+  EXPECT_EQ(openFifoWithTimeout(
+                manifest, [&] { return errorOf(Model::load(dir.path())); }),
             manifest + ": not a regular file (the model's manifest)");
 }
 
@@ -350,19 +349,20 @@ TEST(NonRegularFileTest, ManifestAsFifoFailsTheModelLoad) {
 TEST(DuplicateKeyTest, SafetensorsHeaderRefusesARepeatedTensor) {
   TempDir dir;
   std::string path = dir.file("model.safetensors");
-  writeTextFile(path,
-                safetensorsBytes(
-                    R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},)"
-                    R"( "a": {"dtype": "I8", "shape": [4], "data_offsets": [0, 4]}})",
-                    std::string(4, '\0')));
+  writeTextFile(
+      path,
+      safetensorsBytes(
+          R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},)"
+          R"( "a": {"dtype": "I8", "shape": [4], "data_offsets": [0, 4]}})",
+          std::string(4, '\0')));
   EXPECT_EQ(errorOf(SafetensorsFile::open(path)),
             path + ": tensor 'a' appears twice in the header (a repeated key "
                    "would silently replace the first)");
   // Repeated keys inside an entry are refused too.
-  writeTextFile(path, safetensorsBytes(
-                          R"({"a": {"dtype": "F32", "dtype": "I32", )"
-                          R"("shape": [1], "data_offsets": [0, 4]}})",
-                          std::string(4, '\0')));
+  writeTextFile(path,
+                safetensorsBytes(R"({"a": {"dtype": "F32", "dtype": "I32", )"
+                                 R"("shape": [1], "data_offsets": [0, 4]}})",
+                                 std::string(4, '\0')));
   EXPECT_EQ(errorOf(SafetensorsFile::open(path)),
             path + ": key 'a.dtype' appears twice (a repeated key would "
                    "silently replace the first)");
@@ -408,10 +408,10 @@ TEST(DuplicateKeyTest, ManifestRefusesRepeatedKeys) {
 TEST(EscapedMessageTest, TensorNameWithControlCharacters) {
   TempDir dir;
   std::string path = dir.file("model.safetensors");
-  writeTextFile(path, safetensorsBytes(
-                          R"({"evil\n\u001b[31mname": {"dtype": "F32", )"
-                          R"("shape": [1], "data_offsets": [0, 8]}})",
-                          std::string(8, '\0')));
+  writeTextFile(path,
+                safetensorsBytes(R"({"evil\n\u001b[31mname": {"dtype": "F32", )"
+                                 R"("shape": [1], "data_offsets": [0, 8]}})",
+                                 std::string(8, '\0')));
   EXPECT_EQ(errorOf(SafetensorsFile::open(path)),
             path + ": tensor 'evil\\n\\x1b[31mname': data_offsets span 8 "
                    "bytes, but dtype F32 x shape [1] is 4 bytes");
@@ -429,12 +429,11 @@ TEST(EscapedMessageTest, ManifestValuesAndTokenizerStrings) {
             "m.json: key 'weights_file': expected a file name in the "
             "manifest's folder, got 'a/\\r\\nb'");
 
-  nlohmann::json tokenizer = {
-      {"model",
-       {{"type", "BPE"},
-        {"vocab", {{"a", 0}}},
-        {"merges", nlohmann::json::array()},
-        {"unk_token", "<\x1b]0;pwned\x07>"}}}};
+  nlohmann::json tokenizer = {{"model",
+                               {{"type", "BPE"},
+                                {"vocab", {{"a", 0}}},
+                                {"merges", nlohmann::json::array()},
+                                {"unk_token", "<\x1b]0;pwned\x07>"}}}};
   EXPECT_EQ(errorOf(HfTokenizer::parse(tokenizer.dump(), "t.json")),
             "t.json: key 'model.unk_token': '<\\x1b]0;pwned\\x07>' is not in "
             "the vocabulary");

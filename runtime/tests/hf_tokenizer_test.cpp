@@ -87,12 +87,13 @@ json sentencePiece(const std::vector<std::string> &pieces,
   for (size_t i = 0; i < pieces.size(); ++i)
     vocab[pieces[i]] = 259 + int(i);
   auto special = [](int id, const char *content) {
-    return json{{"id", id},          {"content", content}, {"single_word", false},
-                {"lstrip", false},   {"rstrip", false},    {"normalized", false},
+    return json{{"id", id},        {"content", content}, {"single_word", false},
+                {"lstrip", false}, {"rstrip", false},    {"normalized", false},
                 {"special", true}};
   };
   return {
-      {"added_tokens", {special(0, "<unk>"), special(1, "<s>"), special(2, "</s>")}},
+      {"added_tokens",
+       {special(0, "<unk>"), special(1, "<s>"), special(2, "</s>")}},
       {"normalizer",
        {{"type", "Sequence"},
         {"normalizers",
@@ -145,8 +146,8 @@ const std::string kSpace = byteChar(' '); // "Ġ"
 
 TEST(HfTokenizerTest, ByteLevelMergesByRank) {
   // "ab" (rank 0), then "Ġab" (rank 1); "ba" never merges before "ab".
-  json j = byteLevel({"ab", kSpace + "ab", "ba"},
-                     {"a b", kSpace + " ab", "b a"});
+  json j =
+      byteLevel({"ab", kSpace + "ab", "ba"}, {"a b", kSpace + " ab", "b a"});
   auto tok = load(j);
   ASSERT_TRUE(tok);
   EXPECT_EQ(tok->encode("ab ab"), (Ids{256, 257}));
@@ -197,11 +198,12 @@ std::unique_ptr<HfTokenizer> splitter(const json &pre,
                                       const std::vector<std::string> &pieces) {
   json j = byteLevel(pieces);
   j["model"]["ignore_merges"] = true;
-  j["pre_tokenizer"] = {
-      {"type", "Sequence"},
-      {"pretokenizers",
-       {pre, {{"type", "ByteLevel"}, {"add_prefix_space", false},
-              {"use_regex", false}}}}};
+  j["pre_tokenizer"] = {{"type", "Sequence"},
+                        {"pretokenizers",
+                         {pre,
+                          {{"type", "ByteLevel"},
+                           {"add_prefix_space", false},
+                           {"use_regex", false}}}}};
   return load(j);
 }
 
@@ -229,18 +231,17 @@ TEST(HfTokenizerTest, SplitBehaviors) {
   EXPECT_EQ(contiguous->encode("a--b"), (Ids{'a', 258, 'b'}));
 
   // A regex, inverted: the matches ("a" runs) are the kept pieces' gaps.
-  auto inverted = splitter(split({{"Regex", "-+"}}, "Removed", true),
-                           {"--"});
+  auto inverted = splitter(split({{"Regex", "-+"}}, "Removed", true), {"--"});
   ASSERT_TRUE(inverted);
   EXPECT_EQ(inverted->encode("a--b"), (Ids{256}));
 }
 
 TEST(HfTokenizerTest, Digits) {
   std::vector<std::string> pieces = {"12", "123", "x1"};
-  auto individual = splitter(
-      {{"type", "Digits"}, {"individual_digits", true}}, pieces);
-  auto contiguous = splitter(
-      {{"type", "Digits"}, {"individual_digits", false}}, pieces);
+  auto individual =
+      splitter({{"type", "Digits"}, {"individual_digits", true}}, pieces);
+  auto contiguous =
+      splitter({{"type", "Digits"}, {"individual_digits", false}}, pieces);
   ASSERT_TRUE(individual && contiguous);
   EXPECT_EQ(individual->encode("x123"), (Ids{'x', '1', '2', '3'}));
   EXPECT_EQ(contiguous->encode("x123"), (Ids{'x', 257}));
@@ -252,8 +253,8 @@ TEST(HfTokenizerTest, Llama3RegexSplitsLikeOniguruma) {
       " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
   const std::string mongolian =
       byteChar(0xE1) + byteChar(0xA0) + byteChar(0x8E) + "!";
-  std::vector<std::string> pieces = {"'S", "123", "45", kSpace + "x",
-                                     kSpace + kSpace, mongolian};
+  std::vector<std::string> pieces = {"'S",         "123",           "45",
+                                     kSpace + "x", kSpace + kSpace, mongolian};
   auto tok = splitter(split({{"Regex", pattern}}, "Isolated"), pieces);
   ASSERT_TRUE(tok);
   // "'S" case-insensitively; digits in threes; "  " before " x" stays whole
@@ -266,8 +267,8 @@ TEST(HfTokenizerTest, Llama3RegexSplitsLikeOniguruma) {
 
 TEST(HfTokenizerTest, SentencePieceByteFallbackAndStrip) {
   const std::string u = "\xe2\x96\x81"; // "▁"
-  json j = sentencePiece({u, "h", "i", u + "h", u + "hi"},
-                         {u + " h", u + "h i"});
+  json j =
+      sentencePiece({u, "h", "i", u + "h", u + "hi"}, {u + " h", u + "h i"});
   auto tok = load(j);
   ASSERT_TRUE(tok);
   EXPECT_TRUE(tok->stripsLeadingSpace());
@@ -307,8 +308,7 @@ TEST(HfTokenizerTest, UnknownCharactersFuseIntoOneUnk) {
 
 TEST(HfTokenizerTest, MetaspacePrependSchemes) {
   const std::string u = "\xe2\x96\x81";
-  json j = sentencePiece({u, "a", "b", u + "a", u + "b"},
-                         {u + " a", u + " b"});
+  json j = sentencePiece({u, "a", "b", u + "a", u + "b"}, {u + " a", u + " b"});
   j["normalizer"] = nullptr;
   j["pre_tokenizer"] = {{"type", "Metaspace"},
                         {"replacement", u},
@@ -344,12 +344,11 @@ json addedToken(int id, const std::string &content, bool special,
 
 TEST(HfTokenizerTest, AddedTokens) {
   json j = byteLevel({});
-  j["added_tokens"] = {
-      addedToken(256, "<|end|>", true),
-      addedToken(257, "<|end|>x", true), // longest match wins
-      addedToken(258, "tool", false, {{"single_word", true}}),
-      addedToken(259, "<L>", true, {{"lstrip", true}}),
-      addedToken(260, "<R>", true, {{"rstrip", true}})};
+  j["added_tokens"] = {addedToken(256, "<|end|>", true),
+                       addedToken(257, "<|end|>x", true), // longest match wins
+                       addedToken(258, "tool", false, {{"single_word", true}}),
+                       addedToken(259, "<L>", true, {{"lstrip", true}}),
+                       addedToken(260, "<R>", true, {{"rstrip", true}})};
   auto tok = load(j);
   ASSERT_TRUE(tok);
   EXPECT_EQ(tok->encode("<|end|>x", true), (Ids{257}));
@@ -377,11 +376,15 @@ TEST(HfTokenizerTest, AddedTokens) {
 TEST(HfTokenizerTest, InvalidUtf8BecomesReplacementCharacters) {
   // Python: bytes.decode('utf-8', errors='replace').
   const std::string r = utf8::kReplacement;
-  EXPECT_EQ(utf8::sanitize("a\xff" "b"), "a" + r + "b");
-  EXPECT_EQ(utf8::sanitize("\xe2\x82"), r);                 // truncated
-  EXPECT_EQ(utf8::sanitize("\xf0\x9f\x98" "a"), r + "a");   // truncated
-  EXPECT_EQ(utf8::sanitize("\xc0\x80"), r + r);             // overlong
-  EXPECT_EQ(utf8::sanitize("\xed\xa0\x80"), r + r + r);     // surrogate
+  EXPECT_EQ(utf8::sanitize("a\xff"
+                           "b"),
+            "a" + r + "b");
+  EXPECT_EQ(utf8::sanitize("\xe2\x82"), r); // truncated
+  EXPECT_EQ(utf8::sanitize("\xf0\x9f\x98"
+                           "a"),
+            r + "a");                                   // truncated
+  EXPECT_EQ(utf8::sanitize("\xc0\x80"), r + r);         // overlong
+  EXPECT_EQ(utf8::sanitize("\xed\xa0\x80"), r + r + r); // surrogate
   EXPECT_EQ(utf8::sanitize("\xe1\x80\xe1\x80"), r + r);
   EXPECT_EQ(utf8::sanitize("\xf4\x90\x80\x80"), r + r + r + r);
   EXPECT_EQ(utf8::sanitize("ok \xc3\xa9"), "ok \xc3\xa9");
@@ -396,7 +399,8 @@ TEST(HfTokenizerTest, TokenStreamBuffersSplitCharacters) {
   j["added_tokens"] = {addedToken(256, "<|end|>", true)};
   auto tok = load(j);
   ASSERT_TRUE(tok);
-  Ids ids = tok->encode("\xf0\x9f\x98\x80" "a\xc3\xa9");
+  Ids ids = tok->encode("\xf0\x9f\x98\x80"
+                        "a\xc3\xa9");
   ASSERT_EQ(ids.size(), 7u); // one token per byte (no merges)
   TokenStream stream(*tok);
   EXPECT_EQ(stream.push(ids[0]), "");
@@ -406,7 +410,7 @@ TEST(HfTokenizerTest, TokenStreamBuffersSplitCharacters) {
   EXPECT_EQ(stream.push(ids[3]), "\xf0\x9f\x98\x80");
   EXPECT_EQ(stream.push(ids[4]), "a");
   EXPECT_EQ(stream.push(ids[5]), "");
-  EXPECT_EQ(stream.flush(), utf8::kReplacement); // an incomplete é
+  EXPECT_EQ(stream.flush(), utf8::kReplacement);      // an incomplete é
   EXPECT_EQ(stream.push(ids[6]), utf8::kReplacement); // a lone continuation
   // An ill-formed byte followed by a good character.
   EXPECT_EQ(stream.push(0xFF), utf8::kReplacement);
@@ -438,10 +442,11 @@ TEST(HfTokenizerTest, Refusals) {
                    "(this runtime knows: BPE)");
 
   j = byteLevel({});
-  j["pre_tokenizer"] = {{"type", "Sequence"},
-                        {"pretokenizers",
-                         {{{"type", "Digits"}, {"individual_digits", true}},
-                          {{"type", "Punctuation"}, {"behavior", "Isolated"}}}}};
+  j["pre_tokenizer"] = {
+      {"type", "Sequence"},
+      {"pretokenizers",
+       {{{"type", "Digits"}, {"individual_digits", true}},
+        {{"type", "Punctuation"}, {"behavior", "Isolated"}}}}};
   expectRefusal(j, "tok.json: key 'pre_tokenizer.pretokenizers[1].type': "
                    "unsupported pre-tokenizer 'Punctuation' (this runtime "
                    "knows: Sequence, ByteLevel, Split, Digits, Metaspace)");
@@ -488,7 +493,8 @@ TEST(HfTokenizerTest, Refusals) {
             std::string::npos);
 
   j = byteLevel({});
-  j["decoder"] = {{"type", "Strip"}, {"content", " "}, {"start", 0}, {"stop", 2}};
+  j["decoder"] = {
+      {"type", "Strip"}, {"content", " "}, {"start", 0}, {"stop", 2}};
   EXPECT_NE(refusal(j).find("unsupported Strip"), std::string::npos);
 
   j = byteLevel({});
@@ -533,10 +539,11 @@ TEST(HfTokenizerTest, Factory) {
   manifest->vocabSize = 259;
   auto tooBig = createTokenizer(*manifest, path);
   ASSERT_FALSE(tooBig.isOk());
-  EXPECT_EQ(tooBig.status().message(),
-            dir.file("tokenizer.json") +
-                ": has 260 token ids, more than the manifest's vocab_size 259 (" +
-                path + ")");
+  EXPECT_EQ(
+      tooBig.status().message(),
+      dir.file("tokenizer.json") +
+          ": has 260 token ids, more than the manifest's vocab_size 259 (" +
+          path + ")");
 
   manifest->tokenizer.file.clear();
   EXPECT_EQ(createTokenizer(*manifest, path).status().message(),
@@ -594,9 +601,9 @@ TEST(HfTokenizerTest, LargeVocabularyLoadsFastAndEncodesLinearly) {
 
   auto start = std::chrono::steady_clock::now();
   auto tok = HfTokenizer::parse(text, "big.json");
-  double loadS = std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - start)
-                     .count();
+  double loadS =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   ASSERT_TRUE(tok.isOk()) << tok.status().message();
   EXPECT_EQ((*tok)->vocabSize(), 49000);
 #ifdef NDEBUG
@@ -613,9 +620,9 @@ TEST(HfTokenizerTest, LargeVocabularyLoadsFastAndEncodesLinearly) {
   for (const std::string *input : {&word, &prose}) {
     start = std::chrono::steady_clock::now();
     Ids ids = (*tok)->encode(*input);
-    double s = std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - start)
-                   .count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     EXPECT_EQ(decodeAll(**tok, ids), *input);
     EXPECT_LT(ids.size(), input->size() * 3 / 4); // merges happened
     std::printf("encode %zu bytes: %zu ids, %.3f s\n", input->size(),

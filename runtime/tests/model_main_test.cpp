@@ -177,8 +177,8 @@ TEST_F(ModelMainTest, ErrorsQuotingFileContentsStayOneLine) {
 // place, is one line and exit status 1 (no crash, no hang).
 TEST_F(ModelMainTest, DeepOrNonRegularManifestIsOneLine) {
   std::string manifest = dir.file("manifest.json");
-  testing::writeTextFile(manifest, std::string(100000, '[') +
-                                       std::string(100000, ']'));
+  testing::writeTextFile(manifest,
+                         std::string(100000, '[') + std::string(100000, ']'));
   Result result =
       runModel({"--model-dir", dir.path(), "--prompt", "a"}, "2>&1 >/dev/null");
   EXPECT_EQ(result.exitCode, 1);
@@ -289,8 +289,8 @@ TEST_F(ChatModelTest, ChatWrapsThePromptInTheModelsFormat) {
 
 TEST_F(ChatModelTest, ChatTemplateFlagOverridesTheManifest) {
   // zephyr's prompt ends with "<|assistant|>\n": '\n' + 1 = 0x0b, ...
-  Result result = runModel(args({"--chat", "--chat-template", "zephyr",
-                                 "--prompt", "hi", "-n", "3"}));
+  Result result = runModel(args(
+      {"--chat", "--chat-template", "zephyr", "--prompt", "hi", "-n", "3"}));
   EXPECT_EQ(result.exitCode, 0) << result.output;
   EXPECT_EQ(result.output, "\x0b\x0c\x0d\n");
   EXPECT_EQ(stepsDumped(),
@@ -316,8 +316,7 @@ TEST_F(ChatModelTest, ChatNeedsAFormat) {
             "sparsec_fake_model: error: unknown chat template 'vicuna' "
             "(known: chatml, llama2, llama3, mistral, zephyr)\n");
 
-  result = runModel(args({"--interactive"}), "2>&1 >/dev/null",
-                    input("hi\n"));
+  result = runModel(args({"--interactive"}), "2>&1 >/dev/null", input("hi\n"));
   EXPECT_EQ(result.exitCode, 1);
   EXPECT_NE(result.output.find("unknown chat template 'vicuna'"),
             std::string::npos);
@@ -385,8 +384,7 @@ TEST_F(ChatModelTest, InteractiveRefusesWhenTheContextIsFull) {
 
   // A reply that runs into max_len stops there, with a note.
   writeModel(20, "llama2", {});
-  result = runModel(args({"--interactive", "-n", "10"}), "2>&1",
-                    input("hi\n"));
+  result = runModel(args({"--interactive", "-n", "10"}), "2>&1", input("hi\n"));
   EXPECT_EQ(result.exitCode, 0) << result.output;
   EXPECT_EQ(result.output,
             "^_`a\nsparsec_fake_model: the reply filled the model's context "

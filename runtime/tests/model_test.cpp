@@ -8,8 +8,8 @@
 #include "model/model.h"
 #include "test_model.h"
 
-#include "sparsec/weights_layout.h"
 #include "sparsec/formats/safetensors_writer.h"
+#include "sparsec/weights_layout.h"
 
 #include <gtest/gtest.h>
 

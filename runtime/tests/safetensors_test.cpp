@@ -42,8 +42,7 @@ void writeFile(const std::string &path, const std::string &bytes) {
 }
 
 /// 8-byte little-endian length, the header, then the data.
-std::string safetensorsBytes(const std::string &header,
-                             const std::string &data,
+std::string safetensorsBytes(const std::string &header, const std::string &data,
                              uint64_t headerLength = UINT64_MAX) {
   if (headerLength == UINT64_MAX)
     headerLength = header.size();
@@ -71,8 +70,8 @@ protected:
   }
   void expectError(const std::string &bytes, const std::string &needle) {
     Status status = openBytes(bytes);
-    ASSERT_FALSE(status.isOk()) << "accepted a file expected to fail with: "
-                                << needle;
+    ASSERT_FALSE(status.isOk())
+        << "accepted a file expected to fail with: " << needle;
     EXPECT_NE(status.message().find(needle), std::string::npos)
         << status.message();
     EXPECT_EQ(status.message().rfind(path, 0), 0u)
@@ -85,13 +84,14 @@ protected:
 };
 
 TEST_F(SafetensorsTest, ReadsTensorsInPlace) {
-  std::string header = R"({"__metadata__":{"format":"pt"},)"
-                       R"("a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
-                       R"("b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
-                       R"("c":{"dtype":"BF16","shape":[1],"data_offsets":[22,24]}})";
+  std::string header =
+      R"({"__metadata__":{"format":"pt"},)"
+      R"("a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+      R"("b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},)"
+      R"("c":{"dtype":"BF16","shape":[1],"data_offsets":[22,24]}})";
   std::string data = floatBytes({1.0f, 2.0f, 3.0f, 4.0f}) +
                      std::string("\x00\x3c\x00\x40\x00\x42", 6) + // f16 1,2,3
-                     std::string("\x80\x3f", 2);                   // bf16 1
+                     std::string("\x80\x3f", 2);                  // bf16 1
   writeFile(dir.file("model.safetensors"), safetensorsBytes(header, data));
 
   auto file = SafetensorsFile::open(dir.file("model.safetensors"));
@@ -127,7 +127,8 @@ TEST_F(SafetensorsTest, RejectsHeaderLongerThanFile) {
 }
 
 TEST_F(SafetensorsTest, RejectsHeaderThatIsNotJSON) {
-  expectError(safetensorsBytes("{\"a\": [1, 2", ""), "header is not valid JSON");
+  expectError(safetensorsBytes("{\"a\": [1, 2", ""),
+              "header is not valid JSON");
 }
 
 TEST_F(SafetensorsTest, RejectsHeaderThatIsNotAnObject) {
@@ -135,11 +136,11 @@ TEST_F(SafetensorsTest, RejectsHeaderThatIsNotAnObject) {
 }
 
 TEST_F(SafetensorsTest, RejectsOffsetsPastTheEnd) {
-  expectError(
-      safetensorsBytes(
-          R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
-          floatBytes({1, 2})),
-      "tensor 'w': data_offsets [0, 16) run past the end of the data (8 bytes)");
+  expectError(safetensorsBytes(
+                  R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+                  floatBytes({1, 2})),
+              "tensor 'w': data_offsets [0, 16) run past the end of the data "
+              "(8 bytes)");
 }
 
 TEST_F(SafetensorsTest, RejectsOffsetsThatDisagreeWithDtypeAndShape) {
@@ -152,20 +153,18 @@ TEST_F(SafetensorsTest, RejectsOffsetsThatDisagreeWithDtypeAndShape) {
 }
 
 TEST_F(SafetensorsTest, RejectsOverlappingTensors) {
-  expectError(
-      safetensorsBytes(
-          R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-          R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
-          floatBytes({1, 2, 3})),
-      "tensors 'a' and 'b' overlap");
+  expectError(safetensorsBytes(
+                  R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                  R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                  floatBytes({1, 2, 3})),
+              "tensors 'a' and 'b' overlap");
 }
 
 TEST_F(SafetensorsTest, RejectsReversedOffsets) {
-  expectError(
-      safetensorsBytes(
-          R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})",
-          floatBytes({1, 2})),
-      "end before they begin");
+  expectError(safetensorsBytes(
+                  R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})",
+                  floatBytes({1, 2})),
+              "end before they begin");
 }
 
 TEST_F(SafetensorsTest, RejectsUnknownDtype) {
@@ -180,16 +179,15 @@ TEST_F(SafetensorsTest, RejectsUnknownDtype) {
 }
 
 TEST_F(SafetensorsTest, RejectsNegativeAndOverflowingShapes) {
-  expectError(
-      safetensorsBytes(
-          R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})",
-          floatBytes({1, 2})),
-      "not a non-negative integer");
   expectError(safetensorsBytes(
-                  R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],)"
-                  R"("data_offsets":[0,8]}})",
+                  R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})",
                   floatBytes({1, 2})),
-              "is too large");
+              "not a non-negative integer");
+  expectError(
+      safetensorsBytes(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],)"
+                       R"("data_offsets":[0,8]}})",
+                       floatBytes({1, 2})),
+      "is too large");
 }
 
 TEST_F(SafetensorsTest, RejectsMissingFields) {
@@ -233,8 +231,7 @@ TEST(CheckpointTest, OpensShardedIndex) {
   EXPECT_EQ((*checkpoint)->files().size(), 2u);
   EXPECT_EQ((*checkpoint)->names(), (std::vector<std::string>{"x", "y"}));
   ASSERT_NE((*checkpoint)->find("y"), nullptr);
-  EXPECT_NE(*(*checkpoint)->find("y")->file,
-            *(*checkpoint)->find("x")->file);
+  EXPECT_NE(*(*checkpoint)->find("y")->file, *(*checkpoint)->find("x")->file);
   auto missing = (*checkpoint)->get("z");
   ASSERT_FALSE(missing.isOk());
   EXPECT_NE(missing.status().message().find("tensor 'z' not found"),

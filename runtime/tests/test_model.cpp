@@ -1,10 +1,10 @@
 //===- test_model.cpp - compiled-model folders for the tests ----*- C++ -*-===//
 
-#include "sparsec/kernel_abi.h"
 #include "test_model.h"
+#include "sparsec/kernel_abi.h"
 
-#include "sparsec/weights_layout.h"
 #include "sparsec/formats/safetensors_writer.h"
+#include "sparsec/weights_layout.h"
 
 #include <cstdlib>
 #include <cstring>

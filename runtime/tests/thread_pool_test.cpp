@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <dirent.h>
 #include <cerrno>
+#include <dirent.h>
 #include <system_error>
 #include <vector>
 

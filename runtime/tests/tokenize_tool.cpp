@@ -1,4 +1,5 @@
-//===- tokenize_tool.cpp - sparsec-tokenize ----------------------*- C++ -*-===//
+//===- tokenize_tool.cpp - sparsec-tokenize ----------------------*- C++
+//-*-===//
 //
 //   sparsec-tokenize TOKENIZER_JSON INPUT
 //

@@ -52,8 +52,8 @@ std::optional<std::string> findProgram(ArrayRef<llvm::StringRef> names) {
 }
 } // namespace
 
-void sparsec::buildCPUCodegenPipeline(OpPassManager &pm,
-                                      const CPUCodegenPipelineOptions &options) {
+void sparsec::buildCPUCodegenPipeline(
+    OpPassManager &pm, const CPUCodegenPipelineOptions &options) {
   ConvertLLMToLoopsPassOptions convert;
   convert.targetName = options.target;
   convert.vectorWidth = options.vectorWidth;
@@ -113,9 +113,8 @@ llvm::Error CPUBackend::link(const TargetSpec &spec, llvm::StringRef object,
     driver = findProgram({wanted});
   }
   if (!driver)
-    return linkError(wanted +
-                     " not found on PATH (the linker driver); run "
-                     "scripts/install-deps.sh");
+    return linkError(wanted + " not found on PATH (the linker driver); run "
+                              "scripts/install-deps.sh");
   std::vector<std::string> args = {*driver,
                                    "-o",
                                    output.str(),
@@ -135,8 +134,8 @@ llvm::Error CPUBackend::link(const TargetSpec &spec, llvm::StringRef object,
   std::string error;
   // The log lives outside OUT/: a failed compile leaves nothing in OUT/.
   llvm::SmallString<128> logPath;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-          "sparsec-link", "log", logPath))
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("sparsec-link", "log", logPath))
     return linkError("cannot create a temporary link log: " + ec.message());
   std::optional<llvm::StringRef> redirects[] = {
       std::nullopt, llvm::StringRef(logPath), llvm::StringRef(logPath)};

@@ -20,10 +20,8 @@ void sparsec::registerCPUTargets() {
   };
   // `x86-64` is the host CPU when it is x86 (resolveTarget); its codegen
   // width is AVX2's unless the host has AVX-512, which the driver passes.
-  static const Entry kTargets[] = {{"x86-64", 8},
-                                   {"x86-64-avx2", 8},
-                                   {"x86-64-avx512", 16},
-                                   {"aarch64", 4}};
+  static const Entry kTargets[] = {
+      {"x86-64", 8}, {"x86-64-avx2", 8}, {"x86-64-avx512", 16}, {"aarch64", 4}};
   for (const Entry &entry : kTargets) {
     std::string name = entry.name;
     int64_t width = entry.vectorWidth;

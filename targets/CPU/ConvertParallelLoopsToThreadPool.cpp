@@ -34,8 +34,8 @@ public:
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto step = module.lookupSymbol<func::FuncOp>(
-        DecodeStepABI::kStepFunctionName);
+    auto step =
+        module.lookupSymbol<func::FuncOp>(DecodeStepABI::kStepFunctionName);
     if (!step || !DecodeStepABI::hasABIArguments(step)) {
       module.emitError("convert-parallel-loops-to-thread-pool: no '")
           << DecodeStepABI::kStepFunctionName
@@ -128,7 +128,8 @@ public:
           call, loop.getLoc(), call.getI32IntegerAttr(static_cast<int32_t>(k)));
       Value count = arith::ConstantOp::create(call, loop.getLoc(),
                                               call.getI64IntegerAttr(*n));
-      func::CallOp::create(call, loop.getLoc(), parallelFor, ValueRange{id, count});
+      func::CallOp::create(call, loop.getLoc(), parallelFor,
+                           ValueRange{id, count});
       loop.erase();
     }
     module->setAttr(kNumKernelsAttrName, b.getI64IntegerAttr(loops.size()));

@@ -81,9 +81,8 @@ Value DecodeStepABI::getKVCacheView(OpBuilder &b, Location loc,
 
 Value DecodeStepABI::getLogitsView(OpBuilder &b, Location loc,
                                    int64_t vocab) const {
-  return memref::CastOp::create(b, loc,
-                                MemRefType::get({vocab}, b.getF32Type()),
-                                getArgument(Logits));
+  return memref::CastOp::create(
+      b, loc, MemRefType::get({vocab}, b.getF32Type()), getArgument(Logits));
 }
 
 Value DecodeStepABI::getStatsView(OpBuilder &b, Location loc) const {

@@ -33,7 +33,8 @@ public:
     NumArguments
   };
 
-  static constexpr llvm::StringLiteral kStepFunctionName = "sparsec_decode_step";
+  static constexpr llvm::StringLiteral kStepFunctionName =
+      "sparsec_decode_step";
   static constexpr llvm::StringLiteral kVersionFunctionName =
       "sparsec_kernel_abi_version";
 

@@ -34,8 +34,8 @@ public:
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto func = module.lookupSymbol<func::FuncOp>(
-        DecodeStepABI::kStepFunctionName);
+    auto func =
+        module.lookupSymbol<func::FuncOp>(DecodeStepABI::kStepFunctionName);
     if (!func || !DecodeStepABI::hasABIArguments(func)) {
       module.emitError("sparsec-plan-scratch: no '")
           << DecodeStepABI::kStepFunctionName
@@ -56,14 +56,15 @@ public:
       Value view = abi.getScratchView(b, alloc.getLoc(), bytes, type);
       alloc.replaceAllUsesWith(view);
       alloc.erase();
-      int64_t size = type.getNumElements() * elementBytes(type.getElementType());
+      int64_t size =
+          type.getNumElements() * elementBytes(type.getElementType());
       bytes += (size + 63) / 64 * 64;
       return WalkResult::advance();
     });
     if (result.wasInterrupted())
       return signalPassFailure();
-    module->setAttr(kScratchBytesAttrName,
-                    OpBuilder(module).getI64IntegerAttr(std::max<int64_t>(bytes, 64)));
+    module->setAttr(kScratchBytesAttrName, OpBuilder(module).getI64IntegerAttr(
+                                               std::max<int64_t>(bytes, 64)));
   }
 };
 } // namespace

@@ -52,10 +52,10 @@ TEST_F(LLMOpsTest, EmbedChecksHiddenSize) {
 
 TEST_F(LLMOpsTest, RMSNormChecksWeightAndEpsilon) {
   Value x = activation(32);
-  auto ok = llm::RMSNormOp::create(builder, loc, x,
-                                   param("n", RankedTensorType::get(
-                                                  {32}, builder.getF16Type())),
-                                   builder.getF32FloatAttr(1e-5f));
+  auto ok = llm::RMSNormOp::create(
+      builder, loc, x,
+      param("n", RankedTensorType::get({32}, builder.getF16Type())),
+      builder.getF32FloatAttr(1e-5f));
   EXPECT_TRUE(verifies(ok));
   auto badWeight = llm::RMSNormOp::create(
       builder, loc, x,
@@ -75,15 +75,13 @@ TEST_F(LLMOpsTest, RMSNormChecksWeightAndEpsilon) {
 
 TEST_F(LLMOpsTest, RopeChecksHeadDim) {
   Value q = activation(64);
-  auto ok = llm::RotaryOp::create(builder, loc, q, pos,
-                                  builder.getI64IntegerAttr(16),
-                                  builder.getF64FloatAttr(10000.0),
-                                  DenseF32ArrayAttr());
+  auto ok = llm::RotaryOp::create(
+      builder, loc, q, pos, builder.getI64IntegerAttr(16),
+      builder.getF64FloatAttr(10000.0), DenseF32ArrayAttr());
   EXPECT_TRUE(verifies(ok));
-  auto bad = llm::RotaryOp::create(builder, loc, q, pos,
-                                   builder.getI64IntegerAttr(24),
-                                   builder.getF64FloatAttr(10000.0),
-                                   DenseF32ArrayAttr());
+  auto bad = llm::RotaryOp::create(
+      builder, loc, q, pos, builder.getI64IntegerAttr(24),
+      builder.getF64FloatAttr(10000.0), DenseF32ArrayAttr());
   EXPECT_FALSE(verifies(bad));
   EXPECT_NE(lastError.find("multiple of head_dim (24)"), std::string::npos)
       << lastError;
@@ -91,10 +89,10 @@ TEST_F(LLMOpsTest, RopeChecksHeadDim) {
 
 TEST_F(LLMOpsTest, RopeChecksStatedFrequencies) {
   Value q = activation(64);
-  auto ok = llm::RotaryOp::create(
-      builder, loc, q, pos, builder.getI64IntegerAttr(4),
-      builder.getF64FloatAttr(10000.0),
-      builder.getDenseF32ArrayAttr({1.0f, 0.005f}));
+  auto ok =
+      llm::RotaryOp::create(builder, loc, q, pos, builder.getI64IntegerAttr(4),
+                            builder.getF64FloatAttr(10000.0),
+                            builder.getDenseF32ArrayAttr({1.0f, 0.005f}));
   EXPECT_TRUE(verifies(ok));
   auto count = llm::RotaryOp::create(
       builder, loc, q, pos, builder.getI64IntegerAttr(4),
@@ -103,10 +101,10 @@ TEST_F(LLMOpsTest, RopeChecksStatedFrequencies) {
   EXPECT_NE(lastError.find("head_dim / 2 = 2 frequencies, got 1"),
             std::string::npos)
       << lastError;
-  auto negative = llm::RotaryOp::create(
-      builder, loc, q, pos, builder.getI64IntegerAttr(4),
-      builder.getF64FloatAttr(10000.0),
-      builder.getDenseF32ArrayAttr({1.0f, -2.0f}));
+  auto negative =
+      llm::RotaryOp::create(builder, loc, q, pos, builder.getI64IntegerAttr(4),
+                            builder.getF64FloatAttr(10000.0),
+                            builder.getDenseF32ArrayAttr({1.0f, -2.0f}));
   EXPECT_FALSE(verifies(negative));
   EXPECT_NE(lastError.find("positive finite inv_freq"), std::string::npos)
       << lastError;
@@ -138,11 +136,11 @@ TEST_F(LLMOpsTest, AttentionChecksHeadsAgainstCache) {
 
 TEST_F(LLMOpsTest, LinearAndLMHeadCheckShapes) {
   Value x = activation(32);
-  auto ok = llm::LinearOp::create(builder, loc, vec(8), x,
-                                  param("w", mat(8, 32)));
+  auto ok =
+      llm::LinearOp::create(builder, loc, vec(8), x, param("w", mat(8, 32)));
   EXPECT_TRUE(verifies(ok));
-  auto bad = llm::LinearOp::create(builder, loc, vec(8), x,
-                                   param("w2", mat(8, 16)));
+  auto bad =
+      llm::LinearOp::create(builder, loc, vec(8), x, param("w2", mat(8, 16)));
   EXPECT_FALSE(verifies(bad));
   EXPECT_NE(lastError.find("expects weight of shape [8x32], got [8x16]"),
             std::string::npos)
@@ -168,10 +166,9 @@ TEST_F(LLMOpsTest, FFNRejectsMismatchedDtypesAndShapes) {
   Value x = activation(32);
   auto mixed = llm::FFNOp::create(
       builder, loc, vec(32), x, param("g", mat(128, 32)),
-      param("u", mat(128, 32, builder.getF32Type())),
-      param("d", mat(32, 128)), Value(), Value(), Value(),
-      act(&context, llm::Activation::SwiGLU), builder.getI64IntegerAttr(0),
-      FloatAttr());
+      param("u", mat(128, 32, builder.getF32Type())), param("d", mat(32, 128)),
+      Value(), Value(), Value(), act(&context, llm::Activation::SwiGLU),
+      builder.getI64IntegerAttr(0), FloatAttr());
   EXPECT_FALSE(verifies(mixed));
   EXPECT_NE(lastError.find("of one element type, got 'f16', 'f32', 'f16'"),
             std::string::npos)
@@ -211,15 +208,14 @@ TEST_F(LLMOpsTest, MoEChecksTopKAndExpertCount) {
             std::string::npos)
       << lastError;
   EXPECT_FALSE(verifies(build(4, 2, ValueRange(gates).take_front(3))));
-  EXPECT_NE(lastError.find("one gate per expert (4), got 3"),
-            std::string::npos)
+  EXPECT_NE(lastError.find("one gate per expert (4), got 3"), std::string::npos)
       << lastError;
 }
 
 TEST_F(LLMOpsTest, KVCacheTypeRejectsZeroSizes) {
-  auto type = llm::KVCacheType::getChecked(
-      [&] { return emitError(loc); }, &context, 1u, 0u, 1u, 8u,
-      Type(builder.getF16Type()));
+  auto type =
+      llm::KVCacheType::getChecked([&] { return emitError(loc); }, &context, 1u,
+                                   0u, 1u, 8u, Type(builder.getF16Type()));
   EXPECT_FALSE(type);
   EXPECT_NE(lastError.find("positive layers, max_len"), std::string::npos)
       << lastError;
@@ -233,10 +229,9 @@ TEST_F(LLMOpsTest, BuildsAWholeDecodeStep) {
     return RankedTensorType::get({n}, builder.getF16Type());
   };
   auto eps = builder.getF32FloatAttr(1e-5f);
-  Value h = llm::EmbedOp::create(builder, loc, vec(hidden),
-                                 param("model.embed_tokens.weight",
-                                       mat(vocab, hidden)),
-                                 token);
+  Value h = llm::EmbedOp::create(
+      builder, loc, vec(hidden),
+      param("model.embed_tokens.weight", mat(vocab, hidden)), token);
   for (int64_t layer = 0; layer < 2; ++layer) {
     std::string p = "model.layers." + std::to_string(layer) + ".";
     Value x = llm::RMSNormOp::create(
@@ -249,10 +244,9 @@ TEST_F(LLMOpsTest, BuildsAWholeDecodeStep) {
           .getResult();
     };
     auto rope = [&](Value v) {
-      return llm::RotaryOp::create(builder, loc, v, pos,
-                                   builder.getI64IntegerAttr(16),
-                                   builder.getF64FloatAttr(1e4),
-                                   DenseF32ArrayAttr())
+      return llm::RotaryOp::create(
+                 builder, loc, v, pos, builder.getI64IntegerAttr(16),
+                 builder.getF64FloatAttr(1e4), DenseF32ArrayAttr())
           .getResult();
     };
     Value q = rope(proj("self_attn.q_proj.weight", hidden, x));
@@ -267,23 +261,22 @@ TEST_F(LLMOpsTest, BuildsAWholeDecodeStep) {
         builder, loc, h,
         param(p + "post_attention_layernorm.weight", f16Vec(hidden)), eps);
     Value ffn = llm::FFNOp::create(
-        builder, loc, vec(hidden), x2, param(p + "mlp.gate_proj.weight",
-                                             mat(inter, hidden)),
+        builder, loc, vec(hidden), x2,
+        param(p + "mlp.gate_proj.weight", mat(inter, hidden)),
         param(p + "mlp.up_proj.weight", mat(inter, hidden)),
-        param(p + "mlp.down_proj.weight", mat(hidden, inter)), Value(),
-        Value(), Value(), act(&context, llm::Activation::SwiGLU),
+        param(p + "mlp.down_proj.weight", mat(hidden, inter)), Value(), Value(),
+        Value(), act(&context, llm::Activation::SwiGLU),
         builder.getI64IntegerAttr(layer), FloatAttr());
     h = llm::AddOp::create(builder, loc, h, ffn);
   }
   Value normed = llm::RMSNormOp::create(
       builder, loc, h, param("model.norm.weight", f16Vec(hidden)), eps);
-  Value logits = llm::LMHeadOp::create(builder, loc, vec(vocab), normed,
-                                       param("lm_head.weight",
-                                             mat(vocab, hidden)));
+  Value logits =
+      llm::LMHeadOp::create(builder, loc, vec(vocab), normed,
+                            param("lm_head.weight", mat(vocab, hidden)));
   func::ReturnOp::create(builder, loc, logits);
   func.setType(builder.getFunctionType(
-      {builder.getI32Type(), builder.getIndexType(), cacheType},
-      {vec(vocab)}));
+      {builder.getI32Type(), builder.getIndexType(), cacheType}, {vec(vocab)}));
   func->setAttr(kDecodeStepAttrName, builder.getUnitAttr());
 
   ASSERT_TRUE(verifies(module)) << lastError;

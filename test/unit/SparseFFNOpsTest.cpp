@@ -19,10 +19,9 @@ RankedTensorType compact(OpBuilder &b) {
 TEST_F(SparseFFNOpsTest, UnfusedPredictedChainVerifies) {
   Value x = activation(32), residual = activation(32);
   auto setType = sfn::ActiveSetType::get(&context, 128);
-  auto set = sfn::PredictOp::create(builder, loc, setType, residual,
-                                    param("fc1", mat(8, 32)),
-                                    param("fc2", mat(128, 8)),
-                                    builder.getF32FloatAttr(0.0f));
+  auto set = sfn::PredictOp::create(
+      builder, loc, setType, residual, param("fc1", mat(8, 32)),
+      param("fc2", mat(128, 8)), builder.getF32FloatAttr(0.0f));
   EXPECT_TRUE(verifies(set)) << lastError;
   auto gate = sfn::GatherMatvecOp::create(builder, loc, compact(builder),
                                           param("g", mat(128, 32)), set, x);
@@ -41,10 +40,9 @@ TEST_F(SparseFFNOpsTest, UnfusedPredictedChainVerifies) {
 
 TEST_F(SparseFFNOpsTest, GatherRejectsRowsOutsideTheSet) {
   auto setType = sfn::ActiveSetType::get(&context, 64);
-  Value set = sfn::PredictOp::create(builder, loc, setType, activation(32),
-                                     param("fc1", mat(8, 32)),
-                                     param("fc2", mat(64, 8)),
-                                     builder.getF32FloatAttr(0.0f));
+  Value set = sfn::PredictOp::create(
+      builder, loc, setType, activation(32), param("fc1", mat(8, 32)),
+      param("fc2", mat(64, 8)), builder.getF32FloatAttr(0.0f));
   auto bad = sfn::GatherMatvecOp::create(builder, loc, compact(builder),
                                          param("g", mat(128, 32)), set,
                                          activation(32));
@@ -72,14 +70,14 @@ TEST_F(SparseFFNOpsTest, FusedModesAreChecked) {
         activationThreshold, builder.getI64IntegerAttr(0),
         /*expert=*/IntegerAttr());
   };
-  EXPECT_TRUE(verifies(build(sfn::SparseMode::Predicted,
-                             llm::Activation::DReLU, true, {})))
+  EXPECT_TRUE(verifies(
+      build(sfn::SparseMode::Predicted, llm::Activation::DReLU, true, {})))
       << lastError;
   EXPECT_TRUE(verifies(
       build(sfn::SparseMode::Exact, llm::Activation::ReLU, false, {})));
-  EXPECT_TRUE(verifies(build(sfn::SparseMode::Threshold,
-                             llm::Activation::SwiGLU, false,
-                             builder.getF32FloatAttr(0.05f))));
+  EXPECT_TRUE(
+      verifies(build(sfn::SparseMode::Threshold, llm::Activation::SwiGLU, false,
+                     builder.getF32FloatAttr(0.05f))));
 
   EXPECT_FALSE(verifies(
       build(sfn::SparseMode::Predicted, llm::Activation::DReLU, false, {})));
@@ -100,16 +98,14 @@ TEST_F(SparseFFNOpsTest, FusedModesAreChecked) {
 
 TEST_F(SparseFFNOpsTest, RouteExpertsChecksTopK) {
   auto i32s = RankedTensorType::get({2}, builder.getI32Type());
-  auto ok = sfn::RouteExpertsOp::create(builder, loc, i32s, vec(2),
-                                        activation(32),
-                                        param("router", mat(8, 32)),
-                                        builder.getI64IntegerAttr(2));
+  auto ok = sfn::RouteExpertsOp::create(
+      builder, loc, i32s, vec(2), activation(32), param("router", mat(8, 32)),
+      builder.getI64IntegerAttr(2));
   EXPECT_TRUE(verifies(ok)) << lastError;
   auto i32s9 = RankedTensorType::get({9}, builder.getI32Type());
-  auto bad = sfn::RouteExpertsOp::create(builder, loc, i32s9, vec(9),
-                                         activation(32),
-                                         param("router", mat(8, 32)),
-                                         builder.getI64IntegerAttr(9));
+  auto bad = sfn::RouteExpertsOp::create(
+      builder, loc, i32s9, vec(9), activation(32), param("router", mat(8, 32)),
+      builder.getI64IntegerAttr(9));
   EXPECT_FALSE(verifies(bad));
   EXPECT_NE(lastError.find("top_k <= num_experts, got top_k = 9 and "
                            "num_experts = 8"),

@@ -2,4 +2,6 @@
 
 #include "compiler/Driver/SparsecMain.h"
 
-int main(int argc, char **argv) { return mlir::sparsec::sparsecMain(argc, argv); }
+int main(int argc, char **argv) {
+  return mlir::sparsec::sparsecMain(argc, argv);
+}

@@ -43,9 +43,9 @@ public:
 private:
   /// A location naming the Hugging Face module, on top of config.json.
   Location loc(const llvm::Twine &module) {
-    return NameLoc::get(builder.getStringAttr(module),
-                        FileLineColLoc::get(&context, options.locationFile,
-                                            1, 1));
+    return NameLoc::get(
+        builder.getStringAttr(module),
+        FileLineColLoc::get(&context, options.locationFile, 1, 1));
   }
 
   /// Looks `name` up, checks its dtype and shape, and emits its llm.param.
@@ -81,12 +81,13 @@ private:
   Value token, pos, cache;
 };
 
-Expected<Value> DecodeStepBuilder::param(const std::string &name,
-                                         llvm::ArrayRef<int64_t> expectedShape) {
+Expected<Value>
+DecodeStepBuilder::param(const std::string &name,
+                         llvm::ArrayRef<int64_t> expectedShape) {
   const SourceTensor *info = weights.find(name);
   if (!info)
     return inputError(weights.origin() + ": tensor '" + name +
-                     "' not found (required by " + options.layoutOwner + ")");
+                      "' not found (required by " + options.layoutOwner + ")");
   Type elementType;
   switch (info->dtype) {
   case ::sparsec::DType::kF32:
@@ -99,18 +100,16 @@ Expected<Value> DecodeStepBuilder::param(const std::string &name,
     elementType = builder.getBF16Type();
     break;
   default:
-    return inputError(info->file + ": tensor '" + name +
-                     "' has unsupported dtype " +
-                     ::sparsec::dtypeName(info->dtype) +
-                     " (expected F32, F16 or BF16)");
+    return inputError(
+        info->file + ": tensor '" + name + "' has unsupported dtype " +
+        ::sparsec::dtypeName(info->dtype) + " (expected F32, F16 or BF16)");
   }
   if (!llvm::equal(info->shape, expectedShape))
-    return inputError(
-        info->file + ": tensor '" + name + "' has shape " +
-        ::sparsec::formatShape(info->shape) + ", but " + options.configName +
-        " implies " +
-        ::sparsec::formatShape(
-            std::vector<int64_t>(expectedShape.begin(), expectedShape.end())));
+    return inputError(info->file + ": tensor '" + name + "' has shape " +
+                      ::sparsec::formatShape(info->shape) + ", but " +
+                      options.configName + " implies " +
+                      ::sparsec::formatShape(std::vector<int64_t>(
+                          expectedShape.begin(), expectedShape.end())));
   auto type = RankedTensorType::get(expectedShape, elementType);
   StringRef module = StringRef(name).rsplit('.').first; // drop ".weight"
   return llm::ParamOp::create(builder, loc(module), type, name).getResult();
@@ -126,25 +125,24 @@ llvm::Error DecodeStepBuilder::predictor(const std::string &prefix, Value &fc1,
     return llvm::Error::success(); // this layer has no predictor
   if (!fc1Info || !fc2Info)
     return inputError(weights.origin() + ": tensor '" +
-                     (fc1Info ? fc2Name : fc1Name) +
-                     "' not found, but its partner '" +
-                     (fc1Info ? fc1Name : fc2Name) + "' exists");
+                      (fc1Info ? fc2Name : fc1Name) +
+                      "' not found, but its partner '" +
+                      (fc1Info ? fc1Name : fc2Name) + "' exists");
   if (fc1Info->shape.size() != 2 || fc2Info->shape.size() != 2)
     return inputError(fc1Info->file + ": predictor tensors '" + fc1Name +
-                     "' and '" + fc2Name + "' must be matrices, got " +
-                     ::sparsec::formatShape(fc1Info->shape) + " and " +
-                     ::sparsec::formatShape(fc2Info->shape));
+                      "' and '" + fc2Name + "' must be matrices, got " +
+                      ::sparsec::formatShape(fc1Info->shape) + " and " +
+                      ::sparsec::formatShape(fc2Info->shape));
   int64_t rank = fc1Info->shape[0];
   if (fc2Info->shape[1] != rank)
-    return inputError(fc2Info->file + ": predictor rank mismatch: '" +
-                     fc1Name + "' has " + llvm::Twine(rank).str() +
-                     " rows but '" + fc2Name + "' has " +
-                     llvm::Twine(fc2Info->shape[1]).str() + " columns");
+    return inputError(fc2Info->file + ": predictor rank mismatch: '" + fc1Name +
+                      "' has " + llvm::Twine(rank).str() + " rows but '" +
+                      fc2Name + "' has " +
+                      llvm::Twine(fc2Info->shape[1]).str() + " columns");
   Expected<Value> first = param(fc1Name, {rank, config.hiddenSize});
   if (!first)
     return first.takeError();
-  Expected<Value> second =
-      param(fc2Name, {config.intermediateSize, rank});
+  Expected<Value> second = param(fc2Name, {config.intermediateSize, rank});
   if (!second)
     return second.takeError();
   fc1 = *first;
@@ -152,8 +150,7 @@ llvm::Error DecodeStepBuilder::predictor(const std::string &prefix, Value &fc1,
   return llvm::Error::success();
 }
 
-Expected<Value> DecodeStepBuilder::attentionBlock(int64_t layer,
-                                                  Value hidden) {
+Expected<Value> DecodeStepBuilder::attentionBlock(int64_t layer, Value hidden) {
   std::string p = "model.layers." + std::to_string(layer) + ".";
   const int64_t h = config.hiddenSize;
   const int64_t qSize = config.numHeads * config.headDim;
@@ -171,12 +168,12 @@ Expected<Value> DecodeStepBuilder::attentionBlock(int64_t layer,
   Value x = rmsNorm(hidden, *norm, loc(p + "input_layernorm"));
   std::optional<std::vector<float>> invFreq = ropeInverseFrequencies(config);
   auto rope = [&](Value v) {
-    return llm::RotaryOp::create(
-               builder, loc(p + "self_attn.rotary_emb"), v, pos,
-               builder.getI64IntegerAttr(config.headDim),
-               builder.getF64FloatAttr(config.ropeTheta),
-               invFreq ? builder.getDenseF32ArrayAttr(*invFreq)
-                       : DenseF32ArrayAttr())
+    return llm::RotaryOp::create(builder, loc(p + "self_attn.rotary_emb"), v,
+                                 pos, builder.getI64IntegerAttr(config.headDim),
+                                 builder.getF64FloatAttr(config.ropeTheta),
+                                 invFreq
+                                     ? builder.getDenseF32ArrayAttr(*invFreq)
+                                     : DenseF32ArrayAttr())
         .getResult();
   };
   Value q = rope(linear(x, *wq, loc(p + "self_attn.q_proj")));
@@ -199,8 +196,8 @@ Expected<Value> DecodeStepBuilder::ffnBlock(int64_t layer, Value residual) {
   auto activation = llm::ActivationAttr::get(&context, config.activation);
   FloatAttr threshold;
   if (config.predictorThreshold)
-    threshold = builder.getF32FloatAttr(
-        static_cast<float>(*config.predictorThreshold));
+    threshold =
+        builder.getF32FloatAttr(static_cast<float>(*config.predictorThreshold));
 
   Value out;
   if (!config.isMoE()) {
@@ -222,8 +219,7 @@ Expected<Value> DecodeStepBuilder::ffnBlock(int64_t layer, Value residual) {
                              fc1 ? threshold : FloatAttr());
   } else {
     std::string m = p + "block_sparse_moe.";
-    Expected<Value> router =
-        param(m + "gate.weight", {config.numExperts, h});
+    Expected<Value> router = param(m + "gate.weight", {config.numExperts, h});
     if (!router)
       return router.takeError();
     SmallVector<Value> gates, ups, downs, fc1s, fc2s;
@@ -246,23 +242,21 @@ Expected<Value> DecodeStepBuilder::ffnBlock(int64_t layer, Value residual) {
         fc2s.push_back(fc2);
       }
     }
-    if (!fc1s.empty() &&
-        static_cast<int64_t>(fc1s.size()) != config.numExperts)
+    if (!fc1s.empty() && static_cast<int64_t>(fc1s.size()) != config.numExperts)
       return inputError(weights.origin() + ": layer " + std::to_string(layer) +
-                       " has predictors for " + std::to_string(fc1s.size()) +
-                       " of its " + std::to_string(config.numExperts) +
-                       " experts; expected all or none");
+                        " has predictors for " + std::to_string(fc1s.size()) +
+                        " of its " + std::to_string(config.numExperts) +
+                        " experts; expected all or none");
     bool hasPredictor = !fc1s.empty();
-    out = llm::MoEOp::create(
-        builder, loc(p + "block_sparse_moe"), vec(h), x, *router, gates, ups,
-        downs, hasPredictor ? residual : Value(), fc1s, fc2s,
-        builder.getI64IntegerAttr(config.numExperts),
-        builder.getI64IntegerAttr(config.topK), activation,
-        builder.getI64IntegerAttr(layer),
-        hasPredictor ? threshold : FloatAttr());
+    out = llm::MoEOp::create(builder, loc(p + "block_sparse_moe"), vec(h), x,
+                             *router, gates, ups, downs,
+                             hasPredictor ? residual : Value(), fc1s, fc2s,
+                             builder.getI64IntegerAttr(config.numExperts),
+                             builder.getI64IntegerAttr(config.topK), activation,
+                             builder.getI64IntegerAttr(layer),
+                             hasPredictor ? threshold : FloatAttr());
   }
-  return llm::AddOp::create(builder, loc(p + "mlp"), residual, out)
-      .getResult();
+  return llm::AddOp::create(builder, loc(p + "mlp"), residual, out).getResult();
 }
 
 Expected<OwningOpRef<ModuleOp>> DecodeStepBuilder::build() {
@@ -279,12 +273,12 @@ Expected<OwningOpRef<ModuleOp>> DecodeStepBuilder::build() {
     else if (table->dtype == ::sparsec::DType::kBF16)
       cacheElement = builder.getBF16Type();
   }
-  auto cacheType = llm::KVCacheType::get(
-      &context, static_cast<unsigned>(config.numLayers),
-      static_cast<unsigned>(maxSeqLen),
-      static_cast<unsigned>(config.numKvHeads),
-      static_cast<unsigned>(config.headDim), cacheElement,
-      static_cast<unsigned>(config.slidingWindow));
+  auto cacheType =
+      llm::KVCacheType::get(&context, static_cast<unsigned>(config.numLayers),
+                            static_cast<unsigned>(maxSeqLen),
+                            static_cast<unsigned>(config.numKvHeads),
+                            static_cast<unsigned>(config.headDim), cacheElement,
+                            static_cast<unsigned>(config.slidingWindow));
   auto funcType = builder.getFunctionType(
       {builder.getI32Type(), builder.getIndexType(), cacheType},
       {vec(config.vocabSize)});
@@ -326,9 +320,8 @@ Expected<OwningOpRef<ModuleOp>> DecodeStepBuilder::build() {
       return head.takeError();
     headWeight = *head;
   }
-  Value logits = llm::LMHeadOp::create(builder, loc("lm_head"),
-                                       vec(config.vocabSize), finalHidden,
-                                       headWeight);
+  Value logits = llm::LMHeadOp::create(
+      builder, loc("lm_head"), vec(config.vocabSize), finalHidden, headWeight);
   func::ReturnOp::create(builder, loc("lm_head"), logits);
   return module;
 }
@@ -337,17 +330,17 @@ Expected<OwningOpRef<ModuleOp>> DecodeStepBuilder::build() {
 
 Expected<OwningOpRef<ModuleOp>>
 mlir::sparsec::buildDecodeStep(MLIRContext &context, const ModelConfig &config,
-                         const TensorSource &weights,
-                         const DecodeStepOptions &options) {
+                               const TensorSource &weights,
+                               const DecodeStepOptions &options) {
   if (options.maxSeqLen < 0)
     return inputError("--max-seq-len must be positive, got " +
-                     llvm::Twine(options.maxSeqLen));
+                      llvm::Twine(options.maxSeqLen));
   int64_t maxSeqLen =
       options.maxSeqLen > 0 ? options.maxSeqLen : config.maxPositions;
   if (maxSeqLen > config.maxPositions)
     return inputError("--max-seq-len " + llvm::Twine(maxSeqLen) +
-                     " exceeds the model's context length (" +
-                     llvm::Twine(config.maxPositions) + ")");
+                      " exceeds the model's context length (" +
+                      llvm::Twine(config.maxPositions) + ")");
   // The KV cache is one buffer: bound it before its type is made.
   int64_t slots = config.slidingWindow > 0
                       ? std::min<int64_t>(config.slidingWindow, maxSeqLen)
@@ -358,11 +351,11 @@ mlir::sparsec::buildDecodeStep(MLIRContext &context, const ModelConfig &config,
                       static_cast<double>(config.headDim);
   if (cacheBytes > static_cast<double>(::sparsec::limits::kMaxKvCacheBytes))
     return inputError("a KV cache for " + llvm::Twine(slots) +
-                     " positions would take up to " +
-                     llvm::Twine(static_cast<int64_t>(cacheBytes)) +
-                     " bytes, more than the limit of " +
-                     llvm::Twine(::sparsec::limits::kMaxKvCacheBytes) +
-                     "; lower --max-seq-len");
+                      " positions would take up to " +
+                      llvm::Twine(static_cast<int64_t>(cacheBytes)) +
+                      " bytes, more than the limit of " +
+                      llvm::Twine(::sparsec::limits::kMaxKvCacheBytes) +
+                      "; lower --max-seq-len");
 
   context.loadDialect<llm::LLMDialect, func::FuncDialect>();
   DecodeStepBuilder builder(context, config, weights, options, maxSeqLen);
@@ -385,7 +378,7 @@ mlir::sparsec::buildDecodeStep(MLIRContext &context, const ModelConfig &config,
   PassManager pm(&context, ModuleOp::getOperationName());
   pm.addPass(createVerifyDecodeStepPass());
   if (failed(verify(**module)) || failed(pm.run(**module)))
-    return inputError(weights.origin() + ": imported model does not verify: " +
-                     firstError);
+    return inputError(weights.origin() +
+                      ": imported model does not verify: " + firstError);
   return module;
 }

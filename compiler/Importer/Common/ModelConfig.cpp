@@ -7,8 +7,8 @@
 #include "sparsec/formats/limits.h"
 
 #include <cmath>
-#include <tuple>
 #include <cstdio>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -40,8 +40,7 @@ mlir::sparsec::ropeInverseFrequencies(const ModelConfig &config) {
   const float theta = static_cast<float>(config.ropeTheta);
   std::vector<float> invFreq(half);
   for (int64_t i = 0; i < half; ++i)
-    invFreq[i] =
-        1.0f / std::pow(theta, static_cast<float>(2 * i) / dim);
+    invFreq[i] = 1.0f / std::pow(theta, static_cast<float>(2 * i) / dim);
 
   switch (scaling.type) {
   case RopeType::Default:
@@ -80,7 +79,7 @@ mlir::sparsec::ropeInverseFrequencies(const ModelConfig &config) {
 }
 
 llvm::Error mlir::sparsec::validateModelConfig(const ModelConfig &config,
-                                         llvm::StringRef origin) {
+                                               llvm::StringRef origin) {
   auto error = [&](const llvm::Twine &message) {
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
@@ -97,8 +96,7 @@ llvm::Error mlir::sparsec::validateModelConfig(const ModelConfig &config,
                    limits::kMaxDimension},
         std::tuple{config.headDim, "head size", limits::kMaxDimension},
         std::tuple{config.vocabSize, "vocabulary size", limits::kMaxVocab},
-        std::tuple{config.maxPositions, "context length",
-                   limits::kMaxContext}})
+        std::tuple{config.maxPositions, "context length", limits::kMaxContext}})
     if (value <= 0 || value > limit)
       return error(llvm::Twine(what) + " " + llvm::Twine(value) +
                    " is out of range (expected 1 .. " + llvm::Twine(limit) +
@@ -133,10 +131,10 @@ llvm::Error mlir::sparsec::validateModelConfig(const ModelConfig &config,
                  "original_max_position_embeddings");
   if (!scaling.freqFactors.empty()) {
     if (static_cast<int64_t>(scaling.freqFactors.size()) != config.headDim / 2)
-      return error("RoPE frequency factors: " +
-                   llvm::Twine(scaling.freqFactors.size()) +
-                   " values, expected head size / 2 = " +
-                   llvm::Twine(config.headDim / 2));
+      return error(
+          "RoPE frequency factors: " + llvm::Twine(scaling.freqFactors.size()) +
+          " values, expected head size / 2 = " +
+          llvm::Twine(config.headDim / 2));
     for (float f : scaling.freqFactors)
       if (!(f > 0.0f) || !std::isfinite(f))
         return error("RoPE frequency factor " + formatNumber(f) +

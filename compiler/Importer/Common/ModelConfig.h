@@ -77,7 +77,8 @@ struct ModelConfig {
 /// The head_dim/2 RoPE inverse frequencies when a scaling rule changes them
 /// from theta's (computed in f32 as the Hugging Face code does), or nothing
 /// for plain RoPE.
-std::optional<std::vector<float>> ropeInverseFrequencies(const ModelConfig &config);
+std::optional<std::vector<float>>
+ropeInverseFrequencies(const ModelConfig &config);
 
 /// Stores `value` in `field`, or passes its error on (for importers reading
 /// many required sizes in a row).

@@ -68,8 +68,8 @@ public:
       auto buffer = llvm::MemoryBuffer::getFile(
           path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
       if (!buffer)
-        return inputError(path + ": cannot read: " +
-                         buffer.getError().message());
+        return inputError(path +
+                          ": cannot read: " + buffer.getError().message());
       llvm::StringRef bytes = (*buffer)->getBuffer();
       mix(llvm::sys::path::filename(path));
       mix(std::to_string(bytes.size()));
@@ -84,7 +84,8 @@ public:
       }
     }
     // The tensor data, through the mappings already open.
-    for (const ::sparsec::Checkpoint *checkpoint : {model.get(), predictors.get()})
+    for (const ::sparsec::Checkpoint *checkpoint :
+         {model.get(), predictors.get()})
       if (checkpoint)
         for (const auto &file : checkpoint->files()) {
           ::sparsec::Xxh3Hasher data;
@@ -125,18 +126,17 @@ int64_t SourceTensor::numElements() const {
   return count;
 }
 
-llvm::Error TensorSource::read(const SourceTensor &tensor,
-                               uint8_t *out) const {
+llvm::Error TensorSource::read(const SourceTensor &tensor, uint8_t *out) const {
   if (!tensor.data)
     return inputError(tensor.file + ": tensor '" + tensor.name +
-                     "' has no stored bytes to read");
+                      "' has no stored bytes to read");
   std::memcpy(out, tensor.data, tensor.numBytes());
   return llvm::Error::success();
 }
 
 llvm::Expected<std::unique_ptr<TensorSource>>
 mlir::sparsec::openSafetensorsSource(llvm::StringRef modelDir,
-                               llvm::StringRef predictorDir) {
+                                     llvm::StringRef predictorDir) {
   auto model = ::sparsec::Checkpoint::openDirectory(modelDir.str());
   if (!model.isOk())
     return inputError(model.status().message());

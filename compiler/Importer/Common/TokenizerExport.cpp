@@ -1,4 +1,5 @@
-//===- TokenizerExport.cpp - a model's tokenizer for the runtime -*- C++ -*-===//
+//===- TokenizerExport.cpp - a model's tokenizer for the runtime -*- C++
+//-*-===//
 //
 // Hugging Face checkpoints: tokenizer.json is copied as it is; BOS comes
 // from tokenizer_config.json's add_bos_token (else tokenizer.json's
@@ -16,8 +17,8 @@
 
 #include "compiler/Importer/Common/TokenizerExport.h"
 
-#include "sparsec/formats/chat_template.h"
 #include "passes/JsonFile.h"
+#include "sparsec/formats/chat_template.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
@@ -60,8 +61,7 @@ std::optional<std::string> tokenContent(const json::Value *value) {
 }
 
 /// The id of `token` in a tokenizer.json (added tokens, then the vocab).
-std::optional<int64_t> tokenId(const json::Object &tokenizer,
-                               StringRef token) {
+std::optional<int64_t> tokenId(const json::Object &tokenizer, StringRef token) {
   if (const json::Array *added = tokenizer.getArray("added_tokens"))
     for (const json::Value &entry : *added)
       if (const json::Object *object = entry.getAsObject())
@@ -95,8 +95,8 @@ std::optional<int64_t> templateBos(const json::Object &tokenizer) {
     if (!single || single->empty())
       continue;
     const json::Object *first = (*single)[0].getAsObject();
-    const json::Object *special = first ? first->getObject("SpecialToken")
-                                        : nullptr;
+    const json::Object *special =
+        first ? first->getObject("SpecialToken") : nullptr;
     if (!special)
       continue;
     auto name = special->getString("id");
@@ -136,16 +136,14 @@ std::string defaultSystemOf(StringRef source) {
   return "";
 }
 
-void setChatTemplate(TokenizerExport &out, StringRef source,
-                     StringRef where) {
+void setChatTemplate(TokenizerExport &out, StringRef source, StringRef where) {
   if (source.empty())
     return;
   std::optional<std::string> name = ::sparsec::detectChatTemplate(source.str());
   if (!name) {
     out.chatTemplateNote =
         where.str() + ": chat template not recognised (sparsec knows " +
-        ::sparsec::chatFormatList() +
-        "); --chat needs --chat-template NAME";
+        ::sparsec::chatFormatList() + "); --chat needs --chat-template NAME";
     return;
   }
   out.chatTemplate = *name;
@@ -162,10 +160,10 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
     llvm::sys::path::append(spm, "tokenizer.model");
     if (llvm::sys::fs::exists(spm))
       return inputError(spm + ": a SentencePiece tokenizer.model without "
-                             "tokenizer.json is not supported; save the "
-                             "tokenizer with transformers "
-                             "(tokenizer.save_pretrained) to write "
-                             "tokenizer.json");
+                              "tokenizer.json is not supported; save the "
+                              "tokenizer with transformers "
+                              "(tokenizer.save_pretrained) to write "
+                              "tokenizer.json");
     return out; // the byte tokenizer of synthetic checkpoints
   }
   Expected<std::string> text = readFile(path);
@@ -195,7 +193,7 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
     if (const json::Value *value = object.get("add_bos_token")) {
       if (!value->getAsBoolean() && value->kind() != json::Value::Null)
         return inputError(configPath +
-                         ": key 'add_bos_token': expected true or false");
+                          ": key 'add_bos_token': expected true or false");
       addBos = value->getAsBoolean();
     }
     bosToken = tokenContent(object.get("bos_token"));
@@ -235,7 +233,7 @@ Expected<TokenizerExport> exportHFTokenizer(const OpenedModel &model) {
       id = model.config.bosTokenId;
     if (!id)
       return inputError(configPath + ": add_bos_token is true, but no BOS "
-                                    "token is named");
+                                     "token is named");
     out.bosId = id;
   } else if (!addBos) {
     out.bosId = templateBos(*tokenizer);
@@ -273,10 +271,9 @@ std::optional<json::Value> preTokenizerFor(StringRef pre, bool &ignoreMerges) {
     // Every digit its own piece, then GPT-2's regex.
     return json::Value(json::Object{
         {"type", "Sequence"},
-        {"pretokenizers",
-         json::Array{json::Object{{"type", "Digits"},
-                                  {"individual_digits", true}},
-                     std::move(byteLevel)}}});
+        {"pretokenizers", json::Array{json::Object{{"type", "Digits"},
+                                                   {"individual_digits", true}},
+                                      std::move(byteLevel)}}});
   if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" ||
       pre == "falcon3") {
     ignoreMerges = true;
@@ -303,7 +300,7 @@ std::optional<json::Value> preTokenizerFor(StringRef pre, bool &ignoreMerges) {
 
 Expected<TokenizerExport>
 mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
-                             const ModelConfig &config) {
+                                   const ModelConfig &config) {
   TokenizerExport out;
   auto fail = [&](const llvm::Twine &message) {
     return inputError(file.path() + ": " + message);
@@ -323,8 +320,7 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
     return fail("key 'tokenizer.ggml.tokens': missing or empty");
   const std::vector<std::string> &tokens = **tokensOr;
   if (static_cast<int64_t>(tokens.size()) > config.vocabSize)
-    return fail("key 'tokenizer.ggml.tokens': " +
-                llvm::Twine(tokens.size()) +
+    return fail("key 'tokenizer.ggml.tokens': " + llvm::Twine(tokens.size()) +
                 " tokens, more than the model's vocabulary of " +
                 llvm::Twine(config.vocabSize));
   auto typesOr = file.getIntArray("tokenizer.ggml.token_type");
@@ -332,9 +328,9 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
     return status(typesOr.status());
   std::vector<int64_t> types = typesOr->value_or(std::vector<int64_t>());
   if (!types.empty() && types.size() != tokens.size())
-    return fail("key 'tokenizer.ggml.token_type': " +
-                llvm::Twine(types.size()) + " entries for " +
-                llvm::Twine(tokens.size()) + " tokens");
+    return fail(
+        "key 'tokenizer.ggml.token_type': " + llvm::Twine(types.size()) +
+        " entries for " + llvm::Twine(tokens.size()) + " tokens");
   auto typeOf = [&](size_t id) { return types.empty() ? 1 : types[id]; };
   auto idKey = [&](const char *key) -> Expected<std::optional<int64_t>> {
     auto id = file.getInt(key);
@@ -353,9 +349,9 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
     return bos.takeError();
   if (!unk)
     return unk.takeError();
-  for (const char *key : {"tokenizer.ggml.eos_token_id",
-                          "tokenizer.ggml.eot_token_id",
-                          "tokenizer.ggml.eom_token_id"}) {
+  for (const char *key :
+       {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+        "tokenizer.ggml.eom_token_id"}) {
     Expected<std::optional<int64_t>> id = idKey(key);
     if (!id)
       return id.takeError();
@@ -401,7 +397,8 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
       return status(preOr.status());
     std::string pre = preOr->value_or("default");
     bool ignoreMerges = false;
-    std::optional<json::Value> preTokenizer = preTokenizerFor(pre, ignoreMerges);
+    std::optional<json::Value> preTokenizer =
+        preTokenizerFor(pre, ignoreMerges);
     if (!preTokenizer)
       return fail("key 'tokenizer.ggml.pre': pre-tokenizer '" + pre +
                   "' is not supported (expected gpt-2, smollm, starcoder, "
@@ -444,7 +441,8 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
       return status(scoresOr.status());
     if (!*scoresOr || (*scoresOr)->size() != tokens.size())
       return fail("key 'tokenizer.ggml.scores': expected one score per "
-                  "token (" + llvm::Twine(tokens.size()) + ")");
+                  "token (" +
+                  llvm::Twine(tokens.size()) + ")");
     const std::vector<float> &scores = **scoresOr;
     // SentencePiece merges the adjacent pair whose result scores highest:
     // as BPE merges, every split of every token into two tokens, ranked by
@@ -471,15 +469,16 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
         if (l != scoreOf.end() && r != scoreOf.end())
           local.push_back({left.str(), right.str(), scores[id], local.size()});
       }
-      std::sort(local.begin(), local.end(), [&](const Merge &a, const Merge &b) {
-        float al = scoreOf[a.left], bl = scoreOf[b.left];
-        if (al != bl)
-          return al > bl;
-        float ar = scoreOf[a.right], br = scoreOf[b.right];
-        if (ar != br)
-          return ar > br;
-        return a.order < b.order;
-      });
+      std::sort(local.begin(), local.end(),
+                [&](const Merge &a, const Merge &b) {
+                  float al = scoreOf[a.left], bl = scoreOf[b.left];
+                  if (al != bl)
+                    return al > bl;
+                  float ar = scoreOf[a.right], br = scoreOf[b.right];
+                  if (ar != br)
+                    return ar > br;
+                  return a.order < b.order;
+                });
       for (Merge &merge : local) {
         merge.order = merges.size();
         merges.push_back(std::move(merge));
@@ -498,21 +497,20 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
     if (prefix)
       normalizers.push_back(
           json::Object{{"type", "Prepend"}, {"prepend", "\xe2\x96\x81"}});
-    normalizers.push_back(json::Object{
-        {"type", "Replace"},
-        {"pattern", json::Object{{"String", " "}}},
-        {"content", "\xe2\x96\x81"}});
+    normalizers.push_back(
+        json::Object{{"type", "Replace"},
+                     {"pattern", json::Object{{"String", " "}}},
+                     {"content", "\xe2\x96\x81"}});
     json::Array decoders{
         json::Object{{"type", "Replace"},
                      {"pattern", json::Object{{"String", "\xe2\x96\x81"}}},
                      {"content", " "}},
-        json::Object{{"type", "ByteFallback"}},
-        json::Object{{"type", "Fuse"}}};
+        json::Object{{"type", "ByteFallback"}}, json::Object{{"type", "Fuse"}}};
     if (prefix)
       decoders.push_back(json::Object{
           {"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
-    root["normalizer"] =
-        json::Object{{"type", "Sequence"}, {"normalizers", std::move(normalizers)}};
+    root["normalizer"] = json::Object{{"type", "Sequence"},
+                                      {"normalizers", std::move(normalizers)}};
     root["pre_tokenizer"] = nullptr;
     root["decoder"] =
         json::Object{{"type", "Sequence"}, {"decoders", std::move(decoders)}};
@@ -554,7 +552,8 @@ mlir::sparsec::exportGGUFTokenizer(const ::sparsec::GgufFile &file,
   return out;
 }
 
-Expected<TokenizerExport> mlir::sparsec::exportTokenizer(const OpenedModel &model) {
+Expected<TokenizerExport>
+mlir::sparsec::exportTokenizer(const OpenedModel &model) {
   if (model.format == ModelFormat::GGUF)
     return exportGGUFTokenizer(*model.gguf, model.config);
   return exportHFTokenizer(model);

@@ -30,11 +30,11 @@
 
 using namespace mlir;
 using namespace mlir::sparsec;
+using llvm::Expected;
+using llvm::StringRef;
 using ::sparsec::GgmlType;
 using ::sparsec::GgufFile;
 using ::sparsec::GgufTensorInfo;
-using llvm::Expected;
-using llvm::StringRef;
 
 namespace {
 
@@ -70,8 +70,10 @@ public:
       return error("missing key '" + prefix + key + "' (a positive integer)");
     }
     if (**value <= 0 || **value > (int64_t(1) << 31))
-      return error("key '" + prefix + key + "': expected a positive integer "
-                   "up to 2^31, got " + llvm::Twine(**value));
+      return error("key '" + prefix + key +
+                   "': expected a positive integer "
+                   "up to 2^31, got " +
+                   llvm::Twine(**value));
     return **value;
   }
   Expected<std::optional<double>> optFloat(StringRef key) {
@@ -175,9 +177,8 @@ public:
                  slice.tensor->type == GgmlType::kF16 ||
                  slice.tensor->type == GgmlType::kBF16;
     if (plain && slice.permuteHeads == 0 && !slice.transpose)
-      tensor.data = slice.tensor->data +
-                    static_cast<uint64_t>(slice.rowBegin) *
-                        slice.tensor->rowBytes();
+      tensor.data = slice.tensor->data + static_cast<uint64_t>(slice.rowBegin) *
+                                             slice.tensor->rowBytes();
     std::string stored = ::sparsec::ggmlTypeName(slice.tensor->type);
     if (slice.permuteHeads)
       stored += ", q/k rows permuted";
@@ -207,22 +208,22 @@ llvm::Error GGUFSource::read(const SourceTensor &tensor, uint8_t *out) const {
   auto it = tensors.find(tensor.name);
   if (it == tensors.end())
     return inputError(originPath + ": tensor '" + tensor.name +
-                     "' is not in this GGUF's layout");
+                      "' is not in this GGUF's layout");
   const Slice &slice = it->second.second;
   const GgufTensorInfo &src = *slice.tensor;
   const int64_t length = src.rowLength();
   const uint64_t srcRowBytes = src.rowBytes();
   const size_t outSize = ::sparsec::dtypeSize(tensor.dtype);
-  const bool plain = src.type == GgmlType::kF32 ||
-                     src.type == GgmlType::kF16 || src.type == GgmlType::kBF16;
+  const bool plain = src.type == GgmlType::kF32 || src.type == GgmlType::kF16 ||
+                     src.type == GgmlType::kBF16;
   std::vector<float> row(static_cast<size_t>(length));
 
   // Element (r, c) of the slice as f32 rows are produced one at a time.
   auto sourceRow = [&](int64_t r) {
     int64_t inSlice =
         slice.permuteHeads ? permutedRow(r, slice.permuteHeads, slice.rows) : r;
-    return src.data + static_cast<uint64_t>(slice.rowBegin + inSlice) *
-                          srcRowBytes;
+    return src.data +
+           static_cast<uint64_t>(slice.rowBegin + inSlice) * srcRowBytes;
   };
   auto store = [&](float value, uint8_t *dst) {
     switch (tensor.dtype) {
@@ -253,7 +254,7 @@ llvm::Error GGUFSource::read(const SourceTensor &tensor, uint8_t *out) const {
         ::sparsec::dequantizeToF32(src.type, in, length, row.data());
     if (!status.isOk())
       return inputError(originPath + ": tensor '" + src.name +
-                       "': " + status.message());
+                        "': " + status.message());
     for (int64_t c = 0; c < length; ++c) {
       int64_t index = slice.transpose ? c * slice.rows + r : r * length + c;
       store(row[c], out + static_cast<uint64_t>(index) * outSize);
@@ -300,8 +301,8 @@ Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
     return fail("architecture '" + arch +
                 "' is not supported (expected llama: Llama, Mistral, "
                 "Mixtral, SmolLM2, or PowerInfer's llama/bamboo)");
-  if (auto split = file.getInt("split.count"); split.isOk() && *split &&
-                                                **split > 1)
+  if (auto split = file.getInt("split.count");
+      split.isOk() && *split && **split > 1)
     return fail("a split GGUF (" + llvm::Twine(**split) +
                 " parts) is not supported; merge the parts first "
                 "(llama-gguf-split --merge)");
@@ -318,7 +319,7 @@ Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
       return std::move(err);
   if (llvm::Error err =
           assignTo(config.numKvHeads,
-                 reader.positive("attention.head_count_kv", config.numHeads)))
+                   reader.positive("attention.head_count_kv", config.numHeads)))
     return std::move(err);
   if (config.hiddenSize % config.numHeads != 0 &&
       !file.find(reader.prefix + "attention.key_length"))
@@ -366,8 +367,7 @@ Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
   if (*scaling && **scaling != "none") {
     if (**scaling != "linear")
       return fail("key '" + reader.prefix + "rope.scaling.type': '" +
-                  **scaling +
-                  "' is not supported (expected none or linear)");
+                  **scaling + "' is not supported (expected none or linear)");
     Expected<std::optional<double>> factor =
         reader.optFloat("rope.scaling.factor");
     if (!factor)
@@ -443,9 +443,9 @@ Expected<ModelConfig> gguf::parseGGUFConfig(const GgufFile &file) {
   }
 
   // Special tokens.
-  for (const char *key : {"tokenizer.ggml.eos_token_id",
-                          "tokenizer.ggml.eot_token_id",
-                          "tokenizer.ggml.eom_token_id"}) {
+  for (const char *key :
+       {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+        "tokenizer.ggml.eom_token_id"}) {
     auto id = file.getInt(key);
     if (!id.isOk())
       return inputError(id.status().message());
@@ -532,8 +532,8 @@ gguf::openGGUFSource(std::shared_ptr<const GgufFile> file,
           tensor.shape[0] != permuted.permuteHeads * config.headDim)
         return fail("tensor '" + name + "' has shape " +
                     ::sparsec::formatShape(tensor.shape) + ", expected [" +
-                    llvm::Twine(permuted.permuteHeads * config.headDim) +
-                    "x" + llvm::Twine(h) + "]");
+                    llvm::Twine(permuted.permuteHeads * config.headDim) + "x" +
+                    llvm::Twine(h) + "]");
       source->add(p + (rest == "attn_q.weight" ? "self_attn.q_proj.weight"
                                                : "self_attn.k_proj.weight"),
                   permuted, tensor.shape);

@@ -16,9 +16,9 @@
 #ifndef SPARSEC_COMPILER_IMPORTER_GGUF_GGUFIMPORTER_H
 #define SPARSEC_COMPILER_IMPORTER_GGUF_GGUFIMPORTER_H
 
-#include "compiler/Importer/HuggingFace/HFImporter.h"
 #include "compiler/Importer/Common/ModelConfig.h"
 #include "compiler/Importer/Common/TensorSource.h"
+#include "compiler/Importer/HuggingFace/HFImporter.h"
 
 #include "sparsec/formats/gguf.h"
 

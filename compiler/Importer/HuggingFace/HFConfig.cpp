@@ -36,28 +36,70 @@ namespace {
 /// executable's sampling flags decide those).
 const char *const kHarmlessKeys[] = {
     // Bookkeeping.
-    "_name_or_path", "transformers_version", "auto_map", "tokenizer_class",
-    "sparsec_synth", "_attn_implementation_autoset", "name_or_path",
+    "_name_or_path",
+    "transformers_version",
+    "auto_map",
+    "tokenizer_class",
+    "sparsec_synth",
+    "_attn_implementation_autoset",
+    "name_or_path",
     // Training only (dropout, initialisation, auxiliary losses, padding).
-    "initializer_range", "attention_dropout", "hidden_dropout", "dropout",
-    "output_router_logits", "router_aux_loss_coef", "router_jitter_noise",
-    "pad_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
-    "tf_legacy_loss", "pruned_heads",
+    "initializer_range",
+    "attention_dropout",
+    "hidden_dropout",
+    "dropout",
+    "output_router_logits",
+    "router_aux_loss_coef",
+    "router_jitter_noise",
+    "pad_token_id",
+    "sep_token_id",
+    "decoder_start_token_id",
+    "use_cache",
+    "tf_legacy_loss",
+    "pruned_heads",
     // What a forward pass returns, not what it computes.
-    "return_dict", "output_hidden_states", "output_attentions", "torchscript",
-    "use_bfloat16", "id2label", "label2id", "problem_type",
-    "chunk_size_feed_forward", "is_decoder", "is_encoder_decoder",
-    "add_cross_attention", "tie_encoder_decoder",
-    "cross_attention_hidden_size", "finetuning_task", "prefix",
+    "return_dict",
+    "output_hidden_states",
+    "output_attentions",
+    "torchscript",
+    "use_bfloat16",
+    "id2label",
+    "label2id",
+    "problem_type",
+    "chunk_size_feed_forward",
+    "is_decoder",
+    "is_encoder_decoder",
+    "add_cross_attention",
+    "tie_encoder_decoder",
+    "cross_attention_hidden_size",
+    "finetuning_task",
+    "prefix",
     "task_specific_params",
     // Generation defaults of older configs.
-    "max_length", "min_length", "do_sample", "early_stopping", "num_beams",
-    "num_beam_groups", "diversity_penalty", "temperature", "top_k", "top_p",
-    "typical_p", "repetition_penalty", "length_penalty",
-    "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "bad_words_ids",
-    "num_return_sequences", "output_scores", "return_dict_in_generate",
-    "forced_bos_token_id", "forced_eos_token_id", "remove_invalid_values",
-    "exponential_decay_length_penalty", "suppress_tokens",
+    "max_length",
+    "min_length",
+    "do_sample",
+    "early_stopping",
+    "num_beams",
+    "num_beam_groups",
+    "diversity_penalty",
+    "temperature",
+    "top_k",
+    "top_p",
+    "typical_p",
+    "repetition_penalty",
+    "length_penalty",
+    "no_repeat_ngram_size",
+    "encoder_no_repeat_ngram_size",
+    "bad_words_ids",
+    "num_return_sequences",
+    "output_scores",
+    "return_dict_in_generate",
+    "forced_bos_token_id",
+    "forced_eos_token_id",
+    "remove_invalid_values",
+    "exponential_decay_length_penalty",
+    "suppress_tokens",
     "begin_suppress_tokens",
 };
 
@@ -106,8 +148,8 @@ public:
       return error("missing key '" + name(key) + "' (a positive integer)");
     std::optional<int64_t> number = value->getAsInteger();
     if (!number || *number <= 0)
-      return keyError(key, "expected a positive integer, got " +
-                               describe(*value));
+      return keyError(key,
+                      "expected a positive integer, got " + describe(*value));
     return *number;
   }
 
@@ -143,8 +185,8 @@ public:
       return fallback;
     std::optional<bool> flag = find(key)->getAsBoolean();
     if (!flag)
-      return keyError(key, "expected true or false, got " +
-                               describe(*find(key)));
+      return keyError(key,
+                      "expected true or false, got " + describe(*find(key)));
     return *flag;
   }
 
@@ -158,7 +200,8 @@ public:
       std::optional<int64_t> id = item.getAsInteger();
       if (!id || *id < 0)
         return keyError(key, "expected a token id or a list of token ids, "
-                             "got " + describe(*value));
+                             "got " +
+                                 describe(*value));
       if (llvm::find(out, *id) == out.end())
         out.push_back(*id);
       return llvm::Error::success();
@@ -248,7 +291,8 @@ llvm::Error readRope(ConfigReader &reader, ModelConfig &config) {
       return value.takeError();
     type = *value;
   } else if (!rope.has("rope_theta")) {
-    return rope.error("key '" + key + "': expected 'rope_type' (default, "
+    return rope.error("key '" + key +
+                      "': expected 'rope_type' (default, "
                       "linear or llama3)");
   }
   // The other spelling of the type key may repeat it.
@@ -326,13 +370,12 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
           "key 'architectures': expected a non-empty list of strings");
     config.architecture = (*archList)[0].getAsString()->str();
   } else if (modelType) {
-    config.architecture =
-        llvm::StringSwitch<std::string>(*modelType)
-            .Case("llama", "LlamaForCausalLM")
-            .Case("mistral", "MistralForCausalLM")
-            .Case("mixtral", "MixtralForCausalLM")
-            .Case("bamboo", "BambooForCausalLM")
-            .Default("");
+    config.architecture = llvm::StringSwitch<std::string>(*modelType)
+                              .Case("llama", "LlamaForCausalLM")
+                              .Case("mistral", "MistralForCausalLM")
+                              .Case("mixtral", "MixtralForCausalLM")
+                              .Case("bamboo", "BambooForCausalLM")
+                              .Default("");
     if (config.architecture.empty())
       return reader.error("no 'architectures' and unsupported model_type '" +
                           *modelType +
@@ -342,18 +385,17 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
   }
   std::optional<ModelFamily> family =
       llvm::StringSwitch<std::optional<ModelFamily>>(config.architecture)
-          .Cases({"LlamaForCausalLM", "MistralForCausalLM",
-                  "BambooForCausalLM"},
-                 ModelFamily::Llama)
+          .Cases(
+              {"LlamaForCausalLM", "MistralForCausalLM", "BambooForCausalLM"},
+              ModelFamily::Llama)
           .Cases({"MixtralForCausalLM", "TurboSparseMixtralForCausalLM"},
                  ModelFamily::Mixtral)
           .Default(std::nullopt);
   if (!family)
-    return reader.error(
-        "unsupported architecture '" + config.architecture +
-        "' (expected LlamaForCausalLM, MistralForCausalLM, "
-        "BambooForCausalLM, MixtralForCausalLM or "
-        "TurboSparseMixtralForCausalLM)");
+    return reader.error("unsupported architecture '" + config.architecture +
+                        "' (expected LlamaForCausalLM, MistralForCausalLM, "
+                        "BambooForCausalLM, MixtralForCausalLM or "
+                        "TurboSparseMixtralForCausalLM)");
   config.family = *family;
 
   if (reader.has("quantization_config"))
@@ -370,13 +412,13 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
     if (llvm::Error err = assignTo(*field, reader.positiveInt(key)))
       return std::move(err);
   // HF defaults when absent (or null).
-  if (llvm::Error err =
-          assignTo(config.numKvHeads, reader.optionalPositiveInt(
-                                        "num_key_value_heads", config.numHeads)))
+  if (llvm::Error err = assignTo(
+          config.numKvHeads,
+          reader.optionalPositiveInt("num_key_value_heads", config.numHeads)))
     return std::move(err);
-  if (llvm::Error err = assignTo(config.maxPositions,
-                               reader.optionalPositiveInt(
-                                   "max_position_embeddings", 4096)))
+  if (llvm::Error err =
+          assignTo(config.maxPositions,
+                   reader.optionalPositiveInt("max_position_embeddings", 4096)))
     return std::move(err);
   if (!reader.has("head_dim") && config.hiddenSize % config.numHeads != 0)
     return reader.error("hidden_size (" + llvm::Twine(config.hiddenSize) +
@@ -445,8 +487,7 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
     activation = llm::Activation::SwiGLU;
   else if (*act == "relu2")
     activation = llm::Activation::SquaredReLU;
-  else if (*act == "gelu" || *act == "gelu_pytorch_tanh" ||
-           *act == "gelu_new")
+  else if (*act == "gelu" || *act == "gelu_pytorch_tanh" || *act == "gelu_new")
     activation = llm::Activation::GELU;
   if (!activation)
     return reader.error("key 'hidden_act': unsupported activation '" + *act +
@@ -455,10 +496,10 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
 
   if (config.isMoE()) {
     if (llvm::Error err = assignTo(config.numExperts,
-                                 reader.positiveInt("num_local_experts")))
+                                   reader.positiveInt("num_local_experts")))
       return std::move(err);
-    if (llvm::Error err = assignTo(config.topK,
-                                 reader.positiveInt("num_experts_per_tok")))
+    if (llvm::Error err =
+            assignTo(config.topK, reader.positiveInt("num_experts_per_tok")))
       return std::move(err);
   }
 
@@ -480,7 +521,8 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
                             "(the FFN block's input) is supported");
   }
   if (reader.has("sparse_threshold")) {
-    std::optional<double> value = reader.find("sparse_threshold")->getAsNumber();
+    std::optional<double> value =
+        reader.find("sparse_threshold")->getAsNumber();
     if (!value)
       return reader.error("key 'sparse_threshold': expected a number");
     if (!config.predictorThreshold)
@@ -518,8 +560,7 @@ Expected<ModelConfig> hf::parseModelConfig(StringRef path) {
 
   // The format-neutral checks follow; these name config.json's keys.
   if (config.numHeads % config.numKvHeads != 0)
-    return reader.error("num_attention_heads (" +
-                        llvm::Twine(config.numHeads) +
+    return reader.error("num_attention_heads (" + llvm::Twine(config.numHeads) +
                         ") is not a multiple of num_key_value_heads (" +
                         llvm::Twine(config.numKvHeads) + ")");
   if (config.isMoE() && config.topK > config.numExperts)

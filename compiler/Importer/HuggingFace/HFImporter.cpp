@@ -15,11 +15,11 @@ using llvm::StringRef;
 Expected<std::string> hf::configPathOf(StringRef modelDir) {
   if (!llvm::sys::fs::is_directory(modelDir))
     return inputError(modelDir + ": not a directory (expected a Hugging Face "
-                                "checkpoint directory)");
+                                 "checkpoint directory)");
   llvm::SmallString<256> configPath(modelDir);
   llvm::sys::path::append(configPath, "config.json");
   if (!llvm::sys::fs::exists(configPath))
     return inputError(configPath + ": not found (a Hugging Face checkpoint "
-                                  "directory needs config.json)");
+                                   "directory needs config.json)");
   return configPath.str().str();
 }

@@ -11,8 +11,8 @@
 #ifndef SPARSEC_COMPILER_IMPORTER_HUGGINGFACE_HFIMPORTER_H
 #define SPARSEC_COMPILER_IMPORTER_HUGGINGFACE_HFIMPORTER_H
 
-#include "compiler/Importer/HuggingFace/HFConfig.h"
 #include "compiler/Importer/Common/TensorSource.h"
+#include "compiler/Importer/HuggingFace/HFConfig.h"
 
 #include "llvm/Support/Error.h"
 

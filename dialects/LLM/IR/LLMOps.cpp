@@ -9,8 +9,8 @@
 
 #include "dialects/LLM/IR/LLMOps.h"
 
-#include <cmath>
 #include "dialects/Common/ShapeChecks.h"
+#include <cmath>
 
 #include "mlir/IR/OpImplementation.h"
 
@@ -39,10 +39,10 @@ bool llm::isWeightElementType(Type type) {
 // KVCacheType
 //===----------------------------------------------------------------------===//
 
-LogicalResult
-KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
-                    unsigned numLayers, unsigned maxLen, unsigned numKvHeads,
-                    unsigned headDim, Type elementType, unsigned window) {
+LogicalResult KVCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  unsigned numLayers, unsigned maxLen,
+                                  unsigned numKvHeads, unsigned headDim,
+                                  Type elementType, unsigned window) {
   (void)window; // any window is valid: 0 means none
   if (numLayers == 0 || maxLen == 0 || numKvHeads == 0 || headDim == 0)
     return emitError() << "kv_cache expects positive layers, max_len, "
@@ -91,8 +91,7 @@ LogicalResult RMSNormOp::verify() {
   if (!(getEpsilon().convertToFloat() > 0.0f))
     return emitOpError("expects a positive epsilon, got ")
            << getEpsilon().convertToFloat();
-  return expectShape(*this, getWeight(), "weight",
-                     {vectorSize(getInput())});
+  return expectShape(*this, getWeight(), "weight", {vectorSize(getInput())});
 }
 
 LogicalResult RotaryOp::verify() {
@@ -136,13 +135,12 @@ LogicalResult AttentionOp::verify() {
     return emitOpError("expects layer < ")
            << cache.getNumLayers() << " (the cache's layers), got "
            << getLayer();
-  if (failed(expectVectorSize(*this, getQuery(), "query",
-                              numHeads * headDim)) ||
+  if (failed(
+          expectVectorSize(*this, getQuery(), "query", numHeads * headDim)) ||
       failed(expectVectorSize(*this, getKey(), "key", kvHeads * headDim)) ||
+      failed(expectVectorSize(*this, getValue(), "value", kvHeads * headDim)) ||
       failed(
-          expectVectorSize(*this, getValue(), "value", kvHeads * headDim)) ||
-      failed(expectVectorSize(*this, getResult(), "result",
-                              numHeads * headDim)))
+          expectVectorSize(*this, getResult(), "result", numHeads * headDim)))
     return failure();
   return success();
 }
@@ -233,9 +231,8 @@ LogicalResult MoEOp::verify() {
   auto expectCount = [&](ValueRange values, StringRef what) -> LogicalResult {
     if (static_cast<int64_t>(values.size()) == numExperts)
       return success();
-    return emitOpError("expects one ")
-           << what << " per expert (" << numExperts << "), got "
-           << values.size();
+    return emitOpError("expects one ") << what << " per expert (" << numExperts
+                                       << "), got " << values.size();
   };
   if (failed(expectCount(getGates(), "gate")) ||
       failed(expectCount(getUps(), "up")) ||

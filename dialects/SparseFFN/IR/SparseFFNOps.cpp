@@ -25,8 +25,7 @@ static int64_t universeOf(Value activeSet) {
 }
 
 /// Compact vectors have one value per active index, a run-time count.
-static LogicalResult expectCompact(Operation *op, Value value,
-                                   StringRef what) {
+static LogicalResult expectCompact(Operation *op, Value value, StringRef what) {
   if (ShapedType::isDynamic(vectorSize(value)))
     return success();
   return op->emitOpError("expects ")
@@ -50,11 +49,10 @@ LogicalResult PredictOp::verify() {
     return emitOpError("expects fc1 of rank 2 ([rank, hidden]), got ")
            << fc1Type;
   int64_t rank = fc1Type.getDimSize(0);
-  if (failed(expectShape(*this, getFc1(), "fc1",
-                         {rank, vectorSize(getInput())})))
+  if (failed(
+          expectShape(*this, getFc1(), "fc1", {rank, vectorSize(getInput())})))
     return failure();
-  return expectShape(*this, getFc2(), "fc2",
-                     {universeOf(getActive()), rank});
+  return expectShape(*this, getFc2(), "fc2", {universeOf(getActive()), rank});
 }
 
 LogicalResult GatherMatvecOp::verify() {
@@ -185,8 +183,8 @@ LogicalResult SelectOp::verify() {
 void DispatchExpertsOp::print(OpAsmPrinter &p) {
   p << " " << getExperts() << ", " << getWeights() << ", " << getInput();
   p.printOptionalAttrDict((*this)->getAttrs());
-  p << " : " << getExperts().getType() << ", " << getWeights().getType()
-    << ", " << getInput().getType() << " -> " << getResult().getType();
+  p << " : " << getExperts().getType() << ", " << getWeights().getType() << ", "
+    << getInput().getType() << " -> " << getResult().getType();
   for (auto [index, region] : llvm::enumerate(getExpertBodies())) {
     p.printNewline();
     p << "expert " << index << " ";
@@ -202,11 +200,11 @@ ParseResult DispatchExpertsOp::parse(OpAsmParser &parser,
   if (parser.parseOperand(experts) || parser.parseComma() ||
       parser.parseOperand(weights) || parser.parseComma() ||
       parser.parseOperand(input) ||
-      parser.parseOptionalAttrDict(result.attributes) ||
-      parser.parseColon() || parser.parseType(expertsType) ||
-      parser.parseComma() || parser.parseType(weightsType) ||
-      parser.parseComma() || parser.parseType(inputType) ||
-      parser.parseArrow() || parser.parseType(resultType) ||
+      parser.parseOptionalAttrDict(result.attributes) || parser.parseColon() ||
+      parser.parseType(expertsType) || parser.parseComma() ||
+      parser.parseType(weightsType) || parser.parseComma() ||
+      parser.parseType(inputType) || parser.parseArrow() ||
+      parser.parseType(resultType) ||
       parser.resolveOperand(experts, expertsType, result.operands) ||
       parser.resolveOperand(weights, weightsType, result.operands) ||
       parser.resolveOperand(input, inputType, result.operands))
@@ -247,8 +245,7 @@ LogicalResult DispatchExpertsOp::verify() {
     if (body.getNumArguments() != 1 ||
         body.getArgument(0).getType() != vectorType)
       return emitOpError("expects expert ")
-             << index << "'s region to take one " << vectorType
-             << " argument";
+             << index << "'s region to take one " << vectorType << " argument";
     auto yield = dyn_cast<YieldOp>(body.getTerminator());
     if (!yield || yield.getValue().getType() != vectorType)
       return emitOpError("expects expert ")

@@ -31,12 +31,17 @@ bool isPythonSpace(uint32_t c) {
 /// its length, or 0 when the bytes there are not one.
 size_t decodeUtf8(const std::string &s, size_t i, uint32_t &c) {
   unsigned char b = static_cast<unsigned char>(s[i]);
-  size_t length = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3
-                                 : (b >> 3) == 0x1E ? 4 : 0;
+  size_t length = b < 0x80           ? 1
+                  : (b >> 5) == 0x6  ? 2
+                  : (b >> 4) == 0xE  ? 3
+                  : (b >> 3) == 0x1E ? 4
+                                     : 0;
   if (length == 0 || i + length > s.size())
     return 0;
-  c = length == 1 ? b : length == 2 ? (b & 0x1F) : length == 3 ? (b & 0x0F)
-                                                                : (b & 0x07);
+  c = length == 1   ? b
+      : length == 2 ? (b & 0x1F)
+      : length == 3 ? (b & 0x0F)
+                    : (b & 0x07);
   for (size_t k = 1; k < length; ++k) {
     unsigned char next = static_cast<unsigned char>(s[i + k]);
     if ((next >> 6) != 0x2)
@@ -80,8 +85,8 @@ Status badConversation(const std::string &format, const std::string &what) {
 
 Status unknownFormat(const std::string &format) {
   return Status(StatusCode::kInvalidArgument,
-                "unknown chat template '" + format + "' (known: " +
-                    chatFormatList() + ")");
+                "unknown chat template '" + format +
+                    "' (known: " + chatFormatList() + ")");
 }
 
 /// llama2 and mistral: an optional leading system message, then user and

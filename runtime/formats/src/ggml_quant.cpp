@@ -308,14 +308,30 @@ Status dequantizeToF32(GgmlType type, const uint8_t *src, int64_t count,
   default: {
     void (*block)(const uint8_t *, float *) = nullptr;
     switch (type) {
-    case GgmlType::kQ4_0: block = blockQ4_0; break;
-    case GgmlType::kQ4_1: block = blockQ4_1; break;
-    case GgmlType::kQ5_0: block = blockQ5_0; break;
-    case GgmlType::kQ5_1: block = blockQ5_1; break;
-    case GgmlType::kQ8_0: block = blockQ8_0; break;
-    case GgmlType::kQ4_K: block = blockQ4_K; break;
-    case GgmlType::kQ5_K: block = blockQ5_K; break;
-    case GgmlType::kQ6_K: block = blockQ6_K; break;
+    case GgmlType::kQ4_0:
+      block = blockQ4_0;
+      break;
+    case GgmlType::kQ4_1:
+      block = blockQ4_1;
+      break;
+    case GgmlType::kQ5_0:
+      block = blockQ5_0;
+      break;
+    case GgmlType::kQ5_1:
+      block = blockQ5_1;
+      break;
+    case GgmlType::kQ8_0:
+      block = blockQ8_0;
+      break;
+    case GgmlType::kQ4_K:
+      block = blockQ4_K;
+      break;
+    case GgmlType::kQ5_K:
+      block = blockQ5_K;
+      break;
+    case GgmlType::kQ6_K:
+      block = blockQ6_K;
+      break;
     default:
       return Status(StatusCode::kInternal,
                     std::string("dequantizeToF32: no block decoder for ") +

@@ -68,7 +68,7 @@ const GgmlTypeEntry *ggmlEntry(uint32_t number) {
 }
 
 constexpr const char *kValueTypeNames[] = {
-    "U8", "I8", "U16", "I16", "U32", "I32", "F32",
+    "U8",   "I8",     "U16",   "I16", "U32", "I32", "F32",
     "BOOL", "STRING", "ARRAY", "U64", "I64", "F64",
 };
 constexpr uint32_t kNumValueTypes = 13;
@@ -354,11 +354,11 @@ Status GgufFile::parse() {
   // PowerInfer writes its sparse models as GGUF v3 with the magic "PWRI".
   powerInfer_ = std::memcmp(file_.data(), "PWRI", 4) == 0;
   if (std::memcmp(file_.data(), "GGUF", 4) != 0 && !powerInfer_)
-    return dataLoss(path, "not a GGUF file: expected magic 'GGUF', found '" +
-                              printable(std::string(
-                                  reinterpret_cast<const char *>(file_.data()),
-                                  4)) +
-                              "'");
+    return dataLoss(path,
+                    "not a GGUF file: expected magic 'GGUF', found '" +
+                        printable(std::string(
+                            reinterpret_cast<const char *>(file_.data()), 4)) +
+                        "'");
   cur.skip(4);
   Status status = cur.u32(version_, "the version");
   if (!status.isOk())
@@ -392,12 +392,11 @@ Status GgufFile::parse() {
                               " bytes after the header (at least " +
                               std::to_string(kMinKvBytes) + " bytes each)");
   if (tensorCount > cur.remaining() / kMinTensorInfoBytes)
-    return dataLoss(path, "tensor count " + std::to_string(tensorCount) +
-                              " cannot fit in the " +
-                              std::to_string(cur.remaining()) +
-                              " bytes after the header (at least " +
-                              std::to_string(kMinTensorInfoBytes) +
-                              " bytes each)");
+    return dataLoss(
+        path, "tensor count " + std::to_string(tensorCount) +
+                  " cannot fit in the " + std::to_string(cur.remaining()) +
+                  " bytes after the header (at least " +
+                  std::to_string(kMinTensorInfoBytes) + " bytes each)");
 
   // Metadata.
   metadata_.reserve(reserveFor(kvCount));
@@ -506,19 +505,18 @@ Status GgufFile::parse() {
 
   // Tensor infos.
   if (tensorCount > cur.remaining() / kMinTensorInfoBytes)
-    return dataLoss(path, "tensor count " + std::to_string(tensorCount) +
-                              " cannot fit in the " +
-                              std::to_string(cur.remaining()) +
-                              " bytes after the metadata (at least " +
-                              std::to_string(kMinTensorInfoBytes) +
-                              " bytes each)");
+    return dataLoss(
+        path, "tensor count " + std::to_string(tensorCount) +
+                  " cannot fit in the " + std::to_string(cur.remaining()) +
+                  " bytes after the metadata (at least " +
+                  std::to_string(kMinTensorInfoBytes) + " bytes each)");
   tensors_.reserve(reserveFor(tensorCount));
   std::vector<uint64_t> relativeOffsets;
   relativeOffsets.reserve(reserveFor(tensorCount));
   for (uint64_t t = 0; t < tensorCount; ++t) {
     GgufTensorInfo info;
-    if (!(status = cur.string(info.name, "the name of tensor #" +
-                                             std::to_string(t)))
+    if (!(status =
+              cur.string(info.name, "the name of tensor #" + std::to_string(t)))
              .isOk())
       return status;
     if (info.name.empty())
@@ -539,8 +537,8 @@ Status GgufFile::parse() {
     uint64_t elements = 1;
     for (uint32_t d = 0; d < nDims; ++d) {
       uint64_t dim = 0;
-      if (!(status = cur.u64(dim, "dimension " + std::to_string(d) + " of " +
-                                      where))
+      if (!(status =
+                cur.u64(dim, "dimension " + std::to_string(d) + " of " + where))
                .isOk())
         return status;
       if (dim == 0 || dim > static_cast<uint64_t>(INT64_MAX))
@@ -568,11 +566,10 @@ Status GgufFile::parse() {
                         "Q2_K..Q8_K)");
     info.type = type->type;
     if (info.ne[0] % type->blockSize != 0)
-      return dataLoss(path, where + " row length ne[0]=" +
-                                std::to_string(info.ne[0]) +
-                                " is not a multiple of the " + type->name +
-                                " block size " +
-                                std::to_string(type->blockSize));
+      return dataLoss(
+          path, where + " row length ne[0]=" + std::to_string(info.ne[0]) +
+                    " is not a multiple of the " + type->name + " block size " +
+                    std::to_string(type->blockSize));
     // elements / blockSize blocks; the product cannot exceed the element
     // count times 292 (the largest block), but check anyway.
     uint64_t blocks = elements / static_cast<uint64_t>(type->blockSize);
@@ -604,15 +601,16 @@ Status GgufFile::parse() {
   // section then starts at the end, so dataOffset() <= fileSize() always.
   if (dataOffset_ > fileSize && tensors_.empty())
     dataOffset_ = fileSize;
-  const uint64_t dataSize = dataOffset_ <= fileSize ? fileSize - dataOffset_ : 0;
+  const uint64_t dataSize =
+      dataOffset_ <= fileSize ? fileSize - dataOffset_ : 0;
 
   for (size_t t = 0; t < tensors_.size(); ++t) {
     GgufTensorInfo &info = tensors_[t];
     uint64_t begin = relativeOffsets[t];
     if (dataOffset_ > fileSize || begin > dataSize ||
         info.nbytes > dataSize - begin)
-      return dataLoss(path, "tensor '" + printable(info.name) +
-                                "' data [" + std::to_string(begin) + ", +" +
+      return dataLoss(path, "tensor '" + printable(info.name) + "' data [" +
+                                std::to_string(begin) + ", +" +
                                 std::to_string(info.nbytes) +
                                 ") runs past the end of the data section (" +
                                 std::to_string(dataSize) +
@@ -628,9 +626,9 @@ Status GgufFile::parse() {
   for (const GgufTensorInfo &info : tensors_)
     byOffset.push_back(&info);
   std::stable_sort(byOffset.begin(), byOffset.end(),
-            [](const GgufTensorInfo *a, const GgufTensorInfo *b) {
-              return a->fileOffset < b->fileOffset;
-            });
+                   [](const GgufTensorInfo *a, const GgufTensorInfo *b) {
+                     return a->fileOffset < b->fileOffset;
+                   });
   for (size_t i = 1; i < byOffset.size(); ++i) {
     const GgufTensorInfo *prev = byOffset[i - 1];
     if (byOffset[i]->fileOffset < prev->fileOffset + prev->nbytes)

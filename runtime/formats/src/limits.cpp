@@ -8,8 +8,7 @@ Status checkJsonLimits(const std::string &text, const std::string &path) {
   return checkJsonLimits(text.data(), text.size(), path);
 }
 
-Status checkJsonLimits(const char *text, size_t size,
-                       const std::string &path) {
+Status checkJsonLimits(const char *text, size_t size, const std::string &path) {
   if (size > kMaxJsonBytes)
     return Status(StatusCode::kDataLoss,
                   escapeForMessage(path) + ": " + std::to_string(size) +
@@ -32,8 +31,8 @@ Status checkJsonLimits(const char *text, size_t size,
       if (++depth > kMaxJsonDepth)
         return Status(StatusCode::kDataLoss,
                       escapeForMessage(path) + ": JSON nested deeper than " +
-                          std::to_string(kMaxJsonDepth) +
-                          " levels (at byte " + std::to_string(i) + ")");
+                          std::to_string(kMaxJsonDepth) + " levels (at byte " +
+                          std::to_string(i) + ")");
     } else if (c == ']' || c == '}') {
       --depth;
     }

@@ -11,10 +11,10 @@
 
 #include "sparsec/formats/json.h"
 #include "sparsec/formats/limits.h"
+#include "sparsec/formats/mapped_file.h"
 #include "sparsec/kernel_abi.h"
 #include "sparsec/manifest_schema.h"
 #include "sparsec/weights_layout.h"
-#include "sparsec/formats/mapped_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -61,8 +61,8 @@ public:
   /// (escapeForMessage), so the message stays one line.
   Status error(const std::string &key, const std::string &what) const {
     return Status(StatusCode::kDataLoss, escapeForMessage(path_) + ": key '" +
-                                             key + "': " +
-                                             escapeForMessage(what));
+                                             key +
+                                             "': " + escapeForMessage(what));
   }
   Status expected(const std::string &key, const std::string &what,
                   const json &found) const {
@@ -184,11 +184,10 @@ Status parseTensor(const Reader &reader, const json &entry, size_t index,
                       std::to_string(index) + "]";
   if (!entry.is_object())
     return reader.expected(where, "an object", entry);
-  if (Status status =
-          reader.string(entry, SPARSEC_MANIFEST_TENSOR_KEY_NAME,
-                        indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
-                                SPARSEC_MANIFEST_TENSOR_KEY_NAME),
-                        tensor.name);
+  if (Status status = reader.string(entry, SPARSEC_MANIFEST_TENSOR_KEY_NAME,
+                                    indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
+                                            SPARSEC_MANIFEST_TENSOR_KEY_NAME),
+                                    tensor.name);
       !status.isOk())
     return status;
 
@@ -227,11 +226,10 @@ Status parseTensor(const Reader &reader, const json &entry, size_t index,
         __builtin_mul_overflow(elements, static_cast<uint64_t>(dim), &elements);
   }
 
-  if (Status status =
-          reader.size(entry, SPARSEC_MANIFEST_TENSOR_KEY_OFFSET,
-                      indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
-                              SPARSEC_MANIFEST_TENSOR_KEY_OFFSET),
-                      tensor.offset);
+  if (Status status = reader.size(entry, SPARSEC_MANIFEST_TENSOR_KEY_OFFSET,
+                                  indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
+                                          SPARSEC_MANIFEST_TENSOR_KEY_OFFSET),
+                                  tensor.offset);
       !status.isOk())
     return status;
   std::string nbytesKey = indexed(SPARSEC_MANIFEST_KEY_TENSORS, index,
@@ -256,34 +254,33 @@ Status parseTensor(const Reader &reader, const json &entry, size_t index,
 
 Status parseFfn(const Reader &reader, const json &entry, size_t index,
                 int64_t numLayers, ManifestFfn &ffn) {
-  std::string where =
-      std::string(SPARSEC_MANIFEST_KEY_FFNS) + "[" + std::to_string(index) + "]";
+  std::string where = std::string(SPARSEC_MANIFEST_KEY_FFNS) + "[" +
+                      std::to_string(index) + "]";
   if (!entry.is_object())
     return reader.expected(where, "an object", entry);
-  if (Status status = reader.integer(
-          entry, SPARSEC_MANIFEST_FFN_KEY_LAYER,
-          indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
-                  SPARSEC_MANIFEST_FFN_KEY_LAYER),
-          0, numLayers - 1, ffn.layer);
+  if (Status status = reader.integer(entry, SPARSEC_MANIFEST_FFN_KEY_LAYER,
+                                     indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                                             SPARSEC_MANIFEST_FFN_KEY_LAYER),
+                                     0, numLayers - 1, ffn.layer);
       !status.isOk())
     return status;
-  if (Status status = reader.integer(
-          entry, SPARSEC_MANIFEST_FFN_KEY_EXPERT,
-          indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
-                  SPARSEC_MANIFEST_FFN_KEY_EXPERT),
-          SPARSEC_MANIFEST_FFN_NO_EXPERT, std::numeric_limits<int32_t>::max(),
-          ffn.expert);
+  if (Status status =
+          reader.integer(entry, SPARSEC_MANIFEST_FFN_KEY_EXPERT,
+                         indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                                 SPARSEC_MANIFEST_FFN_KEY_EXPERT),
+                         SPARSEC_MANIFEST_FFN_NO_EXPERT,
+                         std::numeric_limits<int32_t>::max(), ffn.expert);
       !status.isOk())
     return status;
-  if (Status status = reader.integer(
-          entry, SPARSEC_MANIFEST_FFN_KEY_NEURONS,
-          indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
-                  SPARSEC_MANIFEST_FFN_KEY_NEURONS),
-          1, std::numeric_limits<int32_t>::max(), ffn.neurons);
+  if (Status status =
+          reader.integer(entry, SPARSEC_MANIFEST_FFN_KEY_NEURONS,
+                         indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                                 SPARSEC_MANIFEST_FFN_KEY_NEURONS),
+                         1, std::numeric_limits<int32_t>::max(), ffn.neurons);
       !status.isOk())
     return status;
-  std::string modeKey = indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
-                                SPARSEC_MANIFEST_FFN_KEY_MODE);
+  std::string modeKey =
+      indexed(SPARSEC_MANIFEST_KEY_FFNS, index, SPARSEC_MANIFEST_FFN_KEY_MODE);
   std::string mode;
   if (Status status =
           reader.string(entry, SPARSEC_MANIFEST_FFN_KEY_MODE, modeKey, mode);
@@ -301,11 +298,10 @@ Status parseFfn(const Reader &reader, const json &entry, size_t index,
     return reader.error(modeKey, "unknown mode '" + mode +
                                      "' (expected dense, exact, predicted or "
                                      "threshold)");
-  if (Status status =
-          reader.size(entry, SPARSEC_MANIFEST_FFN_KEY_FIXED_BYTES,
-                      indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
-                              SPARSEC_MANIFEST_FFN_KEY_FIXED_BYTES),
-                      ffn.fixedBytes);
+  if (Status status = reader.size(entry, SPARSEC_MANIFEST_FFN_KEY_FIXED_BYTES,
+                                  indexed(SPARSEC_MANIFEST_KEY_FFNS, index,
+                                          SPARSEC_MANIFEST_FFN_KEY_FIXED_BYTES),
+                                  ffn.fixedBytes);
       !status.isOk())
     return status;
   return reader.size(entry, SPARSEC_MANIFEST_FFN_KEY_ROW_BYTES,
@@ -370,9 +366,9 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
       !status.isOk())
     return status;
   if (format != kManifestFormat)
-    return reader.error(SPARSEC_MANIFEST_KEY_FORMAT, "expected '" + std::string(kManifestFormat) +
-                                      "', got '" + format +
-                                      "' (not a sparsec manifest)");
+    return reader.error(SPARSEC_MANIFEST_KEY_FORMAT,
+                        "expected '" + std::string(kManifestFormat) +
+                            "', got '" + format + "' (not a sparsec manifest)");
   if (Status status = reader.integer(root, SPARSEC_MANIFEST_KEY_ABI_VERSION,
                                      SPARSEC_MANIFEST_KEY_ABI_VERSION, 0,
                                      kInt64Max, manifest.abiVersion);
@@ -388,10 +384,9 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                       ", this runtime implements version " +
                       std::to_string(SPARSEC_KERNEL_ABI_VERSION) +
                       "; recompile the model with a matching sparsec");
-  if (Status status = reader.integer(
-          root, SPARSEC_MANIFEST_KEY_LAYOUT_VERSION,
-          SPARSEC_MANIFEST_KEY_LAYOUT_VERSION, 0, kInt64Max,
-          manifest.layoutVersion);
+  if (Status status = reader.integer(root, SPARSEC_MANIFEST_KEY_LAYOUT_VERSION,
+                                     SPARSEC_MANIFEST_KEY_LAYOUT_VERSION, 0,
+                                     kInt64Max, manifest.layoutVersion);
       !status.isOk())
     return status;
   if (manifest.layoutVersion != SPARSEC_WEIGHTS_LAYOUT_VERSION)
@@ -405,23 +400,23 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                       std::to_string(SPARSEC_WEIGHTS_LAYOUT_VERSION) +
                       "; recompile the model with a matching sparsec");
 
-  for (auto [name, out] : {std::pair<const char *, std::string *>{
-                               SPARSEC_MANIFEST_KEY_MODEL_NAME,
-                               &manifest.modelName},
-                           {SPARSEC_MANIFEST_KEY_ARCHITECTURE,
-                            &manifest.architecture},
-                           {SPARSEC_MANIFEST_KEY_TARGET, &manifest.target}})
+  for (auto [name, out] :
+       {std::pair<const char *, std::string *>{SPARSEC_MANIFEST_KEY_MODEL_NAME,
+                                               &manifest.modelName},
+        {SPARSEC_MANIFEST_KEY_ARCHITECTURE, &manifest.architecture},
+        {SPARSEC_MANIFEST_KEY_TARGET, &manifest.target}})
     if (Status status = reader.string(root, name, name, *out); !status.isOk())
       return status;
 
-  if (Status status = reader.string(root, SPARSEC_MANIFEST_KEY_SOURCE_HASH,
-                                    SPARSEC_MANIFEST_KEY_SOURCE_HASH,
-                                    manifest.sourceHash);
+  if (Status status =
+          reader.string(root, SPARSEC_MANIFEST_KEY_SOURCE_HASH,
+                        SPARSEC_MANIFEST_KEY_SOURCE_HASH, manifest.sourceHash);
       !status.isOk())
     return status;
   if (!isHexDigits(manifest.sourceHash, 16))
-    return reader.error(SPARSEC_MANIFEST_KEY_SOURCE_HASH, "expected 16 hex digits, got '" +
-                                           manifest.sourceHash + "'");
+    return reader.error(SPARSEC_MANIFEST_KEY_SOURCE_HASH,
+                        "expected 16 hex digits, got '" + manifest.sourceHash +
+                            "'");
 
   if (Status status = reader.string(root, SPARSEC_MANIFEST_KEY_WEIGHTS_FILE,
                                     SPARSEC_MANIFEST_KEY_WEIGHTS_FILE,
@@ -533,27 +528,27 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                               SPARSEC_MANIFEST_KEY_TOKENIZER, tokenizer);
       !status.isOk())
     return status;
-  if (Status status = reader.string(
-          *tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE,
-          TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE),
-          manifest.tokenizer.type);
+  if (Status status =
+          reader.string(*tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE,
+                        TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_TYPE),
+                        manifest.tokenizer.type);
       !status.isOk())
     return status;
   if (tokenizer->contains(SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID)) {
     int64_t bos = 0;
-    if (Status status = reader.integer(
-            *tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID,
-            TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID), 0,
-            manifest.vocabSize - 1, bos);
+    if (Status status =
+            reader.integer(*tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID,
+                           TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_BOS_ID),
+                           0, manifest.vocabSize - 1, bos);
         !status.isOk())
       return status;
     manifest.tokenizer.bosId = static_cast<int32_t>(bos);
   }
   if (tokenizer->contains(SPARSEC_MANIFEST_TOKENIZER_KEY_FILE)) {
-    if (Status status = reader.string(
-            *tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_FILE,
-            TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_FILE),
-            manifest.tokenizer.file);
+    if (Status status =
+            reader.string(*tokenizer, SPARSEC_MANIFEST_TOKENIZER_KEY_FILE,
+                          TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_FILE),
+                          manifest.tokenizer.file);
         !status.isOk())
       return status;
     const std::string &file = manifest.tokenizer.file;
@@ -571,11 +566,11 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
           "a list of token ids", ids);
     for (size_t i = 0; i < ids.size(); ++i) {
       int64_t id = 0;
-      if (Status status =
-              reader.integer(ids[i],
-                             TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_EOS_IDS)
-                                 "[" + std::to_string(i) + "]",
-                             0, manifest.vocabSize - 1, id);
+      if (Status status = reader.integer(
+              ids[i],
+              TOKENIZER_KEY(SPARSEC_MANIFEST_TOKENIZER_KEY_EOS_IDS) "[" +
+                  std::to_string(i) + "]",
+              0, manifest.vocabSize - 1, id);
           !status.isOk())
         return status;
       manifest.tokenizer.eosIds.push_back(static_cast<int32_t>(id));

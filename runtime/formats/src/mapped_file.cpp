@@ -101,9 +101,9 @@ const char *programName() {
 /// it while the mapping lives).
 char *formatMessage(const std::string &path, const std::string &note,
                     size_t &length) {
-  std::string text = escapeForMessage(programName()) + ": error: " +
-                     escapeForMessage(path) + ": " + escapeForMessage(note) +
-                     " (SIGBUS)\n";
+  std::string text = escapeForMessage(programName()) +
+                     ": error: " + escapeForMessage(path) + ": " +
+                     escapeForMessage(note) + " (SIGBUS)\n";
   char *copy = static_cast<char *>(std::malloc(text.size()));
   if (!copy)
     return nullptr;
@@ -216,8 +216,9 @@ Status MappedFile::checkUnchanged() const {
   if (::stat(path_.c_str(), &st) != 0) {
     int err = errno;
     return Status(StatusCode::kFailedPrecondition,
-                  escapeForMessage(path_) + ": the file was removed or "
-                                            "replaced since it was loaded (" +
+                  escapeForMessage(path_) +
+                      ": the file was removed or "
+                      "replaced since it was loaded (" +
                       std::strerror(err) + ")");
   }
   FileIdentity now = identityOf(st);

@@ -31,12 +31,12 @@ struct DTypeEntry {
 };
 
 constexpr DTypeEntry kDTypes[] = {
-    {"F64", DType::kF64, 8},         {"F32", DType::kF32, 4},
-    {"F16", DType::kF16, 2},         {"BF16", DType::kBF16, 2},
-    {"I64", DType::kI64, 8},         {"I32", DType::kI32, 4},
-    {"I16", DType::kI16, 2},         {"I8", DType::kI8, 1},
-    {"U8", DType::kU8, 1},           {"BOOL", DType::kBool, 1},
-    {"F8_E4M3", DType::kF8E4M3, 1},  {"F8_E5M2", DType::kF8E5M2, 1},
+    {"F64", DType::kF64, 8},        {"F32", DType::kF32, 4},
+    {"F16", DType::kF16, 2},        {"BF16", DType::kBF16, 2},
+    {"I64", DType::kI64, 8},        {"I32", DType::kI32, 4},
+    {"I16", DType::kI16, 2},        {"I8", DType::kI8, 1},
+    {"U8", DType::kU8, 1},          {"BOOL", DType::kBool, 1},
+    {"F8_E4M3", DType::kF8E4M3, 1}, {"F8_E5M2", DType::kF8E5M2, 1},
 };
 
 Status dataLoss(const std::string &path, const std::string &what) {
@@ -95,8 +95,7 @@ size_t dtypeSize(DType dtype) {
 }
 
 bool isComputeDType(DType dtype) {
-  return dtype == DType::kF32 || dtype == DType::kF16 ||
-         dtype == DType::kBF16;
+  return dtype == DType::kF32 || dtype == DType::kF16 || dtype == DType::kBF16;
 }
 
 int64_t TensorInfo::numElements() const {
@@ -149,10 +148,11 @@ Status SafetensorsFile::parse() {
                               " exceeds the " + std::to_string(fileSize - 8) +
                               " bytes after the length field");
   if (headerLen > limits::kMaxSafetensorsHeaderBytes)
-    return dataLoss(path, "header length " + std::to_string(headerLen) +
-                              " exceeds the limit of " +
-                              std::to_string(limits::kMaxSafetensorsHeaderBytes) +
-                              " bytes (100 MiB)");
+    return dataLoss(path,
+                    "header length " + std::to_string(headerLen) +
+                        " exceeds the limit of " +
+                        std::to_string(limits::kMaxSafetensorsHeaderBytes) +
+                        " bytes (100 MiB)");
 
   const char *headerBegin = reinterpret_cast<const char *>(file_.data() + 8);
   // The format forbids repeated tensor names; nlohmann would keep the last.
@@ -226,8 +226,8 @@ Status SafetensorsFile::parse() {
     uint64_t expectedBytes = 0;
     overflow |= __builtin_mul_overflow(elements, dtype->size, &expectedBytes);
     if (overflow)
-      return dataLoss(path, where + "shape " + formatShape(shape) +
-                                " is too large");
+      return dataLoss(path,
+                      where + "shape " + formatShape(shape) + " is too large");
 
     auto offsetsIt = entry.find("data_offsets");
     if (offsetsIt == entry.end() || !offsetsIt->is_array() ||
@@ -303,14 +303,14 @@ Checkpoint::openDirectory(const std::string &dir) {
   if (fileExists(single))
     return openFile(single);
   return Status(StatusCode::kNotFound,
-                escapeForMessage(dir) + ": no model.safetensors or "
-                      "model.safetensors.index.json in this directory");
+                escapeForMessage(dir) +
+                    ": no model.safetensors or "
+                    "model.safetensors.index.json in this directory");
 }
 
 StatusOr<std::unique_ptr<Checkpoint>>
 Checkpoint::openFile(const std::string &path) {
-  StatusOr<std::unique_ptr<SafetensorsFile>> file =
-      SafetensorsFile::open(path);
+  StatusOr<std::unique_ptr<SafetensorsFile>> file = SafetensorsFile::open(path);
   if (!file.isOk())
     return file.status();
   auto checkpoint = std::make_unique<Checkpoint>();
@@ -391,9 +391,8 @@ const TensorInfo *Checkpoint::find(const std::string &name) const {
 StatusOr<const TensorInfo *> Checkpoint::get(const std::string &name) const {
   if (const TensorInfo *info = find(name))
     return info;
-  return Status(StatusCode::kNotFound, escapeForMessage(origin_) +
-                                           ": tensor " + quote(name) +
-                                           " not found");
+  return Status(StatusCode::kNotFound, escapeForMessage(origin_) + ": tensor " +
+                                           quote(name) + " not found");
 }
 
 std::vector<std::string> Checkpoint::names() const {

@@ -2,8 +2,8 @@
 
 #include "sparsec/formats/safetensors_writer.h"
 
-#include "sparsec/weights_layout.h"
 #include "sparsec/formats/weights_hash.h"
+#include "sparsec/weights_layout.h"
 
 #include <nlohmann/json.hpp>
 
@@ -83,8 +83,7 @@ Status SafetensorsWriter::write(const std::string &path) const {
   }
   std::string digest = hex64(hasher.digest());
   if (std::fseek(file.get(), static_cast<long>(8 + hashAt), SEEK_SET) != 0 ||
-      std::fwrite(digest.data(), 1, digest.size(), file.get()) !=
-          digest.size())
+      std::fwrite(digest.data(), 1, digest.size(), file.get()) != digest.size())
     return fail(std::string("writing the data hash failed: ") +
                 std::strerror(errno));
   if (std::fflush(file.get()) != 0)

@@ -82,9 +82,15 @@ StepInfo stepInfoOf(const Manifest &m) {
 Status checkStepInfo(const Manifest &manifest, const int64_t *info,
                      const std::string &path) {
   static const char *const kNames[SPARSEC_STEP_INFO_SIZE] = {
-      "kernel ABI version", "vocab_size",     "hidden_size",
-      "num_layers",         "max_len",        "kv_cache_bytes",
-      "scratch_bytes",      "number of ffns", "weights bytes read",
+      "kernel ABI version",
+      "vocab_size",
+      "hidden_size",
+      "num_layers",
+      "max_len",
+      "kv_cache_bytes",
+      "scratch_bytes",
+      "number of ffns",
+      "weights bytes read",
       "tensors, FFNs and sizes (facts hash)"};
   StepInfo want = stepInfoOf(manifest);
   for (int i = 0; i < SPARSEC_STEP_INFO_SIZE; ++i) {

@@ -1,4 +1,5 @@
-//===- weights_hash.cpp - XXH3 of packed weights and checkpoints -*- C++ -*-===//
+//===- weights_hash.cpp - XXH3 of packed weights and checkpoints -*- C++
+//-*-===//
 
 #include "sparsec/formats/weights_hash.h"
 
@@ -25,7 +26,9 @@ void Xxh3Hasher::update(const void *data, size_t size) {
   XXH3_64bits_update(&state_->state, data, size);
 }
 
-uint64_t Xxh3Hasher::digest() const { return XXH3_64bits_digest(&state_->state); }
+uint64_t Xxh3Hasher::digest() const {
+  return XXH3_64bits_digest(&state_->state);
+}
 
 std::string hex64(uint64_t value) {
   char text[17];

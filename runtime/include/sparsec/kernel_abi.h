@@ -77,15 +77,19 @@ enum {
   SPARSEC_STEP_INFO_SIZE = 10
 };
 
-typedef void (*sparsec_decode_step_fn)(
-    sparsec_memref1d *weights, sparsec_memref1d *kv_cache,
-    sparsec_memref1d *logits, sparsec_memref1d *stats,
-    sparsec_memref1d *scratch, int32_t token, int64_t pos);
-typedef void (*sparsec_run_range_fn)(
-    sparsec_memref1d *weights, sparsec_memref1d *kv_cache,
-    sparsec_memref1d *logits, sparsec_memref1d *stats,
-    sparsec_memref1d *scratch, int32_t token, int64_t pos, int32_t kernel,
-    int64_t begin, int64_t end);
+typedef void (*sparsec_decode_step_fn)(sparsec_memref1d *weights,
+                                       sparsec_memref1d *kv_cache,
+                                       sparsec_memref1d *logits,
+                                       sparsec_memref1d *stats,
+                                       sparsec_memref1d *scratch, int32_t token,
+                                       int64_t pos);
+typedef void (*sparsec_run_range_fn)(sparsec_memref1d *weights,
+                                     sparsec_memref1d *kv_cache,
+                                     sparsec_memref1d *logits,
+                                     sparsec_memref1d *stats,
+                                     sparsec_memref1d *scratch, int32_t token,
+                                     int64_t pos, int32_t kernel, int64_t begin,
+                                     int64_t end);
 
 /* Exported by the generated object. */
 void _mlir_ciface_sparsec_decode_step(sparsec_memref1d *weights,

@@ -261,9 +261,10 @@ sparsec_status_t sparsec_chat_render(const char *format,
  * add_generation_prompt the opening of the next reply. Rendering the whole
  * conversation again equals the previous render plus the reply plus this;
  * feeding only this keeps the cache. Output as for sparsec_chat_render. */
-sparsec_status_t sparsec_chat_render_continuation(
-    const char *format, const char *user_content, int add_generation_prompt,
-    char *out_text, size_t capacity, size_t *out_length);
+sparsec_status_t
+sparsec_chat_render_continuation(const char *format, const char *user_content,
+                                 int add_generation_prompt, char *out_text,
+                                 size_t capacity, size_t *out_length);
 
 /*===----------------------------------------------------------------------===
  * Session: one sequence's KV cache, position and sampler

@@ -2,8 +2,8 @@
 
 #include "main/cli_options.h"
 
-#include "sparsec/formats/limits.h"
 #include "sparsec/formats/chat_template.h"
+#include "sparsec/formats/limits.h"
 
 #include <cctype>
 #include <cerrno>
@@ -199,17 +199,23 @@ std::string cliUsage(const std::string &program) {
          "[--temperature T] [--top-k K] [--top-p P] [--bench]\n" + pad +
          "[--model-dir DIR] [--dump-logits FILE]\n" + pad +
          "[--chat] [--system TEXT] [--chat-template NAME]\n"
-         "       " + program + " --interactive [--system TEXT] [options]\n"
+         "       " +
+         program +
+         " --interactive [--system TEXT] [options]\n"
          "\n"
          "Runs the compiled model: encodes the prompt, steps it through the\n"
-         "decode step, then generates up to N tokens and prints the text as it\n"
+         "decode step, then generates up to N tokens and prints the text as "
+         "it\n"
          "comes. Generation stops early at an end-of-sequence token, which is\n"
          "not printed.\n"
          "\n"
-         "  --prompt TEXT     the prompt (required without --interactive; -p);\n"
-         "                    echoed before the generated text, except in chat\n"
+         "  --prompt TEXT     the prompt (required without --interactive; "
+         "-p);\n"
+         "                    echoed before the generated text, except in "
+         "chat\n"
          "  -n N              tokens to generate (per reply; default 64)\n"
-         "  --chat            wrap the prompt as a user turn of the model's chat\n"
+         "  --chat            wrap the prompt as a user turn of the model's "
+         "chat\n"
          "                    format and print the assistant's reply\n"
          "  --system TEXT     the system message of a chat (default: the one\n"
          "                    the model's chat template adds, if any)\n"
@@ -218,15 +224,20 @@ std::string cliUsage(const std::string &program) {
          "  --ignore-eos      generate all N tokens, through end-of-sequence\n"
          "                    tokens\n"
          "  --chat-template NAME  the chat format instead of the model's own\n"
-         "                    (" + chatFormatList() + ")\n"
+         "                    (" +
+         chatFormatList() +
+         ")\n"
          "  --interactive     a conversation (-i): reads each user turn as a\n"
-         "                    line from stdin (prompt \"> \" on stderr when stdin\n"
+         "                    line from stdin (prompt \"> \" on stderr when "
+         "stdin\n"
          "                    is a terminal; --prompt, if given, is the first\n"
-         "                    turn); an empty line or end of input ends it. The\n"
+         "                    turn); an empty line or end of input ends it. "
+         "The\n"
          "                    KV cache is kept: each turn feeds only its new\n"
          "                    tokens, until the context (max_len) is full\n"
          "  --threads N       threads for the step's parallel loops (default:\n"
-         "                    every hardware thread; outputs do not depend on it)\n"
+         "                    every hardware thread; outputs do not depend on "
+         "it)\n"
          "  --seed S          sampler seed (default 0)\n"
          "  --temperature T   0 decodes greedily (default 0)\n"
          "  --top-k K         sample from the K most likely tokens (0: all; "

@@ -13,13 +13,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "sparsec/formats/status.h"
 #include "main/cli_options.h"
+#include "sparsec/formats/status.h"
 #include "sparsec/runtime.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -40,8 +40,8 @@ std::string programName = "model";
 /// message quotes, control characters (a newline, an escape sequence) are
 /// escaped here as a last net (escapeForMessage is idempotent).
 int fail(const std::string &message) {
-  std::string line = sparsec::escapeForMessage(programName) + ": error: " +
-                     sparsec::escapeForMessage(message) + "\n";
+  std::string line = sparsec::escapeForMessage(programName) +
+                     ": error: " + sparsec::escapeForMessage(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
   return 1;

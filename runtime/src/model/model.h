@@ -12,9 +12,9 @@
 #ifndef SPARSEC_RUNTIME_MODEL_MODEL_H
 #define SPARSEC_RUNTIME_MODEL_MODEL_H
 
-#include "sparsec/formats/status.h"
 #include "sparsec/formats/manifest.h"
 #include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/status.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -44,7 +44,8 @@ public:
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   /// Runs body(begin, end) over a partition of [0, n); not reentrant.
-  void parallelFor(int64_t n, const std::function<void(int64_t, int64_t)> &body);
+  void parallelFor(int64_t n,
+                   const std::function<void(int64_t, int64_t)> &body);
 
 private:
   ThreadPool() = default;

@@ -9,9 +9,9 @@
 
 #include "tokenizer/hf_tokenizer.h"
 
+#include "sparsec/formats/mapped_file.h"
 #include "tokenizer/regex.h"
 #include "tokenizer/utf8.h"
-#include "sparsec/formats/mapped_file.h"
 
 #include "sparsec/formats/json.h"
 #include "sparsec/formats/limits.h"
@@ -59,8 +59,8 @@ public:
   Status error(const std::string &key, const std::string &what,
                StatusCode code = StatusCode::kDataLoss) const {
     return Status(code, escapeForMessage(path_) + ": key '" +
-                            escapeForMessage(key) + "': " +
-                            escapeForMessage(what));
+                            escapeForMessage(key) +
+                            "': " + escapeForMessage(what));
   }
   Status expected(const std::string &key, const std::string &what,
                   const json &found) const {
@@ -105,12 +105,11 @@ public:
                  int64_t hi, int64_t &out) const {
     if (!value.is_number_integer())
       return expected(key, "an integer", value);
-    if (value.is_number_unsigned() ? value.get<uint64_t>() > uint64_t(hi)
-                                   : (value.get<int64_t>() < lo ||
-                                      value.get<int64_t>() > hi))
-      return error(key, "expected an integer in [" + std::to_string(lo) +
-                            ", " + std::to_string(hi) + "], got " +
-                            value.dump());
+    if (value.is_number_unsigned()
+            ? value.get<uint64_t>() > uint64_t(hi)
+            : (value.get<int64_t>() < lo || value.get<int64_t>() > hi))
+      return error(key, "expected an integer in [" + std::to_string(lo) + ", " +
+                            std::to_string(hi) + "], got " + value.dump());
     out = value.get<int64_t>();
     return Status::ok();
   }
@@ -163,8 +162,8 @@ coverMatches(const std::vector<std::pair<size_t, size_t>> &matches, size_t n) {
 
 /// tokenizers' NormalizedString::split: the spans kept under `behavior`
 /// (empty ones dropped).
-std::vector<std::pair<size_t, size_t>> applyBehavior(const std::vector<Range> &m,
-                                                     Behavior behavior) {
+std::vector<std::pair<size_t, size_t>>
+applyBehavior(const std::vector<Range> &m, Behavior behavior) {
   std::vector<Range> acc; // .match = "remove"
   bool previous = false;
   switch (behavior) {
@@ -245,10 +244,9 @@ bool startsWith(const std::string &text, const std::string &prefix) {
 
 /// Rust's char::is_whitespace (the White_Space property).
 bool isWhitespace(uint32_t cp) {
-  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 ||
-         cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
-         cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-         cp == 0x3000;
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||
+         cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+         cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 /// The GPT-2 byte <-> character map of the ByteLevel components.
@@ -322,16 +320,16 @@ struct HfTokenizer::Impl {
 
   struct NormStep {
     enum Kind { kPrepend, kReplace } kind;
-    std::string text; // prepended text, or the replacement
-    std::string literal;            // Replace with a String pattern
-    std::unique_ptr<Regex> regex;   // Replace with a Regex pattern
+    std::string text;             // prepended text, or the replacement
+    std::string literal;          // Replace with a String pattern
+    std::unique_ptr<Regex> regex; // Replace with a Regex pattern
   };
 
   struct PreStep {
     enum Kind { kByteLevel, kSplit, kDigits, kMetaspace } kind;
     bool addPrefixSpace = false, useRegex = false; // ByteLevel
-    std::shared_ptr<Regex> regex;                   // Split, ByteLevel, Digits
-    std::string literal;                            // Split with a String
+    std::shared_ptr<Regex> regex;                  // Split, ByteLevel, Digits
+    std::string literal;                           // Split with a String
     Behavior behavior = Behavior::kIsolated;
     bool invert = false;
     std::string replacement; // Metaspace
@@ -340,8 +338,14 @@ struct HfTokenizer::Impl {
   };
 
   struct DecStep {
-    enum Kind { kByteLevel, kReplace, kByteFallback, kFuse, kStrip, kMetaspace }
-        kind;
+    enum Kind {
+      kByteLevel,
+      kReplace,
+      kByteFallback,
+      kFuse,
+      kStrip,
+      kMetaspace
+    } kind;
     std::string from, to;
   };
 
@@ -403,7 +407,8 @@ struct HfTokenizer::Impl {
     if (end == 0)
       return false;
     size_t start = end - 1;
-    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
+    while (start > 0 &&
+           (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
       --start;
     return isAlnumAt(text, start);
   }
@@ -759,7 +764,8 @@ Status parsePattern(const Reader &reader, const json &object,
   if (const json *r = Reader::find(*pattern, "Regex")) {
     if (!r->is_string())
       return reader.expected(key + ".Regex", "a string", *r);
-    StatusOr<std::unique_ptr<Regex>> compiled = Regex::compile(r->get<std::string>());
+    StatusOr<std::unique_ptr<Regex>> compiled =
+        Regex::compile(r->get<std::string>());
     if (!compiled.isOk())
       return reader.error(key + ".Regex", compiled.status().message());
     regex = std::move(compiled).value();
@@ -780,10 +786,9 @@ Status parseNormalizer(const Reader &reader, const json &node,
       return reader.expected(key + ".normalizers", "a list",
                              list ? *list : json());
     for (size_t i = 0; i < list->size(); ++i)
-      if (Status s = parseNormalizer(reader, (*list)[i],
-                                     key + ".normalizers[" +
-                                         std::to_string(i) + "]",
-                                     impl);
+      if (Status s = parseNormalizer(
+              reader, (*list)[i],
+              key + ".normalizers[" + std::to_string(i) + "]", impl);
           !s.isOk())
         return s;
     return Status::ok();
@@ -845,8 +850,8 @@ Status parseScheme(const Reader &reader, const json &node,
     else if (name == "never")
       scheme = PrependScheme::kNever;
     else
-      return reader.unsupported(key + ".prepend_scheme", "prepend scheme",
-                                name, "always, first, never");
+      return reader.unsupported(key + ".prepend_scheme", "prepend scheme", name,
+                                "always, first, never");
     return Status::ok();
   }
   bool addPrefixSpace = true; // the older spelling
@@ -869,10 +874,9 @@ Status parsePreTokenizer(const Reader &reader, const json &node,
       return reader.expected(key + ".pretokenizers", "a list",
                              list ? *list : json());
     for (size_t i = 0; i < list->size(); ++i)
-      if (Status s = parsePreTokenizer(reader, (*list)[i],
-                                       key + ".pretokenizers[" +
-                                           std::to_string(i) + "]",
-                                       impl);
+      if (Status s = parsePreTokenizer(
+              reader, (*list)[i],
+              key + ".pretokenizers[" + std::to_string(i) + "]", impl);
           !s.isOk())
         return s;
     return Status::ok();
@@ -882,9 +886,9 @@ Status parsePreTokenizer(const Reader &reader, const json &node,
     step.kind = Impl::PreStep::kByteLevel;
     step.addPrefixSpace = true;
     step.useRegex = true;
-    if (Status s = reader.boolean(node, "add_prefix_space",
-                                  key + ".add_prefix_space",
-                                  step.addPrefixSpace);
+    if (Status s =
+            reader.boolean(node, "add_prefix_space", key + ".add_prefix_space",
+                           step.addPrefixSpace);
         !s.isOk())
       return s;
     if (Status s = reader.boolean(node, "use_regex", key + ".use_regex",
@@ -901,12 +905,13 @@ Status parsePreTokenizer(const Reader &reader, const json &node,
   } else if (type == "Split") {
     step.kind = Impl::PreStep::kSplit;
     std::unique_ptr<Regex> regex;
-    if (Status s = parsePattern(reader, node, key + ".pattern", regex,
-                                step.literal);
+    if (Status s =
+            parsePattern(reader, node, key + ".pattern", regex, step.literal);
         !s.isOk())
       return s;
     step.regex = std::move(regex);
-    if (Status s = parseBehavior(reader, node, key + ".behavior", step.behavior);
+    if (Status s =
+            parseBehavior(reader, node, key + ".behavior", step.behavior);
         !s.isOk())
       return s;
     if (Status s = reader.boolean(node, "invert", key + ".invert", step.invert);
@@ -934,9 +939,9 @@ Status parsePreTokenizer(const Reader &reader, const json &node,
     size_t length = 0;
     uint32_t cp = 0;
     if (step.replacement.empty() ||
-        utf8::next(reinterpret_cast<const unsigned char *>(
-                       step.replacement.data()),
-                   step.replacement.size(), length, cp) != utf8::Step::kValid ||
+        utf8::next(
+            reinterpret_cast<const unsigned char *>(step.replacement.data()),
+            step.replacement.size(), length, cp) != utf8::Step::kValid ||
         length != step.replacement.size())
       return reader.error(key + ".replacement", "expected one character");
     if (Status s = parseScheme(reader, node, key, step.scheme); !s.isOk())
@@ -980,7 +985,8 @@ Status parseDecoder(const Reader &reader, const json &node,
   } else if (type == "Replace") {
     step.kind = Impl::DecStep::kReplace;
     std::unique_ptr<Regex> regex;
-    if (Status s = parsePattern(reader, node, key + ".pattern", regex, step.from);
+    if (Status s =
+            parsePattern(reader, node, key + ".pattern", regex, step.from);
         !s.isOk())
       return s;
     if (regex)
@@ -1002,7 +1008,8 @@ Status parseDecoder(const Reader &reader, const json &node,
     const json *stopValue = Reader::find(node, "stop");
     if (!startValue || !stopValue)
       return reader.error(key, "expected 'start' and 'stop'");
-    if (Status s = reader.integer(*startValue, key + ".start", 0, 1 << 30, start);
+    if (Status s =
+            reader.integer(*startValue, key + ".start", 0, 1 << 30, start);
         !s.isOk())
       return s;
     if (Status s = reader.integer(*stopValue, key + ".stop", 0, 1 << 30, stop);
@@ -1017,8 +1024,8 @@ Status parseDecoder(const Reader &reader, const json &node,
       stripsSpace = true;
   } else if (type == "Metaspace") {
     step.kind = Impl::DecStep::kMetaspace;
-    if (Status s = reader.string(node, "replacement", key + ".replacement",
-                                 step.from);
+    if (Status s =
+            reader.string(node, "replacement", key + ".replacement", step.from);
         !s.isOk())
       return s;
     step.to = " ";
@@ -1069,8 +1076,8 @@ Status parseModel(const Reader &reader, const json &model, Impl &impl) {
                                 impl.byteFallback);
       !s.isOk())
     return s;
-  if (Status s = reader.boolean(model, "fuse_unk", "model.fuse_unk",
-                                impl.fuseUnk);
+  if (Status s =
+          reader.boolean(model, "fuse_unk", "model.fuse_unk", impl.fuseUnk);
       !s.isOk())
     return s;
   if (Status s = reader.boolean(model, "ignore_merges", "model.ignore_merges",
@@ -1144,13 +1151,13 @@ Status parseModel(const Reader &reader, const json &model, Impl &impl) {
          in = impl.vocab.find(a + b);
     for (auto [it, what] : {std::make_pair(ia, &a), std::make_pair(ib, &b)})
       if (it == impl.vocab.end())
-        return reader.error(key, "token '" + *what +
-                                     "' is not in the vocabulary");
+        return reader.error(key,
+                            "token '" + *what + "' is not in the vocabulary");
     if (in == impl.vocab.end())
       return reader.error(key, "merged token '" + a + b +
                                    "' is not in the vocabulary");
-    impl.merges[(uint64_t(uint32_t(ia->second)) << 32) |
-                uint32_t(ib->second)] = {int32_t(i), in->second};
+    impl.merges[(uint64_t(uint32_t(ia->second)) << 32) | uint32_t(ib->second)] =
+        {int32_t(i), in->second};
   }
   return Status::ok();
 }
@@ -1171,27 +1178,26 @@ Status parseAddedTokens(const Reader &reader, const json &root, Impl &impl) {
     if (!id)
       return reader.error(key + ".id", "missing");
     int64_t value = 0;
-    if (Status s = reader.integer(*id, key + ".id", 0, limits::kMaxVocab - 1,
-                                  value);
+    if (Status s =
+            reader.integer(*id, key + ".id", 0, limits::kMaxVocab - 1, value);
         !s.isOk())
       return s;
     token.id = int32_t(value);
-    if (Status s = reader.string(entry, "content", key + ".content",
-                                 token.content);
+    if (Status s =
+            reader.string(entry, "content", key + ".content", token.content);
         !s.isOk())
       return s;
     if (token.content.empty() || !utf8::isValid(token.content))
       return reader.error(key + ".content", "expected a non-empty string");
-    if (Status s = reader.boolean(entry, "special", key + ".special",
-                                  token.special);
+    if (Status s =
+            reader.boolean(entry, "special", key + ".special", token.special);
         !s.isOk())
       return s;
     token.normalized = !token.special;
-    for (auto [name, field] :
-         {std::make_pair("single_word", &token.singleWord),
-          std::make_pair("lstrip", &token.lstrip),
-          std::make_pair("rstrip", &token.rstrip),
-          std::make_pair("normalized", &token.normalized)})
+    for (auto [name, field] : {std::make_pair("single_word", &token.singleWord),
+                               std::make_pair("lstrip", &token.lstrip),
+                               std::make_pair("rstrip", &token.rstrip),
+                               std::make_pair("normalized", &token.normalized)})
       if (Status s = reader.boolean(entry, name, key + "." + name, *field);
           !s.isOk())
         return s;
@@ -1282,7 +1288,8 @@ HfTokenizer::parse(const std::string &text, const std::string &path) {
   StatusOr<std::unique_ptr<Regex>> alnum =
       Regex::compile("[\\p{Alphabetic}\\p{N}]");
   if (!alnum.isOk())
-    return Status(StatusCode::kInternal, path + ": " + alnum.status().message());
+    return Status(StatusCode::kInternal,
+                  path + ": " + alnum.status().message());
   impl->alphanumeric = std::move(alnum).value();
 
   // Decoded bytes of every id, once.

@@ -49,8 +49,8 @@ public:
   /// Reads and checks the tokenizer.json at `path`; errors start with it.
   static StatusOr<std::unique_ptr<HfTokenizer>> load(const std::string &path);
   /// Checks the JSON `text`; `path` only names it in errors.
-  static StatusOr<std::unique_ptr<HfTokenizer>>
-  parse(const std::string &text, const std::string &path);
+  static StatusOr<std::unique_ptr<HfTokenizer>> parse(const std::string &text,
+                                                      const std::string &path);
   ~HfTokenizer() override;
 
   using Tokenizer::encode;

@@ -66,10 +66,10 @@ StatusOr<std::unique_ptr<Regex>> Regex::compile(const std::string &pattern) {
   std::string translated = translate(pattern);
   int errorCode = 0;
   PCRE2_SIZE errorOffset = 0;
-  pcre2_code *code = pcre2_compile(
-      reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),
-      PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &errorCode, &errorOffset,
-      nullptr);
+  pcre2_code *code =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()),
+                    translated.size(), PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE,
+                    &errorCode, &errorOffset, nullptr);
   if (!code) {
     PCRE2_UCHAR buffer[256];
     pcre2_get_error_message(errorCode, buffer, sizeof(buffer));
@@ -101,9 +101,8 @@ bool Regex::matchFrom(const std::string &text, size_t start, void *matchData,
                       size_t &mStart, size_t &mEnd, bool anchored) const {
   auto *md = static_cast<pcre2_match_data *>(matchData);
   uint32_t options = PCRE2_NO_UTF_CHECK | (anchored ? PCRE2_ANCHORED : 0);
-  int rc = pcre2_match(asCode(code_),
-                       reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(),
-                       start, options, md, nullptr);
+  int rc = pcre2_match(asCode(code_), reinterpret_cast<PCRE2_SPTR>(text.data()),
+                       text.size(), start, options, md, nullptr);
   if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
     rc = pcre2_match(asCode(code_), reinterpret_cast<PCRE2_SPTR>(text.data()),
                      text.size(), start, options | PCRE2_NO_JIT, md, nullptr);
@@ -149,8 +148,7 @@ bool Regex::fullMatch(const std::string &text) const {
   pcre2_match_data *md =
       pcre2_match_data_create_from_pattern(asCode(code_), nullptr);
   size_t s = 0, e = 0;
-  bool ok = matchFrom(text, 0, md, s, e, /*anchored=*/true) &&
-            e == text.size();
+  bool ok = matchFrom(text, 0, md, s, e, /*anchored=*/true) && e == text.size();
   pcre2_match_data_free(md);
   return ok;
 }

@@ -84,7 +84,8 @@ StatusOr<std::unique_ptr<Tokenizer>> createTokenizer(const Manifest &manifest,
                     path + ": key 'tokenizer.file': missing (needed by type "
                            "'hf')");
     size_t slash = path.rfind('/');
-    std::string folder = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+    std::string folder =
+        slash == std::string::npos ? "" : path.substr(0, slash + 1);
     std::string file = folder + spec.file;
     StatusOr<std::unique_ptr<HfTokenizer>> tokenizer = HfTokenizer::load(file);
     if (!tokenizer.isOk())
@@ -101,11 +102,10 @@ StatusOr<std::unique_ptr<Tokenizer>> createTokenizer(const Manifest &manifest,
     hf->setEosIds(spec.eosIds);
     return std::unique_ptr<Tokenizer>(std::move(hf));
   }
-  return Status(StatusCode::kUnimplemented,
-                escapeForMessage(path) +
-                    ": key 'tokenizer.type': unknown tokenizer '" +
-                    escapeForMessage(spec.type) +
-                    "' (this runtime knows: byte, hf)");
+  return Status(
+      StatusCode::kUnimplemented,
+      escapeForMessage(path) + ": key 'tokenizer.type': unknown tokenizer '" +
+          escapeForMessage(spec.type) + "' (this runtime knows: byte, hf)");
 }
 
 } // namespace sparsec

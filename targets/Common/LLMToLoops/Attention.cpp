@@ -82,14 +82,13 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
       Value g = arith::DivUIOp::create(rewriter, loc, h, kb.idx(group));
       Value qBase = kb.muli(h, kb.idx(d));
       Value sBase = kb.muli(h, kb.idx(slots));
-      Value maxScore = kb.loopCarry(
-          zero, last, 1, kb.f32(-INFINITY), [&](Value t, Value m) {
-            Value s = kb.loopCarry(zero, kb.idx(d), 1, kb.f32(0.0),
-                                   [&](Value i, Value a) {
-                                     Value qi = kb.load(q, kb.addi(qBase, i));
-                                     return kb.add(
-                                         a, kb.mul(qi, cacheAt(zero, t, g, i)));
-                                   });
+      Value maxScore =
+          kb.loopCarry(zero, last, 1, kb.f32(-INFINITY), [&](Value t, Value m) {
+            Value s = kb.loopCarry(
+                zero, kb.idx(d), 1, kb.f32(0.0), [&](Value i, Value a) {
+                  Value qi = kb.load(q, kb.addi(qBase, i));
+                  return kb.add(a, kb.mul(qi, cacheAt(zero, t, g, i)));
+                });
             s = kb.mul(s, scale);
             kb.store(s, scores, kb.addi(sBase, t));
             return arith::MaximumFOp::create(rewriter, loc, m, s).getResult();

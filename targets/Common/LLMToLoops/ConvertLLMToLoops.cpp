@@ -119,12 +119,11 @@ private:
   /// sparsec-plan-buffers records, on every op that needs one.
   LogicalResult checkConvertible(func::FuncOp step) {
     WalkResult result = step.walk([&](Operation *op) {
-      bool unfused =
-          isa<llm::FFNOp, llm::MoEOp>(op) ||
-          (isa<sfn::SparseFFNDialect>(op->getDialect()) &&
-           !isa<sfn::FusedSparseFFNOp, sfn::RouteExpertsOp,
-                sfn::DispatchExpertsOp, sfn::YieldOp, sfn::BundleParamOp,
-                sfn::BundlePartOp>(op));
+      bool unfused = isa<llm::FFNOp, llm::MoEOp>(op) ||
+                     (isa<sfn::SparseFFNDialect>(op->getDialect()) &&
+                      !isa<sfn::FusedSparseFFNOp, sfn::RouteExpertsOp,
+                           sfn::DispatchExpertsOp, sfn::YieldOp,
+                           sfn::BundleParamOp, sfn::BundlePartOp>(op));
       if (unfused) {
         op->emitError("convert-llm-to-loops: cannot convert '")
             << op->getName()
@@ -135,8 +134,7 @@ private:
       if (isa<llm::ParamOp, sfn::BundleParamOp>(op) &&
           !op->hasAttr(kWeightOffsetAttrName)) {
         op->emitError("convert-llm-to-loops: weight has no '")
-            << kWeightOffsetAttrName
-            << "'; run sparsec-plan-buffers first";
+            << kWeightOffsetAttrName << "'; run sparsec-plan-buffers first";
         return WalkResult::interrupt();
       }
       if (isa<sfn::FusedSparseFFNOp>(op) && !op->hasAttr(kStatsSlotAttrName)) {

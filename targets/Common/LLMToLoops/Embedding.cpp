@@ -22,9 +22,8 @@ struct EmbedLowering : public StepOpLowering<llm::EmbedOp> {
     Value table = adaptor.getTable();
     Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
     int64_t hidden = cast<RankedTensorType>(op.getType()).getDimSize(0);
-    Value row = arith::IndexCastOp::create(rewriter, loc,
-                                           rewriter.getIndexType(),
-                                           adaptor.getToken());
+    Value row = arith::IndexCastOp::create(
+        rewriter, loc, rewriter.getIndexType(), adaptor.getToken());
     kb.loop(0, hidden, 1, [&](Value k) {
       kb.store(kb.toF32(kb.load(table, {row, k})), out, k);
     });

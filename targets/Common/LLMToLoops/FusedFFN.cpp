@@ -55,8 +55,8 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     float cutoff = 0.0f;
     if (mode == sfn::SparseMode::Predicted) {
       fc2 = adaptor.getPredictorFc2();
-      int64_t rank = cast<RankedTensorType>(op.getPredictorFc1().getType())
-                         .getDimSize(0);
+      int64_t rank =
+          cast<RankedTensorType>(op.getPredictorFc1().getType()).getDimSize(0);
       scoreInput = createTemporary(rewriter, loc, rank, f32);
       scoreLength = rank;
       kb.matvec(scoreInput, adaptor.getPredictorFc1(),
@@ -106,33 +106,32 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       // The chunk's compact list of active neurons, in its own segment of
       // the list buffer; then only those neurons are read.
       Value threshold = kb.f32(cutoff);
-      Value count =
-          kb.loopCarry(lo, hi, 1, kb.idx(0), [&](Value i, Value n) {
-            Value keep;
-            if (fc2) {
-              Value score = kb.dot(fc2, i, scoreInput, scoreLength);
-              keep = arith::CmpFOp::create(
-                  rewriter, loc, arith::CmpFPredicate::OGT, score, threshold);
-            } else {
-              Value g = kb.dot(gate, i, x, hidden);
-              kb.store(g, gateValues, i);
-              Value a = math::AbsFOp::create(rewriter, loc,
-                                             kb.gateActivation(act, g));
-              keep = arith::CmpFOp::create(
-                  rewriter, loc, arith::CmpFPredicate::OGT, a, threshold);
-            }
-            auto ifOp = scf::IfOp::create(rewriter, loc, index, keep,
-                                          /*withElseRegion=*/true);
-            {
-              OpBuilder::InsertionGuard guard(rewriter);
-              rewriter.setInsertionPointToStart(ifOp.thenBlock());
-              kb.store(i, list, kb.addi(lo, n));
-              scf::YieldOp::create(rewriter, loc, kb.addi(n, kb.idx(1)));
-              rewriter.setInsertionPointToStart(ifOp.elseBlock());
-              scf::YieldOp::create(rewriter, loc, n);
-            }
-            return ifOp.getResult(0);
-          });
+      Value count = kb.loopCarry(lo, hi, 1, kb.idx(0), [&](Value i, Value n) {
+        Value keep;
+        if (fc2) {
+          Value score = kb.dot(fc2, i, scoreInput, scoreLength);
+          keep = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
+                                       score, threshold);
+        } else {
+          Value g = kb.dot(gate, i, x, hidden);
+          kb.store(g, gateValues, i);
+          Value a =
+              math::AbsFOp::create(rewriter, loc, kb.gateActivation(act, g));
+          keep = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
+                                       a, threshold);
+        }
+        auto ifOp = scf::IfOp::create(rewriter, loc, index, keep,
+                                      /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard guard(rewriter);
+          rewriter.setInsertionPointToStart(ifOp.thenBlock());
+          kb.store(i, list, kb.addi(lo, n));
+          scf::YieldOp::create(rewriter, loc, kb.addi(n, kb.idx(1)));
+          rewriter.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(rewriter, loc, n);
+        }
+        return ifOp.getResult(0);
+      });
       kb.loop(kb.idx(0), count, 1, [&](Value j) {
         Value i = kb.load(list, kb.addi(lo, j));
         // Ask for the start of the next active neuron's rows: within a row
@@ -140,17 +139,16 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
         // next (sparse) neuron is a miss it cannot predict. The list always
         // holds valid indices, so reading one past the chunk's count is
         // harmless; it is clamped to the buffer.
-        Value nextSlot =
-            arith::MinUIOp::create(rewriter, loc, kb.addi(kb.addi(lo, j),
-                                                          kb.idx(1)),
-                                   kb.idx(neurons - 1));
+        Value nextSlot = arith::MinUIOp::create(
+            rewriter, loc, kb.addi(kb.addi(lo, j), kb.idx(1)),
+            kb.idx(neurons - 1));
         Value next = kb.load(list, nextSlot);
         for (Value rows : {gateValues ? Value() : gate, up, downT})
           if (rows)
             step.target.emitPrefetch(rewriter, loc, rows,
                                      ValueRange{next, kb.idx(0)});
-        Value g = gateValues ? kb.load(gateValues, i)
-                             : kb.dot(gate, i, x, hidden);
+        Value g =
+            gateValues ? kb.load(gateValues, i) : kb.dot(gate, i, x, hidden);
         accumulate(i, kb.activation(act, g, kb.dot(up, i, x, hidden)));
       });
       kb.store(count, counts, c);
@@ -158,21 +156,19 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
 
     // Sum the partials in chunk order; the stats slot gets the total count.
     kb.loop(0, hidden, 1, [&](Value k) {
-      Value s = kb.loopCarry(kb.idx(0), kb.idx(chunks), 1, kb.f32(0.0),
-                             [&](Value c, Value a) {
-                               return kb.add(
-                                   a, kb.load(partials, kb.addi(kb.muli(
-                                                  c, kb.idx(hidden)), k)));
-                             });
+      Value s = kb.loopCarry(
+          kb.idx(0), kb.idx(chunks), 1, kb.f32(0.0), [&](Value c, Value a) {
+            return kb.add(
+                a, kb.load(partials, kb.addi(kb.muli(c, kb.idx(hidden)), k)));
+          });
       kb.store(s, out, k);
     });
-    Value total = kb.loopCarry(kb.idx(0), kb.idx(chunks), 1, kb.idx(0),
-                               [&](Value c, Value a) {
-                                 return kb.addi(a, kb.load(counts, c));
-                               });
-    kb.store(arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(),
-                                        total),
-             step.abi.getStatsView(rewriter, loc), kb.idx(statsSlot.getInt()));
+    Value total = kb.loopCarry(
+        kb.idx(0), kb.idx(chunks), 1, kb.idx(0),
+        [&](Value c, Value a) { return kb.addi(a, kb.load(counts, c)); });
+    kb.store(
+        arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(), total),
+        step.abi.getStatsView(rewriter, loc), kb.idx(statsSlot.getInt()));
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -76,13 +76,11 @@ Value KernelBuilder::loopCarry(Value lo, Value hi, int64_t step, Value init,
   return forOp.getResult(0);
 }
 void KernelBuilder::parallel(int64_t n, function_ref<void(Value)> body) {
-  target.emitParallelLoop(b, loc, n,
-                          [&](OpBuilder &nested, Location, Value i) {
-                            OpBuilder::InsertionGuard guard(b);
-                            b.setInsertionPoint(nested.getInsertionBlock(),
-                                                nested.getInsertionPoint());
-                            body(i);
-                          });
+  target.emitParallelLoop(b, loc, n, [&](OpBuilder &nested, Location, Value i) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
+    body(i);
+  });
 }
 
 Value KernelBuilder::dot(Value w, Value row, Value x, int64_t n) {
@@ -90,8 +88,8 @@ Value KernelBuilder::dot(Value w, Value row, Value x, int64_t n) {
   auto accType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(w.getType()).getElementType();
   auto wVecType = VectorType::get({lanes}, wElt);
-  Value zero = arith::ConstantOp::create(
-      b, loc, accType, DenseElementsAttr::get(accType, 0.0f));
+  Value zero = arith::ConstantOp::create(b, loc, accType,
+                                         DenseElementsAttr::get(accType, 0.0f));
   // Independent accumulators hide the FMA latency, so a row streams at
   // memory speed rather than at one FMA per latency.
   int64_t chains = 1;
@@ -99,8 +97,8 @@ Value KernelBuilder::dot(Value w, Value row, Value x, int64_t n) {
          n % (lanes * chains * 2) == 0)
     chains *= 2;
   SmallVector<Value> init(chains, zero);
-  auto forOp = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes * chains),
-                                  init);
+  auto forOp =
+      scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes * chains), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
@@ -111,8 +109,8 @@ Value KernelBuilder::dot(Value w, Value row, Value x, int64_t n) {
       Value wv = toF32(
           vector::LoadOp::create(b, loc, wVecType, w, ValueRange{row, kc}));
       Value xv = vector::LoadOp::create(b, loc, accType, x, ValueRange{kc});
-      next.push_back(vector::FMAOp::create(b, loc, wv, xv,
-                                           forOp.getRegionIterArgs()[c]));
+      next.push_back(
+          vector::FMAOp::create(b, loc, wv, xv, forOp.getRegionIterArgs()[c]));
     }
     scf::YieldOp::create(b, loc, next);
   }

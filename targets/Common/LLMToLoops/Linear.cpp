@@ -12,8 +12,7 @@ using namespace mlir::sparsec;
 namespace {
 /// out = W x, rows in parallel (linear and lm_head alike; the LM head's
 /// output is the ABI's logits).
-template <typename OpTy>
-struct MatvecLowering : public StepOpLowering<OpTy> {
+template <typename OpTy> struct MatvecLowering : public StepOpLowering<OpTy> {
   using StepOpLowering<OpTy>::StepOpLowering;
 
   LogicalResult

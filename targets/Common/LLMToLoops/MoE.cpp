@@ -44,14 +44,13 @@ struct RouteExpertsLowering : public StepOpLowering<sfn::RouteExpertsOp> {
           return arith::MaximumFOp::create(rewriter, loc, m, kb.load(probs, e))
               .getResult();
         });
-    Value sum = kb.loopCarry(kb.idx(0), kb.idx(experts), 1, kb.f32(0.0),
-                             [&](Value e, Value a) {
-                               Value p = math::ExpOp::create(
-                                   rewriter, loc,
-                                   kb.sub(kb.load(probs, e), maxLogit));
-                               kb.store(p, probs, e);
-                               return kb.add(a, p);
-                             });
+    Value sum = kb.loopCarry(
+        kb.idx(0), kb.idx(experts), 1, kb.f32(0.0), [&](Value e, Value a) {
+          Value p = math::ExpOp::create(rewriter, loc,
+                                        kb.sub(kb.load(probs, e), maxLogit));
+          kb.store(p, probs, e);
+          return kb.add(a, p);
+        });
     kb.loop(0, experts, 1, [&](Value e) {
       kb.store(kb.div(kb.load(probs, e), sum), probs, e);
     });
@@ -60,9 +59,9 @@ struct RouteExpertsLowering : public StepOpLowering<sfn::RouteExpertsOp> {
     Value weights = createTemporary(rewriter, loc, topK, f32);
     Value chosenSum = kb.f32(0.0);
     for (int64_t j = 0; j < topK; ++j) {
-      auto best = scf::ForOp::create(rewriter, loc, kb.idx(0), kb.idx(experts),
-                                     kb.idx(1),
-                                     ValueRange{kb.idx(0), kb.f32(-2.0)});
+      auto best =
+          scf::ForOp::create(rewriter, loc, kb.idx(0), kb.idx(experts),
+                             kb.idx(1), ValueRange{kb.idx(0), kb.f32(-2.0)});
       {
         OpBuilder::InsertionGuard guard(rewriter);
         rewriter.setInsertionPointToStart(best.getBody());
@@ -78,9 +77,9 @@ struct RouteExpertsLowering : public StepOpLowering<sfn::RouteExpertsOp> {
         scf::YieldOp::create(rewriter, loc, ValueRange{bestIdx, bestP});
       }
       Value e = best.getResult(0), p = best.getResult(1);
-      kb.store(arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(),
-                                          e),
-               ids, kb.idx(j));
+      kb.store(
+          arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(), e),
+          ids, kb.idx(j));
       kb.store(p, weights, kb.idx(j));
       kb.store(kb.f32(-1.0), probs, e);
       chosenSum = kb.add(chosenSum, p);
@@ -115,8 +114,7 @@ struct DispatchExpertsLowering : public StepOpLowering<sfn::DispatchExpertsOp> {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(forOp.getBody());
     Value j = forOp.getInductionVar();
-    Value e = arith::IndexCastOp::create(rewriter, loc,
-                                         rewriter.getIndexType(),
+    Value e = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
                                          kb.load(ids, j));
     SmallVector<int64_t> cases;
     for (int64_t c = 0; c < experts; ++c)
@@ -175,7 +173,7 @@ struct ExpertYieldLowering : public StepOpLowering<sfn::YieldOp> {
 
 void sparsec::populateMoEPatterns(RewritePatternSet &patterns,
                                   const LLMToLoopsContext &step) {
-  patterns.add<RouteExpertsLowering, DispatchExpertsLowering,
-               ExpertYieldLowering>(
-      patterns.getContext(), step);
+  patterns
+      .add<RouteExpertsLowering, DispatchExpertsLowering, ExpertYieldLowering>(
+          patterns.getContext(), step);
 }

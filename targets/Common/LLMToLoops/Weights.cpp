@@ -19,14 +19,14 @@ using namespace mlir::sparsec;
 
 namespace {
 
-template <typename OpTy>
-struct WeightLowering : public StepOpLowering<OpTy> {
+template <typename OpTy> struct WeightLowering : public StepOpLowering<OpTy> {
   using StepOpLowering<OpTy>::StepOpLowering;
 
   LogicalResult
   matchAndRewrite(OpTy op, typename OpTy::Adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    auto offset = op->template getAttrOfType<IntegerAttr>(kWeightOffsetAttrName);
+    auto offset =
+        op->template getAttrOfType<IntegerAttr>(kWeightOffsetAttrName);
     if (!offset)
       return rewriter.notifyMatchFailure(op, "no planned weight offset");
     auto type = cast<RankedTensorType>(op.getType());

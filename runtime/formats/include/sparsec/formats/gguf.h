@@ -13,8 +13,8 @@
 #ifndef SPARSEC_FORMATS_GGUF_H
 #define SPARSEC_FORMATS_GGUF_H
 
-#include "sparsec/formats/status.h"
 #include "sparsec/formats/mapped_file.h"
+#include "sparsec/formats/status.h"
 
 #include <cstdint>
 #include <map>
@@ -29,9 +29,25 @@ namespace sparsec {
 /// ggml tensor types, with ggml's numbering. Types not listed here are
 /// refused by number.
 enum class GgmlType : uint32_t {
-  kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ4_1 = 3, kQ5_0 = 6, kQ5_1 = 7, kQ8_0 = 8,
-  kQ8_1 = 9, kQ2_K = 10, kQ3_K = 11, kQ4_K = 12, kQ5_K = 13, kQ6_K = 14,
-  kQ8_K = 15, kI8 = 24, kI16 = 25, kI32 = 26, kI64 = 27, kF64 = 28,
+  kF32 = 0,
+  kF16 = 1,
+  kQ4_0 = 2,
+  kQ4_1 = 3,
+  kQ5_0 = 6,
+  kQ5_1 = 7,
+  kQ8_0 = 8,
+  kQ8_1 = 9,
+  kQ2_K = 10,
+  kQ3_K = 11,
+  kQ4_K = 12,
+  kQ5_K = 13,
+  kQ6_K = 14,
+  kQ8_K = 15,
+  kI8 = 24,
+  kI16 = 25,
+  kI32 = 26,
+  kI64 = 27,
+  kF64 = 28,
   kBF16 = 30,
 };
 
@@ -47,8 +63,19 @@ bool ggmlCanDequantize(GgmlType type);
 
 /// Metadata value types, with GGUF's numbering.
 enum class GgufValueType : uint32_t {
-  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6,
-  kBool = 7, kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+  kU8 = 0,
+  kI8 = 1,
+  kU16 = 2,
+  kI16 = 3,
+  kU32 = 4,
+  kI32 = 5,
+  kF32 = 6,
+  kBool = 7,
+  kString = 8,
+  kArray = 9,
+  kU64 = 10,
+  kI64 = 11,
+  kF64 = 12,
 };
 const char *ggufValueTypeName(GgufValueType type);
 
@@ -57,10 +84,10 @@ const char *ggufValueTypeName(GgufValueType type);
 /// materialised. Arrays of arrays are refused.
 struct GgufValue {
   GgufValueType type = GgufValueType::kU8;
-  uint64_t u = 0;   ///< unsigned integer types and bool
-  int64_t i = 0;    ///< signed integer types
-  double f = 0.0;   ///< F32 and F64
-  std::string s;    ///< kString
+  uint64_t u = 0; ///< unsigned integer types and bool
+  int64_t i = 0;  ///< signed integer types
+  double f = 0.0; ///< F32 and F64
+  std::string s;  ///< kString
   /// kArray: element type and count; scalar elements stay in the file.
   GgufValueType elementType = GgufValueType::kU8;
   uint64_t count = 0;

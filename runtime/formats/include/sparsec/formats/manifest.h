@@ -14,8 +14,8 @@
 #ifndef SPARSEC_FORMATS_MANIFEST_H
 #define SPARSEC_FORMATS_MANIFEST_H
 
-#include "sparsec/formats/status.h"
 #include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/status.h"
 #include "sparsec/manifest_schema.h"
 
 #include <cstdint>

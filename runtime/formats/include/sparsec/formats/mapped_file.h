@@ -78,8 +78,7 @@ public:
 private:
   MappedFile(std::string path, const uint8_t *data, size_t size,
              FileIdentity identity)
-      : path_(std::move(path)), data_(data), size_(size),
-        identity_(identity) {}
+      : path_(std::move(path)), data_(data), size_(size), identity_(identity) {}
   void reset();
 
   std::string path_;

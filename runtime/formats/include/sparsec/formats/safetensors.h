@@ -11,8 +11,8 @@
 #ifndef SPARSEC_FORMATS_SAFETENSORS_H
 #define SPARSEC_FORMATS_SAFETENSORS_H
 
-#include "sparsec/formats/status.h"
 #include "sparsec/formats/mapped_file.h"
+#include "sparsec/formats/status.h"
 
 #include <cstdint>
 #include <map>
@@ -27,8 +27,20 @@ namespace sparsec {
 /// Element types the safetensors format defines. Only F32, F16 and BF16 are
 /// computed with; the others are recognised so that files holding them still
 /// open (and are validated), and using such a tensor is a clear error.
-enum class DType { kF64, kF32, kF16, kBF16, kI64, kI32, kI16, kI8, kU8, kBool,
-                   kF8E4M3, kF8E5M2 };
+enum class DType {
+  kF64,
+  kF32,
+  kF16,
+  kBF16,
+  kI64,
+  kI32,
+  kI16,
+  kI8,
+  kU8,
+  kBool,
+  kF8E4M3,
+  kF8E5M2
+};
 
 /// "F16" for DType::kF16 (the safetensors spelling).
 const char *dtypeName(DType dtype);
@@ -44,7 +56,7 @@ struct TensorInfo {
   std::vector<int64_t> shape;
   const uint8_t *data = nullptr; ///< Inside the file's mapping.
   uint64_t nbytes = 0;
-  uint64_t fileOffset = 0; ///< Absolute offset of `data` in its file.
+  uint64_t fileOffset = 0;           ///< Absolute offset of `data` in its file.
   const std::string *file = nullptr; ///< Path of the file holding it.
 
   int64_t numElements() const;

@@ -12,8 +12,8 @@
 #ifndef SPARSEC_FORMATS_SAFETENSORS_WRITER_H
 #define SPARSEC_FORMATS_SAFETENSORS_WRITER_H
 
-#include "sparsec/formats/status.h"
 #include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/status.h"
 
 #include <cstdint>
 #include <functional>

@@ -11,8 +11,8 @@
 #ifndef SPARSEC_FORMATS_STEP_INFO_H
 #define SPARSEC_FORMATS_STEP_INFO_H
 
-#include "sparsec/formats/status.h"
 #include "sparsec/formats/manifest.h"
+#include "sparsec/formats/status.h"
 #include "sparsec/kernel_abi.h"
 
 #include <array>

@@ -11,8 +11,8 @@
 #ifndef SPARSEC_FORMATS_WEIGHTS_HASH_H
 #define SPARSEC_FORMATS_WEIGHTS_HASH_H
 
-#include "sparsec/formats/status.h"
 #include "sparsec/formats/safetensors.h"
+#include "sparsec/formats/status.h"
 
 #include <cstddef>
 #include <cstdint>
