@@ -1,10 +1,10 @@
 //===- FuseMoERouting.cpp - llm.moe -> route + top-k dispatch ---*- C++ -*-===//
 //
-// Algorithm: for each llm.moe, pick the experts' mode (sparsec.mode mark >
-// expert-mode, `auto` resolved from the block) and refuse impossible ones;
-// emit sfn.route_experts, then an sfn.dispatch_experts with one region per
-// expert holding that expert's sfn.fused_sparse_ffn on the region argument
-// (with the block's `layer` and the expert index `expert`).
+// Algorithm: for each llm.moe, pick the experts' mode (layers option >
+// sparsec.mode mark > expert-mode, `auto` resolved from the block) and refuse
+// impossible ones; emit sfn.route_experts, then an sfn.dispatch_experts with
+// one region per expert holding that expert's sfn.fused_sparse_ffn on the
+// region argument (with the block's `layer` and the expert index `expert`).
 // Transposed down projections are created before the dispatch, so that
 // regions only compute.
 //
@@ -36,21 +36,40 @@ public:
           << expertMode << "' is not one of auto, dense, exact, predicted";
       return signalPassFailure();
     }
+    std::string error;
+    std::optional<LayerSpec> modes = LayerSpec::parse(layerModes, error);
+    if (!modes) {
+      getOperation().emitError("sparsec-fuse-moe-routing: layers: ") << error;
+      return signalPassFailure();
+    }
     SmallVector<llm::MoEOp> blocks;
     getOperation().walk([&](llm::MoEOp moe) { blocks.push_back(moe); });
     bool ok = true;
     for (llm::MoEOp moe : blocks)
-      ok &= succeeded(rewrite(moe, *fallback));
+      ok &= succeeded(rewrite(moe, *fallback, *modes));
     if (!ok)
       signalPassFailure();
   }
 
 private:
-  LogicalResult rewrite(llm::MoEOp moe, ModeChoice choice) {
-    if (auto mark = moe->getAttrOfType<StringAttr>(kModeMarkAttrName)) {
-      std::optional<ModeChoice> parsed = parseModeChoice(mark.getValue());
+  LogicalResult rewrite(llm::MoEOp moe, ModeChoice choice,
+                        const LayerSpec &modes) {
+    int64_t layer = static_cast<int64_t>(moe.getLayer());
+    std::optional<std::string> text = modes.lookup(layer);
+    if (!text)
+      if (auto mark = moe->getAttrOfType<StringAttr>(kModeMarkAttrName))
+        text = mark.str();
+    if (text) {
+      std::optional<ModeChoice> parsed = parseModeChoice(*text);
       if (!parsed)
-        return moe.emitError("unknown sparse mode '") << mark.getValue() << "'";
+        return moe.emitError("layer ")
+               << layer << ": unknown sparse mode '" << *text
+               << "' (expected auto, dense, exact or predicted)";
+      if (!parsed->isAuto && parsed->mode == sfn::SparseMode::Threshold)
+        return moe.emitError("layer ")
+               << layer
+               << ": MoE experts have no threshold mode (expected auto, "
+                  "dense, exact or predicted)";
       choice = *parsed;
     }
     llm::Activation activation = moe.getActivation();

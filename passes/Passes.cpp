@@ -32,6 +32,7 @@ void sparsec::buildSparsifyPipeline(OpPassManager &pm,
   pm.addPass(createSparsifyFFNPass(sparsify));
   FuseMoERoutingPassOptions moe;
   moe.expertMode = options.expertMode;
+  moe.layerModes = options.layerModes;
   pm.addPass(createFuseMoERoutingPass(moe));
   pm.addPass(createFusePredictorGatherPass());
   pm.addPass(createPackNeuronBundlesPass());

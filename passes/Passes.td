@@ -109,9 +109,10 @@ def FuseMoERoutingPass : Pass<"sparsec-fuse-moe-routing", "::mlir::ModuleOp"> {
     experts, top-k, renormalised, as in the Hugging Face Mixtral block) and
     an `sfn.dispatch_experts` whose region `e` runs expert `e` as one
     `sfn.fused_sparse_ffn`; only the selected regions execute. Each expert
-    runs in `expert-mode` (`auto`: predicted with a predictor, exact for
-    ReLU-family activations, dense otherwise), or in the mode
-    sparsec-decide-sparsity marked on the block. Each fused op carries the
+    runs in the mode `layers` gives its layer, else the mode
+    sparsec-decide-sparsity marked on the block, else `expert-mode`
+    (`auto`: predicted with a predictor, exact for ReLU-family activations,
+    dense otherwise). Each fused op carries the
     block's `layer` and its expert index `expert`.
 
     ```mlir
@@ -129,6 +130,9 @@ def FuseMoERoutingPass : Pass<"sparsec-fuse-moe-routing", "::mlir::ModuleOp"> {
   let options = [
     Option<"expertMode", "expert-mode", "std::string", /*default=*/"\"auto\"",
            "auto, dense, exact or predicted">,
+    Option<"layerModes", "layers", "std::string", /*default=*/"\"\"",
+           "Per-layer expert modes, e.g. 0-3:dense,4-31:predicted (over the "
+           "sparsec.mode mark and expert-mode)">,
   ];
 }
 

@@ -27,6 +27,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -38,6 +39,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -86,6 +88,38 @@ llvm::Error runPipeline(ModuleOp module,
   if (failed(pm.run(module)))
     return inputError(what + " failed: " + firstError);
   return llvm::Error::success();
+}
+
+/// "8 fused FFNs: layers 0-1 dense, 2-7 predicted" (an MoE layer whose
+/// experts differ reads "3 (experts predicted/dense)").
+std::string describeModes(ModuleOp module) {
+  std::map<int64_t, std::vector<std::string>> byLayer;
+  int64_t fused = 0;
+  module.walk([&](sfn::FusedSparseFFNOp ffn) {
+    ++fused;
+    int64_t layer = ffn.getLayer() ? static_cast<int64_t>(*ffn.getLayer()) : -1;
+    std::vector<std::string> &modes = byLayer[layer];
+    std::string mode = stringifySparseMode(ffn.getMode()).str();
+    if (!llvm::is_contained(modes, mode))
+      modes.push_back(mode);
+  });
+  std::string text = std::to_string(fused) + " fused FFNs";
+  // Runs of consecutive layers with the same modes.
+  std::string separator = ": layers ";
+  for (auto it = byLayer.begin(); it != byLayer.end();) {
+    auto end = std::next(it);
+    while (end != byLayer.end() && end->first == std::prev(end)->first + 1 &&
+           end->second == it->second)
+      ++end;
+    int64_t first = it->first, last = std::prev(end)->first;
+    text += separator + (first < 0 ? std::string("?") : std::to_string(first));
+    if (last != first)
+      text += "-" + std::to_string(last);
+    text += " " + llvm::join(it->second, "/");
+    separator = ", ";
+    it = end;
+  }
+  return text;
 }
 
 /// Adds the textual pipeline `passes` (a --passes-* flag) to `pm`.
@@ -347,9 +381,19 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   sparse.defaultMode = options.mode;
   sparse.layerModes = options.layers;
   sparse.activationThreshold = options.activationThreshold;
-  sparse.expertMode = options.expertMode;
-  progress.begin("sparse pipeline (mode " + options.mode +
-                 (stats.empty() ? std::string() : ", stats " + stats) + ")");
+  // --mode governs the experts of an MoE block too, unless --expert-mode
+  // says otherwise (threshold mode has no expert form: they stay auto).
+  std::string expertMode = options.expertMode;
+  if (expertMode.empty())
+    expertMode = llvm::is_contained({"dense", "exact", "predicted"},
+                                    llvm::StringRef(options.mode))
+                     ? options.mode
+                     : "auto";
+  sparse.expertMode = expertMode;
+  progress.begin(
+      "sparse pipeline (mode " + options.mode +
+      (expertMode != options.mode ? ", experts " + expertMode : std::string()) +
+      (stats.empty() ? std::string() : ", stats " + stats) + ")");
   // Extra passes are parsed first so that a typo is one clear error.
   {
     OpPassManager check(ModuleOp::getOperationName());
@@ -371,9 +415,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
           },
           "sparse pipeline"))
     return std::move(err);
-  int64_t fused = 0;
-  (*module)->walk([&](sfn::FusedSparseFFNOp) { ++fused; });
-  progress.end(std::to_string(fused) + " fused FFNs");
+  progress.end(describeModes(**module));
   if (options.emit == EmitKind::Mlir) {
     std::string path = out(name + ".mlir");
     std::error_code ec;

@@ -29,8 +29,8 @@ struct CompileOptions {
   std::string mode = "auto";
   std::string layers;
   std::string activationThreshold;
-  std::string expertMode = "auto";
-  std::string stats; ///< "" = MODEL_DIR/synth_report.json when present
+  std::string expertMode; ///< "" = --mode if dense/exact/predicted, else auto
+  std::string stats;      ///< "" = MODEL_DIR/synth_report.json when present
   /// Extra passes (a textual pipeline on the module, as sparsec-opt's
   /// --pass-pipeline takes inside `builtin.module(...)`) run just before and
   /// just after the sparse pipeline: how a pass writer runs a new pass end

@@ -115,8 +115,10 @@ cl::opt<std::string> compileActivationThreshold(
     cl::desc("Threshold mode's t: one value or per layer (0-3:0.05)"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string>
-    compileExpertMode("expert-mode", cl::init("auto"),
-                      cl::desc("MoE experts: auto, dense, exact, predicted"),
+    compileExpertMode("expert-mode", cl::init(""),
+                      cl::desc("MoE experts: auto, dense, exact, predicted "
+                               "(default: --mode when it is one of these, "
+                               "else auto)"),
                       cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compilePassesBefore(
     "passes-before-sparsify", cl::init(""),

@@ -1,5 +1,7 @@
 // RUN: sparsec-opt %s -split-input-file --sparsec-fuse-moe-routing="expert-mode=predicted" -verify-diagnostics
 // RUN: not sparsec-opt %s --sparsec-fuse-moe-routing="expert-mode=threshold" 2>&1 | FileCheck %s --check-prefix=MODE
+// RUN: not sparsec-opt %s --sparsec-fuse-moe-routing="layers=0-9:threshold" 2>&1 | FileCheck %s --check-prefix=LAYERS
+// LAYERS: error: layer 0: MoE experts have no threshold mode (expected auto, dense, exact or predicted)
 
 // MODE: sparsec-fuse-moe-routing: expert-mode 'threshold' is not one of auto, dense, exact, predicted
 

@@ -1,5 +1,7 @@
 // RUN: sparsec-opt %s -split-input-file --sparsec-fuse-moe-routing | FileCheck %s
 // RUN: sparsec-opt %s -split-input-file --sparsec-fuse-moe-routing="expert-mode=dense" | FileCheck %s --check-prefix=DENSE
+// `layers` decides over expert-mode (and over a sparsec.mode mark).
+// RUN: sparsec-opt %s -split-input-file --sparsec-fuse-moe-routing="expert-mode=predicted layers=0-3:dense" | FileCheck %s --check-prefix=DENSE
 
 // TurboSparse-Mixtral block: 8 dReLU experts with predictors, top-2.
 // CHECK-LABEL: func.func @top2_of_8
