@@ -2,6 +2,7 @@
 
 #include "passes/WeightSlots.h"
 
+#include "dialects/Common/StorageSize.h"
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
 
@@ -37,8 +38,7 @@ WeightSlots sparsec::assignWeightSlots(ModuleOp module) {
     slot.key = key;
     slot.type = type;
     slot.offset = result.totalBytes;
-    slot.nbytes = type.getNumElements() *
-                  (type.getElementType().getIntOrFloatBitWidth() / 8);
+    slot.nbytes = getStorageBytes(type);
     slot.definingOp = op;
     result.totalBytes += slot.nbytes;
     result.byKey[key] = result.slots.size();

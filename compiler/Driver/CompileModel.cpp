@@ -8,6 +8,7 @@
 #include "compiler/Importer/Importer.h"
 #include "compiler/InitAll.h"
 #include "compiler/Packer/WeightPacker.h"
+#include "dialects/Common/StorageSize.h"
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
 #include "passes/BufferPlan.h"
@@ -146,8 +147,7 @@ std::string dtypeName(Type type) {
 
 int64_t bytesOf(Value value) {
   auto type = cast<RankedTensorType>(value.getType());
-  return type.getNumElements() *
-         (type.getElementType().getIntOrFloatBitWidth() / 8);
+  return getStorageBytes(type);
 }
 
 /// The manifest runtime/formats/src/manifest.cpp reads: the keys of
@@ -171,7 +171,7 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
   });
   int64_t cacheBytes = int64_t(cache.getNumLayers()) * 2 * cache.getNumSlots() *
                        cache.getNumKvHeads() * cache.getHeadDim() *
-                       (cache.getElementType().getIntOrFloatBitWidth() / 8);
+                       getElementStorageBytes(cache.getElementType());
 
   llvm::json::Array tensors;
   for (const WeightSlot &slot : slots.slots) {
@@ -204,7 +204,7 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
     int64_t expert = ffn.getExpert() ? static_cast<int64_t>(*ffn.getExpert())
                                      : SPARSEC_MANIFEST_FFN_NO_EXPERT;
     auto gate = cast<RankedTensorType>(ffn.getGate().getType());
-    int64_t elt = gate.getElementType().getIntOrFloatBitWidth() / 8;
+    int64_t elt = getElementStorageBytes(gate.getElementType());
     int64_t h = gate.getDimSize(1);
     int64_t fixed = 0, row = 0;
     switch (ffn.getMode()) {

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/Common/StorageSize.h"
 #include "passes/BufferPlan.h"
 #include "targets/Common/DecodeStepABI.h"
 #include "targets/Common/Passes.h"
@@ -22,12 +23,6 @@ using namespace mlir;
 using namespace mlir::sparsec;
 
 namespace {
-int64_t elementBytes(Type type) {
-  if (type.isIndex())
-    return 8;
-  return std::max<int64_t>(1, type.getIntOrFloatBitWidth() / 8);
-}
-
 class PlanScratch : public sparsec::impl::PlanScratchPassBase<PlanScratch> {
 public:
   using PlanScratchPassBase::PlanScratchPassBase;
@@ -56,8 +51,7 @@ public:
       Value view = abi.getScratchView(b, alloc.getLoc(), bytes, type);
       alloc.replaceAllUsesWith(view);
       alloc.erase();
-      int64_t size =
-          type.getNumElements() * elementBytes(type.getElementType());
+      int64_t size = getStorageBytes(type);
       bytes += (size + 63) / 64 * 64;
       return WalkResult::advance();
     });
