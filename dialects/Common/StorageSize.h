@@ -29,8 +29,7 @@ inline int64_t getElementStorageBytes(Type type) {
 
 /// Bytes of a statically shaped tensor or memref.
 inline int64_t getStorageBytes(ShapedType type) {
-  return type.getNumElements() *
-         getElementStorageBytes(type.getElementType());
+  return type.getNumElements() * getElementStorageBytes(type.getElementType());
 }
 
 } // namespace mlir::sparsec
