@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/DecodeStep.h"
 #include "passes/Passes.h"
 
 #include "dialects/LLM/IR/LLMOps.h"
@@ -75,16 +76,7 @@ private:
 
   bool verifyDecodeStep(func::FuncOp func) {
     FunctionType type = func.getFunctionType();
-    bool signatureOk =
-        type.getNumInputs() == 3 && type.getInput(0).isInteger(32) &&
-        type.getInput(1).isIndex() && isa<llm::KVCacheType>(type.getInput(2)) &&
-        type.getNumResults() == 1;
-    if (signatureOk) {
-      auto logits = dyn_cast<RankedTensorType>(type.getResult(0));
-      signatureOk =
-          logits && logits.getRank() == 1 && logits.getElementType().isF32();
-    }
-    if (!signatureOk || func.isExternal()) {
+    if (!DecodeStep::hasSignature(type) || func.isExternal()) {
       func.emitOpError("decode step expects the signature (i32 token, index "
                        "pos, !llm.kv_cache<...>) -> tensor<Vxf32> and a "
                        "body, got ")
@@ -93,10 +85,11 @@ private:
     }
 
     bool ok = true;
-    Value token = func.getArgument(0);
-    Value pos = func.getArgument(1);
-    Value cache = func.getArgument(2);
-    auto cacheType = cast<llm::KVCacheType>(cache.getType());
+    DecodeStep step(func);
+    Value token = step.getToken();
+    Value pos = step.getPosition();
+    Value cache = step.getCache();
+    llm::KVCacheType cacheType = step.getCacheType();
     int64_t numLayers = cacheType.getNumLayers();
 
     // Layer -> first op that claimed it, per kind of block.

@@ -12,6 +12,7 @@
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
 #include "passes/BufferPlan.h"
+#include "passes/DecodeStep.h"
 #include "passes/WeightSlots.h"
 #include "targets/Target.h"
 
@@ -157,14 +158,9 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
                                  const CompileOptions &options,
                                  llvm::StringRef name, llvm::StringRef hash,
                                  llvm::StringRef architecture) {
-  func::FuncOp step;
-  module.walk([&](func::FuncOp f) {
-    if (f->hasAttr(kDecodeStepAttrName))
-      step = f;
-  });
-  auto cache = cast<llm::KVCacheType>(step.getArgumentTypes()[2]);
-  int64_t vocab =
-      cast<RankedTensorType>(step.getResultTypes()[0]).getDimSize(0);
+  func::FuncOp step = DecodeStep::find(module);
+  llm::KVCacheType cache = DecodeStep(step).getCacheType();
+  int64_t vocab = DecodeStep(step).getVocabSize();
   int64_t hidden = 0;
   step.walk([&](llm::EmbedOp embed) {
     hidden = cast<RankedTensorType>(embed.getType()).getDimSize(0);

@@ -13,6 +13,7 @@
 
 #include "passes/JsonFile.h"
 
+#include "passes/DecodeStep.h"
 #include "passes/Passes.h"
 
 #include "sparsec/formats/limits.h"
@@ -279,15 +280,15 @@ Expected<OwningOpRef<ModuleOp>> DecodeStepBuilder::build() {
                             static_cast<unsigned>(config.numKvHeads),
                             static_cast<unsigned>(config.headDim), cacheElement,
                             static_cast<unsigned>(config.slidingWindow));
-  auto funcType = builder.getFunctionType(
-      {builder.getI32Type(), builder.getIndexType(), cacheType},
-      {vec(config.vocabSize)});
+  FunctionType funcType =
+      DecodeStep::getFunctionType(cacheType, config.vocabSize);
   auto func = func::FuncOp::create(builder, modelLoc, "decode_step", funcType);
   func->setAttr(kDecodeStepAttrName, builder.getUnitAttr());
   Block *entry = func.addEntryBlock();
-  token = entry->getArgument(0);
-  pos = entry->getArgument(1);
-  cache = entry->getArgument(2);
+  DecodeStep step(func);
+  token = step.getToken();
+  pos = step.getPosition();
+  cache = step.getCache();
   builder.setInsertionPointToStart(entry);
 
   const int64_t h = config.hiddenSize;

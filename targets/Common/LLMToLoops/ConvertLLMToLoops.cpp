@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/BufferPlan.h"
+#include "passes/DecodeStep.h"
 #include "passes/Passes.h"
 #include "targets/Common/LLMToLoops/Patterns.h"
 #include "targets/Common/Passes.h"
@@ -60,14 +61,16 @@ public:
     if (width != 0)
       target = withVectorWidth(std::move(target), width);
 
-    func::FuncOp old;
-    module.walk([&](func::FuncOp func) {
-      if (func->hasAttr(kDecodeStepAttrName))
-        old = func;
-    });
+    func::FuncOp old = DecodeStep::find(module);
     if (!old) {
       module.emitError("convert-llm-to-loops: no function marked '")
           << kDecodeStepAttrName << "'";
+      return signalPassFailure();
+    }
+    if (!DecodeStep::hasSignature(old.getFunctionType()) || old.isExternal()) {
+      old.emitError("convert-llm-to-loops: the decode step does not have the "
+                    "signature (i32, index, !llm.kv_cache) -> tensor<Vxf32>; "
+                    "run sparsec-verify-decode-step");
       return signalPassFailure();
     }
     if (failed(checkConvertible(old)))
@@ -80,15 +83,16 @@ public:
     func::FuncOp func = DecodeStepABI::createStepFunction(b, loc);
     DecodeStepABI abi(func);
     Block *entry = &func.getBody().front();
+    DecodeStep oldStep(old);
     Block *body = &old.getBody().front();
     b.setInsertionPointToStart(entry);
     Value pos = abi.getPosition(b, loc);
     auto cache = UnrealizedConversionCastOp::create(
-        b, loc, TypeRange{body->getArgument(2).getType()},
+        b, loc, TypeRange{oldStep.getCacheType()},
         ValueRange{abi.getArgument(DecodeStepABI::KVCache)});
-    body->getArgument(0).replaceAllUsesWith(abi.getToken());
-    body->getArgument(1).replaceAllUsesWith(pos);
-    body->getArgument(2).replaceAllUsesWith(cache.getResult(0));
+    oldStep.getToken().replaceAllUsesWith(abi.getToken());
+    oldStep.getPosition().replaceAllUsesWith(pos);
+    oldStep.getCache().replaceAllUsesWith(cache.getResult(0));
     entry->getOperations().splice(entry->end(), body->getOperations());
     old.erase();
 

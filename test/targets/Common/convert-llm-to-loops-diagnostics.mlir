@@ -22,6 +22,14 @@ module {
 
 // -----
 
+// expected-error @+1 {{convert-llm-to-loops: the decode step does not have the signature (i32, index, !llm.kv_cache) -> tensor<Vxf32>; run sparsec-verify-decode-step}}
+func.func @decode_step(%token: i32) -> tensor<4xf32> attributes {llm.decode_step} {
+  %w = llm.param "w" : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
 // Without sparsec-plan-buffers, weights have no offsets.
 // RUN: not sparsec-opt %s -split-input-file --convert-llm-to-loops 2>&1 | FileCheck %s --check-prefix=NOPLAN
 // NOPLAN: error: convert-llm-to-loops: weight has no 'sparsec.weight_offset'; run sparsec-plan-buffers first
