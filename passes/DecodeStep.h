@@ -26,9 +26,8 @@ public:
   /// The signature for a cache type and a vocabulary size.
   static FunctionType getFunctionType(llm::KVCacheType cache, int64_t vocab) {
     Builder b(cache.getContext());
-    return b.getFunctionType(
-        {b.getI32Type(), b.getIndexType(), cache},
-        {RankedTensorType::get({vocab}, b.getF32Type())});
+    return b.getFunctionType({b.getI32Type(), b.getIndexType(), cache},
+                             {RankedTensorType::get({vocab}, b.getF32Type())});
   }
 
   /// Whether `type` is a decode step's signature.
