@@ -38,10 +38,15 @@ TEST(ThreadPoolTest, UsesSeveralThreadsAndIsReusable) {
   ASSERT_TRUE(created.isOk()) << created.status().message();
   ThreadPool &pool = **created;
   EXPECT_EQ(pool.threads(), 2);
-  std::atomic<int> calls{0};
+  std::atomic<int> calls{0}, covered{0};
   for (int round = 0; round < 100; ++round)
-    pool.parallelFor(10, [&](int64_t, int64_t) { calls++; });
-  EXPECT_EQ(calls.load(), 200); // two ranges per call
+    pool.parallelFor(10, [&](int64_t begin, int64_t end) {
+      calls++;
+      covered += static_cast<int>(end - begin);
+    });
+  // n = 10 on 2 threads: blocks of one iteration, taken from a counter.
+  EXPECT_EQ(calls.load(), 1000);
+  EXPECT_EQ(covered.load(), 1000);
 }
 
 // Issue 9, defect 5: a worker that cannot be started used to unwind the
@@ -77,9 +82,11 @@ TEST(ThreadPoolTest, ThreadCreationFailureIsAStatusAndJoinsTheStarted) {
   // The pool works again once threads can be created.
   auto pool = ThreadPool::create(4);
   ASSERT_TRUE(pool.isOk());
-  std::atomic<int> calls{0};
-  (*pool)->parallelFor(8, [&](int64_t, int64_t) { calls++; });
-  EXPECT_EQ(calls.load(), 4);
+  std::atomic<int> covered{0};
+  (*pool)->parallelFor(8, [&](int64_t begin, int64_t end) {
+    covered += static_cast<int>(end - begin);
+  });
+  EXPECT_EQ(covered.load(), 8);
 }
 
 TEST(ThreadPoolTest, RefusesThreadCountsOutsideTheLimit) {

@@ -40,7 +40,7 @@ Status ThreadPool::start(int workers) {
       int countdown = failingThread.load();
       if (countdown > 0 && failingThread.fetch_sub(1) == 1)
         throw std::system_error(EAGAIN, std::generic_category());
-      workers_.emplace_back([this, i] { workerLoop(i); });
+      workers_.emplace_back([this] { workerLoop(); });
     }
     return Status::ok();
   } catch (const std::system_error &e) {
@@ -70,43 +70,48 @@ void ThreadPool::stopAndJoin() {
 
 ThreadPool::~ThreadPool() { stopAndJoin(); }
 
-static void rangeOf(int64_t n, int parts, int index, int64_t &begin,
-                    int64_t &end) {
-  begin = n * index / parts;
-  end = n * (index + 1) / parts;
+void ThreadPool::runBlocks(const std::function<void(int64_t, int64_t)> &body,
+                           int64_t n, int64_t grain) {
+  while (true) {
+    int64_t begin = next_.fetch_add(grain, std::memory_order_relaxed);
+    if (begin >= n)
+      return;
+    body(begin, std::min(n, begin + grain));
+  }
 }
 
 void ThreadPool::parallelFor(
     int64_t n, const std::function<void(int64_t, int64_t)> &body) {
   if (n <= 0)
     return;
-  int parts = static_cast<int>(std::min<int64_t>(threads(), n));
-  if (parts == 1) {
+  if (threads() == 1 || n == 1) {
     body(0, n);
     return;
   }
+  // About 8 blocks per thread: enough to even out uneven blocks, few
+  // enough that taking one (an atomic add) costs nothing next to its work.
+  int64_t grain = std::max<int64_t>(1, n / (8 * threads()));
   {
     std::lock_guard<std::mutex> lock(mutex_);
     body_ = &body;
     n_ = n;
+    grain_ = grain;
+    next_.store(0, std::memory_order_relaxed);
     pending_ = static_cast<int>(workers_.size());
     ++generation_;
   }
   wake_.notify_all();
-  int64_t begin, end;
-  rangeOf(n, threads(), 0, begin, end);
-  if (begin < end)
-    body(begin, end);
+  runBlocks(body, n, grain);
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [this] { return pending_ == 0; });
   body_ = nullptr;
 }
 
-void ThreadPool::workerLoop(int index) {
+void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   while (true) {
     const std::function<void(int64_t, int64_t)> *body;
-    int64_t n;
+    int64_t n, grain;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -115,11 +120,9 @@ void ThreadPool::workerLoop(int index) {
       seen = generation_;
       body = body_;
       n = n_;
+      grain = grain_;
     }
-    int64_t begin, end;
-    rangeOf(n, threads(), index, begin, end);
-    if (begin < end)
-      (*body)(begin, end);
+    runBlocks(*body, n, grain);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (--pending_ == 0)

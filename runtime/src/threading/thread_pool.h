@@ -1,9 +1,14 @@
 //===- thread_pool.h - the parallel-for generated code calls ----*- C++ -*-===//
 //
-// A fixed set of worker threads plus the calling thread. parallelFor splits
-// [0, n) into one contiguous range per thread and returns when all are
-// done. Workers wait on a condition variable between calls; a call costs a
-// wake-up and a join, small next to a matvec over a weight matrix.
+// A fixed set of worker threads plus the calling thread. parallelFor hands
+// out [0, n) in contiguous blocks of about n / (8 x threads) iterations
+// (one at a time for small n, such as a sparse FFN's 16 neuron chunks) from
+// a shared counter, so a thread that finishes early takes the next block:
+// the active neurons of a sparse layer are not spread evenly over its
+// chunks. Which thread runs a block never changes a result (kernels write
+// disjoint outputs), and it returns when all blocks are done. Workers wait on a
+// condition variable between calls; a call costs a wake-up and a join, small
+// next to a matvec over a weight matrix.
 //
 // Creation never throws and never hangs: when a worker cannot be started
 // (std::thread throws std::system_error under RLIMIT_NPROC, a memory limit,
@@ -17,6 +22,7 @@
 
 #include "sparsec/formats/status.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -43,7 +49,8 @@ public:
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
-  /// Runs body(begin, end) over a partition of [0, n); not reentrant.
+  /// Runs body(begin, end) over a partition of [0, n) into blocks, on all
+  /// threads; not reentrant.
   void parallelFor(int64_t n,
                    const std::function<void(int64_t, int64_t)> &body);
 
@@ -52,13 +59,17 @@ private:
   /// Starts `workers` workers; on failure stops and joins those started.
   Status start(int workers);
   void stopAndJoin();
-  void workerLoop(int index);
+  void workerLoop();
+  /// Runs blocks of the current call until none is left.
+  void runBlocks(const std::function<void(int64_t, int64_t)> &body, int64_t n,
+                 int64_t grain);
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)> *body_ = nullptr;
-  int64_t n_ = 0;
+  int64_t n_ = 0, grain_ = 1;
+  std::atomic<int64_t> next_{0}; ///< first iteration not yet handed out
   uint64_t generation_ = 0;
   int pending_ = 0;
   bool stop_ = false;
