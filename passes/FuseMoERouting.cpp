@@ -55,10 +55,7 @@ private:
   LogicalResult rewrite(llm::MoEOp moe, ModeChoice choice,
                         const LayerSpec &modes) {
     int64_t layer = static_cast<int64_t>(moe.getLayer());
-    std::optional<std::string> text = modes.lookup(layer);
-    if (!text)
-      if (auto mark = moe->getAttrOfType<StringAttr>(kModeMarkAttrName))
-        text = mark.str();
+    std::optional<std::string> text = requestedMode(moe, layer, modes);
     if (text) {
       std::optional<ModeChoice> parsed = parseModeChoice(*text);
       if (!parsed)

@@ -62,6 +62,18 @@ FailureOr<Value> createTransposedParam(OpBuilder &builder, Location loc,
 /// llm.ffn / llm.moe.
 inline constexpr StringLiteral kModeMarkAttrName = "sparsec.mode";
 
+/// The mode asked for `op` (an llm.ffn or llm.moe of layer `layer`), by
+/// precedence: the `layers` option, then the sparsec.mode mark; nullopt
+/// when neither says (the pass's default applies).
+inline std::optional<std::string> requestedMode(Operation *op, int64_t layer,
+                                                const LayerSpec &modes) {
+  if (std::optional<std::string> text = modes.lookup(layer))
+    return text;
+  if (auto mark = op->getAttrOfType<StringAttr>(kModeMarkAttrName))
+    return mark.str();
+  return std::nullopt;
+}
+
 } // namespace mlir::sparsec
 
 #endif // SPARSEC_PASSES_SPARSEFFNUTILS_H

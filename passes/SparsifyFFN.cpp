@@ -78,10 +78,7 @@ private:
                         std::optional<float> predictorCutoff) {
     int64_t layer = static_cast<int64_t>(ffn.getLayer());
     ModeChoice choice = fallback;
-    std::optional<std::string> text = modes.lookup(layer);
-    if (!text)
-      if (auto mark = ffn->getAttrOfType<StringAttr>(kModeMarkAttrName))
-        text = mark.str();
+    std::optional<std::string> text = requestedMode(ffn, layer, modes);
     if (text) {
       std::optional<ModeChoice> parsed = parseModeChoice(*text);
       if (!parsed)
