@@ -38,6 +38,12 @@ void sparsec::buildSparsifyPipeline(OpPassManager &pm,
   pm.addPass(createPackNeuronBundlesPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (!options.quant.empty()) {
+    QuantizeWeightsPassOptions quantize;
+    quantize.format = options.quant;
+    quantize.keep = options.quantKeep;
+    pm.addPass(createQuantizeWeightsPass(quantize));
+  }
 }
 
 void sparsec::buildFinalizeToLLVMPipeline(OpPassManager &pm) {

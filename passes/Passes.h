@@ -45,10 +45,19 @@ struct SparsifyPipelineOptions
   Option<std::string> expertMode{
       *this, "expert-mode", llvm::cl::init("auto"),
       llvm::cl::desc("MoE experts: auto, dense, exact or predicted")};
+  Option<std::string> quant{
+      *this, "quant",
+      llvm::cl::desc("Block-quantize weights: q8_0, q4_0 or q4_1 (enables "
+                     "sparsec-quantize-weights)")};
+  Option<std::string> quantKeep{
+      *this, "quant-keep", llvm::cl::init("predictor"),
+      llvm::cl::desc("Roles left unquantized: embed, lm_head, predictor, "
+                     "none")};
 };
 
 /// decide-sparsity (with stats), sparsify-ffn, fuse-moe-routing,
-/// fuse-predictor-gather, pack-neuron-bundles, canonicalize, cse. Named
+/// fuse-predictor-gather, pack-neuron-bundles, canonicalize, cse, then
+/// quantize-weights (with a quant format). Named
 /// `sparsec-sparsify-pipeline` in sparsec-opt; `sparsec compile` runs it.
 void buildSparsifyPipeline(OpPassManager &pm,
                            const SparsifyPipelineOptions &options);

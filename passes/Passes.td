@@ -188,6 +188,43 @@ def PackNeuronBundlesPass : Pass<"sparsec-pack-neuron-bundles", "::mlir::ModuleO
   let dependentDialects = ["::mlir::sparsec::sfn::SparseFFNDialect"];
 }
 
+def QuantizeWeightsPass : Pass<"sparsec-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Gives weights a block-quantized element type (!llm.quant)";
+  let description = [{
+    Runs after the sparse pipeline. Every weight matrix (`llm.param`,
+    `sfn.bundle_param` and the `sfn.bundle_part` views of it) whose rows are
+    whole blocks becomes `!llm.quant<format>`; the weight packer quantizes
+    it from the checkpoint's f32/f16/bf16 (or uses a GGUF's blocks where
+    they match), and the kernels read the blocks. Kept as they are:
+
+    * 1-D weights (norms) and the MoE router (small, and routing decisions
+      are sensitive to its precision);
+    * weights in a role listed in `keep`: `embed` (the embedding table),
+      `lm_head`, `predictor` (the activation predictors; the default), or
+      `none`. A tensor in several roles (a tied embedding) is kept if any
+      of its roles is;
+    * matrices whose rows are not a multiple of the block size (32).
+
+    The transposed down projection is quantized along its rows
+    (`[intermediate, hidden]`: blocks along hidden), the order the scatter
+    kernel reads it in.
+
+    ```mlir
+    %w = llm.param "model.layers.0.self_attn.q_proj.weight" : tensor<64x64xf16>
+    // with format=q4_0 becomes
+    %w = llm.param "model.layers.0.self_attn.q_proj.weight" : tensor<64x64x!llm.quant<q4_0>>
+    ```
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"q8_0\"",
+           "q8_0, q4_0 or q4_1">,
+    Option<"keep", "keep", "std::string", /*default=*/"\"predictor\"",
+           "Roles left unquantized: comma-separated embed, lm_head, predictor, or none">
+  ];
+  let dependentDialects = ["::mlir::sparsec::llm::LLMDialect",
+                           "::mlir::sparsec::sfn::SparseFFNDialect"];
+}
+
 def SparsifyFFNPass : Pass<"sparsec-sparsify-ffn", "::mlir::ModuleOp"> {
   let summary = "Rewrites llm.ffn into sfn ops in a sparse mode chosen per layer";
   let description = [{

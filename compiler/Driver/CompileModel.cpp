@@ -138,11 +138,14 @@ llvm::Error addExtraPasses(OpPassManager &pm, llvm::StringRef flag,
   return llvm::Error::success();
 }
 
+/// The safetensors dtype of a packed weight: quantized rows are bytes.
 std::string dtypeName(Type type) {
   if (type.isF32())
     return "F32";
   if (type.isF16())
     return "F16";
+  if (isa<llm::QuantType>(type))
+    return "U8";
   return "BF16";
 }
 
@@ -172,7 +175,7 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
   llvm::json::Array tensors;
   for (const WeightSlot &slot : slots.slots) {
     llvm::json::Array shape;
-    for (int64_t dim : slot.type.getShape())
+    for (int64_t dim : getStorageShape(slot.type))
       shape.push_back(dim);
     tensors.push_back(llvm::json::Object{
         {SPARSEC_MANIFEST_TENSOR_KEY_NAME, slot.key},
@@ -200,8 +203,8 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
     int64_t expert = ffn.getExpert() ? static_cast<int64_t>(*ffn.getExpert())
                                      : SPARSEC_MANIFEST_FFN_NO_EXPERT;
     auto gate = cast<RankedTensorType>(ffn.getGate().getType());
-    int64_t elt = getElementStorageBytes(gate.getElementType());
-    int64_t h = gate.getDimSize(1);
+    int64_t rowBytes =
+        getRowStorageBytes(gate.getElementType(), gate.getDimSize(1));
     int64_t fixed = 0, row = 0;
     switch (ffn.getMode()) {
     case sfn::SparseMode::Dense:
@@ -209,12 +212,12 @@ llvm::json::Object buildManifest(ModuleOp module, const WeightSlots &slots,
       break;
     case sfn::SparseMode::Predicted:
       fixed = bytesOf(ffn.getPredictorFc1()) + bytesOf(ffn.getPredictorFc2());
-      row = 3 * h * elt;
+      row = 3 * rowBytes;
       break;
     case sfn::SparseMode::Exact:
     case sfn::SparseMode::Threshold:
       fixed = bytesOf(ffn.getGate());
-      row = 2 * h * elt;
+      row = 2 * rowBytes;
       break;
     }
     for (Value v : ffn->getOperands())
@@ -386,9 +389,12 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
                      ? options.mode
                      : "auto";
   sparse.expertMode = expertMode;
+  sparse.quant = options.quant;
+  sparse.quantKeep = options.quantKeep;
   progress.begin(
       "sparse pipeline (mode " + options.mode +
       (expertMode != options.mode ? ", experts " + expertMode : std::string()) +
+      (options.quant.empty() ? std::string() : ", quant " + options.quant) +
       (stats.empty() ? std::string() : ", stats " + stats) + ")");
   // Extra passes are parsed first so that a typo is one clear error.
   {
@@ -467,11 +473,16 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   if (!packed)
     return packed.takeError();
   progress.end(
-      llvm::formatv("{0} tensors, {1:F1} MiB{2}", packed->numTensors,
+      llvm::formatv("{0} tensors, {1:F1} MiB read{2}{3}", packed->numTensors,
                     packed->numBytes / 1048576.0,
                     packed->converted.empty()
                         ? std::string()
-                        : " (dequantized to f16: " + packed->converted + ")")
+                        : " (dequantized to f16: " + packed->converted + ")",
+                    packed->numQuantized == 0
+                        ? std::string()
+                        : llvm::formatv(", {0} quantized to {1}",
+                                        packed->numQuantized, options.quant)
+                              .str())
           .str());
 
   progress.begin("tokenizer and manifest");

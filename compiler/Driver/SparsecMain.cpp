@@ -120,6 +120,16 @@ cl::opt<std::string>
                                "(default: --mode when it is one of these, "
                                "else auto)"),
                       cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compileQuant(
+    "quant", cl::init(""),
+    cl::desc("Block-quantize the weights: q8_0, q4_0 or q4_1 (default: "
+             "keep the checkpoint's f32/f16/bf16)"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compileQuantKeep(
+    "quant-keep", cl::init("predictor"),
+    cl::desc("With --quant, the weights left unquantized: a comma-separated "
+             "list of embed, lm_head, predictor, or none"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compilePassesBefore(
     "passes-before-sparsify", cl::init(""),
     cl::desc("Extra passes on the imported module before the sparse "
@@ -260,6 +270,8 @@ int runCompile() {
   options.layers = compileLayers;
   options.activationThreshold = compileActivationThreshold;
   options.expertMode = compileExpertMode;
+  options.quant = compileQuant;
+  options.quantKeep = compileQuantKeep;
   options.stats = compileStats;
   options.passesBeforeSparsify = compilePassesBefore;
   options.passesAfterSparsify = compilePassesAfter;
@@ -269,6 +281,9 @@ int runCompile() {
   options.quiet = compileQuiet;
   if (compileMaxSeqLen < 0)
     return fail("--max-seq-len must be positive");
+  if (!compileQuant.empty() &&
+      !llvm::is_contained({"q8_0", "q4_0", "q4_1"}, compileQuant.getValue()))
+    return fail("--quant '" + compileQuant + "': expected q8_0, q4_0 or q4_1");
   auto result = mlir::sparsec::compileModel(options);
   if (!result)
     return fail(toString(result.takeError()));
@@ -287,7 +302,8 @@ int mlir::sparsec::sparsecMain(int argc, char **argv) {
           "sparsec: compiler for activation-sparse LLMs\n\n"
           "  sparsec import MODEL_DIR [-o model.mlir]\n"
           "  sparsec pack MODEL_DIR module.mlir -o weights.safetensors\n"
-          "  sparsec compile MODEL_DIR [--target T] [--mode M] -o OUT/\n",
+          "  sparsec compile MODEL_DIR [--target T] [--mode M] [--quant Q] "
+          "-o OUT/\n",
           &errs()))
     return 1;
   if (importCommand)

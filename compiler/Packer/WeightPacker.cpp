@@ -3,10 +3,12 @@
 #include "compiler/Packer/WeightPacker.h"
 
 #include "compiler/Importer/Common/TensorSource.h"
+#include "dialects/Common/StorageSize.h"
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
 #include "passes/WeightSlots.h"
 
+#include "sparsec/formats/gguf.h"
 #include "sparsec/formats/safetensors.h"
 #include "sparsec/formats/safetensors_writer.h"
 #include "sparsec/weights_layout.h"
@@ -38,6 +40,24 @@ std::optional<::sparsec::DType> dtypeOf(Type type) {
   if (type.isBF16())
     return ::sparsec::DType::kBF16;
   return std::nullopt;
+}
+
+::sparsec::GgmlType ggmlTypeOf(llm::QuantFormat format) {
+  switch (format) {
+  case llm::QuantFormat::Q8_0:
+    return ::sparsec::GgmlType::kQ8_0;
+  case llm::QuantFormat::Q4_0:
+    return ::sparsec::GgmlType::kQ4_0;
+  case llm::QuantFormat::Q4_1:
+    return ::sparsec::GgmlType::kQ4_1;
+  }
+  llvm_unreachable("unknown quant format");
+}
+
+/// The source dtypes a quantized weight is made from.
+bool isFloatDType(::sparsec::DType dtype) {
+  return dtype == ::sparsec::DType::kF32 || dtype == ::sparsec::DType::kF16 ||
+         dtype == ::sparsec::DType::kBF16;
 }
 
 /// Copies element (r, c) of a row-major [rows, cols] source of `size`-byte
@@ -74,23 +94,78 @@ struct SourceBytes {
   return ::sparsec::Status::ok();
 }
 
+/// A 2-D source tensor as f32, transposed when asked (`[cols, rows]` of a
+/// `[rows, cols]` source): the rows a quantized weight is made from.
+::sparsec::Status sourceAsF32(const TensorSource &weights,
+                              const SourceTensor &tensor, bool transposed,
+                              std::vector<float> &out) {
+  SourceBytes bytes;
+  if (::sparsec::Status status = materialize(weights, tensor, bytes);
+      !status.isOk())
+    return status;
+  int64_t count = tensor.numElements();
+  std::vector<float> values(count);
+  for (int64_t i = 0; i < count; ++i) {
+    const uint8_t *p = bytes.data + i * ::sparsec::dtypeSize(tensor.dtype);
+    uint16_t half = static_cast<uint16_t>(p[0] | (p[1] << 8));
+    switch (tensor.dtype) {
+    case ::sparsec::DType::kF16:
+      values[i] = ::sparsec::halfToFloat(half);
+      break;
+    case ::sparsec::DType::kBF16:
+      values[i] = ::sparsec::bf16ToFloat(half);
+      break;
+    default:
+      std::memcpy(&values[i], p, 4);
+    }
+  }
+  if (!transposed) {
+    out = std::move(values);
+    return ::sparsec::Status::ok();
+  }
+  out.resize(count);
+  transpose(reinterpret_cast<const uint8_t *>(values.data()),
+            reinterpret_cast<uint8_t *>(out.data()), tensor.shape[0],
+            tensor.shape[1], sizeof(float));
+  return ::sparsec::Status::ok();
+}
+
+/// Quantizes `rows` rows of `length` f32 values into blocks of `type`, row
+/// r at `out + r * stride`. Names `tensor` in the error.
+::sparsec::Status quantizeRows(::sparsec::GgmlType type, const float *values,
+                               int64_t rows, int64_t length, uint8_t *out,
+                               int64_t stride, const std::string &tensor) {
+  for (int64_t r = 0; r < rows; ++r) {
+    ::sparsec::Status status = ::sparsec::quantizeFromF32(
+        type, values + r * length, length, out + r * stride);
+    if (!status.isOk())
+      return ::sparsec::Status(status.code(), "tensor '" + tensor + "' row " +
+                                                  std::to_string(r) + ": " +
+                                                  status.message());
+  }
+  return ::sparsec::Status::ok();
+}
+
 class Packer {
 public:
   explicit Packer(const TensorSource &weights) : weights(weights) {}
 
-  /// Source tensor `name`, checked to be `dtype` and `shape`.
+  /// Source tensor `name`, checked to be `dtype` (any float type when the
+  /// IR quantizes it: dtype is nullopt) and `shape`.
   llvm::Expected<const SourceTensor *>
-  source(StringRef name, ::sparsec::DType dtype, ArrayRef<int64_t> shape) {
+  source(StringRef name, std::optional<::sparsec::DType> dtype,
+         ArrayRef<int64_t> shape) {
     const SourceTensor *info = weights.find(name);
     if (!info)
       return makeError(weights.origin() + ": tensor '" + name +
                        "' (named by the IR) not found");
     if (!info->storedAs.empty())
       converted[info->storedAs.substr(0, info->storedAs.find(','))]++;
-    if (info->dtype != dtype)
+    if (dtype ? info->dtype != *dtype : !isFloatDType(info->dtype))
       return makeError(info->file + ": tensor '" + name + "' is " +
                        ::sparsec::dtypeName(info->dtype) + ", the IR expects " +
-                       ::sparsec::dtypeName(dtype));
+                       (dtype ? std::string(::sparsec::dtypeName(*dtype))
+                              : std::string("F32, F16 or BF16 to quantize")));
     if (!llvm::equal(info->shape, shape))
       return makeError(info->file + ": tensor '" + name + "' has shape " +
                        ::sparsec::formatShape(info->shape) +
@@ -101,8 +176,9 @@ public:
 
   llvm::Error addParam(llm::ParamOp param) {
     auto type = param.getResult().getType();
+    auto quant = dyn_cast<llm::QuantType>(type.getElementType());
     std::optional<::sparsec::DType> dtype = dtypeOf(type.getElementType());
-    if (!dtype)
+    if (!dtype && !quant)
       return makeError("llm.param '" + param.getName() +
                        "': unsupported element type");
     SmallVector<int64_t> shape(type.getShape());
@@ -114,14 +190,33 @@ public:
     }
     if (!seen.insert(key).second)
       return llvm::Error::success();
-    auto info = source(param.getName(), *dtype, shape);
+    auto info = source(param.getName(), dtype, shape);
     if (!info)
       return info.takeError();
     const SourceTensor *src = *info;
-    size_t size = ::sparsec::dtypeSize(*dtype);
-    std::vector<int64_t> outShape(type.getShape().begin(),
-                                  type.getShape().end());
     const TensorSource &from = weights;
+    SmallVector<int64_t> stored = getStorageShape(type);
+    std::vector<int64_t> outShape(stored.begin(), stored.end());
+    ++numTensors;
+    numBytes += src->numBytes();
+    if (quant) {
+      ++numQuantized;
+      int64_t rows = type.getDimSize(0), length = type.getDimSize(1);
+      int64_t rowBytes = outShape.back();
+      writer.add(key, ::sparsec::DType::kU8, outShape,
+                 [&from, src, transposed, rows, length, rowBytes, key,
+                  ggml = ggmlTypeOf(quant.getFormat())](uint8_t *out) {
+                   std::vector<float> values;
+                   if (::sparsec::Status status =
+                           sourceAsF32(from, *src, transposed, values);
+                       !status.isOk())
+                     return status;
+                   return quantizeRows(ggml, values.data(), rows, length, out,
+                                       rowBytes, key);
+                 });
+      return llvm::Error::success();
+    }
+    size_t size = ::sparsec::dtypeSize(*dtype);
     writer.add(
         key, *dtype, outShape, [&from, src, transposed, size](uint8_t *out) {
           SourceBytes bytes;
@@ -134,15 +229,14 @@ public:
             std::memcpy(out, bytes.data, src->numBytes());
           return ::sparsec::Status::ok();
         });
-    ++numTensors;
-    numBytes += src->numBytes();
     return llvm::Error::success();
   }
 
   llvm::Error addBundle(sfn::BundleParamOp bundle) {
     auto type = bundle.getResult().getType();
+    auto quant = dyn_cast<llm::QuantType>(type.getElementType());
     std::optional<::sparsec::DType> dtype = dtypeOf(type.getElementType());
-    if (!dtype)
+    if (!dtype && !quant)
       return makeError("sfn.bundle_param '" + bundle.getName() +
                        "': unsupported element type");
     if (!seen.insert(bundle.getName().str()).second)
@@ -157,14 +251,40 @@ public:
       SmallVector<int64_t> shape = isTransposed
                                        ? SmallVector<int64_t>{hidden, neurons}
                                        : SmallVector<int64_t>{neurons, hidden};
-      auto info = source(cast<StringAttr>(name).getValue(), *dtype, shape);
+      auto info = source(cast<StringAttr>(name).getValue(), dtype, shape);
       if (!info)
         return info.takeError();
       sources.emplace_back(*info, isTransposed);
       numBytes += (*info)->numBytes();
     }
-    size_t size = ::sparsec::dtypeSize(*dtype);
     const TensorSource &from = weights;
+    ++numTensors;
+    if (quant) {
+      ++numQuantized;
+      int64_t rowBytes = getRowStorageBytes(quant, hidden);
+      std::string key = bundle.getName().str();
+      writer.add(
+          key, ::sparsec::DType::kU8, {neurons, parts, rowBytes},
+          [=, &from, ggml = ggmlTypeOf(quant.getFormat())](uint8_t *out) {
+            for (int64_t p = 0; p < parts; ++p) {
+              auto [info, isTransposed] = sources[p];
+              std::vector<float> values;
+              if (::sparsec::Status status =
+                      sourceAsF32(from, *info, isTransposed, values);
+                  !status.isOk())
+                return status;
+              // Neuron n's row of part p: bytes (n * parts + p) rows in.
+              if (::sparsec::Status status =
+                      quantizeRows(ggml, values.data(), neurons, hidden,
+                                   out + p * rowBytes, parts * rowBytes, key);
+                  !status.isOk())
+                return status;
+            }
+            return ::sparsec::Status::ok();
+          });
+      return llvm::Error::success();
+    }
+    size_t size = ::sparsec::dtypeSize(*dtype);
     writer.add(bundle.getName().str(), *dtype, {neurons, parts, hidden},
                [=, &from](uint8_t *out) {
                  for (int64_t p = 0; p < parts; ++p) {
@@ -187,7 +307,6 @@ public:
                  }
                  return ::sparsec::Status::ok();
                });
-    ++numTensors;
     return llvm::Error::success();
   }
 
@@ -198,6 +317,7 @@ public:
   llvm::StringSet<> seen;
   int64_t numTensors = 0;
   int64_t numBytes = 0;
+  int64_t numQuantized = 0;
 };
 
 } // namespace
@@ -227,7 +347,8 @@ mlir::sparsec::packWeights(ModuleOp module, const TensorSource &weights,
   ::sparsec::Status status = packer.writer.write(outPath.str());
   if (!status.isOk())
     return makeError(status.message());
-  PackResult result{packer.numTensors, packer.numBytes, *hash, {}};
+  PackResult result{
+      packer.numTensors, packer.numBytes, *hash, {}, packer.numQuantized};
   for (const auto &[stored, count] : packer.converted)
     result.converted += (result.converted.empty() ? "" : ", ") +
                         std::to_string(count) + " " + stored;

@@ -28,6 +28,8 @@ struct PackResult {
   /// Tensors converted from their stored type ("210 Q4_1, 1 Q8_0"); empty
   /// when every tensor was copied as stored.
   std::string converted;
+  /// Tensors written block-quantized (!llm.quant in the IR).
+  int64_t numQuantized = 0;
 };
 
 /// Packs the weights `module` reads from `weights` into `outPath`. Errors

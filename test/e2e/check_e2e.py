@@ -2,6 +2,7 @@
 """Runs a compiled model and compares it with the independent numpy reference.
 
     check_e2e.py MODEL_DIR|MODEL.gguf EXE [--reference dense|predicted]
+                 [--quant q8_0|q4_0|q4_1 [--quant-keep ROLES]]
                  [--prompt TEXT] [-n N] [--tol T] [--runner "qemu-aarch64 -L ..."]
                  [--tokenizer tokenizer.json [--bos ID]] [--kv-dtype f32|f16|bf16]
 
@@ -21,6 +22,10 @@ both, but sparsec keeps the KV cache in the weights' precision (halving its
 traffic), so attention reads rounded keys and values: the bound for those is
 looser (given by the caller, 2e-2), unless --kv-dtype makes the reference
 round its cache the same way.
+
+With --quant the reference uses the weights rounded through the block format
+(its own implementation of the rounding rules): the executable reads the same
+weight values, so the f32 bounds above still hold.
 """
 import argparse
 import os
@@ -49,6 +54,10 @@ def main():
     parser.add_argument("--tokenizer", default=None)
     parser.add_argument("--bos", type=int, default=None)
     parser.add_argument("--kv-dtype", default="f32", choices=["f32", "f16", "bf16"])
+    parser.add_argument("--quant", default=None, choices=["q8_0", "q4_0", "q4_1"],
+                        help="the reference rounds weights through this block format")
+    parser.add_argument("--quant-keep", default="predictor",
+                        help="roles left unquantized, as sparsec compile --quant-keep")
     args = parser.parse_args()
 
     dump = args.dump or args.exe + ".logits.bin"
@@ -57,8 +66,10 @@ def main():
                                       "-n", str(args.n), "--ignore-eos",
                                       "--dump-logits", dump]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    keep = [r for r in args.quant_keep.split(",") if r and r != "none"]
     ref = sparsec_reference.Reference(args.model_dir, mode=args.reference,
-                                      kv_dtype=args.kv_dtype)
+                                      kv_dtype=args.kv_dtype, quant=args.quant,
+                                      quant_keep=keep)
     logits = np.fromfile(dump, dtype=np.float32).reshape(-1, ref.V)
 
     if args.tokenizer:

@@ -45,6 +45,19 @@ CLI
     python sparsec_reference.py MODEL_DIR|MODEL.gguf --tokens 1,2,3 [--print-topk [K]]
         [--mode dense|predicted] [--predictor-dir DIR] [--save-logits FILE.npy] [--stats]
 
+Block quantization (`quant="q8_0"|"q4_0"|"q4_1"`, `quant_keep`): weights are
+replaced by their round trip through the ggml block format, written here from
+the formats' definitions (32 weights per block, an f16 scale; q4_1 also an f16
+minimum), in float32 exactly as the rounding rules state: q8_0 d = max|x|/127,
+q = round(x/d) (halves away from zero); q4_0 d = x*/-8 with x* the element of
+largest magnitude (the first one on ties), q = min(15, trunc(x/d + 8.5)) - 8;
+q4_1 d = (max-min)/15, q = min(15, trunc((x-min)/d + 0.5)), w = d q + min.
+Which weights: every 2-D weight whose quantized rows have a multiple of 32
+elements, except the MoE router and the roles in quant_keep ("embed",
+"lm_head", "predictor"; a tied embedding is kept if either of its roles is).
+FFN down projections are quantized along their columns (the rows of their
+transpose), the other weights along their rows.
+
 GGUF files are read with the `gguf` package (llama.cpp's own Python reader and
 dequantizer), their q/k rows un-permuted as transformers' GGUF loader does, and
 quantized tensors rounded to float16 after dequantization: the weights sparsec
@@ -154,6 +167,35 @@ class Checkpoint:
             a = raw.astype(F32)
         self._cache[name] = a
         return a
+
+
+def _quant_roundtrip(rows, fmt):
+    """rows float32 [n, k] (k a multiple of 32) -> dequantized float32 [n, k]."""
+    n, k = rows.shape
+    x = rows.astype(F32).reshape(n, k // 32, 32)
+    half = lambda v: v.astype(np.float16).astype(F32)
+    with np.errstate(divide="ignore"):
+        if fmt == "q8_0":
+            d = np.max(np.abs(x), axis=2, keepdims=True) / F32(127)
+            inv = np.where(d != 0, F32(1) / d, F32(0)).astype(F32)
+            v = x * inv
+            q = np.sign(v) * np.floor(np.abs(v) + F32(0.5))
+            out = half(d) * q
+        elif fmt == "q4_0":
+            idx = np.argmax(np.abs(x), axis=2)[..., None]
+            d = np.take_along_axis(x, idx, axis=2) / F32(-8)
+            inv = np.where(d != 0, F32(1) / d, F32(0)).astype(F32)
+            q = np.minimum(F32(15), np.trunc(x * inv + F32(8.5)))
+            out = half(d) * (q - F32(8))
+        elif fmt == "q4_1":
+            lo = np.min(x, axis=2, keepdims=True)
+            d = (np.max(x, axis=2, keepdims=True) - lo) / F32(15)
+            inv = np.where(d != 0, F32(1) / d, F32(0)).astype(F32)
+            q = np.minimum(F32(15), np.trunc((x - lo) * inv + F32(0.5)))
+            out = half(d) * q + half(lo)
+        else:
+            raise ValueError(f"unknown quant format {fmt}")
+    return out.astype(F32).reshape(n, k)
 
 
 def _round_bf16(x):
@@ -314,7 +356,8 @@ def rope_inv_freq(c, D):
 
 class Reference:
     def __init__(self, model_dir, mode="dense", mask_fn=None, masks=None, record=False,
-                 predictor_dir=None, kv_dtype="f32"):
+                 predictor_dir=None, kv_dtype="f32", quant=None,
+                 quant_keep=("predictor",)):
         if mode not in ("dense", "predicted"):
             raise ValueError(f"mode must be dense or predicted, got {mode}")
         self.kv_dtype = kv_dtype
@@ -358,10 +401,39 @@ class Reference:
         self.masks = masks
         self.record = record
         self.tied = bool(c.get("tie_word_embeddings", False))
+        self.quant = quant
+        self.quant_keep = set(quant_keep)
+        self._quantized = {}
         self.reset()
 
+    def _quant_roles(self, name):
+        roles = set()
+        if name == "model.embed_tokens.weight":
+            roles.add("embed")
+            if self.tied:
+                roles.add("lm_head")
+        if name == "lm_head.weight":
+            roles.add("lm_head")
+        if ".predictor." in name:
+            roles.add("predictor")
+        if name.endswith("block_sparse_moe.gate.weight"):
+            roles.add("router")
+        return roles
+
     def w(self, name):
-        return self.ck.get(name)
+        t = self.ck.get(name)
+        if not self.quant or t.ndim != 2:
+            return t
+        if name not in self._quantized:
+            roles = self._quant_roles(name)
+            down = name.endswith("mlp.down_proj.weight") or name.endswith(".w2.weight")
+            rows = t.T if down else t
+            if "router" in roles or roles & self.quant_keep or rows.shape[1] % 32:
+                self._quantized[name] = t
+            else:
+                q = _quant_roundtrip(np.asarray(rows, dtype=F32), self.quant)
+                self._quantized[name] = np.ascontiguousarray(q.T if down else q)
+        return self._quantized[name]
 
     def reset(self):
         self.kcache = [np.zeros((self.K, 0, self.D), F32) for _ in range(self.L)]

@@ -27,4 +27,21 @@ def LLM_ActivationAttr : EnumAttr<LLM_Dialect, LLM_Activation, "activation"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+/// Block-quantized weight formats, with ggml's block layouts (so a GGUF
+/// file's blocks are used as they are stored). Each row of a quantized
+/// matrix is a sequence of blocks along its last dimension:
+///   q8_0: 32 weights in 34 bytes: f16 d; i8 q[32]           w = d * q
+///   q4_0: 32 weights in 18 bytes: f16 d; u8 qs[16]          w = d * (q - 8)
+///   q4_1: 32 weights in 20 bytes: f16 d, m; u8 qs[16]       w = d * q + m
+/// In the 4-bit formats byte j of qs holds weight j in its low nibble and
+/// weight j + 16 in its high nibble.
+def LLM_QuantFormat : I32EnumAttr<"QuantFormat", "block-quantized weight format", [
+    I32EnumAttrCase<"Q8_0", 0, "q8_0">,
+    I32EnumAttrCase<"Q4_0", 1, "q4_0">,
+    I32EnumAttrCase<"Q4_1", 2, "q4_1">
+  ]> {
+  let cppNamespace = "::mlir::sparsec::llm";
+  let genSpecializedAttr = 0;
+}
+
 #endif // SPARSEC_LLM_ATTRS_TD

@@ -22,7 +22,7 @@ def LLM_Dialect : Dialect {
     blocks and the LM head. Weights are never inline constants: `llm.param`
     names a tensor in an external weights file. Activations are 1-D `f32`
     tensors; weights are `f32`, `f16` or `bf16` tensors in the Hugging Face
-    layout (`[out_features, in_features]`).
+    layout (`[out_features, in_features]`), or block-quantized (`!llm.quant`).
   }];
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;
@@ -39,7 +39,10 @@ class LLM_Type<string name, string typeMnemonic, list<Trait> traits = []>
 /// A 1-D f32 activation vector (hidden state, logits, q/k/v of one token).
 def LLM_Vector : 1DTensorOf<[F32]>;
 
-/// A weight tensor as stored in a checkpoint.
-def LLM_Weight : RankedTensorOf<[F32, F16, BF16]>;
+/// A weight tensor as stored in a checkpoint, or block-quantized
+/// (`!llm.quant`, defined in LLMTypes.td).
+def LLM_QuantElement : Type<CPred<"::llvm::isa<::mlir::sparsec::llm::QuantType>($_self)">,
+                            "block-quantized weight", "::mlir::sparsec::llm::QuantType">;
+def LLM_Weight : RankedTensorOf<[F32, F16, BF16, LLM_QuantElement]>;
 
 #endif // SPARSEC_LLM_BASE_TD

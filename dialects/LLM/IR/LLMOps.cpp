@@ -36,6 +36,39 @@ bool llm::isWeightElementType(Type type) {
 }
 
 //===----------------------------------------------------------------------===//
+// QuantType
+//===----------------------------------------------------------------------===//
+
+int64_t QuantType::getBlockSize() const { return 32; }
+
+int64_t QuantType::getBlockBytes() const {
+  switch (getFormat()) {
+  case QuantFormat::Q8_0:
+    return 2 + 32;
+  case QuantFormat::Q4_0:
+    return 2 + 16;
+  case QuantFormat::Q4_1:
+    return 2 + 2 + 16;
+  }
+  llvm_unreachable("unknown quant format");
+}
+
+LogicalResult llm::verifyQuantizedRows(Operation *op, StringRef name,
+                                       RankedTensorType type) {
+  auto quant = dyn_cast<QuantType>(type.getElementType());
+  if (!quant)
+    return success();
+  int64_t row = type.getShape().back();
+  if (type.getRank() >= 2 && row % quant.getBlockSize() == 0)
+    return success();
+  return op->emitOpError("expects '")
+         << name << "' quantized as " << quant
+         << " to be a matrix with rows of "
+         << "whole blocks (a multiple of " << quant.getBlockSize()
+         << " weights), got " << type;
+}
+
+//===----------------------------------------------------------------------===//
 // KVCacheType
 //===----------------------------------------------------------------------===//
 
@@ -73,7 +106,7 @@ LogicalResult ParamOp::verify() {
   if (getTransposed() && type.getRank() != 2)
     return emitOpError("expects a matrix for transposed '")
            << getName() << "', got " << type;
-  return success();
+  return verifyQuantizedRows(*this, getName(), type);
 }
 
 //===----------------------------------------------------------------------===//

@@ -34,6 +34,12 @@ bool isReLUFamily(Activation activation);
 /// True for weight element types a checkpoint may store (f32, f16, bf16).
 bool isWeightElementType(Type type);
 
+/// Fails unless a weight `type` quantized with !llm.quant is a matrix whose
+/// rows are whole blocks; succeeds for every unquantized type. `name` is the
+/// tensor's, for the message.
+LogicalResult verifyQuantizedRows(Operation *op, StringRef name,
+                                  RankedTensorType type);
+
 } // namespace mlir::sparsec::llm
 
 #endif // SPARSEC_DIALECTS_LLM_IR_LLMOPS_H

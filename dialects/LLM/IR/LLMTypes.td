@@ -4,6 +4,8 @@
 #define SPARSEC_LLM_TYPES_TD
 
 include "dialects/LLM/IR/LLMBase.td"
+include "dialects/LLM/IR/LLMAttrs.td"
+include "mlir/IR/EnumAttr.td"
 
 def LLM_KVCacheType : LLM_Type<"KVCache", "kv_cache"> {
   let summary = "KV cache of fixed maximum length for every layer of a model";
@@ -52,6 +54,28 @@ def LLM_KVCacheType : LLM_Type<"KVCache", "kv_cache"> {
     bool isRing() const { return getNumSlots() < getMaxLen(); }
   }];
   let genVerifyDecl = 1;
+}
+
+def LLM_QuantType : LLM_Type<"Quant", "quant"> {
+  let summary = "A block-quantized weight (the element type of its tensor)";
+  let description = [{
+    The element type of a weight stored in blocks of `format`
+    (`QuantFormat`): the tensor keeps its logical shape, while its storage is
+    one sequence of blocks per row along the last dimension, which must be a
+    multiple of the block size. Kernels read the blocks and compute in f32.
+
+    ```mlir
+    %w = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<14336x4096x!llm.quant<q4_0>>
+    ```
+  }];
+  let parameters = (ins EnumParameter<LLM_QuantFormat>:$format);
+  let assemblyFormat = "`<` $format `>`";
+  let extraClassDeclaration = [{
+    /// Weights per block.
+    int64_t getBlockSize() const;
+    /// Bytes per block.
+    int64_t getBlockBytes() const;
+  }];
 }
 
 #endif // SPARSEC_LLM_TYPES_TD

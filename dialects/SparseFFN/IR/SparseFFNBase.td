@@ -11,6 +11,7 @@
 
 include "mlir/IR/OpBase.td"
 include "mlir/IR/AttrTypeBase.td"
+include "dialects/LLM/IR/LLMBase.td"
 
 def SparseFFN_Dialect : Dialect {
   let name = "sfn";
@@ -43,6 +44,6 @@ def SparseFFN_Vector : 1DTensorOf<[F32]>;
 /// One f32 value per index of an active set.
 def SparseFFN_CompactVector : 1DTensorOf<[F32]>;
 
-def SparseFFN_Weight : RankedTensorOf<[F32, F16, BF16]>;
+def SparseFFN_Weight : RankedTensorOf<[F32, F16, BF16, LLM_QuantElement]>;
 
 #endif // SPARSEC_SFN_BASE_TD

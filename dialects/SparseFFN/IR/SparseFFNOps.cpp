@@ -274,7 +274,7 @@ LogicalResult BundleParamOp::verify() {
     if (index < 0 || index >= parts)
       return emitOpError("expects transposed part indices in [0, ")
              << parts << "), got " << index;
-  return success();
+  return llm::verifyQuantizedRows(*this, getName(), type);
 }
 
 LogicalResult BundlePartOp::verify() {

@@ -316,7 +316,7 @@ def SparseFFN_BundleParamOp : SparseFFN_Op<"bundle_param", [Pure]> {
   }];
   let arguments = (ins StrAttr:$name, StrArrayAttr:$sources,
                        DenseI64ArrayAttr:$transposed);
-  let results = (outs RankedTensorOf<[F32, F16, BF16]>:$result);
+  let results = (outs SparseFFN_Weight:$result);
   let assemblyFormat = [{
     $name `sources` $sources `transposed` $transposed attr-dict `:`
     type($result)
@@ -331,7 +331,7 @@ def SparseFFN_BundlePartOp : SparseFFN_Op<"bundle_part", [Pure]> {
     `[neurons, hidden]` view with a row stride of `parts * hidden`. Kernels
     that receive all parts of one bundle stream each neuron contiguously.
   }];
-  let arguments = (ins RankedTensorOf<[F32, F16, BF16]>:$bundle,
+  let arguments = (ins SparseFFN_Weight:$bundle,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$part);
   let results = (outs SparseFFN_Weight:$result);
   let assemblyFormat = [{

@@ -10,7 +10,7 @@ using namespace mlir;
 using namespace mlir::sparsec;
 
 namespace {
-/// out[k] = f32(table[token, k]).
+/// out[k] = f32(table[token, k]) (one row decoded when quantized).
 struct EmbedLowering : public StepOpLowering<llm::EmbedOp> {
   using StepOpLowering::StepOpLowering;
 
@@ -24,9 +24,7 @@ struct EmbedLowering : public StepOpLowering<llm::EmbedOp> {
     int64_t hidden = cast<RankedTensorType>(op.getType()).getDimSize(0);
     Value row = arith::IndexCastOp::create(
         rewriter, loc, rewriter.getIndexType(), adaptor.getToken());
-    kb.loop(0, hidden, 1, [&](Value k) {
-      kb.store(kb.toF32(kb.load(table, {row, k})), out, k);
-    });
+    kb.loadRow(WeightRows(table, op.getTable()), row, out, hidden);
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -41,8 +41,10 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     llm::Activation act = op.getActivation();
     sfn::SparseMode mode = op.getMode();
     Type f32 = rewriter.getF32Type(), index = rewriter.getIndexType();
-    Value x = adaptor.getInput(), gate = adaptor.getGate(),
-          up = adaptor.getUp(), downT = adaptor.getDownT();
+    Value x = adaptor.getInput();
+    WeightRows gate(adaptor.getGate(), op.getGate()),
+        up(adaptor.getUp(), op.getUp()),
+        downT(adaptor.getDownT(), op.getDownT());
     Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
 
     int64_t chunks =
@@ -50,16 +52,18 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     int64_t chunkSize = (neurons + chunks - 1) / chunks;
     Value partials = createTemporary(rewriter, loc, chunks * hidden, f32);
     Value counts = createTemporary(rewriter, loc, chunks, index);
-    Value list, gateValues, scoreInput = x, fc2;
+    Value list, gateValues, scoreInput = x;
+    std::optional<WeightRows> fc2;
     int64_t scoreLength = hidden;
     float cutoff = 0.0f;
     if (mode == sfn::SparseMode::Predicted) {
-      fc2 = adaptor.getPredictorFc2();
+      fc2.emplace(adaptor.getPredictorFc2(), op.getPredictorFc2());
       int64_t rank =
           cast<RankedTensorType>(op.getPredictorFc1().getType()).getDimSize(0);
       scoreInput = createTemporary(rewriter, loc, rank, f32);
       scoreLength = rank;
-      kb.matvec(scoreInput, adaptor.getPredictorFc1(),
+      kb.matvec(scoreInput,
+                WeightRows(adaptor.getPredictorFc1(), op.getPredictorFc1()),
                 adaptor.getPredictorInput(), /*relu=*/true);
       if (op.getPredictorThreshold())
         cutoff = op.getPredictorThreshold()->convertToFloat();
@@ -80,20 +84,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       kb.fill(partials, pBase, kb.addi(pBase, kb.idx(hidden)), 0.0);
       // partials[c, :] += h * downT[i, :]
       auto accumulate = [&](Value i, Value h) {
-        int64_t lanes = step.target.lanesFor(hidden);
-        auto vecType = VectorType::get({lanes}, f32);
-        Type wElt = cast<MemRefType>(downT.getType()).getElementType();
-        auto wVecType = VectorType::get({lanes}, wElt);
-        Value sv = vector::BroadcastOp::create(rewriter, loc, vecType, h);
-        kb.loop(0, hidden, lanes, [&](Value k) {
-          Value wv = kb.toF32(vector::LoadOp::create(rewriter, loc, wVecType,
-                                                     downT, ValueRange{i, k}));
-          Value pk = kb.addi(pBase, k);
-          Value ov = vector::LoadOp::create(rewriter, loc, vecType, partials,
-                                            ValueRange{pk});
-          Value r = vector::FMAOp::create(rewriter, loc, wv, sv, ov);
-          vector::StoreOp::create(rewriter, loc, r, partials, ValueRange{pk});
-        });
+        kb.accumulateRow(downT, i, h, partials, pBase, hidden);
       };
       if (mode == sfn::SparseMode::Dense) {
         kb.loop(lo, hi, 1, [&](Value i) {
@@ -109,7 +100,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       Value count = kb.loopCarry(lo, hi, 1, kb.idx(0), [&](Value i, Value n) {
         Value keep;
         if (fc2) {
-          Value score = kb.dot(fc2, i, scoreInput, scoreLength);
+          Value score = kb.dot(*fc2, i, scoreInput, scoreLength);
           keep = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
                                        score, threshold);
         } else {
@@ -143,7 +134,8 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
             rewriter, loc, kb.addi(kb.addi(lo, j), kb.idx(1)),
             kb.idx(neurons - 1));
         Value next = kb.load(list, nextSlot);
-        for (Value rows : {gateValues ? Value() : gate, up, downT})
+        for (Value rows :
+             {gateValues ? Value() : gate.rows, up.rows, downT.rows})
           if (rows)
             step.target.emitPrefetch(rewriter, loc, rows,
                                      ValueRange{next, kb.idx(0)});

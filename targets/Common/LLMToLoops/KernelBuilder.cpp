@@ -12,6 +12,10 @@
 using namespace mlir;
 using namespace mlir::sparsec;
 
+WeightRows::WeightRows(Value lowered, Value original)
+    : rows(lowered),
+      element(cast<ShapedType>(original.getType()).getElementType()) {}
+
 Value KernelBuilder::idx(int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
@@ -83,7 +87,11 @@ void KernelBuilder::parallel(int64_t n, function_ref<void(Value)> body) {
   });
 }
 
-Value KernelBuilder::dot(Value w, Value row, Value x, int64_t n) {
+Value KernelBuilder::dot(const WeightRows &weight, Value row, Value x,
+                         int64_t n) {
+  if (weight.getQuantType())
+    return quantizedDot(weight, row, x, n);
+  Value w = weight.rows;
   int64_t lanes = target.lanesFor(n);
   auto accType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(w.getType()).getElementType();
@@ -120,6 +128,34 @@ Value KernelBuilder::dot(Value w, Value row, Value x, int64_t n) {
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
 
+void KernelBuilder::accumulateRow(const WeightRows &weight, Value row,
+                                  Value scale, Value acc, Value base,
+                                  int64_t n) {
+  if (weight.getQuantType())
+    return quantizedAccumulateRow(weight, row, scale, acc, base, n);
+  int64_t lanes = target.lanesFor(n);
+  auto vecType = VectorType::get({lanes}, b.getF32Type());
+  Type wElt = cast<MemRefType>(weight.rows.getType()).getElementType();
+  auto wVecType = VectorType::get({lanes}, wElt);
+  Value sv = vector::BroadcastOp::create(b, loc, vecType, scale);
+  loop(0, n, lanes, [&](Value k) {
+    Value wv = toF32(vector::LoadOp::create(b, loc, wVecType, weight.rows,
+                                            ValueRange{row, k}));
+    Value ak = addi(base, k);
+    Value av = vector::LoadOp::create(b, loc, vecType, acc, ValueRange{ak});
+    Value r = vector::FMAOp::create(b, loc, wv, sv, av);
+    vector::StoreOp::create(b, loc, r, acc, ValueRange{ak});
+  });
+}
+
+void KernelBuilder::loadRow(const WeightRows &weight, Value row, Value out,
+                            int64_t n) {
+  if (weight.getQuantType())
+    return quantizedLoadRow(weight, row, out, n);
+  loop(0, n, 1,
+       [&](Value k) { store(toF32(load(weight.rows, {row, k})), out, k); });
+}
+
 void KernelBuilder::fill(Value out, Value lo, Value hi, double value) {
   Value v = f32(value);
   loop(lo, hi, 1, [&](Value i) { store(v, out, i); });
@@ -128,9 +164,9 @@ void KernelBuilder::fill(Value out, int64_t n, double value) {
   fill(out, idx(0), idx(n), value);
 }
 
-void KernelBuilder::matvec(Value out, Value w, Value x, bool relu) {
-  auto type = cast<MemRefType>(w.getType());
-  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+void KernelBuilder::matvec(Value out, const WeightRows &w, Value x, bool relu) {
+  int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
+  int64_t cols = cast<MemRefType>(x.getType()).getDimSize(0);
   parallel(rows, [&](Value r) {
     Value d = dot(w, r, x, cols);
     store(relu ? max0(d) : d, out, r);

@@ -9,6 +9,8 @@
 // they are loaded. A dot product runs up to getMaxAccumulatorChains()
 // vector accumulators over the row and adds them, then reduces the lanes:
 // the order is fixed by the shapes and the target, never by the data.
+// Block-quantized weights (!llm.quant) are decoded block by block into f32
+// and used the same way (QuantizedRows.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +23,23 @@
 #include "mlir/IR/Builders.h"
 
 namespace mlir::sparsec {
+
+/// A weight matrix as kernels read it: its lowered rows (a 2-D memref,
+/// perhaps a strided bundle part) and the element type the IR gave it. For
+/// f32/f16/bf16 the memref holds those elements; for !llm.quant it holds
+/// each row's blocks as bytes (i8).
+struct WeightRows {
+  WeightRows(Value rows, Type element) : rows(rows), element(element) {}
+  /// `lowered` is the converted form of the tensor `original`.
+  WeightRows(Value lowered, Value original);
+
+  llm::QuantType getQuantType() const {
+    return dyn_cast<llm::QuantType>(element);
+  }
+
+  Value rows;
+  Type element;
+};
 
 class KernelBuilder {
 public:
@@ -58,15 +77,20 @@ public:
   void parallel(int64_t n, function_ref<void(Value)> body);
 
   //===--- kernels ----------------------------------------------------===//
-  /// dot(row `row` of the 2-D memref `w` (any float type, unit inner
-  /// stride), the f32 vector `x` of `n` elements), in f32.
-  Value dot(Value w, Value row, Value x, int64_t n);
+  /// dot(row `row` of `w` (`n` weights), the f32 vector `x`), in f32.
+  Value dot(const WeightRows &w, Value row, Value x, int64_t n);
+  /// acc[base + k] += scale * w[row, k] for k in [0, n): one row's
+  /// contribution to a sum of scaled rows (the scattered down projection).
+  void accumulateRow(const WeightRows &w, Value row, Value scale, Value acc,
+                     Value base, int64_t n);
+  /// out[k] = w[row, k] in f32, for k in [0, n).
+  void loadRow(const WeightRows &w, Value row, Value out, int64_t n);
   /// out[lo, hi) = value.
   void fill(Value out, Value lo, Value hi, double value);
   void fill(Value out, int64_t n, double value);
   /// out[r] = dot(w[r], x) (relu'd when asked) for every row of `w`, rows
   /// in parallel.
-  void matvec(Value out, Value w, Value x, bool relu = false);
+  void matvec(Value out, const WeightRows &w, Value x, bool relu = false);
 
   /// The gate side of an activation (what decides sparsity).
   Value gateActivation(llm::Activation act, Value g);
@@ -74,6 +98,20 @@ public:
   Value activation(llm::Activation act, Value g, Value u);
 
 private:
+  //===--- block-quantized rows (QuantizedRows.cpp) ---------------------===//
+  /// Block `block` of row `row`: its 32 levels as f32 (centred for the
+  /// symmetric formats), its scale and, for q4_1, its offset (else null).
+  struct DecodedBlock {
+    Value levels, scale, offset;
+  };
+  DecodedBlock decodeBlock(const WeightRows &w, Value row, Value block);
+  /// The block's 32 weights in f32: levels * scale (+ offset).
+  Value dequantizeBlock(const DecodedBlock &block);
+  Value quantizedDot(const WeightRows &w, Value row, Value x, int64_t n);
+  void quantizedAccumulateRow(const WeightRows &w, Value row, Value scale,
+                              Value acc, Value base, int64_t n);
+  void quantizedLoadRow(const WeightRows &w, Value row, Value out, int64_t n);
+
   OpBuilder &b;
   Location loc;
   const TargetInfoBase &target;

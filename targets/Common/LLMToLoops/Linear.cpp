@@ -22,7 +22,8 @@ template <typename OpTy> struct MatvecLowering : public StepOpLowering<OpTy> {
     KernelBuilder kb(rewriter, loc, this->step.target);
     Value result = op->getResult(0);
     Value out = createResultBuffer(rewriter, loc, result, this->step.abi);
-    kb.matvec(out, adaptor.getWeight(), adaptor.getInput());
+    kb.matvec(out, WeightRows(adaptor.getWeight(), op.getWeight()),
+              adaptor.getInput());
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -37,7 +37,8 @@ struct RouteExpertsLowering : public StepOpLowering<sfn::RouteExpertsOp> {
     int64_t experts = routerType.getDimSize(0);
     int64_t topK = static_cast<int64_t>(op.getTopK());
     Value probs = createTemporary(rewriter, loc, experts, f32);
-    kb.matvec(probs, adaptor.getRouter(), adaptor.getInput());
+    kb.matvec(probs, WeightRows(adaptor.getRouter(), op.getRouter()),
+              adaptor.getInput());
     Value maxLogit = kb.loopCarry(
         kb.idx(0), kb.idx(experts), 1, kb.f32(-INFINITY),
         [&](Value e, Value m) {

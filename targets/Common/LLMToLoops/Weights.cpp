@@ -3,9 +3,12 @@
 // llm.param and sfn.bundle_param become views of the weights argument at
 // the byte offset sparsec-plan-buffers recorded; sfn.bundle_part becomes a
 // strided [neurons, hidden] subview of its bundle ([neurons, parts, hidden]).
+// Quantized weights (!llm.quant) become views of their bytes: rows of
+// blocks, [rows, row bytes] of i8.
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/Common/StorageSize.h"
 #include "passes/BufferPlan.h"
 #include "targets/Common/LLMToLoops/Patterns.h"
 
@@ -30,9 +33,13 @@ template <typename OpTy> struct WeightLowering : public StepOpLowering<OpTy> {
     if (!offset)
       return rewriter.notifyMatchFailure(op, "no planned weight offset");
     auto type = cast<RankedTensorType>(op.getType());
+    // A quantized weight is read as the bytes of its rows' blocks.
+    Type element = type.getElementType();
+    if (isa<llm::QuantType>(element))
+      element = rewriter.getI8Type();
     Value view = this->step.abi.getWeightsView(
         rewriter, op.getLoc(), offset.getInt(),
-        MemRefType::get(type.getShape(), type.getElementType()));
+        MemRefType::get(getStorageShape(type), element));
     rewriter.replaceOp(op, view);
     return success();
   }

@@ -17,7 +17,7 @@ func.func @dynamic_shape() {
 // -----
 
 func.func @integer_weight() {
-  // expected-error @+1 {{'llm.param' op result #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values}}
+  // expected-error @+1 {{'llm.param' op result #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type or block-quantized weight values}}
   %0 = llm.param "w" : tensor<4x4xi8>
   return
 }

@@ -22,3 +22,18 @@ func.func @tied() -> (tensor<100x8xf16>, tensor<100x8xf16>) {
   %1 = llm.param "model.embed_tokens.weight" : tensor<100x8xf16>
   return %0, %1 : tensor<100x8xf16>, tensor<100x8xf16>
 }
+
+// -----
+
+// Block-quantized weights keep their logical shape; the element type names
+// the block format.
+// CHECK-LABEL: func.func @quantized
+func.func @quantized() -> (tensor<256x64x!llm.quant<q8_0>>, tensor<64x256x!llm.quant<q4_0>>, tensor<32x32x!llm.quant<q4_1>>) {
+  // CHECK: llm.param "a" : tensor<256x64x!llm.quant<q8_0>>
+  %0 = llm.param "a" : tensor<256x64x!llm.quant<q8_0>>
+  // CHECK: llm.param "b" transposed : tensor<64x256x!llm.quant<q4_0>>
+  %1 = llm.param "b" transposed : tensor<64x256x!llm.quant<q4_0>>
+  // CHECK: llm.param "c" : tensor<32x32x!llm.quant<q4_1>>
+  %2 = llm.param "c" : tensor<32x32x!llm.quant<q4_1>>
+  return %0, %1, %2 : tensor<256x64x!llm.quant<q8_0>>, tensor<64x256x!llm.quant<q4_0>>, tensor<32x32x!llm.quant<q4_1>>
+}

@@ -176,6 +176,13 @@ private:
 Status dequantizeToF32(GgmlType type, const uint8_t *src, int64_t count,
                        float *out);
 
+/// True when quantizeFromF32() can write the type: Q8_0, Q4_0, Q4_1.
+bool ggmlCanQuantize(GgmlType type);
+/// Quantizes `count` f32 elements (a multiple of 32, all finite) into
+/// blocks of `type` at `out` (ggml_quantize.cpp states the rounding).
+Status quantizeFromF32(GgmlType type, const float *src, int64_t count,
+                       uint8_t *out);
+
 /// f32 -> IEEE half with round-to-nearest-even (inf/nan preserved), and back.
 uint16_t floatToHalf(float value);
 float halfToFloat(uint16_t bits);

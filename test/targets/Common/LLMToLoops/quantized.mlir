@@ -1,0 +1,72 @@
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx2" | FileCheck %s
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// A q8_0 matvec: the weight is a view of its rows' bytes (64 weights = two
+// 34-byte blocks per row); each block's f16 scale is two bytes bitcast, its
+// 32 levels are converted to f32, scaled and multiplied into a 32-lane
+// accumulator, reduced once per row.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: %[[M:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<32x68xi8>
+// CHECK: scf.parallel (%[[R:.+]]) =
+// CHECK: scf.for %[[B:.+]] = {{.*}} iter_args(%{{.+}} = %{{.+}}) -> (vector<32xf32>)
+// CHECK: %[[D2:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<32x68xi8>, vector<2xi8>
+// CHECK: vector.bitcast %[[D2]] : vector<2xi8> to vector<1xf16>
+// CHECK: %[[Q:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<32x68xi8>, vector<32xi8>
+// CHECK: arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
+// CHECK: arith.mulf {{.*}} : vector<32xf32>
+// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.reduction <add>
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<64xf32>
+  %w = llm.param "w" : tensor<32x64x!llm.quant<q8_0>>
+  %y = llm.linear %x, %w : tensor<64xf32>, tensor<32x64x!llm.quant<q8_0>> -> tensor<32xf32>
+  return %y : tensor<32xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// q4_0 embedding row: 16 bytes of nibbles unpacked (mask, shift, shuffle
+// low then high), centred by 8, scaled, stored 32 at a time.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: %[[T:.+]] = memref.view {{.*}} to memref<16x36xi8>
+// CHECK: scf.for
+// CHECK: %[[QS:.+]] = vector.load %[[T]][%{{.+}}, %{{.+}}] : memref<16x36xi8>, vector<16xi8>
+// CHECK: %[[LO:.+]] = arith.andi %[[QS]], %{{.+}} : vector<16xi8>
+// CHECK: %[[HI:.+]] = arith.shrui %[[QS]], %{{.+}} : vector<16xi8>
+// CHECK: %[[L:.+]] = vector.shuffle %[[LO]], %[[HI]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]
+// CHECK: %[[C:.+]] = arith.subi %[[L]], %{{.+}} : vector<32xi8>
+// CHECK: arith.sitofp %[[C]] : vector<32xi8> to vector<32xf32>
+// CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<64xf32>, vector<32xf32>
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
+  %t = llm.param "t" : tensor<16x64x!llm.quant<q4_0>>
+  %h = llm.embed %t[%tok] : tensor<16x64x!llm.quant<q4_0>> -> tensor<64xf32>
+  return %h : tensor<64xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// q4_1 neuron bundle: the parts are strided views of the bundle's bytes
+// (64 weights = two 20-byte blocks per row); levels are unsigned, w = d q + m,
+// and the scattered down row adds w * h to the chunk's partial sum.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: %[[B:.+]] = memref.view {{.*}} to memref<64x3x40xi8>
+// CHECK: memref.subview %[[B]][0, 2, 0] [64, 1, 40] [1, 1, 1]
+// CHECK: scf.parallel
+// CHECK: arith.uitofp %{{.+}} : vector<32xi8> to vector<32xf32>
+// CHECK: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<32xf32>
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<64xf32>
+  %fc1 = llm.param "fc1" : tensor<8x64xf16>
+  %fc2 = llm.param "fc2" : tensor<64x8xf16>
+  %b = sfn.bundle_param "bundle" sources ["g", "u", "d"] transposed [2] : tensor<64x3x64x!llm.quant<q4_1>>
+  %g = sfn.bundle_part %b[0] : tensor<64x3x64x!llm.quant<q4_1>> -> tensor<64x64x!llm.quant<q4_1>>
+  %u = sfn.bundle_part %b[1] : tensor<64x3x64x!llm.quant<q4_1>> -> tensor<64x64x!llm.quant<q4_1>>
+  %dt = sfn.bundle_part %b[2] : tensor<64x3x64x!llm.quant<q4_1>> -> tensor<64x64x!llm.quant<q4_1>>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, layer = 0 : i64, mode = #sfn.mode<predicted>} : (tensor<64xf32>, tensor<64x64x!llm.quant<q4_1>>, tensor<64x64x!llm.quant<q4_1>>, tensor<64x64x!llm.quant<q4_1>>, tensor<64xf32>, tensor<8x64xf16>, tensor<64x8xf16>) -> tensor<64xf32>
+  return %y : tensor<64xf32>
+}
