@@ -62,9 +62,26 @@ def generate(bin_dir, out, args, layers, onnx):
     json.dump(want, open(stamp, "w"))
 
 
-def compile_model(bin_dir, model, out, mode):
-    run([os.path.join(bin_dir, "sparsec"), "compile", model, "--mode", mode,
-         "--max-seq-len", "256", "--quiet", "-o", out])
+def parse_variant(text):
+    """"predicted:q4_0:none" -> ("predicted", "q4_0", "none"): a sparse mode,
+    optionally a --quant format and its --quant-keep list ('/'-separated)."""
+    parts = text.split(":")
+    if not 1 <= len(parts) <= 3 or parts[0] not in ("dense", "exact", "predicted"):
+        sys.exit(f"bench: bad variant '{text}' (expected MODE[:QUANT[:KEEP]], "
+                 "MODE one of dense, exact, predicted)")
+    return (parts[0], parts[1] if len(parts) > 1 else "",
+            parts[2].replace("/", ",") if len(parts) > 2 else "")
+
+
+def compile_model(bin_dir, model, out, variant):
+    mode, quant, keep = parse_variant(variant)
+    cmd = [os.path.join(bin_dir, "sparsec"), "compile", model, "--mode", mode,
+           "--max-seq-len", "256", "--quiet", "-o", out]
+    if quant:
+        cmd += ["--quant", quant]
+    if keep:
+        cmd += ["--quant-keep", keep]
+    run(cmd)
     return os.path.join(out, os.path.basename(model))
 
 
@@ -146,6 +163,11 @@ def main():
     parser.add_argument("--predictor-rank", type=int, default=1024)
     parser.add_argument("--model", default=None,
                         help="an existing checkpoint to use instead of generating one")
+    parser.add_argument("--variants", default="dense,exact,predicted",
+                        help="comma-separated MODE[:QUANT[:KEEP]] to compile and "
+                             "measure, e.g. dense,predicted,dense:q4_0,"
+                             "predicted:q4_0:none (KEEP: --quant-keep roles "
+                             "separated by '/', or none)")
     parser.add_argument("--baseline-build", default=None,
                         help="another build folder: its sparsec compiles the same "
                              "modes, interleaved with this build's (a codegen change "
@@ -165,13 +187,18 @@ def main():
         model = os.path.join(work, f"bamboo-{args.hidden}-{args.layers}l")
         generate(bin_dir, model, args, args.layers, onnx=False)
     exes = {}
-    for mode in ("dense", "exact", "predicted"):
+    variants = [v for v in args.variants.split(",") if v]
+    for v in variants:
+        parse_variant(v)
+    for mode in variants:
+        tag = mode.replace(":", "-").replace("/", "+")
+        print(f"bench: compiling {mode}", file=sys.stderr)
         exes[mode] = compile_model(
-            bin_dir, model, os.path.join(work, f"{os.path.basename(model)}-{mode}"), mode)
+            bin_dir, model, os.path.join(work, f"{os.path.basename(model)}-{tag}"), mode)
         if args.baseline_build:
             exes[f"{mode} (baseline)"] = compile_model(
                 os.path.join(os.path.abspath(args.baseline_build), "bin"), model,
-                os.path.join(work, f"{os.path.basename(model)}-{mode}-baseline"), mode)
+                os.path.join(work, f"{os.path.basename(model)}-{tag}-baseline"), mode)
 
     bandwidth = []
     samples = {mode: [] for mode in exes}
@@ -179,7 +206,7 @@ def main():
     # With a baseline, each mode's pair is measured on its own (interleaved
     # within the pair): six models' weights together exceed the page cache
     # of a small machine, and a run must not measure the disk.
-    groups = ([[m, f"{m} (baseline)"] for m in ("dense", "exact", "predicted")]
+    groups = ([[m, f"{m} (baseline)"] for m in variants]
               if args.baseline_build else [list(exes)])
     for group in groups:
         for mode in group:  # warm the page cache
@@ -207,7 +234,7 @@ def main():
             for mode in exes]
     if args.baseline_build:
         # Same weights, same prompt: the logits must be byte-identical.
-        for mode in ("dense", "exact", "predicted"):
+        for mode in variants:
             dumps = []
             for variant in (mode, f"{mode} (baseline)"):
                 dump = exes[variant] + ".logits.bin"

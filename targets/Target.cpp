@@ -90,9 +90,10 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   if (!subtarget || !subtarget->isCPUStringValid(spec.cpu))
     return makeError("unknown CPU '" + spec.cpu + "' for target '" + target +
                      "'");
-  if (spec.triple.getArch() == llvm::Triple::x86_64)
+  if (spec.triple.getArch() == llvm::Triple::x86_64) {
     spec.vectorWidth = subtarget->checkFeatures("+avx512f") ? 16 : 8;
-  else
+    spec.hasAVX2 = subtarget->checkFeatures("+avx2");
+  } else
     spec.vectorWidth = 4; // NEON: 128-bit
   spec.isHost = spec.triple.getArch() == host.getArch();
   return spec;

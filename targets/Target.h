@@ -25,6 +25,7 @@ struct TargetSpec {
   std::string features;    ///< LLVM feature string ("+avx2,+fma,...")
   int64_t vectorWidth = 8; ///< f32 lanes per vector in generated kernels
   bool isHost = false;     ///< runs natively on this machine
+  bool hasAVX2 = false;    ///< x86-64 CPU with AVX2 (integer dot products)
 
   std::string describe() const;
 };

@@ -57,6 +57,10 @@ except OSError:
 for feature in ("avx2", "avx512f"):
     if feature in cpu_flags:
         config.available_features.add(feature)
+# Code for the host's x86 CPU runs q8_0/q4_0 dot products on 8-bit integers
+# where it has AVX2: the reference then rounds their input the same way.
+config.substitutions.append(
+    ("%host-int8-activations", "--int8-activations" if "avx2" in cpu_flags else ""))
 if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-g++"):
     config.available_features.add("qemu-aarch64")
     config.substitutions.append(

@@ -77,6 +77,10 @@ void CPUBackend::buildCodegenPipeline(OpPassManager &pm,
                                       const TargetSpec &spec) const {
   CPUCodegenPipelineOptions options;
   options.target = spec.name;
+  // The host's x86-64 CPU: codegen may use what it has (AVX2's integer dot
+  // products; AVX-512's width comes with vectorWidth).
+  if (spec.name == "x86-64" && spec.hasAVX2)
+    options.target = spec.vectorWidth == 16 ? "x86-64-avx512" : "x86-64-avx2";
   options.vectorWidth = spec.vectorWidth;
   buildCPUCodegenPipeline(pm, options);
 }

@@ -52,8 +52,9 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
-    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
+    "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"];
   let options = [
     Option<"targetName", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
            "Registered target whose TargetInfo the patterns ask">,

@@ -26,6 +26,12 @@ void TargetInfoBase::emitParallelLoop(
       });
 }
 
+Value TargetInfoBase::emitInt8DotProduct(OpBuilder &, Location, Value,
+                                         Value) const {
+  llvm_unreachable("emitInt8DotProduct on a target without "
+                   "hasInt8DotProduct()");
+}
+
 int64_t TargetInfoBase::lanesFor(int64_t n) const {
   int64_t lanes = getVectorWidth();
   while (lanes > 1 && n % lanes != 0)
@@ -55,6 +61,11 @@ public:
       OpBuilder &b, Location loc, int64_t n,
       function_ref<void(OpBuilder &, Location, Value)> body) const override {
     base->emitParallelLoop(b, loc, n, body);
+  }
+  bool hasInt8DotProduct() const override { return base->hasInt8DotProduct(); }
+  Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
+                           Value rhs) const override {
+    return base->emitInt8DotProduct(b, loc, lhs, rhs);
   }
 
 private:

@@ -50,6 +50,19 @@ public:
   emitParallelLoop(OpBuilder &b, Location loc, int64_t n,
                    function_ref<void(OpBuilder &, Location, Value)> body) const;
 
+  /// Whether dot products of block-quantized weights should run on 8-bit
+  /// integers (the activation quantized per block of 32, as the weights
+  /// are) rather than on weights decoded to f32: true where the target has
+  /// an integer dot-product sequence that does more per instruction.
+  virtual bool hasInt8DotProduct() const { return false; }
+
+  /// For `lhs`, `rhs` of type vector<32xi8> holding values in [-127, 127]:
+  /// the vector<8xi32> whose lane i is sum_{j<4} lhs[4i+j] * rhs[4i+j].
+  /// Integer sums are exact, so every implementation gives the same
+  /// result. Asked only when hasInt8DotProduct().
+  virtual Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
+                                   Value rhs) const;
+
   /// The largest power-of-two lane count <= getVectorWidth() dividing n.
   int64_t lanesFor(int64_t n) const;
 };

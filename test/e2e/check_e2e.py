@@ -25,7 +25,10 @@ round its cache the same way.
 
 With --quant the reference uses the weights rounded through the block format
 (its own implementation of the rounding rules): the executable reads the same
-weight values, so the f32 bounds above still hold.
+weight values, so the f32 bounds above still hold. Where the executable's
+q8_0/q4_0 dot products run on 8-bit integers (x86 with AVX2), their input is
+rounded per block of 32 too: --int8-activations makes the reference round it
+by the same rule, and the integer sums are exact, so the bound still holds.
 """
 import argparse
 import os
@@ -58,6 +61,10 @@ def main():
                         help="the reference rounds weights through this block format")
     parser.add_argument("--quant-keep", default="predictor",
                         help="roles left unquantized, as sparsec compile --quant-keep")
+    parser.add_argument("--int8-activations", action="store_true",
+                        help="the executable's quantized dot products round their "
+                             "input to 8-bit blocks (x86 with AVX2): so does the "
+                             "reference")
     args = parser.parse_args()
 
     dump = args.dump or args.exe + ".logits.bin"
@@ -69,7 +76,8 @@ def main():
     keep = [r for r in args.quant_keep.split(",") if r and r != "none"]
     ref = sparsec_reference.Reference(args.model_dir, mode=args.reference,
                                       kv_dtype=args.kv_dtype, quant=args.quant,
-                                      quant_keep=keep)
+                                      quant_keep=keep,
+                                      int8_activations=args.int8_activations)
     logits = np.fromfile(dump, dtype=np.float32).reshape(-1, ref.V)
 
     if args.tokenizer:

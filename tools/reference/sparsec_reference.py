@@ -56,7 +56,11 @@ Which weights: every 2-D weight whose quantized rows have a multiple of 32
 elements, except the MoE router and the roles in quant_keep ("embed",
 "lm_head", "predictor"; a tied embedding is kept if either of its roles is).
 FFN down projections are quantized along their columns (the rows of their
-transpose), the other weights along their rows.
+transpose), the other weights along their rows. With int8_activations (q8_0
+and q4_0 on targets whose dot products run on 8-bit integers), the vector a
+quantized weight multiplies is itself rounded through blocks of 32: d =
+max|x|/127, q = round(x/d) (halves away from zero), x' = d q; the down
+projection (a sum of scaled rows) and the embedding read the weights only.
 
 GGUF files are read with the `gguf` package (llama.cpp's own Python reader and
 dequantizer), their q/k rows un-permuted as transformers' GGUF loader does, and
@@ -196,6 +200,18 @@ def _quant_roundtrip(rows, fmt):
         else:
             raise ValueError(f"unknown quant format {fmt}")
     return out.astype(F32).reshape(n, k)
+
+
+def _quant_activation(x):
+    """x float32 [k] (k a multiple of 32) rounded through 8-bit blocks of 32:
+    d = max|x| / 127, q = round(x / d) (halves away from zero), back to d q."""
+    b = x.astype(F32).reshape(-1, 32)
+    d = np.max(np.abs(b), axis=1, keepdims=True) / F32(127)
+    inv = np.where(d != 0, F32(1) / np.where(d != 0, d, F32(1)), F32(0)).astype(F32)
+    v = b * inv
+    t = np.trunc(v)
+    q = np.where(np.abs(v - t) >= F32(0.5), t + np.sign(v), t)
+    return (q.astype(np.float64) * d.astype(np.float64)).reshape(-1)
 
 
 def _round_bf16(x):
@@ -357,7 +373,7 @@ def rope_inv_freq(c, D):
 class Reference:
     def __init__(self, model_dir, mode="dense", mask_fn=None, masks=None, record=False,
                  predictor_dir=None, kv_dtype="f32", quant=None,
-                 quant_keep=("predictor",)):
+                 quant_keep=("predictor",), int8_activations=False):
         if mode not in ("dense", "predicted"):
             raise ValueError(f"mode must be dense or predicted, got {mode}")
         self.kv_dtype = kv_dtype
@@ -403,7 +419,9 @@ class Reference:
         self.tied = bool(c.get("tie_word_embeddings", False))
         self.quant = quant
         self.quant_keep = set(quant_keep)
+        self.int8_activations = int8_activations and quant in ("q8_0", "q4_0")
         self._quantized = {}
+        self._rounded = set()  # names whose weights went through the format
         self.reset()
 
     def _quant_roles(self, name):
@@ -420,6 +438,15 @@ class Reference:
             roles.add("router")
         return roles
 
+    def mv(self, name, x):
+        """weight @ x; with int8_activations, x is rounded through 8-bit
+        blocks first wherever the weight is block-quantized."""
+        w = self.w(name)
+        if self.int8_activations and name in self._rounded and not name.endswith(
+                ("mlp.down_proj.weight", ".w2.weight")):
+            return (w.astype(np.float64) @ _quant_activation(x)).astype(F32)
+        return w @ x
+
     def w(self, name):
         t = self.ck.get(name)
         if not self.quant or t.ndim != 2:
@@ -433,6 +460,7 @@ class Reference:
             else:
                 q = _quant_roundtrip(np.asarray(rows, dtype=F32), self.quant)
                 self._quantized[name] = np.ascontiguousarray(q.T if down else q)
+                self._rounded.add(name)
         return self._quantized[name]
 
     def reset(self):
@@ -451,9 +479,9 @@ class Reference:
 
     def attention(self, layer, x, pos):
         p = f"model.layers.{layer}.self_attn."
-        q = (self.w(p + "q_proj.weight") @ x).reshape(self.A, self.D)
-        k = (self.w(p + "k_proj.weight") @ x).reshape(self.K, self.D)
-        v = (self.w(p + "v_proj.weight") @ x).reshape(self.K, self.D)
+        q = self.mv(p + "q_proj.weight", x).reshape(self.A, self.D)
+        k = self.mv(p + "k_proj.weight", x).reshape(self.K, self.D)
+        v = self.mv(p + "v_proj.weight", x).reshape(self.K, self.D)
         q, k = self.rope(q, pos), self.rope(k, pos)
         if self.kv_dtype == "f16":
             k, v = k.astype(np.float16).astype(F32), v.astype(np.float16).astype(F32)
@@ -470,18 +498,18 @@ class Reference:
             sc = np.where((pos - kp < int(self.window))[None, :], sc, F32(-np.inf))
         pr = np.stack([softmax(row) for row in sc])
         o = np.einsum("at,atd->ad", pr, vv).reshape(self.A * self.D)
-        return self.w(p + "o_proj.weight") @ o
+        return self.mv(p + "o_proj.weight", o)
 
     def ffn(self, layer, expert, prefix, names, x, resid, rec):
-        g = self.w(prefix + names[0]) @ x
-        u = self.w(prefix + names[1]) @ x
+        g = self.mv(prefix + names[0], x)
+        u = self.mv(prefix + names[1], x)
         h = self.act(g) * (self.act(u) if self.act_on_up else u)
         active = h != 0
         predicted = None
         fc1n, fc2n = prefix + "predictor.fc1.weight", prefix + "predictor.fc2.weight"
         if (self.mode == "predicted" or rec is not None) and fc1n in self.ck:
             inp = resid if self.pred_input == "residual" else x
-            score = self.w(fc2n) @ relu(self.w(fc1n) @ inp)
+            score = self.mv(fc2n, relu(self.mv(fc1n, inp)))
             predicted = score > self.pred_threshold
         mask = None
         if self.mask_fn is not None:
@@ -504,7 +532,7 @@ class Reference:
 
     def moe_block(self, layer, x, resid, rec):
         p = f"model.layers.{layer}.block_sparse_moe."
-        probs = softmax(self.w(p + "gate.weight") @ x)
+        probs = softmax(self.mv(p + "gate.weight", x))
         top = np.argsort(-probs, kind="stable")[: self.top_k]
         wts = probs[top] / np.sum(probs[top])
         if rec is not None:
@@ -538,10 +566,10 @@ class Reference:
             x = x + y
         self.kpos.append(pos)
         x = rms_norm(x, self.w("model.norm.weight"), self.eps)
-        head = self.w("model.embed_tokens.weight" if self.tied else "lm_head.weight")
+        head = "model.embed_tokens.weight" if self.tied else "lm_head.weight"
         if rec is not None:
             self.trace.append(rec)
-        return (head @ x).astype(F32)
+        return self.mv(head, x).astype(F32)
 
     def run(self, tokens):
         """Reset the cache and decode tokens at positions 0..n-1; logits [n, V]."""

@@ -20,6 +20,7 @@
 #include "dialects/SparseFFN/IR/SparseFFNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -100,9 +101,10 @@ public:
     RewritePatternSet patterns(&getContext());
     populateLLMToLoopsPatterns(patterns, step);
     ConversionTarget legal(getContext());
-    legal.addLegalDialect<arith::ArithDialect, math::MathDialect,
-                          memref::MemRefDialect, scf::SCFDialect,
-                          vector::VectorDialect>();
+    // LLVM: target intrinsics (TargetInfoBase::emitInt8DotProduct).
+    legal.addLegalDialect<arith::ArithDialect, LLVM::LLVMDialect,
+                          math::MathDialect, memref::MemRefDialect,
+                          scf::SCFDialect, vector::VectorDialect>();
     legal.addIllegalDialect<llm::LLMDialect, sfn::SparseFFNDialect>();
     legal.addLegalOp<UnrealizedConversionCastOp>();
     legal.addDynamicallyLegalOp<func::ReturnOp>(

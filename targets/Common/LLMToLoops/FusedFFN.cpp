@@ -74,6 +74,12 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     }
     if (mode != sfn::SparseMode::Dense)
       list = createTemporary(rewriter, loc, neurons, index);
+    // The inputs of the per-neuron dot products, quantized once here when
+    // they run on integers.
+    DotInput xIn = kb.prepareDotInput(up, x, hidden);
+    std::optional<DotInput> scoreIn;
+    if (fc2)
+      scoreIn = kb.prepareDotInput(*fc2, scoreInput, scoreLength);
 
     kb.parallel(chunks, [&](Value c) {
       Value lo = kb.muli(c, kb.idx(chunkSize));
@@ -88,8 +94,8 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       };
       if (mode == sfn::SparseMode::Dense) {
         kb.loop(lo, hi, 1, [&](Value i) {
-          accumulate(i, kb.activation(act, kb.dot(gate, i, x, hidden),
-                                      kb.dot(up, i, x, hidden)));
+          accumulate(i, kb.activation(act, kb.dot(gate, i, xIn, hidden),
+                                      kb.dot(up, i, xIn, hidden)));
         });
         kb.store(arith::SubIOp::create(rewriter, loc, hi, lo), counts, c);
         return;
@@ -100,11 +106,11 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       Value count = kb.loopCarry(lo, hi, 1, kb.idx(0), [&](Value i, Value n) {
         Value keep;
         if (fc2) {
-          Value score = kb.dot(*fc2, i, scoreInput, scoreLength);
+          Value score = kb.dot(*fc2, i, *scoreIn, scoreLength);
           keep = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
                                        score, threshold);
         } else {
-          Value g = kb.dot(gate, i, x, hidden);
+          Value g = kb.dot(gate, i, xIn, hidden);
           kb.store(g, gateValues, i);
           Value a =
               math::AbsFOp::create(rewriter, loc, kb.gateActivation(act, g));
@@ -140,8 +146,8 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
             step.target.emitPrefetch(rewriter, loc, rows,
                                      ValueRange{next, kb.idx(0)});
         Value g =
-            gateValues ? kb.load(gateValues, i) : kb.dot(gate, i, x, hidden);
-        accumulate(i, kb.activation(act, g, kb.dot(up, i, x, hidden)));
+            gateValues ? kb.load(gateValues, i) : kb.dot(gate, i, xIn, hidden);
+        accumulate(i, kb.activation(act, g, kb.dot(up, i, xIn, hidden)));
       });
       kb.store(count, counts, c);
     });

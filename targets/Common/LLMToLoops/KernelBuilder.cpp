@@ -87,11 +87,12 @@ void KernelBuilder::parallel(int64_t n, function_ref<void(Value)> body) {
   });
 }
 
-Value KernelBuilder::dot(const WeightRows &weight, Value row, Value x,
-                         int64_t n) {
+Value KernelBuilder::dot(const WeightRows &weight, Value row,
+                         const DotInput &input, int64_t n) {
   if (weight.getQuantType())
-    return quantizedDot(weight, row, x, n);
-  Value w = weight.rows;
+    return input.q8 ? int8Dot(weight, row, input, n)
+                    : quantizedDot(weight, row, input.values, n);
+  Value w = weight.rows, x = input.values;
   int64_t lanes = target.lanesFor(n);
   auto accType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(w.getType()).getElementType();
@@ -167,8 +168,9 @@ void KernelBuilder::fill(Value out, int64_t n, double value) {
 void KernelBuilder::matvec(Value out, const WeightRows &w, Value x, bool relu) {
   int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
   int64_t cols = cast<MemRefType>(x.getType()).getDimSize(0);
+  DotInput input = prepareDotInput(w, x, cols);
   parallel(rows, [&](Value r) {
-    Value d = dot(w, r, x, cols);
+    Value d = dot(w, r, input, cols);
     store(relu ? max0(d) : d, out, r);
   });
 }

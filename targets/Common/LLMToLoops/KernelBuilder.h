@@ -41,6 +41,16 @@ struct WeightRows {
   Type element;
 };
 
+/// The vector a dot product reads: f32 `values` and, when the dot products
+/// of block-quantized weights run on 8-bit integers (the target's
+/// hasInt8DotProduct), the same vector quantized per block of 32: `q8`
+/// (i8 [n]) and `q8Scales` (f32 [n / 32]). KernelBuilder::prepareDotInput
+/// makes one; a plain Value converts to one without the int8 form.
+struct DotInput {
+  DotInput(Value values) : values(values) {}
+  Value values, q8, q8Scales;
+};
+
 class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, Location loc, const TargetInfoBase &target)
@@ -77,8 +87,12 @@ public:
   void parallel(int64_t n, function_ref<void(Value)> body);
 
   //===--- kernels ----------------------------------------------------===//
-  /// dot(row `row` of `w` (`n` weights), the f32 vector `x`), in f32.
-  Value dot(const WeightRows &w, Value row, Value x, int64_t n);
+  /// `x` (f32, `n` elements) ready for dot products with rows of `w`:
+  /// quantized to 8-bit blocks here, once, when those dot products run on
+  /// integers; else just `x`. Call it outside the loops that reuse it.
+  DotInput prepareDotInput(const WeightRows &w, Value x, int64_t n);
+  /// dot(row `row` of `w` (`n` weights), the vector `x`), in f32.
+  Value dot(const WeightRows &w, Value row, const DotInput &x, int64_t n);
   /// acc[base + k] += scale * w[row, k] for k in [0, n): one row's
   /// contribution to a sum of scaled rows (the scattered down projection).
   void accumulateRow(const WeightRows &w, Value row, Value scale, Value acc,
@@ -99,15 +113,20 @@ public:
 
 private:
   //===--- block-quantized rows (QuantizedRows.cpp) ---------------------===//
-  /// Block `block` of row `row`: its 32 levels as f32 (centred for the
-  /// symmetric formats), its scale and, for q4_1, its offset (else null).
+  /// Block `block` of row `row`: its 32 levels (vector<32xi8>: signed,
+  /// centred, for q8_0 and q4_0; unsigned for q4_1), its scale (f32) and,
+  /// for q4_1, its offset (else null).
   struct DecodedBlock {
     Value levels, scale, offset;
+    bool isUnsigned = false;
   };
   DecodedBlock decodeBlock(const WeightRows &w, Value row, Value block);
   /// The block's 32 weights in f32: levels * scale (+ offset).
   Value dequantizeBlock(const DecodedBlock &block);
+  /// True when dot products with `w` run on 8-bit integers.
+  bool usesInt8Dot(const WeightRows &w) const;
   Value quantizedDot(const WeightRows &w, Value row, Value x, int64_t n);
+  Value int8Dot(const WeightRows &w, Value row, const DotInput &x, int64_t n);
   void quantizedAccumulateRow(const WeightRows &w, Value row, Value scale,
                               Value acc, Value base, int64_t n);
   void quantizedLoadRow(const WeightRows &w, Value row, Value out, int64_t n);

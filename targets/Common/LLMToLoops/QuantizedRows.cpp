@@ -3,12 +3,21 @@
 // Rows of a !llm.quant weight are sequences of ggml blocks of 32 weights
 // (LLMAttrs.td gives the layouts). A kernel decodes one block at a time:
 // the 32 levels are loaded as bytes (q4 nibbles unpacked with a mask, a
-// shift and a shuffle), converted to a vector<32xf32> and scaled, and then
-// used as the f32 kernels use weights: a dot product accumulates
-// levels * scale * x into a 32-lane accumulator (reduced once per row; the
-// 32 lanes are the independent chains), the scattered down projection adds
-// levels * (scale * h) to the partial sum. The target's vector width only
-// decides how the backend splits the 32 lanes.
+// shift and a shuffle). Then either
+//  * (f32) they are converted to a vector<32xf32>, scaled, and used as the
+//    f32 kernels use weights: a dot product accumulates w * x into a
+//    32-lane accumulator (reduced once per row), the scattered down
+//    projection adds w * h to the partial sum, the embedding stores w; or
+//  * (int8 dot products, where the target has them: TargetInfoBase::
+//    hasInt8DotProduct) a dot product multiplies the levels with the input
+//    vector quantized per block of 32 to int8 (d_x = max|x| / 127, x_q =
+//    round(x / d_x)) in 8-bit integers, and adds sum(levels * x_q) * d_w *
+//    d_x in f32: integer sums are exact, so only the input's rounding
+//    (at most half a step of 1/127 of its block's largest magnitude)
+//    differs from the f32 form. q4_1's offset needs the input's block sums
+//    too: it stays on the f32 form.
+// Every loop's order is fixed by the shapes, so results do not depend on
+// the thread count.
 //
 // Scales are f16 in the block, read as two bytes and bitcast: blocks of 18,
 // 20 or 34 bytes are not aligned.
@@ -16,8 +25,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "targets/Common/LLMToLoops/KernelBuilder.h"
+#include "targets/Common/LLMToLoops/Patterns.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -31,7 +42,7 @@ constexpr int64_t kBlock = 32;
 KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
                                                        Value row, Value block) {
   llm::QuantType quant = w.getQuantType();
-  Type i8 = b.getI8Type(), f32 = b.getF32Type();
+  Type i8 = b.getI8Type();
   Value start = muli(block, idx(quant.getBlockBytes()));
   auto loadBytes = [&](int64_t count, int64_t offset) -> Value {
     return vector::LoadOp::create(b, loc, VectorType::get({count}, i8), w.rows,
@@ -43,7 +54,6 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
         b, loc, VectorType::get({1}, b.getF16Type()), bytes);
     return toF32(vector::ExtractOp::create(b, loc, half, int64_t(0)));
   };
-  auto levelsType = VectorType::get({kBlock}, f32);
   // The 32 4-bit levels of 16 bytes: byte j holds level j (low nibble) and
   // level j + 16 (high nibble).
   auto unpackNibbles = [&](Value bytes) -> Value {
@@ -66,37 +76,112 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
   switch (quant.getFormat()) {
   case llm::QuantFormat::Q8_0:
     decoded.scale = loadHalf(0);
-    decoded.levels =
-        arith::SIToFPOp::create(b, loc, levelsType, loadBytes(kBlock, 2));
+    decoded.levels = loadBytes(kBlock, 2);
     break;
   case llm::QuantFormat::Q4_0: {
     decoded.scale = loadHalf(0);
     Value levels = unpackNibbles(loadBytes(kBlock / 2, 2));
     auto bytesType = VectorType::get({kBlock}, i8);
-    Value centred = arith::SubIOp::create(
+    decoded.levels = arith::SubIOp::create(
         b, loc, levels,
         arith::ConstantOp::create(
             b, loc, bytesType, DenseElementsAttr::get(bytesType, int8_t(8))));
-    decoded.levels = arith::SIToFPOp::create(b, loc, levelsType, centred);
     break;
   }
   case llm::QuantFormat::Q4_1:
     decoded.scale = loadHalf(0);
     decoded.offset = loadHalf(2);
-    decoded.levels = arith::UIToFPOp::create(
-        b, loc, levelsType, unpackNibbles(loadBytes(kBlock / 2, 4)));
+    decoded.levels = unpackNibbles(loadBytes(kBlock / 2, 4));
+    decoded.isUnsigned = true;
     break;
   }
   return decoded;
 }
 
 Value KernelBuilder::dequantizeBlock(const DecodedBlock &block) {
-  auto type = cast<VectorType>(block.levels.getType());
+  auto type = VectorType::get({kBlock}, b.getF32Type());
+  Value levels =
+      block.isUnsigned
+          ? arith::UIToFPOp::create(b, loc, type, block.levels).getResult()
+          : arith::SIToFPOp::create(b, loc, type, block.levels).getResult();
   Value scale = vector::BroadcastOp::create(b, loc, type, block.scale);
   if (!block.offset)
-    return mul(block.levels, scale);
+    return mul(levels, scale);
   Value offset = vector::BroadcastOp::create(b, loc, type, block.offset);
-  return vector::FMAOp::create(b, loc, block.levels, scale, offset);
+  return vector::FMAOp::create(b, loc, levels, scale, offset);
+}
+
+bool KernelBuilder::usesInt8Dot(const WeightRows &w) const {
+  llm::QuantType quant = w.getQuantType();
+  return quant && quant.getFormat() != llm::QuantFormat::Q4_1 &&
+         target.hasInt8DotProduct();
+}
+
+DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
+                                        int64_t n) {
+  DotInput input(x);
+  if (!usesInt8Dot(w))
+    return input;
+  Type f32Type = b.getF32Type();
+  auto type = VectorType::get({kBlock}, f32Type);
+  input.q8 = createTemporary(b, loc, n, b.getI8Type());
+  input.q8Scales = createTemporary(b, loc, n / kBlock, f32Type);
+  loop(0, n / kBlock, 1, [&](Value blk) {
+    Value start = muli(blk, idx(kBlock));
+    Value xv = vector::LoadOp::create(b, loc, type, x, ValueRange{start});
+    Value amax =
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXNUMF,
+                                    math::AbsFOp::create(b, loc, xv));
+    Value d = div(amax, f32(127.0));
+    Value nonzero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, d, f32(0.0));
+    Value inverse =
+        arith::SelectOp::create(b, loc, nonzero, div(f32(1.0), d), f32(0.0));
+    store(d, input.q8Scales, blk);
+    Value scaled = mul(xv, vector::BroadcastOp::create(b, loc, type, inverse));
+    Value levels = arith::FPToSIOp::create(
+        b, loc, VectorType::get({kBlock}, b.getI8Type()),
+        math::RoundOp::create(b, loc, scaled));
+    vector::StoreOp::create(b, loc, levels, input.q8, ValueRange{start});
+  });
+  return input;
+}
+
+Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
+                             int64_t n) {
+  auto accType = VectorType::get({8}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, accType,
+                                         DenseElementsAttr::get(accType, 0.0f));
+  int64_t blocks = n / kBlock;
+  // Two blocks per iteration when they pair up: two independent chains.
+  int64_t chains = blocks % 2 == 0 ? 2 : 1;
+  SmallVector<Value> init(chains, zero);
+  auto forOp =
+      scf::ForOp::create(b, loc, idx(0), idx(blocks), idx(chains), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    SmallVector<Value> next;
+    for (int64_t c = 0; c < chains; ++c) {
+      Value blk = c == 0 ? forOp.getInductionVar()
+                         : addi(forOp.getInductionVar(), idx(c));
+      DecodedBlock block = decodeBlock(w, row, blk);
+      Value xq = vector::LoadOp::create(
+          b, loc, VectorType::get({kBlock}, b.getI8Type()), x.q8,
+          ValueRange{muli(blk, idx(kBlock))});
+      Value sums = arith::SIToFPOp::create(
+          b, loc, accType, target.emitInt8DotProduct(b, loc, block.levels, xq));
+      Value scale = mul(block.scale, load(x.q8Scales, blk));
+      next.push_back(vector::FMAOp::create(
+          b, loc, sums, vector::BroadcastOp::create(b, loc, accType, scale),
+          forOp.getRegionIterArgs()[c]));
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  Value acc = forOp.getResult(0);
+  for (int64_t c = 1; c < chains; ++c)
+    acc = add(acc, forOp.getResult(c));
+  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
 
 Value KernelBuilder::quantizedDot(const WeightRows &w, Value row, Value x,

@@ -1,21 +1,43 @@
-// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx2" | FileCheck %s
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=aarch64" | FileCheck %s --check-prefixes=CHECK,F32
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx2" | FileCheck %s --check-prefixes=CHECK,INT8
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
 // A q8_0 matvec: the weight is a view of its rows' bytes (64 weights = two
-// 34-byte blocks per row); each block's f16 scale is two bytes bitcast, its
-// 32 levels are converted to f32, scaled and multiplied into a 32-lane
-// accumulator, reduced once per row.
+// 34-byte blocks per row); each block's f16 scale is two bytes bitcast.
+// F32 (NEON): the 32 levels are converted to f32, scaled and multiplied into
+// a 32-lane accumulator, reduced once per row.
+// INT8 (AVX2): the input is first rounded to 8-bit blocks (scale max|x| /
+// 127), then each block's levels and the input's are multiplied in 8-bit
+// integers (vpsignb, vpmaddubsw, vpmaddwd), converted and scaled by both
+// scales into two 8-lane chains.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[M:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<32x68xi8>
+// INT8: %[[XQ:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xi8>
+// INT8: %[[XD:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2xf32>
+// INT8: scf.for
+// INT8: vector.reduction <maxnumf>
+// INT8: memref.store %{{.+}}, %[[XD]]
+// INT8: math.round %{{.+}} : vector<32xf32>
+// INT8: arith.fptosi %{{.+}} : vector<32xf32> to vector<32xi8>
+// INT8: vector.store %{{.+}}, %[[XQ]]
 // CHECK: scf.parallel (%[[R:.+]]) =
-// CHECK: scf.for %[[B:.+]] = {{.*}} iter_args(%{{.+}} = %{{.+}}) -> (vector<32xf32>)
+// F32: scf.for %[[B:.+]] = {{.*}} iter_args(%{{.+}} = %{{.+}}) -> (vector<32xf32>)
+// INT8: scf.for %[[B:.+]] = {{.*}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (vector<8xf32>, vector<8xf32>)
 // CHECK: %[[D2:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<32x68xi8>, vector<2xi8>
 // CHECK: vector.bitcast %[[D2]] : vector<2xi8> to vector<1xf16>
 // CHECK: %[[Q:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<32x68xi8>, vector<32xi8>
-// CHECK: arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
-// CHECK: arith.mulf {{.*}} : vector<32xf32>
-// CHECK: vector.fma {{.*}} : vector<32xf32>
+// F32: arith.sitofp %[[Q]] : vector<32xi8> to vector<32xf32>
+// F32: arith.mulf {{.*}} : vector<32xf32>
+// F32: vector.fma {{.*}} : vector<32xf32>
+// INT8: %[[X:.+]] = vector.load %[[XQ]][%{{.+}}] : memref<64xi8>, vector<32xi8>
+// INT8: %[[A:.+]] = math.absi %[[Q]] : vector<32xi8>
+// INT8: %[[S:.+]] = llvm.call_intrinsic "llvm.x86.avx2.psign.b"(%[[X]], %[[Q]])
+// INT8: %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[A]], %[[S]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// INT8: %[[P4:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// INT8: arith.sitofp %[[P4]] : vector<8xi32> to vector<8xf32>
+// INT8: memref.load %[[XD]]
+// INT8: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<64xf32>
