@@ -85,6 +85,16 @@ def compile_model(bin_dir, model, out, variant):
     return os.path.join(out, os.path.basename(model))
 
 
+def llama_cpp_run(python, gguf_path, threads, tokens):
+    """(median ms/token, bytes/token) of llama.cpp (benchmarks/llama_cpp_peer.py
+    in its own venv)."""
+    out = run([python, os.path.join(ROOT, "benchmarks", "llama_cpp_peer.py"),
+               "run", gguf_path, "--threads", str(threads), "--tokens",
+               str(tokens)]).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["ms_per_token"], float(result["bytes_per_token"])
+
+
 def sparsec_run(exe, threads, tokens):
     """(median ms/token, bytes/token) from the executable's --bench table."""
     out = run([exe, "--prompt", "Hi", "-n", str(tokens), "--threads",
@@ -134,11 +144,11 @@ def stream(bin_dir, threads):
 
 def table(title, rows, bandwidth, baseline):
     print(f"\n{title}")
-    print(f"  {'variant':<22}{'tok/s':>8}{'ms/token':>10}{'MB/token':>10}"
+    print(f"  {'variant':<28}{'tok/s':>8}{'ms/token':>10}{'MB/token':>10}"
           f"{'GB/s':>8}{'roofline':>10}{'vs dense':>10}")
     for name, ms, nbytes in rows:
         gbs = nbytes / (ms / 1e3) / 1e9
-        print(f"  {name:<22}{1e3 / ms:>8.2f}{ms:>10.2f}{nbytes / 1e6:>10.1f}"
+        print(f"  {name:<28}{1e3 / ms:>8.2f}{ms:>10.2f}{nbytes / 1e6:>10.1f}"
               f"{gbs:>8.1f}{100 * gbs / bandwidth:>9.0f}%"
               f"{baseline / ms:>9.2f}x")
 
@@ -168,6 +178,12 @@ def main():
                              "measure, e.g. dense,predicted,dense:q4_0,"
                              "predicted:q4_0:none (KEEP: --quant-keep roles "
                              "separated by '/', or none)")
+    parser.add_argument("--llama-cpp", default=None, metavar="PYTHON",
+                        help="python of a venv with llama-cpp-python and gguf "
+                             "(benchmarks/llama_cpp_peer.py says how to make it): "
+                             "adds llama.cpp dense rows on the same shapes")
+    parser.add_argument("--llama-types", default="q4_0",
+                        help="GGUF types for the llama.cpp rows (q4_0, q8_0, f16)")
     parser.add_argument("--baseline-build", default=None,
                         help="another build folder: its sparsec compiles the same "
                              "modes, interleaved with this build's (a codegen change "
@@ -200,6 +216,22 @@ def main():
                 os.path.join(os.path.abspath(args.baseline_build), "bin"), model,
                 os.path.join(work, f"{os.path.basename(model)}-{tag}-baseline"), mode)
 
+    runners = {name: (lambda exe: (lambda: sparsec_run(exe, args.threads,
+                                                      args.tokens)))(exe)
+               for name, exe in exes.items()}
+    if args.llama_cpp:
+        for t in [t for t in args.llama_types.split(",") if t]:
+            gguf_path = os.path.join(work, f"{os.path.basename(model)}-{t}.gguf")
+            if not os.path.exists(gguf_path):
+                print(f"bench: converting to {gguf_path}", file=sys.stderr)
+                run([args.llama_cpp, os.path.join(ROOT, "benchmarks",
+                                                  "llama_cpp_peer.py"),
+                     "convert", model, gguf_path + ".tmp", "--type", t])
+                os.replace(gguf_path + ".tmp", gguf_path)
+            name = f"llama.cpp dense {t}"
+            exes[name] = gguf_path
+            runners[name] = (lambda g: (lambda: llama_cpp_run(
+                args.llama_cpp, g, args.threads, args.tokens)))(gguf_path)
     bandwidth = []
     samples = {mode: [] for mode in exes}
     nbytes = {}
@@ -207,15 +239,17 @@ def main():
     # within the pair): six models' weights together exceed the page cache
     # of a small machine, and a run must not measure the disk.
     groups = ([[m, f"{m} (baseline)"] for m in variants]
+              + [[n for n in exes if n.startswith("llama.cpp")]]
               if args.baseline_build else [list(exes)])
+    groups = [g for g in groups if g]
     for group in groups:
         for mode in group:  # warm the page cache
-            sparsec_run(exes[mode], args.threads, 2)
+            runners[mode]()
         for rep in range(args.reps):
             if group is groups[0]:
                 bandwidth.append(stream(bin_dir, args.threads))
             for mode in group:
-                ms, b = sparsec_run(exes[mode], args.threads, args.tokens)
+                ms, b = runners[mode]()
                 samples[mode].append(ms)
                 nbytes[mode] = b
                 print(f"bench: rep {rep + 1}/{args.reps} {mode}: {ms:.2f} ms/token",
@@ -230,8 +264,8 @@ def main():
           + (f", baseline build {args.baseline_build}" if args.baseline_build else ""))
     print(f"  STREAM triad bandwidth: {bw:.1f} GB/s (median of {args.reps}: "
           + ", ".join(f"{b:.1f}" for b in bandwidth) + ")")
-    rows = [(f"sparsec {mode}", statistics.median(samples[mode]), nbytes[mode])
-            for mode in exes]
+    rows = [(mode if mode.startswith("llama.cpp") else f"sparsec {mode}",
+             statistics.median(samples[mode]), nbytes[mode]) for mode in exes]
     if args.baseline_build:
         # Same weights, same prompt: the logits must be byte-identical.
         for mode in variants:
@@ -243,8 +277,8 @@ def main():
                 dumps.append(open(dump, "rb").read())
             print(f"  logits of {mode} vs its baseline: "
                   + ("byte-identical" if dumps[0] == dumps[1] else "DIFFERENT"))
-    table("sparsec modes (bytes = weights that must be read per token)", rows, bw,
-          rows[0][1])
+    table("sparsec variants (bytes = weights that must be read per token)", rows,
+          bw, rows[0][1])
 
     if args.no_onnx:
         return
