@@ -473,16 +473,23 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   if (!packed)
     return packed.takeError();
   progress.end(
-      llvm::formatv("{0} tensors, {1:F1} MiB read{2}{3}", packed->numTensors,
-                    packed->numBytes / 1048576.0,
-                    packed->converted.empty()
-                        ? std::string()
-                        : " (dequantized to f16: " + packed->converted + ")",
-                    packed->numQuantized == 0
-                        ? std::string()
-                        : llvm::formatv(", {0} quantized to {1}",
-                                        packed->numQuantized, options.quant)
-                              .str())
+      llvm::formatv(
+          "{0} tensors, {1:F1} MiB read{2}{3}", packed->numTensors,
+          packed->numBytes / 1048576.0,
+          packed->converted.empty()
+              ? std::string()
+              : " (dequantized to f16: " + packed->converted + ")",
+          packed->numQuantized == 0
+              ? std::string()
+              : llvm::formatv(", {0} quantized to {1}{2}", packed->numQuantized,
+                              options.quant,
+                              packed->numAsStored == 0
+                                  ? std::string()
+                                  : llvm::formatv(" ({0} with the file's "
+                                                  "blocks as stored)",
+                                                  packed->numAsStored)
+                                        .str())
+                    .str())
           .str());
 
   progress.begin("tokenizer and manifest");

@@ -203,9 +203,23 @@ public:
       ++numQuantized;
       int64_t rows = type.getDimSize(0), length = type.getDimSize(1);
       int64_t rowBytes = outShape.back();
+      ::sparsec::GgmlType ggml = ggmlTypeOf(quant.getFormat());
+      if (!transposed && src->blocks == ggml) {
+        ++numAsStored; // the file's blocks are the packed rows
+        uncountConversion(*src);
+        writer.add(key, ::sparsec::DType::kU8, outShape,
+                   [&from, src](uint8_t *out) -> ::sparsec::Status {
+                     if (llvm::Error err = from.readBlocks(*src, out))
+                       return ::sparsec::Status(
+                           ::sparsec::StatusCode::kDataLoss,
+                           llvm::toString(std::move(err)));
+                     return ::sparsec::Status::ok();
+                   });
+        return llvm::Error::success();
+      }
       writer.add(key, ::sparsec::DType::kU8, outShape,
                  [&from, src, transposed, rows, length, rowBytes, key,
-                  ggml = ggmlTypeOf(quant.getFormat())](uint8_t *out) {
+                  ggml](uint8_t *out) {
                    std::vector<float> values;
                    if (::sparsec::Status status =
                            sourceAsF32(from, *src, transposed, values);
@@ -263,11 +277,28 @@ public:
       ++numQuantized;
       int64_t rowBytes = getRowStorageBytes(quant, hidden);
       std::string key = bundle.getName().str();
+      ::sparsec::GgmlType ggml = ggmlTypeOf(quant.getFormat());
+      for (auto [info, isTransposed] : sources)
+        if (!isTransposed && info->blocks == ggml) {
+          ++numAsStored;
+          uncountConversion(*info);
+        }
       writer.add(
           key, ::sparsec::DType::kU8, {neurons, parts, rowBytes},
-          [=, &from, ggml = ggmlTypeOf(quant.getFormat())](uint8_t *out) {
+          [=, &from](uint8_t *out) -> ::sparsec::Status {
             for (int64_t p = 0; p < parts; ++p) {
               auto [info, isTransposed] = sources[p];
+              if (!isTransposed && info->blocks == ggml) {
+                // The file's rows of blocks, copied into the bundle.
+                std::vector<uint8_t> stored(neurons * rowBytes);
+                if (llvm::Error err = from.readBlocks(*info, stored.data()))
+                  return ::sparsec::Status(::sparsec::StatusCode::kDataLoss,
+                                           llvm::toString(std::move(err)));
+                for (int64_t n = 0; n < neurons; ++n)
+                  std::memcpy(out + (n * parts + p) * rowBytes,
+                              stored.data() + n * rowBytes, rowBytes);
+                continue;
+              }
               std::vector<float> values;
               if (::sparsec::Status status =
                       sourceAsF32(from, *info, isTransposed, values);
@@ -310,6 +341,14 @@ public:
     return llvm::Error::success();
   }
 
+  /// `tensor` is copied as stored after all: not a conversion.
+  void uncountConversion(const SourceTensor &tensor) {
+    auto it =
+        converted.find(tensor.storedAs.substr(0, tensor.storedAs.find(',')));
+    if (it != converted.end() && --it->second == 0)
+      converted.erase(it);
+  }
+
   const TensorSource &weights;
   ::sparsec::SafetensorsWriter writer;
   /// Source tensors converted while packing, by stored type ("Q4_1").
@@ -318,6 +357,8 @@ public:
   int64_t numTensors = 0;
   int64_t numBytes = 0;
   int64_t numQuantized = 0;
+  /// Quantized tensors (or bundle parts) whose blocks were copied as stored.
+  int64_t numAsStored = 0;
 };
 
 } // namespace
@@ -347,8 +388,8 @@ mlir::sparsec::packWeights(ModuleOp module, const TensorSource &weights,
   ::sparsec::Status status = packer.writer.write(outPath.str());
   if (!status.isOk())
     return makeError(status.message());
-  PackResult result{
-      packer.numTensors, packer.numBytes, *hash, {}, packer.numQuantized};
+  PackResult result{packer.numTensors,   packer.numBytes,   *hash, {},
+                    packer.numQuantized, packer.numAsStored};
   for (const auto &[stored, count] : packer.converted)
     result.converted += (result.converted.empty() ? "" : ", ") +
                         std::to_string(count) + " " + stored;

@@ -30,6 +30,9 @@ struct PackResult {
   std::string converted;
   /// Tensors written block-quantized (!llm.quant in the IR).
   int64_t numQuantized = 0;
+  /// Of those, tensors or bundle parts whose blocks were the source file's
+  /// (a GGUF's blocks of the same format), copied without requantizing.
+  int64_t numAsStored = 0;
 };
 
 /// Packs the weights `module` reads from `weights` into `outPath`. Errors

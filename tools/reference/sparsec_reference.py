@@ -56,7 +56,9 @@ Which weights: every 2-D weight whose quantized rows have a multiple of 32
 elements, except the MoE router and the roles in quant_keep ("embed",
 "lm_head", "predictor"; a tied embedding is kept if either of its roles is).
 FFN down projections are quantized along their columns (the rows of their
-transpose), the other weights along their rows. With int8_activations (q8_0
+transpose), the other weights along their rows. A GGUF tensor already in the
+format asked is used as stored (its exact dequantization), except a down
+projection, which is requantized along its columns from its f16 values. With int8_activations (q8_0
 and q4_0 on targets whose dot products run on 8-bit integers), the vector a
 quantized weight multiplies is itself rounded through blocks of 32: d =
 max|x|/127, q = round(x/d) (halves away from zero), x' = d q; the down
@@ -313,9 +315,23 @@ class GGUFCheckpoint:
         return name in self.names and (
             isinstance(self.names[name], tuple) or self.names[name] in self.tensors)
 
-    def get(self, name):
-        if name in self._cache:
-            return self._cache[name]
+    def block_type(self, name):
+        """"q8_0", "q4_0", ... for a tensor stored in ggml blocks, else None."""
+        where = self.names.get(name)
+        if isinstance(where, tuple):
+            where = where[0]
+        t = self.tensors.get(where)
+        q = self._gguf.GGMLQuantizationType
+        if t is None or t.tensor_type in (q.F32, q.F16, q.BF16):
+            return None
+        return t.tensor_type.name.lower()
+
+    def get(self, name, exact=False):
+        """float32 weights; quantized blocks are rounded to f16 after
+        dequantizing (as sparsec packs them without --quant) unless `exact`."""
+        key = (name, exact)
+        if key in self._cache:
+            return self._cache[key]
         if name not in self:
             raise ModelError(f"{self.dir}: tensor {name} missing")
         where = self.names[name]
@@ -328,7 +344,7 @@ class GGUFCheckpoint:
             a = np.asarray(t.data).astype(F32)
         else:
             a = self._gguf.quants.dequantize(t.data, t.tensor_type).astype(F32)
-            if t.tensor_type != q.BF16:
+            if t.tensor_type != q.BF16 and not exact:
                 a = a.astype(np.float16).astype(F32)  # sparsec packs f16
         a = a.reshape([int(d) for d in reversed(t.shape)])
         if expert is not None:
@@ -340,7 +356,7 @@ class GGUFCheckpoint:
             a = (a.reshape(heads, a.shape[0] // heads // 2, 2, *a.shape[1:])
                  .swapaxes(1, 2).reshape(a.shape))
         a = np.ascontiguousarray(a, dtype=F32)
-        self._cache[name] = a
+        self._cache[key] = a
         return a
 
 
@@ -455,8 +471,14 @@ class Reference:
             roles = self._quant_roles(name)
             down = name.endswith("mlp.down_proj.weight") or name.endswith(".w2.weight")
             rows = t.T if down else t
+            stored = getattr(self.ck, "block_type", lambda n: None)(name)
             if "router" in roles or roles & self.quant_keep or rows.shape[1] % 32:
                 self._quantized[name] = t
+            elif stored == self.quant and not down:
+                # A GGUF's blocks in the format asked: sparsec uses them as
+                # stored, so the weights are their exact dequantization.
+                self._quantized[name] = self.ck.get(name, exact=True)
+                self._rounded.add(name)
             else:
                 q = _quant_roundtrip(np.asarray(rows, dtype=F32), self.quant)
                 self._quantized[name] = np.ascontiguousarray(q.T if down else q)

@@ -134,6 +134,12 @@ llvm::Error TensorSource::read(const SourceTensor &tensor, uint8_t *out) const {
   return llvm::Error::success();
 }
 
+llvm::Error TensorSource::readBlocks(const SourceTensor &tensor,
+                                     uint8_t *) const {
+  return inputError(tensor.file + ": tensor '" + tensor.name +
+                    "' is not stored in blocks");
+}
+
 llvm::Expected<std::unique_ptr<TensorSource>>
 mlir::sparsec::openSafetensorsSource(llvm::StringRef modelDir,
                                      llvm::StringRef predictorDir) {

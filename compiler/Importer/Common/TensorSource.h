@@ -14,10 +14,12 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include "sparsec/formats/gguf.h"
 #include "sparsec/formats/safetensors.h"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,10 @@ struct SourceTensor {
   /// How the file stores it when read() converts ("Q4_1", "F16, q/k rows
   /// permuted"); empty otherwise.
   std::string storedAs;
+  /// The ggml block type its rows are stored in, when the file holds each
+  /// row (in this orientation) as whole blocks that readBlocks() copies;
+  /// nullopt for plain types and rows that would need converting.
+  std::optional<::sparsec::GgmlType> blocks;
 
   int64_t numElements() const;
   uint64_t numBytes() const {
@@ -56,6 +62,9 @@ public:
   /// Writes the tensor's numBytes() bytes to `out`. Errors name the file and
   /// tensor.
   virtual llvm::Error read(const SourceTensor &tensor, uint8_t *out) const;
+  /// Writes the rows' blocks as stored (tensor.blocks set), row after row.
+  virtual llvm::Error readBlocks(const SourceTensor &tensor,
+                                 uint8_t *out) const;
   /// 16 hex digits identifying the weights and what was read with them
   /// (config, metadata): the packed file records it, the executable checks
   /// it.

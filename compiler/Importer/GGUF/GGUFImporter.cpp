@@ -142,6 +142,8 @@ public:
   const std::string &origin() const override { return originPath; }
 
   llvm::Error read(const SourceTensor &tensor, uint8_t *out) const override;
+  llvm::Error readBlocks(const SourceTensor &tensor,
+                         uint8_t *out) const override;
 
   /// FNV-1a over the file name, its size, everything before the tensor
   /// data (header, metadata, tensor table) and the XXH3 of the data.
@@ -186,6 +188,11 @@ public:
       stored += ", transposed";
     if (!tensor.data)
       tensor.storedAs = stored;
+    // Whole rows of blocks of a format !llm.quant has, which the packer
+    // copies as stored (a row permutation moves rows, not blocks).
+    if (!plain && !slice.transpose &&
+        ::sparsec::ggmlCanQuantize(slice.tensor->type))
+      tensor.blocks = slice.tensor->type;
     tensors[name] = {std::move(tensor), slice};
   }
 
@@ -259,6 +266,24 @@ llvm::Error GGUFSource::read(const SourceTensor &tensor, uint8_t *out) const {
       int64_t index = slice.transpose ? c * slice.rows + r : r * length + c;
       store(row[c], out + static_cast<uint64_t>(index) * outSize);
     }
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error GGUFSource::readBlocks(const SourceTensor &tensor,
+                                   uint8_t *out) const {
+  auto it = tensors.find(tensor.name);
+  if (it == tensors.end() || !tensor.blocks)
+    return TensorSource::readBlocks(tensor, out);
+  const Slice &slice = it->second.second;
+  const uint64_t rowBytes = slice.tensor->rowBytes();
+  for (int64_t r = 0; r < slice.rows; ++r) {
+    int64_t inSlice =
+        slice.permuteHeads ? permutedRow(r, slice.permuteHeads, slice.rows) : r;
+    std::memcpy(out + static_cast<uint64_t>(r) * rowBytes,
+                slice.tensor->data +
+                    static_cast<uint64_t>(slice.rowBegin + inSlice) * rowBytes,
+                rowBytes);
   }
   return llvm::Error::success();
 }
