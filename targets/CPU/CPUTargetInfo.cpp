@@ -16,12 +16,13 @@ void CPUTargetInfo::emitPrefetch(OpBuilder &b, Location loc, Value memref,
 }
 
 Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
-                                        Value rhs) const {
+                                        Value rhs, bool lhsUnsigned) const {
   assert(avx2 && "emitInt8DotProduct needs AVX2");
-  // vpmaddubsw multiplies unsigned by signed bytes: |lhs| times rhs with
-  // lhs's sign (vpsignb) is the signed product. Pairs of products are at
-  // most 2 * 127 * 127 < 2^15, so its i16 saturation never applies;
-  // vpmaddwd by ones adds neighbouring pairs into i32.
+  // vpmaddubsw multiplies unsigned by signed bytes: an unsigned lhs goes in
+  // as it is; a signed one as |lhs|, times rhs with lhs's sign (vpsignb).
+  // Pairs of products are at most 2 * 127 * 127 < 2^15, so its i16
+  // saturation never applies; vpmaddwd by ones adds neighbouring pairs into
+  // i32.
   auto bytes = cast<VectorType>(lhs.getType());
   auto shorts = VectorType::get({16}, b.getI16Type());
   auto ints = VectorType::get({8}, b.getI32Type());
@@ -30,8 +31,11 @@ Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
                                          args)
         .getResult(0);
   };
-  Value magnitude = math::AbsIOp::create(b, loc, lhs);
-  Value signedRhs = intrinsic(bytes, "llvm.x86.avx2.psign.b", {rhs, lhs});
+  Value magnitude = lhs, signedRhs = rhs;
+  if (!lhsUnsigned) {
+    magnitude = math::AbsIOp::create(b, loc, lhs);
+    signedRhs = intrinsic(bytes, "llvm.x86.avx2.psign.b", {rhs, lhs});
+  }
   Value pairs =
       intrinsic(shorts, "llvm.x86.avx2.pmadd.ub.sw", {magnitude, signedRhs});
   Value ones = arith::ConstantOp::create(

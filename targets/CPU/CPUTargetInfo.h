@@ -32,8 +32,8 @@ public:
   void emitPrefetch(OpBuilder &b, Location loc, Value memref,
                     ValueRange indices) const override;
   bool hasInt8DotProduct() const override { return avx2; }
-  Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
-                           Value rhs) const override;
+  Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                           bool lhsUnsigned) const override;
 
 private:
   std::string name;

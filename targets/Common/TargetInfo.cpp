@@ -26,8 +26,8 @@ void TargetInfoBase::emitParallelLoop(
       });
 }
 
-Value TargetInfoBase::emitInt8DotProduct(OpBuilder &, Location, Value,
-                                         Value) const {
+Value TargetInfoBase::emitInt8DotProduct(OpBuilder &, Location, Value, Value,
+                                         bool) const {
   llvm_unreachable("emitInt8DotProduct on a target without "
                    "hasInt8DotProduct()");
 }
@@ -63,9 +63,9 @@ public:
     base->emitParallelLoop(b, loc, n, body);
   }
   bool hasInt8DotProduct() const override { return base->hasInt8DotProduct(); }
-  Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
-                           Value rhs) const override {
-    return base->emitInt8DotProduct(b, loc, lhs, rhs);
+  Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                           bool lhsUnsigned) const override {
+    return base->emitInt8DotProduct(b, loc, lhs, rhs, lhsUnsigned);
   }
 
 private:

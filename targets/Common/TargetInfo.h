@@ -56,12 +56,14 @@ public:
   /// an integer dot-product sequence that does more per instruction.
   virtual bool hasInt8DotProduct() const { return false; }
 
-  /// For `lhs`, `rhs` of type vector<32xi8> holding values in [-127, 127]:
-  /// the vector<8xi32> whose lane i is sum_{j<4} lhs[4i+j] * rhs[4i+j].
+  /// For `lhs`, `rhs` of type vector<32xi8>: the vector<8xi32> whose lane
+  /// i is sum_{j<4} lhs[4i+j] * rhs[4i+j]. `rhs` holds values in [-127,
+  /// 127]; `lhs` too, or, with `lhsUnsigned`, unsigned values in [0, 127]
+  /// (cheaper where the instructions multiply unsigned by signed bytes).
   /// Integer sums are exact, so every implementation gives the same
   /// result. Asked only when hasInt8DotProduct().
   virtual Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
-                                   Value rhs) const;
+                                   Value rhs, bool lhsUnsigned) const;
 
   /// The largest power-of-two lane count <= getVectorWidth() dividing n.
   int64_t lanesFor(int64_t n) const;

@@ -45,10 +45,14 @@ struct WeightRows {
 /// of block-quantized weights run on 8-bit integers (the target's
 /// hasInt8DotProduct), the same vector quantized per block of 32: `q8`
 /// (i8 [n]) and `q8Scales` (f32 [n / 32]). KernelBuilder::prepareDotInput
-/// makes one; a plain Value converts to one without the int8 form.
+/// makes one; a plain Value converts to one without the int8 form. For
+/// weights stored with a zero point (q4_0: levels 0..15 stand for -8..7),
+/// `q8ZeroPointSums` holds, per block, the 8 lanes' sums of 4 input levels
+/// times the zero point (i32 [n / 32 * 8]), subtracted from the unsigned
+/// levels' products.
 struct DotInput {
   DotInput(Value values) : values(values) {}
-  Value values, q8, q8Scales;
+  Value values, q8, q8Scales, q8ZeroPointSums;
 };
 
 class KernelBuilder {
@@ -113,12 +117,13 @@ public:
 
 private:
   //===--- block-quantized rows (QuantizedRows.cpp) ---------------------===//
-  /// Block `block` of row `row`: its 32 levels (vector<32xi8>: signed,
-  /// centred, for q8_0 and q4_0; unsigned for q4_1), its scale (f32) and,
-  /// for q4_1, its offset (else null).
+  /// Block `block` of row `row`: its 32 levels (vector<32xi8>: signed for
+  /// q8_0; unsigned for q4_0, whose weights are levels - zeroPoint (8), and
+  /// q4_1), its scale (f32) and, for q4_1, its offset (else null).
   struct DecodedBlock {
     Value levels, scale, offset;
     bool isUnsigned = false;
+    int64_t zeroPoint = 0;
   };
   DecodedBlock decodeBlock(const WeightRows &w, Value row, Value block);
   /// The block's 32 weights in f32: levels * scale (+ offset).

@@ -78,16 +78,12 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
     decoded.scale = loadHalf(0);
     decoded.levels = loadBytes(kBlock, 2);
     break;
-  case llm::QuantFormat::Q4_0: {
+  case llm::QuantFormat::Q4_0:
     decoded.scale = loadHalf(0);
-    Value levels = unpackNibbles(loadBytes(kBlock / 2, 2));
-    auto bytesType = VectorType::get({kBlock}, i8);
-    decoded.levels = arith::SubIOp::create(
-        b, loc, levels,
-        arith::ConstantOp::create(
-            b, loc, bytesType, DenseElementsAttr::get(bytesType, int8_t(8))));
+    decoded.levels = unpackNibbles(loadBytes(kBlock / 2, 2));
+    decoded.isUnsigned = true;
+    decoded.zeroPoint = 8;
     break;
-  }
   case llm::QuantFormat::Q4_1:
     decoded.scale = loadHalf(0);
     decoded.offset = loadHalf(2);
@@ -100,10 +96,22 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
 
 Value KernelBuilder::dequantizeBlock(const DecodedBlock &block) {
   auto type = VectorType::get({kBlock}, b.getF32Type());
-  Value levels =
-      block.isUnsigned
-          ? arith::UIToFPOp::create(b, loc, type, block.levels).getResult()
-          : arith::SIToFPOp::create(b, loc, type, block.levels).getResult();
+  Value levels;
+  if (block.zeroPoint) {
+    // 0..15 - 8 fits a signed byte: centre before converting.
+    auto bytesType = cast<VectorType>(block.levels.getType());
+    Value centred = arith::SubIOp::create(
+        b, loc, block.levels,
+        arith::ConstantOp::create(
+            b, loc, bytesType,
+            DenseElementsAttr::get(bytesType,
+                                   static_cast<int8_t>(block.zeroPoint))));
+    levels = arith::SIToFPOp::create(b, loc, type, centred);
+  } else if (block.isUnsigned) {
+    levels = arith::UIToFPOp::create(b, loc, type, block.levels);
+  } else {
+    levels = arith::SIToFPOp::create(b, loc, type, block.levels);
+  }
   Value scale = vector::BroadcastOp::create(b, loc, type, block.scale);
   if (!block.offset)
     return mul(levels, scale);
@@ -126,6 +134,9 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
   auto type = VectorType::get({kBlock}, f32Type);
   input.q8 = createTemporary(b, loc, n, b.getI8Type());
   input.q8Scales = createTemporary(b, loc, n / kBlock, f32Type);
+  if (w.getQuantType().getFormat() == llm::QuantFormat::Q4_0)
+    input.q8ZeroPointSums =
+        createTemporary(b, loc, n / kBlock * 8, b.getI32Type());
   loop(0, n / kBlock, 1, [&](Value blk) {
     Value start = muli(blk, idx(kBlock));
     Value xv = vector::LoadOp::create(b, loc, type, x, ValueRange{start});
@@ -143,6 +154,16 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
         b, loc, VectorType::get({kBlock}, b.getI8Type()),
         math::RoundOp::create(b, loc, scaled));
     vector::StoreOp::create(b, loc, levels, input.q8, ValueRange{start});
+    if (input.q8ZeroPointSums) {
+      auto bytes = VectorType::get({kBlock}, b.getI8Type());
+      Value zeroPoints = arith::ConstantOp::create(
+          b, loc, bytes, DenseElementsAttr::get(bytes, int8_t(8)));
+      vector::StoreOp::create(
+          b, loc,
+          target.emitInt8DotProduct(b, loc, zeroPoints, levels,
+                                    /*lhsUnsigned=*/true),
+          input.q8ZeroPointSums, ValueRange{muli(blk, idx(8))});
+    }
   });
   return input;
 }
@@ -169,8 +190,17 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
       Value xq = vector::LoadOp::create(
           b, loc, VectorType::get({kBlock}, b.getI8Type()), x.q8,
           ValueRange{muli(blk, idx(kBlock))});
-      Value sums = arith::SIToFPOp::create(
-          b, loc, accType, target.emitInt8DotProduct(b, loc, block.levels, xq));
+      Value products =
+          target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
+      if (block.zeroPoint) {
+        assert(x.q8ZeroPointSums && "input prepared for another format");
+        products = arith::SubIOp::create(
+            b, loc, products,
+            vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
+                                   x.q8ZeroPointSums,
+                                   ValueRange{muli(blk, idx(8))}));
+      }
+      Value sums = arith::SIToFPOp::create(b, loc, accType, products);
       Value scale = mul(block.scale, load(x.q8Scales, blk));
       next.push_back(vector::FMAOp::create(
           b, loc, sums, vector::BroadcastOp::create(b, loc, accType, scale),
