@@ -73,8 +73,13 @@ def parse_variant(text):
             parts[2].replace("/", ",") if len(parts) > 2 else "")
 
 
-def compile_model(bin_dir, model, out, variant):
+def compile_model(bin_dir, model, out, variant, reuse=False):
     mode, quant, keep = parse_variant(variant)
+    exe = os.path.join(out, os.path.basename(model))
+    sparsec = os.path.join(bin_dir, "sparsec")
+    if reuse and os.path.exists(exe) and \
+            os.path.getmtime(exe) > os.path.getmtime(sparsec):
+        return exe
     cmd = [os.path.join(bin_dir, "sparsec"), "compile", model, "--mode", mode,
            "--max-seq-len", "256", "--quiet", "-o", out]
     if quant:
@@ -173,6 +178,9 @@ def main():
     parser.add_argument("--predictor-rank", type=int, default=1024)
     parser.add_argument("--model", default=None,
                         help="an existing checkpoint to use instead of generating one")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep executables compiled by this build's sparsec "
+                             "in an earlier run")
     parser.add_argument("--variants", default="dense,exact,predicted",
                         help="comma-separated MODE[:QUANT[:KEEP]] to compile and "
                              "measure, e.g. dense,predicted,dense:q4_0,"
@@ -210,7 +218,8 @@ def main():
         tag = mode.replace(":", "-").replace("/", "+")
         print(f"bench: compiling {mode}", file=sys.stderr)
         exes[mode] = compile_model(
-            bin_dir, model, os.path.join(work, f"{os.path.basename(model)}-{tag}"), mode)
+            bin_dir, model, os.path.join(work, f"{os.path.basename(model)}-{tag}"), mode,
+            reuse=args.reuse)
         if args.baseline_build:
             exes[f"{mode} (baseline)"] = compile_model(
                 os.path.join(os.path.abspath(args.baseline_build), "bin"), model,

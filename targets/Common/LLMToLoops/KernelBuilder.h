@@ -44,12 +44,14 @@ struct WeightRows {
 /// The vector a dot product reads: f32 `values` and, when the dot products
 /// of block-quantized weights run on 8-bit integers (the target's
 /// hasInt8DotProduct), the same vector quantized per block of 32: `q8`
-/// (i8 [n]) and `q8Scales` (f32 [n / 32]). KernelBuilder::prepareDotInput
+/// (i8 [n]) and `q8Scales`. KernelBuilder::prepareDotInput
 /// makes one; a plain Value converts to one without the int8 form. For
 /// weights stored with a zero point (q4_0: levels 0..15 stand for -8..7),
 /// `q8ZeroPointSums` holds, per block, the 8 lanes' sums of 4 input levels
 /// times the zero point (i32 [n / 32 * 8]), subtracted from the unsigned
 /// levels' products.
+/// `q8Scales` holds each block's scale 8 times (f32 [n / 32 * 8]), the
+/// lanes of the partial sums it multiplies.
 struct DotInput {
   DotInput(Value values) : values(values) {}
   Value values, q8, q8Scales, q8ZeroPointSums;
@@ -122,6 +124,7 @@ private:
   /// q4_1), its scale (f32) and, for q4_1, its offset (else null).
   struct DecodedBlock {
     Value levels, scale, offset;
+    Value scaleF16; ///< `scale` as stored (f16)
     bool isUnsigned = false;
     int64_t zeroPoint = 0;
   };

@@ -48,11 +48,15 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
     return vector::LoadOp::create(b, loc, VectorType::get({count}, i8), w.rows,
                                   ValueRange{row, addi(start, idx(offset))});
   };
+  DecodedBlock decoded;
   auto loadHalf = [&](int64_t offset) -> Value {
     Value bytes = loadBytes(2, offset);
     Value half = vector::BitCastOp::create(
         b, loc, VectorType::get({1}, b.getF16Type()), bytes);
-    return toF32(vector::ExtractOp::create(b, loc, half, int64_t(0)));
+    Value scalar = vector::ExtractOp::create(b, loc, half, int64_t(0));
+    if (offset == 0)
+      decoded.scaleF16 = scalar;
+    return toF32(scalar);
   };
   // The 32 4-bit levels of 16 bytes: byte j holds level j (low nibble) and
   // level j + 16 (high nibble).
@@ -72,7 +76,6 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
     return vector::ShuffleOp::create(b, loc, low, high, order);
   };
 
-  DecodedBlock decoded;
   switch (quant.getFormat()) {
   case llm::QuantFormat::Q8_0:
     decoded.scale = loadHalf(0);
@@ -133,7 +136,7 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
   Type f32Type = b.getF32Type();
   auto type = VectorType::get({kBlock}, f32Type);
   input.q8 = createTemporary(b, loc, n, b.getI8Type());
-  input.q8Scales = createTemporary(b, loc, n / kBlock, f32Type);
+  input.q8Scales = createTemporary(b, loc, n / kBlock * 8, f32Type);
   if (w.getQuantType().getFormat() == llm::QuantFormat::Q4_0)
     input.q8ZeroPointSums =
         createTemporary(b, loc, n / kBlock * 8, b.getI32Type());
@@ -148,7 +151,10 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, d, f32(0.0));
     Value inverse =
         arith::SelectOp::create(b, loc, nonzero, div(f32(1.0), d), f32(0.0));
-    store(d, input.q8Scales, blk);
+    vector::StoreOp::create(
+        b, loc,
+        vector::BroadcastOp::create(b, loc, VectorType::get({8}, f32Type), d),
+        input.q8Scales, ValueRange{muli(blk, idx(8))});
     Value scaled = mul(xv, vector::BroadcastOp::create(b, loc, type, inverse));
     Value levels = arith::FPToSIOp::create(
         b, loc, VectorType::get({kBlock}, b.getI8Type()),
@@ -201,10 +207,16 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
                                    ValueRange{muli(blk, idx(8))}));
       }
       Value sums = arith::SIToFPOp::create(b, loc, accType, products);
-      Value scale = mul(block.scale, load(x.q8Scales, blk));
-      next.push_back(vector::FMAOp::create(
-          b, loc, sums, vector::BroadcastOp::create(b, loc, accType, scale),
-          forOp.getRegionIterArgs()[c]));
+      // Both scales as 8 lanes: the weight's f16 broadcast, then extended
+      // (vpbroadcastw, vcvtph2ps), times the input's stored 8 times.
+      Value halves = vector::BroadcastOp::create(
+          b, loc, VectorType::get({8}, b.getF16Type()), block.scaleF16);
+      Value weightScale = arith::ExtFOp::create(b, loc, accType, halves);
+      Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
+                                                ValueRange{muli(blk, idx(8))});
+      next.push_back(vector::FMAOp::create(b, loc, sums,
+                                           mul(weightScale, inputScale),
+                                           forOp.getRegionIterArgs()[c]));
     }
     scf::YieldOp::create(b, loc, next);
   }

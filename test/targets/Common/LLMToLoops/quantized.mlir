@@ -8,16 +8,16 @@
 // F32 (NEON): the 32 levels are converted to f32, scaled and multiplied into
 // a 32-lane accumulator, reduced once per row.
 // INT8 (AVX2): the input is first rounded to 8-bit blocks (scale max|x| /
-// 127), then each block's levels and the input's are multiplied in 8-bit
-// integers (vpsignb, vpmaddubsw, vpmaddwd), converted and scaled by both
-// scales into two 8-lane chains.
+// 127, stored 8 times: the lanes it multiplies), then each block's levels
+// and the input's are multiplied in 8-bit integers (vpsignb, vpmaddubsw,
+// vpmaddwd), converted and scaled by both scales into two 8-lane chains.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[M:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<32x68xi8>
 // INT8: %[[XQ:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xi8>
-// INT8: %[[XD:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2xf32>
+// INT8: %[[XD:.+]] = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
 // INT8: scf.for
 // INT8: vector.reduction <maxnumf>
-// INT8: memref.store %{{.+}}, %[[XD]]
+// INT8: vector.store %{{.+}}, %[[XD]][%{{.+}}] : memref<16xf32>, vector<8xf32>
 // INT8: math.round %{{.+}} : vector<32xf32>
 // INT8: arith.fptosi %{{.+}} : vector<32xf32> to vector<32xi8>
 // INT8: vector.store %{{.+}}, %[[XQ]]
@@ -36,7 +36,9 @@
 // INT8: %[[P:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%[[A]], %[[S]]) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
 // INT8: %[[P4:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[P]], %{{.+}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
 // INT8: arith.sitofp %[[P4]] : vector<8xi32> to vector<8xf32>
-// INT8: memref.load %[[XD]]
+// INT8: vector.broadcast %{{.+}} : f16 to vector<8xf16>
+// INT8: arith.extf %{{.+}} : vector<8xf16> to vector<8xf32>
+// INT8: vector.load %[[XD]][%{{.+}}] : memref<16xf32>, vector<8xf32>
 // INT8: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
