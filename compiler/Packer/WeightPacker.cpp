@@ -146,6 +146,32 @@ struct SourceBytes {
   return ::sparsec::Status::ok();
 }
 
+/// Rewrites `numRows` rows of q4_0 blocks (`rowBytes` apart) in the paired
+/// layout when `quant` asks for it for rows of `length` weights
+/// (QuantType::hasPairedBlocks): per pair of blocks a and b, d_a, d_b, then
+/// qs_a, qs_b. The values are unchanged; only bytes move.
+void pairBlocks(llm::QuantType quant, int64_t length, uint8_t *rows,
+                int64_t numRows, int64_t rowBytes) {
+  if (!quant.hasPairedBlocks(length))
+    return;
+  const int64_t blockBytes = quant.getBlockBytes();
+  const int64_t pairs = length / quant.getBlockSize() / 2;
+  std::vector<uint8_t> row(rowBytes);
+  for (int64_t r = 0; r < numRows; ++r) {
+    uint8_t *out = rows + r * rowBytes;
+    std::memcpy(row.data(), out, rowBytes);
+    for (int64_t i = 0; i < pairs; ++i) {
+      const uint8_t *a = row.data() + 2 * i * blockBytes;
+      const uint8_t *b = a + blockBytes;
+      uint8_t *pair = out + 2 * i * blockBytes;
+      std::memcpy(pair, a, 2);
+      std::memcpy(pair + 2, b, 2);
+      std::memcpy(pair + 4, a + 2, blockBytes - 2);
+      std::memcpy(pair + 4 + blockBytes - 2, b + 2, blockBytes - 2);
+    }
+  }
+}
+
 class Packer {
 public:
   explicit Packer(const TensorSource &weights) : weights(weights) {}
@@ -208,25 +234,30 @@ public:
         ++numAsStored; // the file's blocks are the packed rows
         uncountConversion(*src);
         writer.add(key, ::sparsec::DType::kU8, outShape,
-                   [&from, src](uint8_t *out) -> ::sparsec::Status {
+                   [&from, src, quant, rows, length,
+                    rowBytes](uint8_t *out) -> ::sparsec::Status {
                      if (llvm::Error err = from.readBlocks(*src, out))
                        return ::sparsec::Status(
                            ::sparsec::StatusCode::kDataLoss,
                            llvm::toString(std::move(err)));
+                     pairBlocks(quant, length, out, rows, rowBytes);
                      return ::sparsec::Status::ok();
                    });
         return llvm::Error::success();
       }
       writer.add(key, ::sparsec::DType::kU8, outShape,
-                 [&from, src, transposed, rows, length, rowBytes, key,
-                  ggml](uint8_t *out) {
+                 [&from, src, transposed, rows, length, rowBytes, key, ggml,
+                  quant](uint8_t *out) {
                    std::vector<float> values;
                    if (::sparsec::Status status =
                            sourceAsF32(from, *src, transposed, values);
                        !status.isOk())
                      return status;
-                   return quantizeRows(ggml, values.data(), rows, length, out,
-                                       rowBytes, key);
+                   ::sparsec::Status status = quantizeRows(
+                       ggml, values.data(), rows, length, out, rowBytes, key);
+                   if (status.isOk())
+                     pairBlocks(quant, length, out, rows, rowBytes);
+                   return status;
                  });
       return llvm::Error::success();
     }
@@ -311,6 +342,7 @@ public:
                   !status.isOk())
                 return status;
             }
+            pairBlocks(quant, hidden, out, neurons * parts, rowBytes);
             return ::sparsec::Status::ok();
           });
       return llvm::Error::success();

@@ -34,7 +34,9 @@ def LLM_ActivationAttr : EnumAttr<LLM_Dialect, LLM_Activation, "activation"> {
 ///   q4_0: 32 weights in 18 bytes: f16 d; u8 qs[16]          w = d * (q - 8)
 ///   q4_1: 32 weights in 20 bytes: f16 d, m; u8 qs[16]       w = d * q + m
 /// In the 4-bit formats byte j of qs holds weight j in its low nibble and
-/// weight j + 16 in its high nibble.
+/// weight j + 16 in its high nibble. A q4_0 row of an even number of blocks
+/// is packed in pairs (QuantType::hasPairedBlocks): d_a, d_b, qs_a, qs_b
+/// (36 bytes), the same values with the scales moved together.
 def LLM_QuantFormat : I32EnumAttr<"QuantFormat", "block-quantized weight format", [
     I32EnumAttrCase<"Q8_0", 0, "q8_0">,
     I32EnumAttrCase<"Q4_0", 1, "q4_0">,

@@ -41,6 +41,11 @@ bool llm::isWeightElementType(Type type) {
 
 int64_t QuantType::getBlockSize() const { return 32; }
 
+bool QuantType::hasPairedBlocks(int64_t rowLength) const {
+  return getFormat() == QuantFormat::Q4_0 &&
+         (rowLength / getBlockSize()) % 2 == 0;
+}
+
 int64_t QuantType::getBlockBytes() const {
   switch (getFormat()) {
   case QuantFormat::Q8_0:

@@ -75,6 +75,11 @@ def LLM_QuantType : LLM_Type<"Quant", "quant"> {
     int64_t getBlockSize() const;
     /// Bytes per block.
     int64_t getBlockBytes() const;
+    /// True when rows of `rowLength` weights store their blocks in pairs
+    /// (q4_0 with an even number of blocks per row): the two f16 scales,
+    /// then the two blocks' 16 bytes of nibbles, 36 bytes per pair, so that
+    /// one 32-byte load holds 64 weights' levels.
+    bool hasPairedBlocks(int64_t rowLength) const;
   }];
 }
 

@@ -55,6 +55,8 @@ struct WeightRows {
 struct DotInput {
   DotInput(Value values) : values(values) {}
   Value values, q8, q8Scales, q8ZeroPointSums;
+  /// Laid out for q4_0 rows in pairs (KernelBuilder::preparePairedDotInput).
+  bool paired = false;
 };
 
 class KernelBuilder {
@@ -135,6 +137,14 @@ private:
   bool usesInt8Dot(const WeightRows &w) const;
   Value quantizedDot(const WeightRows &w, Value row, Value x, int64_t n);
   Value int8Dot(const WeightRows &w, Value row, const DotInput &x, int64_t n);
+  /// One block of `x` rounded to 8 bits: its levels and scale.
+  struct BlockLevels {
+    Value levels, scale;
+  };
+  BlockLevels quantizeInputBlock(Value x, Value block);
+  DotInput preparePairedDotInput(Value x, int64_t n);
+  Value pairedInt8Dot(const WeightRows &w, Value row, const DotInput &x,
+                      int64_t n);
   void quantizedAccumulateRow(const WeightRows &w, Value row, Value scale,
                               Value acc, Value base, int64_t n);
   void quantizedLoadRow(const WeightRows &w, Value row, Value out, int64_t n);

@@ -17,9 +17,9 @@
 // INT8: %[[XD:.+]] = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
 // INT8: scf.for
 // INT8: vector.reduction <maxnumf>
-// INT8: vector.store %{{.+}}, %[[XD]][%{{.+}}] : memref<16xf32>, vector<8xf32>
 // INT8: math.round %{{.+}} : vector<32xf32>
 // INT8: arith.fptosi %{{.+}} : vector<32xf32> to vector<32xi8>
+// INT8: vector.store %{{.+}}, %[[XD]][%{{.+}}] : memref<16xf32>, vector<8xf32>
 // INT8: vector.store %{{.+}}, %[[XQ]]
 // CHECK: scf.parallel (%[[R:.+]]) =
 // F32: scf.for %[[B:.+]] = {{.*}} iter_args(%{{.+}} = %{{.+}}) -> (vector<32xf32>)
@@ -93,4 +93,41 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
   %dt = sfn.bundle_part %b[2] : tensor<64x3x64x!llm.quant<q4_1>> -> tensor<64x64x!llm.quant<q4_1>>
   %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, layer = 0 : i64, mode = #sfn.mode<predicted>} : (tensor<64xf32>, tensor<64x64x!llm.quant<q4_1>>, tensor<64x64x!llm.quant<q4_1>>, tensor<64x64x!llm.quant<q4_1>>, tensor<64xf32>, tensor<8x64xf16>, tensor<64x8xf16>) -> tensor<64xf32>
   return %y : tensor<64xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// A q4_0 matvec whose rows have an even number of blocks: the rows are in
+// pairs (d_a, d_b, qs_a, qs_b: 36 bytes), so one 32-byte load holds two
+// blocks' nibbles. With integer dot products the input is stored in the
+// pairs' order (two shuffles per pair), the low and high nibbles meet its
+// two halves, the two products are added, the zero point's share
+// subtracted, and the scales [d_a x 4, d_b x 4] come from one 4-byte load.
+// Decoding to f32 (NEON), each block's scale and nibbles are found in the
+// pair.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// CHECK: %[[M:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<8x36xi8>
+// INT8: vector.shuffle {{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47] : vector<32xi8>, vector<32xi8>
+// INT8: vector.from_elements
+// CHECK: scf.parallel (%[[R:.+]]) =
+// INT8: %[[S4:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x36xi8>, vector<4xi8>
+// INT8: %[[S2:.+]] = vector.bitcast %[[S4]] : vector<4xi8> to vector<2xf16>
+// INT8: vector.shuffle %[[S2]], %[[S2]] [0, 0, 0, 0, 1, 1, 1, 1]
+// INT8: %[[Q:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x36xi8>, vector<32xi8>
+// INT8: arith.andi %[[Q]]
+// INT8: arith.shrui %[[Q]]
+// INT8-COUNT-2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// INT8: arith.subi {{.*}} : vector<8xi32>
+// F32: arith.divui
+// F32: arith.remui
+// F32: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x36xi8>, vector<2xi8>
+// F32: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x36xi8>, vector<16xi8>
+// CHECK: vector.reduction <add>
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<64xf32>
+  %w = llm.param "w" : tensor<8x64x!llm.quant<q4_0>>
+  %y = llm.linear %x, %w : tensor<64xf32>, tensor<8x64x!llm.quant<q4_0>> -> tensor<8xf32>
+  return %y : tensor<8xf32>
 }
