@@ -88,15 +88,40 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       // This chunk's partial sum: a [hidden] row of `partials`.
       Value pBase = kb.muli(c, kb.idx(hidden));
       kb.fill(partials, pBase, kb.addi(pBase, kb.idx(hidden)), 0.0);
-      // partials[c, :] += h * downT[i, :]
-      auto accumulate = [&](Value i, Value h) {
-        kb.accumulateRow(downT, i, h, partials, pBase, hidden);
+      // For the neurons at positions [0, count) (`neuronAt`), in order:
+      // partials[c, :] += h_i * downT[i, :]. Two neurons share one pass over
+      // the partial sum (the same additions, one read and write instead of
+      // two); an odd count leaves one neuron for a single pass.
+      auto accumulateAll = [&](Value count, function_ref<Value(Value)> neuronAt,
+                               function_ref<Value(Value)> valueOf,
+                               function_ref<void(Value)> beforePair) {
+        Value pairs = arith::DivUIOp::create(rewriter, loc, count, kb.idx(2));
+        kb.loop(kb.idx(0), pairs, 1, [&](Value p) {
+          Value first = kb.muli(p, kb.idx(2));
+          beforePair(first);
+          Value a = neuronAt(first), b = neuronAt(kb.addi(first, kb.idx(1)));
+          Value ha = valueOf(a), hb = valueOf(b);
+          kb.accumulateRows(downT, {a, b}, {ha, hb}, partials, pBase, hidden);
+        });
+        Value odd = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::ne,
+            arith::RemUIOp::create(rewriter, loc, count, kb.idx(2)), kb.idx(0));
+        auto ifOp = scf::IfOp::create(rewriter, loc, odd);
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointToStart(ifOp.thenBlock());
+        Value last = neuronAt(kb.muli(pairs, kb.idx(2)));
+        kb.accumulateRows(downT, {last}, {valueOf(last)}, partials, pBase,
+                          hidden);
       };
       if (mode == sfn::SparseMode::Dense) {
-        kb.loop(lo, hi, 1, [&](Value i) {
-          accumulate(i, kb.activation(act, kb.dot(gate, i, xIn, hidden),
-                                      kb.dot(up, i, xIn, hidden)));
-        });
+        accumulateAll(
+            arith::SubIOp::create(rewriter, loc, hi, lo),
+            [&](Value j) { return kb.addi(lo, j); },
+            [&](Value i) {
+              return kb.activation(act, kb.dot(gate, i, xIn, hidden),
+                                   kb.dot(up, i, xIn, hidden));
+            },
+            [](Value) {});
         kb.store(arith::SubIOp::create(rewriter, loc, hi, lo), counts, c);
         return;
       }
@@ -129,26 +154,31 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
         }
         return ifOp.getResult(0);
       });
-      kb.loop(kb.idx(0), count, 1, [&](Value j) {
-        Value i = kb.load(list, kb.addi(lo, j));
-        // Ask for the start of the next active neuron's rows: within a row
-        // the hardware prefetcher follows the stream, but the jump to the
-        // next (sparse) neuron is a miss it cannot predict. The list always
-        // holds valid indices, so reading one past the chunk's count is
-        // harmless; it is clamped to the buffer.
-        Value nextSlot = arith::MinUIOp::create(
-            rewriter, loc, kb.addi(kb.addi(lo, j), kb.idx(1)),
-            kb.idx(neurons - 1));
-        Value next = kb.load(list, nextSlot);
-        for (Value rows :
-             {gateValues ? Value() : gate.rows, up.rows, downT.rows})
-          if (rows)
-            step.target.emitPrefetch(rewriter, loc, rows,
-                                     ValueRange{next, kb.idx(0)});
-        Value g =
-            gateValues ? kb.load(gateValues, i) : kb.dot(gate, i, xIn, hidden);
-        accumulate(i, kb.activation(act, g, kb.dot(up, i, xIn, hidden)));
-      });
+      accumulateAll(
+          count, [&](Value j) { return kb.load(list, kb.addi(lo, j)); },
+          [&](Value i) {
+            Value g = gateValues ? kb.load(gateValues, i)
+                                 : kb.dot(gate, i, xIn, hidden);
+            return kb.activation(act, g, kb.dot(up, i, xIn, hidden));
+          },
+          [&](Value first) {
+            // Ask for the start of the next pair's rows: within a row the
+            // hardware prefetcher follows the stream, but the jump to the
+            // next (sparse) neuron is a miss it cannot predict. The list
+            // always holds valid indices, so reading past the chunk's count
+            // is harmless; it is clamped to the buffer.
+            for (int64_t ahead : {2, 3}) {
+              Value slot = arith::MinUIOp::create(
+                  rewriter, loc, kb.addi(kb.addi(lo, first), kb.idx(ahead)),
+                  kb.idx(neurons - 1));
+              Value next = kb.load(list, slot);
+              for (Value rows :
+                   {gateValues ? Value() : gate.rows, up.rows, downT.rows})
+                if (rows)
+                  step.target.emitPrefetch(rewriter, loc, rows,
+                                           ValueRange{next, kb.idx(0)});
+            }
+          });
       kb.store(count, counts, c);
     });
 

@@ -129,23 +129,27 @@ Value KernelBuilder::dot(const WeightRows &weight, Value row,
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
 
-void KernelBuilder::accumulateRow(const WeightRows &weight, Value row,
-                                  Value scale, Value acc, Value base,
-                                  int64_t n) {
+void KernelBuilder::accumulateRows(const WeightRows &weight, ValueRange rows,
+                                   ValueRange scales, Value acc, Value base,
+                                   int64_t n) {
   if (weight.getQuantType())
-    return quantizedAccumulateRow(weight, row, scale, acc, base, n);
+    return quantizedAccumulateRows(weight, rows, scales, acc, base, n);
   int64_t lanes = target.lanesFor(n);
   auto vecType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(weight.rows.getType()).getElementType();
   auto wVecType = VectorType::get({lanes}, wElt);
-  Value sv = vector::BroadcastOp::create(b, loc, vecType, scale);
+  SmallVector<Value> sv;
+  for (Value scale : scales)
+    sv.push_back(vector::BroadcastOp::create(b, loc, vecType, scale));
   loop(0, n, lanes, [&](Value k) {
-    Value wv = toF32(vector::LoadOp::create(b, loc, wVecType, weight.rows,
-                                            ValueRange{row, k}));
     Value ak = addi(base, k);
     Value av = vector::LoadOp::create(b, loc, vecType, acc, ValueRange{ak});
-    Value r = vector::FMAOp::create(b, loc, wv, sv, av);
-    vector::StoreOp::create(b, loc, r, acc, ValueRange{ak});
+    for (auto [row, s] : llvm::zip_equal(rows, sv)) {
+      Value wv = toF32(vector::LoadOp::create(b, loc, wVecType, weight.rows,
+                                              ValueRange{row, k}));
+      av = vector::FMAOp::create(b, loc, wv, s, av);
+    }
+    vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
   });
 }
 

@@ -101,10 +101,11 @@ public:
   DotInput prepareDotInput(const WeightRows &w, Value x, int64_t n);
   /// dot(row `row` of `w` (`n` weights), the vector `x`), in f32.
   Value dot(const WeightRows &w, Value row, const DotInput &x, int64_t n);
-  /// acc[base + k] += scale * w[row, k] for k in [0, n): one row's
-  /// contribution to a sum of scaled rows (the scattered down projection).
-  void accumulateRow(const WeightRows &w, Value row, Value scale, Value acc,
-                     Value base, int64_t n);
+  /// acc[base + k] += scales[r] * w[rows[r], k] for k in [0, n), rows in
+  /// order (the scattered down projection). Several rows share one read
+  /// and write of `acc`; the arithmetic is that of one row after another.
+  void accumulateRows(const WeightRows &w, ValueRange rows, ValueRange scales,
+                      Value acc, Value base, int64_t n);
   /// out[k] = w[row, k] in f32, for k in [0, n).
   void loadRow(const WeightRows &w, Value row, Value out, int64_t n);
   /// out[lo, hi) = value.
@@ -145,8 +146,9 @@ private:
   DotInput preparePairedDotInput(Value x, int64_t n);
   Value pairedInt8Dot(const WeightRows &w, Value row, const DotInput &x,
                       int64_t n);
-  void quantizedAccumulateRow(const WeightRows &w, Value row, Value scale,
-                              Value acc, Value base, int64_t n);
+  void quantizedAccumulateRows(const WeightRows &w, ValueRange rows,
+                               ValueRange scales, Value acc, Value base,
+                               int64_t n);
   void quantizedLoadRow(const WeightRows &w, Value row, Value out, int64_t n);
 
   OpBuilder &b;

@@ -399,17 +399,20 @@ Value KernelBuilder::quantizedDot(const WeightRows &w, Value row, Value x,
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
 
-void KernelBuilder::quantizedAccumulateRow(const WeightRows &w, Value row,
-                                           Value scale, Value acc, Value base,
-                                           int64_t n) {
+void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
+                                            ValueRange rows, ValueRange scales,
+                                            Value acc, Value base, int64_t n) {
   auto type = VectorType::get({kBlock}, b.getF32Type());
-  Value sv = vector::BroadcastOp::create(b, loc, type, scale);
+  SmallVector<Value> sv;
+  for (Value scale : scales)
+    sv.push_back(vector::BroadcastOp::create(b, loc, type, scale));
   loop(0, n / kBlock, 1, [&](Value blk) {
-    Value weights = dequantizeBlock(decodeBlock(w, row, blk));
     Value ak = addi(base, muli(blk, idx(kBlock)));
     Value av = vector::LoadOp::create(b, loc, type, acc, ValueRange{ak});
-    Value r = vector::FMAOp::create(b, loc, weights, sv, av);
-    vector::StoreOp::create(b, loc, r, acc, ValueRange{ak});
+    for (auto [row, s] : llvm::zip_equal(rows, sv))
+      av = vector::FMAOp::create(
+          b, loc, dequantizeBlock(decodeBlock(w, row, blk)), s, av);
+    vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
   });
 }
 
