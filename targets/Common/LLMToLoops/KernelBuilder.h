@@ -146,6 +146,7 @@ private:
   DotInput preparePairedDotInput(Value x, int64_t n);
   Value pairedInt8Dot(const WeightRows &w, Value row, const DotInput &x,
                       int64_t n);
+  Value chainedSum(int64_t steps, function_ref<Value(Value, Value)> body);
   void quantizedAccumulateRows(const WeightRows &w, ValueRange rows,
                                ValueRange scales, Value acc, Value base,
                                int64_t n);

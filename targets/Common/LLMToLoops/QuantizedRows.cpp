@@ -260,67 +260,26 @@ DotInput KernelBuilder::preparePairedDotInput(Value x, int64_t n) {
   return input;
 }
 
-/// A q4_0 row in pairs: one 32-byte load holds two blocks' nibbles; the
-/// low nibbles meet the input's first halves, the high ones its second
-/// halves, and lanes 0-3 / 4-7 of the sums belong to the first / second
-/// block, scaled by [d_a x 4, d_b x 4].
-Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
-                                   const DotInput &x, int64_t n) {
+/// The sum of `steps` terms accumulated by `body(step, acc)` (vector<8xf32>)
+/// in two independent chains (even and odd steps) when steps is even, then
+/// reduced to a scalar: the order is fixed by the shapes.
+Value KernelBuilder::chainedSum(int64_t steps,
+                                function_ref<Value(Value, Value)> body) {
   auto accType = VectorType::get({8}, b.getF32Type());
-  auto bytes = VectorType::get({kBlock}, b.getI8Type());
   Value zero = arith::ConstantOp::create(b, loc, accType,
                                          DenseElementsAttr::get(accType, 0.0f));
-  int64_t pairs = n / (2 * kBlock);
-  int64_t pairBytes = 2 * w.getQuantType().getBlockBytes();
-  int64_t chains = pairs % 2 == 0 ? 2 : 1;
+  int64_t chains = steps % 2 == 0 ? 2 : 1;
   SmallVector<Value> init(chains, zero);
   auto forOp =
-      scf::ForOp::create(b, loc, idx(0), idx(pairs), idx(chains), init);
+      scf::ForOp::create(b, loc, idx(0), idx(steps), idx(chains), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
     SmallVector<Value> next;
     for (int64_t c = 0; c < chains; ++c) {
-      Value pair = c == 0 ? forOp.getInductionVar()
+      Value step = c == 0 ? forOp.getInductionVar()
                           : addi(forOp.getInductionVar(), idx(c));
-      Value start = muli(pair, idx(pairBytes));
-      Value scaleBytes =
-          vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
-                                 w.rows, ValueRange{row, start});
-      Value halves = vector::BitCastOp::create(
-          b, loc, VectorType::get({2}, b.getF16Type()), scaleBytes);
-      Value spread = vector::ShuffleOp::create(
-          b, loc, halves, halves, ArrayRef<int64_t>{0, 0, 0, 0, 1, 1, 1, 1});
-      Value weightScale = arith::ExtFOp::create(b, loc, accType, spread);
-      Value nibbles = vector::LoadOp::create(
-          b, loc, bytes, w.rows, ValueRange{row, addi(start, idx(4))});
-      Value low = arith::AndIOp::create(
-          b, loc, nibbles,
-          arith::ConstantOp::create(b, loc, bytes,
-                                    DenseElementsAttr::get(bytes, int8_t(15))));
-      Value high = arith::ShRUIOp::create(
-          b, loc, nibbles,
-          arith::ConstantOp::create(b, loc, bytes,
-                                    DenseElementsAttr::get(bytes, int8_t(4))));
-      Value at = muli(pair, idx(2 * kBlock));
-      Value xLow = vector::LoadOp::create(b, loc, bytes, x.q8, ValueRange{at});
-      Value xHigh = vector::LoadOp::create(b, loc, bytes, x.q8,
-                                           ValueRange{addi(at, idx(kBlock))});
-      Value products = arith::AddIOp::create(
-          b, loc,
-          target.emitInt8DotProduct(b, loc, low, xLow, /*lhsUnsigned=*/true),
-          target.emitInt8DotProduct(b, loc, high, xHigh, /*lhsUnsigned=*/true));
-      products = arith::SubIOp::create(
-          b, loc, products,
-          vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
-                                 x.q8ZeroPointSums,
-                                 ValueRange{muli(pair, idx(8))}));
-      Value sums = arith::SIToFPOp::create(b, loc, accType, products);
-      Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
-                                                ValueRange{muli(pair, idx(8))});
-      next.push_back(vector::FMAOp::create(b, loc, sums,
-                                           mul(weightScale, inputScale),
-                                           forOp.getRegionIterArgs()[c]));
+      next.push_back(body(step, forOp.getRegionIterArgs()[c]));
     }
     scf::YieldOp::create(b, loc, next);
   }
@@ -330,58 +289,87 @@ Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
 
+/// A q4_0 row in pairs: one 32-byte load holds two blocks' nibbles; the
+/// low nibbles meet the input's first halves, the high ones its second
+/// halves, and lanes 0-3 / 4-7 of the sums belong to the first / second
+/// block, scaled by [d_a x 4, d_b x 4].
+Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
+                                   const DotInput &x, int64_t n) {
+  auto accType = VectorType::get({8}, b.getF32Type());
+  auto bytes = VectorType::get({kBlock}, b.getI8Type());
+  int64_t pairBytes = 2 * w.getQuantType().getBlockBytes();
+  return chainedSum(n / (2 * kBlock), [&](Value pair, Value acc) -> Value {
+    Value start = muli(pair, idx(pairBytes));
+    Value scaleBytes =
+        vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
+                               w.rows, ValueRange{row, start});
+    Value halves = vector::BitCastOp::create(
+        b, loc, VectorType::get({2}, b.getF16Type()), scaleBytes);
+    Value spread = vector::ShuffleOp::create(
+        b, loc, halves, halves, ArrayRef<int64_t>{0, 0, 0, 0, 1, 1, 1, 1});
+    Value weightScale = arith::ExtFOp::create(b, loc, accType, spread);
+    Value nibbles = vector::LoadOp::create(
+        b, loc, bytes, w.rows, ValueRange{row, addi(start, idx(4))});
+    Value low = arith::AndIOp::create(
+        b, loc, nibbles,
+        arith::ConstantOp::create(b, loc, bytes,
+                                  DenseElementsAttr::get(bytes, int8_t(15))));
+    Value high = arith::ShRUIOp::create(
+        b, loc, nibbles,
+        arith::ConstantOp::create(b, loc, bytes,
+                                  DenseElementsAttr::get(bytes, int8_t(4))));
+    Value at = muli(pair, idx(2 * kBlock));
+    Value xLow = vector::LoadOp::create(b, loc, bytes, x.q8, ValueRange{at});
+    Value xHigh = vector::LoadOp::create(b, loc, bytes, x.q8,
+                                         ValueRange{addi(at, idx(kBlock))});
+    Value products = arith::AddIOp::create(
+        b, loc,
+        target.emitInt8DotProduct(b, loc, low, xLow, /*lhsUnsigned=*/true),
+        target.emitInt8DotProduct(b, loc, high, xHigh, /*lhsUnsigned=*/true));
+    products = arith::SubIOp::create(
+        b, loc, products,
+        vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
+                               x.q8ZeroPointSums,
+                               ValueRange{muli(pair, idx(8))}));
+    Value sums = arith::SIToFPOp::create(b, loc, accType, products);
+    Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
+                                              ValueRange{muli(pair, idx(8))});
+    return vector::FMAOp::create(b, loc, sums, mul(weightScale, inputScale),
+                                 acc);
+  });
+}
+
 Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
                              int64_t n) {
   if (x.paired)
     return pairedInt8Dot(w, row, x, n);
   auto accType = VectorType::get({8}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(b, loc, accType,
-                                         DenseElementsAttr::get(accType, 0.0f));
-  int64_t blocks = n / kBlock;
-  // Two blocks per iteration when they pair up: two independent chains.
-  int64_t chains = blocks % 2 == 0 ? 2 : 1;
-  SmallVector<Value> init(chains, zero);
-  auto forOp =
-      scf::ForOp::create(b, loc, idx(0), idx(blocks), idx(chains), init);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(forOp.getBody());
-    SmallVector<Value> next;
-    for (int64_t c = 0; c < chains; ++c) {
-      Value blk = c == 0 ? forOp.getInductionVar()
-                         : addi(forOp.getInductionVar(), idx(c));
-      DecodedBlock block = decodeBlock(w, row, blk);
-      Value xq = vector::LoadOp::create(
-          b, loc, VectorType::get({kBlock}, b.getI8Type()), x.q8,
-          ValueRange{muli(blk, idx(kBlock))});
-      Value products =
-          target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
-      if (block.zeroPoint) {
-        assert(x.q8ZeroPointSums && "input prepared for another format");
-        products = arith::SubIOp::create(
-            b, loc, products,
-            vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
-                                   x.q8ZeroPointSums,
-                                   ValueRange{muli(blk, idx(8))}));
-      }
-      Value sums = arith::SIToFPOp::create(b, loc, accType, products);
-      // Both scales as 8 lanes: the weight's f16 broadcast, then extended
-      // (vpbroadcastw, vcvtph2ps), times the input's stored 8 times.
-      Value halves = vector::BroadcastOp::create(
-          b, loc, VectorType::get({8}, b.getF16Type()), block.scaleF16);
-      Value weightScale = arith::ExtFOp::create(b, loc, accType, halves);
-      Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
-                                                ValueRange{muli(blk, idx(8))});
-      next.push_back(vector::FMAOp::create(b, loc, sums,
-                                           mul(weightScale, inputScale),
-                                           forOp.getRegionIterArgs()[c]));
+  return chainedSum(n / kBlock, [&](Value blk, Value acc) -> Value {
+    DecodedBlock block = decodeBlock(w, row, blk);
+    Value xq =
+        vector::LoadOp::create(b, loc, VectorType::get({kBlock}, b.getI8Type()),
+                               x.q8, ValueRange{muli(blk, idx(kBlock))});
+    Value products =
+        target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
+    if (block.zeroPoint) {
+      assert(x.q8ZeroPointSums && "input prepared for another format");
+      products = arith::SubIOp::create(
+          b, loc, products,
+          vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
+                                 x.q8ZeroPointSums,
+                                 ValueRange{muli(blk, idx(8))}));
     }
-    scf::YieldOp::create(b, loc, next);
-  }
-  Value acc = forOp.getResult(0);
-  for (int64_t c = 1; c < chains; ++c)
-    acc = add(acc, forOp.getResult(c));
-  return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
+    Value sums = arith::SIToFPOp::create(b, loc, accType, products);
+    // Both scales as 8 lanes: the weight's f16 broadcast, then extended
+    // (vpbroadcastw, vcvtph2ps), times the input's stored 8 times.
+    Value halves = vector::BroadcastOp::create(
+        b, loc, VectorType::get({8}, b.getF16Type()), block.scaleF16);
+    Value weightScale = arith::ExtFOp::create(b, loc, accType, halves);
+    Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
+                                              ValueRange{muli(blk, idx(8))});
+    return vector::FMAOp::create(b, loc, sums, mul(weightScale, inputScale),
+                                 acc);
+  });
 }
 
 Value KernelBuilder::quantizedDot(const WeightRows &w, Value row, Value x,
