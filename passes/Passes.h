@@ -47,8 +47,9 @@ struct SparsifyPipelineOptions
       llvm::cl::desc("MoE experts: auto, dense, exact or predicted")};
   Option<std::string> quant{
       *this, "quant",
-      llvm::cl::desc("Block-quantize weights: q8_0, q4_0 or q4_1 (enables "
-                     "sparsec-quantize-weights)")};
+      llvm::cl::desc(
+          "Block-quantize weights: q8_0, q4_0, q4_1, q4_k or q6_k (enables "
+          "sparsec-quantize-weights)")};
   Option<std::string> quantKeep{
       *this, "quant-keep", llvm::cl::init("predictor"),
       llvm::cl::desc("Roles left unquantized: embed, lm_head, predictor, "

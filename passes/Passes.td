@@ -203,7 +203,10 @@ def QuantizeWeightsPass : Pass<"sparsec-quantize-weights", "::mlir::ModuleOp"> {
       `lm_head`, `predictor` (the activation predictors; the default), or
       `none`. A tensor in several roles (a tied embedding) is kept if any
       of its roles is;
-    * matrices whose rows are not a multiple of the block size (32).
+    * matrices whose rows are not a multiple of the block size (32), with
+      one exception: for the k-quants (super-blocks of 256), rows that are
+      whole blocks of 32 but not of 256 take the 32-weight format of at
+      least as many bits per weight: q4_1 for q4_k, q8_0 for q6_k.
 
     The transposed down projection is quantized along its rows
     (`[intermediate, hidden]`: blocks along hidden), the order the scatter
@@ -217,7 +220,7 @@ def QuantizeWeightsPass : Pass<"sparsec-quantize-weights", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"format", "format", "std::string", /*default=*/"\"q8_0\"",
-           "q8_0, q4_0 or q4_1">,
+           "q8_0, q4_0, q4_1, q4_k or q6_k">,
     Option<"keep", "keep", "std::string", /*default=*/"\"predictor\"",
            "Roles left unquantized: comma-separated embed, lm_head, predictor, or none">
   ];

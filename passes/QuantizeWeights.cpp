@@ -79,7 +79,7 @@ public:
     std::optional<llm::QuantFormat> parsed = llm::symbolizeQuantFormat(format);
     if (!parsed) {
       module.emitError("sparsec-quantize-weights: unknown format '")
-          << format << "' (expected q8_0, q4_0 or q4_1)";
+          << format << "' (expected q8_0, q4_0, q4_1, q4_k or q6_k)";
       return signalPassFailure();
     }
     unsigned kept = kRouter;
@@ -101,6 +101,14 @@ public:
       kept |= bit;
     }
     auto quantType = llm::QuantType::get(&getContext(), *parsed);
+    // Rows that are not whole super-blocks of 256 take the 32-weight format
+    // of at least as many bits (as llama.cpp's k-quant mixes do).
+    llm::QuantType fallbackType;
+    if (quantType.isSuperBlock())
+      fallbackType =
+          llm::QuantType::get(&getContext(), *parsed == llm::QuantFormat::Q4_K
+                                                 ? llm::QuantFormat::Q4_1
+                                                 : llm::QuantFormat::Q8_0);
 
     // Weights by packed name, in walk order, with the union of their roles.
     llvm::MapVector<StringRef, SmallVector<Operation *>> groups;
@@ -121,16 +129,20 @@ public:
         continue;
       auto type = cast<RankedTensorType>(ops.front()->getResult(0).getType());
       if (type.getRank() < 2 ||
-          !llm::isWeightElementType(type.getElementType()) ||
-          type.getShape().back() % quantType.getBlockSize() != 0)
+          !llm::isWeightElementType(type.getElementType()))
         continue;
-      auto quantized = RankedTensorType::get(type.getShape(), quantType);
+      llm::QuantType rowType = quantType;
+      if (type.getShape().back() % rowType.getBlockSize() != 0)
+        rowType = fallbackType;
+      if (!rowType || type.getShape().back() % rowType.getBlockSize() != 0)
+        continue;
+      auto quantized = RankedTensorType::get(type.getShape(), rowType);
       for (Operation *op : ops) {
         op->getResult(0).setType(quantized);
         for (Operation *user : op->getResult(0).getUsers())
           if (auto part = dyn_cast<sfn::BundlePartOp>(user))
             part.getResult().setType(
-                RankedTensorType::get(part.getType().getShape(), quantType));
+                RankedTensorType::get(part.getType().getShape(), rowType));
       }
     }
   }

@@ -48,6 +48,16 @@ using namespace mlir::sparsec;
 
 namespace {
 
+/// "14 quantized to q4_k", or with rows that took a fallback format
+/// "14 quantized to q4_k, 2 to q4_1".
+std::string quantizedSummary(const PackResult &packed) {
+  std::string summary;
+  for (const auto &[format, count] : packed.quantizedFormats)
+    summary += (summary.empty() ? "" : ", ") + std::to_string(count) +
+               (summary.empty() ? " quantized to " : " to ") + format;
+  return summary;
+}
+
 /// "[2/7] sparse pipeline ... 0.12 s" on stderr.
 class Progress {
 public:
@@ -481,8 +491,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
               : " (dequantized to f16: " + packed->converted + ")",
           packed->numQuantized == 0
               ? std::string()
-              : llvm::formatv(", {0} quantized to {1}{2}", packed->numQuantized,
-                              options.quant,
+              : llvm::formatv(", {0}{1}", quantizedSummary(*packed),
                               packed->numAsStored == 0
                                   ? std::string()
                                   : llvm::formatv(" ({0} with the file's "

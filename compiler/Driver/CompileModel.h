@@ -31,7 +31,7 @@ struct CompileOptions {
   std::string activationThreshold;
   std::string expertMode; ///< "" = --mode if dense/exact/predicted, else auto
   std::string stats;      ///< "" = MODEL_DIR/synth_report.json when present
-  std::string quant;      ///< "" = weights as stored; else q8_0, q4_0, q4_1
+  std::string quant;      ///< "" = weights as stored; else a QuantFormat
   std::string quantKeep = "predictor"; ///< roles --quant leaves alone
   /// Extra passes (a textual pipeline on the module, as sparsec-opt's
   /// --pass-pipeline takes inside `builtin.module(...)`) run just before and

@@ -122,8 +122,8 @@ cl::opt<std::string>
                       cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compileQuant(
     "quant", cl::init(""),
-    cl::desc("Block-quantize the weights: q8_0, q4_0 or q4_1 (default: "
-             "keep the checkpoint's f32/f16/bf16)"),
+    cl::desc("Block-quantize the weights: q8_0, q4_0, q4_1, q4_k or q6_k "
+             "(default: keep the checkpoint's f32/f16/bf16)"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compileQuantKeep(
     "quant-keep", cl::init("predictor"),
@@ -282,8 +282,10 @@ int runCompile() {
   if (compileMaxSeqLen < 0)
     return fail("--max-seq-len must be positive");
   if (!compileQuant.empty() &&
-      !llvm::is_contained({"q8_0", "q4_0", "q4_1"}, compileQuant.getValue()))
-    return fail("--quant '" + compileQuant + "': expected q8_0, q4_0 or q4_1");
+      !llvm::is_contained({"q8_0", "q4_0", "q4_1", "q4_k", "q6_k"},
+                          compileQuant.getValue()))
+    return fail("--quant '" + compileQuant +
+                "': expected q8_0, q4_0, q4_1, q4_k or q6_k");
   auto result = mlir::sparsec::compileModel(options);
   if (!result)
     return fail(toString(result.takeError()));

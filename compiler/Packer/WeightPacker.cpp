@@ -50,6 +50,10 @@ std::optional<::sparsec::DType> dtypeOf(Type type) {
     return ::sparsec::GgmlType::kQ4_0;
   case llm::QuantFormat::Q4_1:
     return ::sparsec::GgmlType::kQ4_1;
+  case llm::QuantFormat::Q4_K:
+    return ::sparsec::GgmlType::kQ4_K;
+  case llm::QuantFormat::Q6_K:
+    return ::sparsec::GgmlType::kQ6_K;
   }
   llvm_unreachable("unknown quant format");
 }
@@ -226,7 +230,7 @@ public:
     ++numTensors;
     numBytes += src->numBytes();
     if (quant) {
-      ++numQuantized;
+      ++quantized[llm::stringifyQuantFormat(quant.getFormat()).str()];
       int64_t rows = type.getDimSize(0), length = type.getDimSize(1);
       int64_t rowBytes = outShape.back();
       ::sparsec::GgmlType ggml = ggmlTypeOf(quant.getFormat());
@@ -305,7 +309,7 @@ public:
     const TensorSource &from = weights;
     ++numTensors;
     if (quant) {
-      ++numQuantized;
+      ++quantized[llm::stringifyQuantFormat(quant.getFormat()).str()];
       int64_t rowBytes = getRowStorageBytes(quant, hidden);
       std::string key = bundle.getName().str();
       ::sparsec::GgmlType ggml = ggmlTypeOf(quant.getFormat());
@@ -388,7 +392,8 @@ public:
   llvm::StringSet<> seen;
   int64_t numTensors = 0;
   int64_t numBytes = 0;
-  int64_t numQuantized = 0;
+  /// Quantized tensors by format ("q4_k").
+  std::map<std::string, int64_t> quantized;
   /// Quantized tensors (or bundle parts) whose blocks were copied as stored.
   int64_t numAsStored = 0;
 };
@@ -420,8 +425,15 @@ mlir::sparsec::packWeights(ModuleOp module, const TensorSource &weights,
   ::sparsec::Status status = packer.writer.write(outPath.str());
   if (!status.isOk())
     return makeError(status.message());
-  PackResult result{packer.numTensors,   packer.numBytes,   *hash, {},
-                    packer.numQuantized, packer.numAsStored};
+  PackResult result{packer.numTensors, packer.numBytes, *hash, {}, 0, {},
+                    packer.numAsStored};
+  for (const auto &[format, count] : packer.quantized) {
+    result.numQuantized += count;
+    result.quantizedFormats.emplace_back(format, count);
+  }
+  llvm::stable_sort(result.quantizedFormats, [](const auto &a, const auto &b) {
+    return a.second > b.second;
+  });
   for (const auto &[stored, count] : packer.converted)
     result.converted += (result.converted.empty() ? "" : ", ") +
                         std::to_string(count) + " " + stored;

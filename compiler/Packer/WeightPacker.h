@@ -18,6 +18,8 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mlir::sparsec {
 
@@ -28,8 +30,10 @@ struct PackResult {
   /// Tensors converted from their stored type ("210 Q4_1, 1 Q8_0"); empty
   /// when every tensor was copied as stored.
   std::string converted;
-  /// Tensors written block-quantized (!llm.quant in the IR).
+  /// Tensors written block-quantized (!llm.quant in the IR), and how many in
+  /// each format ("q4_k"), most first.
   int64_t numQuantized = 0;
+  std::vector<std::pair<std::string, int64_t>> quantizedFormats;
   /// Of those, tensors or bundle parts whose blocks were the source file's
   /// (a GGUF's blocks of the same format), copied without requantizing.
   int64_t numAsStored = 0;

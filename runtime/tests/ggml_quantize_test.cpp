@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -30,7 +31,8 @@ std::vector<float> randomRow(int64_t n, uint32_t seed, float scale = 1.0f) {
 
 /// Quantizes and decodes `x`; returns the decoded values.
 std::vector<float> roundTrip(GgmlType type, const std::vector<float> &x) {
-  std::vector<uint8_t> blocks(x.size() / 32 * ggmlBlockBytes(type));
+  std::vector<uint8_t> blocks(x.size() / ggmlBlockSize(type) *
+                              ggmlBlockBytes(type));
   EXPECT_TRUE(quantizeFromF32(type, x.data(), x.size(), blocks.data()).isOk());
   std::vector<float> decoded(x.size());
   EXPECT_TRUE(
@@ -74,6 +76,73 @@ TEST(GgmlQuantizeTest, RoundTripWithinHalfAStep) {
             0.5 + 15.0 / 2048 + 1e-3);
 }
 
+/// Largest |x - decoded| of a k-quant super-block over `bound(step, d)`,
+/// where step is a sub-block's own step (q4_k: range / 15 over `sub` = 32
+/// weights, with 0 in the range; q6_k: max|x| / 32 over 16) and d the
+/// super-block's scale of scales (largest step / 63; largest step / 128).
+double worstSuperBlockError(GgmlType type, const std::vector<float> &x,
+                            const std::vector<float> &decoded) {
+  const bool q4 = type == GgmlType::kQ4_K;
+  const int sub = q4 ? 32 : 16;
+  double worst = 0;
+  for (size_t sb = 0; sb < x.size() / 256; ++sb) {
+    std::vector<double> steps, mins;
+    for (int j = 0; j < 256 / sub; ++j) {
+      const float *v = &x[sb * 256 + j * sub];
+      double lo = 0, hi = v[0], amax = 0;
+      for (int l = 0; l < sub; ++l) {
+        lo = std::min<double>(lo, v[l]);
+        hi = std::max<double>(hi, v[l]);
+        amax = std::max<double>(amax, std::fabs(v[l]));
+      }
+      steps.push_back(q4 ? (hi - lo) / 15 : amax / 32);
+      mins.push_back(-lo);
+    }
+    double d = *std::max_element(steps.begin(), steps.end()) / (q4 ? 63 : 128);
+    double dmin = *std::max_element(mins.begin(), mins.end()) / 63;
+    for (int j = 0; j < 256 / sub; ++j) {
+      // Half a step of the stored scale (the step plus half of d; a whole
+      // one for q6_k, whose levels stop at +31 opposite the extreme that
+      // maps to -32, as q4_0's), and what rounding the sub-block's scale to
+      // a multiple of d can clip: half of d per level (15 levels, 32), half
+      // of dmin for q4_k's min; 1% for the f16 rounding of d and dmin.
+      double bound = ((q4 ? 0.5 : 1.0) * (steps[j] + 0.5 * d) +
+                      (q4 ? 15 : 32) * 0.5 * d + (q4 ? 0.5 * dmin : 0)) *
+                         1.01 +
+                     1e-9;
+      for (int l = 0; l < sub; ++l) {
+        size_t i = sb * 256 + j * sub + l;
+        worst = std::max(worst, std::fabs(x[i] - decoded[i]) / bound);
+      }
+    }
+  }
+  return worst;
+}
+
+double meanAbsError(const std::vector<float> &x,
+                    const std::vector<float> &decoded) {
+  double sum = 0;
+  for (size_t i = 0; i < x.size(); ++i)
+    sum += std::fabs(x[i] - decoded[i]);
+  return sum / x.size();
+}
+
+TEST(GgmlQuantizeTest, SuperBlocksWithinTheirBounds) {
+  std::vector<float> x = randomRow(8192, 11, 0.02f);
+  // A sub-block of small weights next to large ones: its scale is a small
+  // multiple of d, the case where rounding the scale costs most.
+  for (int l = 0; l < 64; ++l)
+    x[256 + l] *= 0.05f;
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K})
+    EXPECT_LE(worstSuperBlockError(type, x, roundTrip(type, x)), 1.0)
+        << ggmlTypeName(type);
+  // On Gaussian weights, q4_k (4.5 bits per weight) errs about as much as
+  // q4_1 (5 bits), q6_k (6.56 bits) about a quarter as much.
+  double q41 = meanAbsError(x, roundTrip(GgmlType::kQ4_1, x));
+  EXPECT_LE(meanAbsError(x, roundTrip(GgmlType::kQ4_K, x)), 1.3 * q41);
+  EXPECT_LE(meanAbsError(x, roundTrip(GgmlType::kQ6_K, x)), 0.35 * q41);
+}
+
 TEST(GgmlQuantizeTest, BlockFields) {
   std::vector<float> x(32);
   for (int j = 0; j < 32; ++j)
@@ -103,7 +172,9 @@ TEST(GgmlQuantizeTest, BlockFields) {
 
 TEST(GgmlQuantizeTest, ZeroBlocksStayZero) {
   std::vector<float> x(64, 0.0f);
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1})
+  x.resize(256, 0.0f);
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1,
+                        GgmlType::kQ4_K, GgmlType::kQ6_K})
     for (float v : roundTrip(type, x))
       EXPECT_EQ(v, 0.0f) << ggmlTypeName(type);
 }
@@ -113,8 +184,12 @@ TEST(GgmlQuantizeTest, RefusesBadInput) {
   std::vector<uint8_t> out(64);
   EXPECT_FALSE(
       quantizeFromF32(GgmlType::kQ4_0, x.data(), 48, out.data()).isOk());
+  Status partial = quantizeFromF32(GgmlType::kQ4_K, x.data(), 32, out.data());
+  EXPECT_FALSE(partial.isOk());
+  EXPECT_NE(partial.message().find("blocks of 256"), std::string::npos)
+      << partial.message();
   EXPECT_FALSE(
-      quantizeFromF32(GgmlType::kQ4_K, x.data(), 32, out.data()).isOk());
+      quantizeFromF32(GgmlType::kQ5_K, x.data(), 32, out.data()).isOk());
   x[3] = std::nanf("");
   Status nan = quantizeFromF32(GgmlType::kQ8_0, x.data(), 32, out.data());
   EXPECT_FALSE(nan.isOk());

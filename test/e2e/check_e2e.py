@@ -2,7 +2,7 @@
 """Runs a compiled model and compares it with the independent numpy reference.
 
     check_e2e.py MODEL_DIR|MODEL.gguf EXE [--reference dense|predicted]
-                 [--quant q8_0|q4_0|q4_1 [--quant-keep ROLES]]
+                 [--quant q8_0|q4_0|q4_1|q4_k|q6_k [--quant-keep ROLES]]
                  [--prompt TEXT] [-n N] [--tol T] [--runner "qemu-aarch64 -L ..."]
                  [--tokenizer tokenizer.json [--bos ID]] [--kv-dtype f32|f16|bf16]
 
@@ -26,9 +26,16 @@ round its cache the same way.
 With --quant the reference uses the weights rounded through the block format
 (its own implementation of the rounding rules): the executable reads the same
 weight values, so the f32 bounds above still hold. Where the executable's
-q8_0/q4_0 dot products run on 8-bit integers (x86 with AVX2), their input is
+quantized dot products run on 8-bit integers (x86 with AVX2), their input is
 rounded per block of 32 too: --int8-activations makes the reference round it
-by the same rule, and the integer sums are exact, so the bound still holds.
+by the same rule, and the integer sums are exact, so the bound still holds,
+except after a rounding tie: an input within 2e-6 of its value of a rounding
+boundary (x / d = k + 0.5) may round the other way in the executable, whose
+f32 sums differ from the reference's by ulps; one level (1/127 of the block's largest
+magnitude) moves the logits by up to ~1%, and the KV cache carries it on. From
+the step of the first tie on, the bound is --tie-tol (3e-2), two near-equal
+top logits may swap there (both sides go on with the executable's token), and
+a second line says how many steps that was.
 """
 import argparse
 import os
@@ -57,7 +64,8 @@ def main():
     parser.add_argument("--tokenizer", default=None)
     parser.add_argument("--bos", type=int, default=None)
     parser.add_argument("--kv-dtype", default="f32", choices=["f32", "f16", "bf16"])
-    parser.add_argument("--quant", default=None, choices=["q8_0", "q4_0", "q4_1"],
+    parser.add_argument("--quant", default=None,
+                        choices=["q8_0", "q4_0", "q4_1", "q4_k", "q6_k"],
                         help="the reference rounds weights through this block format")
     parser.add_argument("--quant-keep", default="predictor",
                         help="roles left unquantized, as sparsec compile --quant-keep")
@@ -65,6 +73,9 @@ def main():
                         help="the executable's quantized dot products round their "
                              "input to 8-bit blocks (x86 with AVX2): so does the "
                              "reference")
+    parser.add_argument("--tie-tol", type=float, default=3e-2,
+                        help="with --int8-activations, the bound from the first "
+                             "step whose rounding met a tie on")
     args = parser.parse_args()
 
     dump = args.dump or args.exe + ".logits.bin"
@@ -93,21 +104,37 @@ def main():
         sys.exit(f"expected {steps} steps of logits, got {logits.shape[0]}")
     tokens = list(prompt)
     worst = 0.0
+    first_tie = None
+    swapped = 0
     for pos in range(steps):
         if pos >= len(prompt):
             tokens.append(int(np.argmax(logits[pos - 1])))
         want = ref.step(tokens[pos], pos)
         got = logits[pos]
         err = float(np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want))))
-        worst = max(worst, err)
-        if err > args.tol:
+        if first_tie is None and ref.rounding_ties:
+            first_tie = pos
+        tol = args.tol if first_tie is None else max(args.tol, args.tie_tol)
+        if first_tie is None:
+            worst = max(worst, err)
+        if err > tol:
             sys.exit(f"step {pos}: logits differ by {err:.3g} (relative) > "
-                     f"{args.tol:g}")
+                     f"{tol:g}" + ("" if first_tie is None else
+                                   f" (after a rounding tie at step {first_tie})"))
         if int(np.argmax(got)) != int(np.argmax(want)):
-            sys.exit(f"step {pos}: greedy token {int(np.argmax(got))} != "
-                     f"reference {int(np.argmax(want))}")
+            if first_tie is None:
+                sys.exit(f"step {pos}: greedy token {int(np.argmax(got))} != "
+                         f"reference {int(np.argmax(want))}")
+            # Within the tie bound two near-equal top logits may swap; both
+            # sides go on with the executable's token.
+            swapped += 1
     print(f"e2e ok: {steps} steps, max relative logit error {worst:.2e}, "
-          f"greedy tokens identical")
+          f"greedy tokens identical" + (" before the first rounding tie"
+                                        if swapped else ""))
+    if first_tie is not None:
+        print(f"  {steps - first_tie} steps from the first int8 rounding tie "
+              f"(step {first_tie}) on were held to {max(args.tol, args.tie_tol):g}"
+              f"; {swapped} greedy tokens differed there")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 // RUN: sparsec-opt %s -split-input-file --sparsec-quantize-weights="format=q4_0" | FileCheck %s
 // RUN: sparsec-opt %s -split-input-file --sparsec-quantize-weights="format=q8_0 keep=embed,lm_head" | FileCheck %s --check-prefix=KEEP
 // RUN: sparsec-opt %s -split-input-file --sparsec-quantize-weights="format=q4_1 keep=none" | FileCheck %s --check-prefix=NONE
+// RUN: sparsec-opt %s -split-input-file --sparsec-quantize-weights="format=q4_k" | FileCheck %s --check-prefix=Q4K
+// RUN: sparsec-opt %s -split-input-file --sparsec-quantize-weights="format=q6_k" | FileCheck %s --check-prefix=Q6K
 
 // Bundles and their parts take the format; the predictor is kept by default,
 // and so are norms (1-D).
@@ -67,4 +69,26 @@ func.func @odd_rows(%x: tensor<48xf32>) -> tensor<16xf32> {
   %w = llm.param "w" : tensor<16x48xf16>
   %y = llm.linear %x, %w : tensor<48xf32>, tensor<16x48xf16> -> tensor<16xf32>
   return %y : tensor<16xf32>
+}
+
+// -----
+
+// k-quants: rows of whole super-blocks (256) take the format; rows of whole
+// blocks of 32 only take q4_1 (q4_k) or q8_0 (q6_k); other rows stay.
+// Q4K-LABEL: func.func @super_blocks
+// Q4K: llm.param "a" : tensor<16x512x!llm.quant<q4_k>>
+// Q4K: llm.param "b" : tensor<16x96x!llm.quant<q4_1>>
+// Q4K: llm.param "c" : tensor<16x48xf16>
+// Q6K-LABEL: func.func @super_blocks
+// Q6K: llm.param "a" : tensor<16x512x!llm.quant<q6_k>>
+// Q6K: llm.param "b" : tensor<16x96x!llm.quant<q8_0>>
+// Q6K: llm.param "c" : tensor<16x48xf16>
+func.func @super_blocks(%x: tensor<512xf32>, %y: tensor<96xf32>, %z: tensor<48xf32>) -> (tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) {
+  %a = llm.param "a" : tensor<16x512xf16>
+  %ya = llm.linear %x, %a : tensor<512xf32>, tensor<16x512xf16> -> tensor<16xf32>
+  %b = llm.param "b" : tensor<16x96xf16>
+  %yb = llm.linear %y, %b : tensor<96xf32>, tensor<16x96xf16> -> tensor<16xf32>
+  %c = llm.param "c" : tensor<16x48xf16>
+  %yc = llm.linear %z, %c : tensor<48xf32>, tensor<16x48xf16> -> tensor<16xf32>
+  return %ya, %yb, %yc : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }

@@ -175,9 +175,121 @@ class Checkpoint:
         return a
 
 
-def _quant_roundtrip(rows, fmt):
-    """rows float32 [n, k] (k a multiple of 32) -> dequantized float32 [n, k]."""
+QUANT_BLOCK = {"q8_0": 32, "q4_0": 32, "q4_1": 32, "q4_k": 256, "q6_k": 256}
+# Rows that are not whole super-blocks take a 32-weight format of at least as
+# many bits (sparsec-quantize-weights' rule).
+QUANT_FALLBACK = {"q4_k": "q4_1", "q6_k": "q8_0"}
+
+
+def quant_format_for(fmt, row_length):
+    """The format a row of `row_length` weights gets under --quant fmt, or None
+    when it is not whole blocks of any."""
+    for f in (fmt, QUANT_FALLBACK.get(fmt)):
+        if f and row_length % QUANT_BLOCK[f] == 0:
+            return f
+    return None
+
+
+def _round_away(v):
+    """round(v), halves away from zero, exactly (float32 in, float32 out)."""
+    t = np.trunc(v)
+    return np.where(np.abs(v - t) >= F32(0.5), t + np.sign(v), t).astype(F32)
+
+
+def _nearest_level(v, hi):
+    """trunc(v + 0.5) clamped to [0, hi]."""
+    return np.clip(np.trunc(v + F32(0.5)), F32(0), F32(hi)).astype(F32)
+
+
+def _inverse(v):
+    """1 / v where v != 0, else 0 (float32)."""
+    return np.where(v != 0, F32(1) / np.where(v != 0, v, F32(1)), F32(0)).astype(F32)
+
+
+def kquant_fields(rows, fmt):
+    """The fields of k-quant super-blocks, by sparsec's one-pass rules
+    (runtime/formats/src/ggml_quantize.cpp states them): rows float32 [n, k],
+    k a multiple of 256. q4_k -> (d16, dmin16, ls, lm, q) with ls, lm, q of
+    shape [n, S, 8(, 32)]; q6_k -> (d16, sc, q) with sc [n, S, 16] and q
+    [n, S, 16, 16] centred (-32..31)."""
     n, k = rows.shape
+    half = lambda v: v.astype(np.float16).astype(F32)
+    if fmt == "q4_k":
+        x = rows.astype(F32).reshape(n, k // 256, 8, 32)
+        lo = np.minimum(F32(0), np.min(x, axis=3))
+        scale = (np.max(x, axis=3) - lo) / F32(15)
+        mn = -lo
+        max_scale = np.max(scale, axis=2, keepdims=True)
+        max_min = np.max(mn, axis=2, keepdims=True)
+        ls = _nearest_level(scale * _div_or_zero(F32(63), max_scale), 63)
+        lm = _nearest_level(mn * _div_or_zero(F32(63), max_min), 63)
+        d16, dmin16 = half(max_scale / F32(63)), half(max_min / F32(63))
+        s = d16 * ls
+        m = dmin16 * lm
+        q = _nearest_level((x + m[..., None]) * _inverse(s)[..., None], 15)
+        return d16, dmin16, ls, lm, q
+    if fmt == "q6_k":
+        x = rows.astype(F32).reshape(n, k // 256, 16, 16)
+        idx = np.argmax(np.abs(x), axis=3)[..., None]
+        scale = np.take_along_axis(x, idx, axis=3)[..., 0] / F32(-32)
+        idx2 = np.argmax(np.abs(scale), axis=2)[..., None]
+        d = np.take_along_axis(scale, idx2, axis=2) / F32(-128)
+        sc = np.clip(_round_away(scale * _inverse(d)), F32(-128), F32(127))
+        d16 = half(d)
+        s = d16 * sc
+        q = np.clip(_round_away(x * _inverse(s)[..., None]), F32(-32), F32(31))
+        return d16, sc, q
+    raise ValueError(f"not a k-quant: {fmt}")
+
+
+def _div_or_zero(a, b):
+    """a / b where b > 0, else 0 (float32)."""
+    return np.where(b > 0, a / np.where(b > 0, b, F32(1)), F32(0)).astype(F32)
+
+
+def encode_kquant(rows, fmt):
+    """rows float32 [n, k] -> uint8 [n, k / 256 * block bytes]: ggml's Q4_K
+    (144 bytes) or Q6_K (210 bytes) super-blocks, written from the layouts
+    (for test files; llama.cpp's `gguf` package decodes them)."""
+    n, k = rows.shape
+    S = k // 256
+    if fmt == "q4_k":
+        d16, dmin16, ls, lm, q = kquant_fields(rows, fmt)
+        ls, lm, q = ls.astype(np.uint8), lm.astype(np.uint8), q.astype(np.uint8)
+        out = np.zeros((n, S, 144), np.uint8)
+        out[..., 0:2] = d16.astype(np.float16).view(np.uint8).reshape(n, S, 2)
+        out[..., 2:4] = dmin16.astype(np.float16).view(np.uint8).reshape(n, S, 2)
+        sc = out[..., 4:16]
+        sc[..., 0:4] = ls[..., 0:4] | ((ls[..., 4:8] >> 4) << 6)
+        sc[..., 4:8] = lm[..., 0:4] | ((lm[..., 4:8] >> 4) << 6)
+        sc[..., 8:12] = (ls[..., 4:8] & 0xF) | ((lm[..., 4:8] & 0xF) << 4)
+        pairs = q.reshape(n, S, 4, 2, 32)
+        out[..., 16:] = (pairs[:, :, :, 0] | (pairs[:, :, :, 1] << 4)).reshape(n, S, 128)
+        return out.reshape(n, S * 144)
+    d16, sc, q = kquant_fields(rows, fmt)
+    u = (q.reshape(n, S, 2, 4, 32) + F32(32)).astype(np.uint8)   # [n, S, h, r, l]
+    out = np.zeros((n, S, 210), np.uint8)
+    ql = (u[:, :, :, 0:2] & 0xF) | ((u[:, :, :, 2:4] & 0xF) << 4)  # [n, S, h, 2, 32]
+    out[..., 0:128] = ql.reshape(n, S, 128)
+    qh = (u[:, :, :, 0] >> 4) | ((u[:, :, :, 1] >> 4) << 2) | \
+         ((u[:, :, :, 2] >> 4) << 4) | ((u[:, :, :, 3] >> 4) << 6)
+    out[..., 128:192] = qh.reshape(n, S, 64)
+    out[..., 192:208] = sc.astype(np.int8).view(np.uint8)
+    out[..., 208:210] = d16.astype(np.float16).view(np.uint8).reshape(n, S, 2)
+    return out.reshape(n, S * 210)
+
+
+def _quant_roundtrip(rows, fmt):
+    """rows float32 [n, k] (k a multiple of the format's block) -> dequantized
+    float32 [n, k]."""
+    n, k = rows.shape
+    if fmt == "q4_k":
+        d16, dmin16, ls, lm, q = kquant_fields(rows, fmt)
+        s, m = d16 * ls, dmin16 * lm          # ggml: d * sc * q - dmin * m
+        return (s[..., None] * q - m[..., None]).astype(F32).reshape(n, k)
+    if fmt == "q6_k":
+        d16, sc, q = kquant_fields(rows, fmt)
+        return ((d16 * sc)[..., None] * q).astype(F32).reshape(n, k)
     x = rows.astype(F32).reshape(n, k // 32, 32)
     half = lambda v: v.astype(np.float16).astype(F32)
     with np.errstate(divide="ignore"):
@@ -204,16 +316,24 @@ def _quant_roundtrip(rows, fmt):
     return out.astype(F32).reshape(n, k)
 
 
-def _quant_activation(x):
+def _quant_activation(x, tie_margin=None):
     """x float32 [k] (k a multiple of 32) rounded through 8-bit blocks of 32:
-    d = max|x| / 127, q = round(x / d) (halves away from zero), back to d q."""
+    d = max|x| / 127, q = round(x / d) (halves away from zero), back to d q.
+    With tie_margin, also returns whether some x / d lies within
+    tie_margin * |x / d| of a rounding boundary (a value an implementation
+    computing x with a relative difference of that size may round the other
+    way)."""
     b = x.astype(F32).reshape(-1, 32)
     d = np.max(np.abs(b), axis=1, keepdims=True) / F32(127)
     inv = np.where(d != 0, F32(1) / np.where(d != 0, d, F32(1)), F32(0)).astype(F32)
     v = b * inv
     t = np.trunc(v)
-    q = np.where(np.abs(v - t) >= F32(0.5), t + np.sign(v), t)
-    return (q.astype(np.float64) * d.astype(np.float64)).reshape(-1)
+    frac = np.abs(v - t)
+    q = np.where(frac >= F32(0.5), t + np.sign(v), t)
+    out = (q.astype(np.float64) * d.astype(np.float64)).reshape(-1)
+    if tie_margin is None:
+        return out
+    return out, bool(np.any(np.abs(frac - F32(0.5)) < tie_margin * np.abs(v)))
 
 
 def _round_bf16(x):
@@ -435,9 +555,13 @@ class Reference:
         self.tied = bool(c.get("tie_word_embeddings", False))
         self.quant = quant
         self.quant_keep = set(quant_keep)
-        self.int8_activations = int8_activations and quant in ("q8_0", "q4_0")
+        self.int8_activations = int8_activations and bool(quant)
         self._quantized = {}
         self._rounded = set()  # names whose weights went through the format
+        # With int8_activations: inputs rounded within TIE_MARGIN of a
+        # boundary so far (see mv); one rounded the other way by the
+        # executable moves its result by a level, and every later step.
+        self.rounding_ties = 0
         self.reset()
 
     def _quant_roles(self, name):
@@ -460,8 +584,16 @@ class Reference:
         w = self.w(name)
         if self.int8_activations and name in self._rounded and not name.endswith(
                 ("mlp.down_proj.weight", ".w2.weight")):
-            return (w.astype(np.float64) @ _quant_activation(x)).astype(F32)
+            xq, tie = _quant_activation(x, self.TIE_MARGIN)
+            if tie:
+                self.rounding_ties += 1
+            return (w.astype(np.float64) @ xq).astype(F32)
         return w @ x
+
+    # How close (relative to the value, in levels) to a rounding boundary an
+    # input of an int8 dot product counts as a tie: the executable computes
+    # it with f32 sums in another order, relative differences up to ~1e-6.
+    TIE_MARGIN = 2e-6
 
     def w(self, name):
         t = self.ck.get(name)
@@ -472,15 +604,16 @@ class Reference:
             down = name.endswith("mlp.down_proj.weight") or name.endswith(".w2.weight")
             rows = t.T if down else t
             stored = getattr(self.ck, "block_type", lambda n: None)(name)
-            if "router" in roles or roles & self.quant_keep or rows.shape[1] % 32:
+            fmt = quant_format_for(self.quant, rows.shape[1])
+            if "router" in roles or roles & self.quant_keep or fmt is None:
                 self._quantized[name] = t
-            elif stored == self.quant and not down:
+            elif stored == fmt and not down:
                 # A GGUF's blocks in the format asked: sparsec uses them as
                 # stored, so the weights are their exact dequantization.
                 self._quantized[name] = self.ck.get(name, exact=True)
                 self._rounded.add(name)
             else:
-                q = _quant_roundtrip(np.asarray(rows, dtype=F32), self.quant)
+                q = _quant_roundtrip(np.asarray(rows, dtype=F32), fmt)
                 self._quantized[name] = np.ascontiguousarray(q.T if down else q)
                 self._rounded.add(name)
         return self._quantized[name]

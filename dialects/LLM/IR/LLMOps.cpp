@@ -39,7 +39,11 @@ bool llm::isWeightElementType(Type type) {
 // QuantType
 //===----------------------------------------------------------------------===//
 
-int64_t QuantType::getBlockSize() const { return 32; }
+int64_t QuantType::getBlockSize() const { return isSuperBlock() ? 256 : 32; }
+
+bool QuantType::isSuperBlock() const {
+  return getFormat() == QuantFormat::Q4_K || getFormat() == QuantFormat::Q6_K;
+}
 
 bool QuantType::hasPairedBlocks(int64_t rowLength) const {
   return getFormat() == QuantFormat::Q4_0 &&
@@ -54,6 +58,10 @@ int64_t QuantType::getBlockBytes() const {
     return 2 + 16;
   case QuantFormat::Q4_1:
     return 2 + 2 + 16;
+  case QuantFormat::Q4_K:
+    return 2 + 2 + 12 + 128;
+  case QuantFormat::Q6_K:
+    return 128 + 64 + 16 + 2;
   }
   llvm_unreachable("unknown quant format");
 }

@@ -71,8 +71,11 @@ def LLM_QuantType : LLM_Type<"Quant", "quant"> {
   let parameters = (ins EnumParameter<LLM_QuantFormat>:$format);
   let assemblyFormat = "`<` $format `>`";
   let extraClassDeclaration = [{
-    /// Weights per block.
+    /// Weights per block (32; 256 for the k-quants' super-blocks).
     int64_t getBlockSize() const;
+    /// True for the k-quants (q4_k, q6_k): super-blocks of 256 weights with
+    /// a scale per sub-block of 32 (q4_k, also a min) or 16 (q6_k).
+    bool isSuperBlock() const;
     /// Bytes per block.
     int64_t getBlockBytes() const;
     /// True when rows of `rowLength` weights store their blocks in pairs

@@ -22,6 +22,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <array>
+
 namespace mlir::sparsec {
 
 /// A weight matrix as kernels read it: its lowered rows (a 2-D memref,
@@ -52,9 +54,11 @@ struct WeightRows {
 /// levels' products.
 /// `q8Scales` holds each block's scale 8 times (f32 [n / 32 * 8]), the
 /// lanes of the partial sums it multiplies.
+/// For weights with an offset (q4_1, q4_k), `q8Sums` holds, per block, the
+/// 8 lanes' sums of 4 input levels (i32 [n / 32 * 8]).
 struct DotInput {
   DotInput(Value values) : values(values) {}
-  Value values, q8, q8Scales, q8ZeroPointSums;
+  Value values, q8, q8Scales, q8ZeroPointSums, q8Sums;
   /// Laid out for q4_0 rows in pairs (KernelBuilder::preparePairedDotInput).
   bool paired = false;
 };
@@ -122,16 +126,29 @@ public:
 
 private:
   //===--- block-quantized rows (QuantizedRows.cpp) ---------------------===//
-  /// Block `block` of row `row`: its 32 levels (vector<32xi8>: signed for
-  /// q8_0; unsigned for q4_0, whose weights are levels - zeroPoint (8), and
-  /// q4_1), its scale (f32) and, for q4_1, its offset (else null).
+  /// 32 weights of a row: their levels (vector<32xi8>: signed for q8_0 and
+  /// q6_k (centred); unsigned for q4_0, whose weights are levels -
+  /// zeroPoint (8), q4_1 and q4_k), their scale (f32; for q6_k null, and
+  /// `halfScales` those of weights 0-15 and 16-31) and, for q4_1 and q4_k,
+  /// their offset (else null).
   struct DecodedBlock {
     Value levels, scale, offset;
-    Value scaleF16; ///< `scale` as stored (f16)
+    Value scaleF16; ///< `scale` as stored, when it is one f16
+    std::array<Value, 2> halfScales;
     bool isUnsigned = false;
     int64_t zeroPoint = 0;
   };
+  /// Stored block `group` of row `row` as blocks of 32 weights, in order:
+  /// one, or blocksPerGroup (8) for a k-quant's super-block.
+  SmallVector<DecodedBlock> decodeGroup(const WeightRows &w, Value row,
+                                        Value group);
+  int64_t blocksPerGroup(const WeightRows &w) const;
+  /// Block `block` of 32 weights of row `row` (not a k-quant).
   DecodedBlock decodeBlock(const WeightRows &w, Value row, Value block);
+  Value loadRowBytes(const WeightRows &w, Value row, Value at, int64_t count);
+  Value loadRowHalf(const WeightRows &w, Value row, Value at);
+  enum class ByteOp { And, Or, ShiftLeft, ShiftRight, Sub };
+  Value byteOp(Value bytes, int64_t c, ByteOp op);
   /// The block's 32 weights in f32: levels * scale (+ offset).
   Value dequantizeBlock(const DecodedBlock &block);
   /// True when dot products with `w` run on 8-bit integers.

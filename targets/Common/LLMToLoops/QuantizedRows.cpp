@@ -1,9 +1,11 @@
 //===- QuantizedRows.cpp - kernels over block-quantized rows ---*- C++ -*-===//
 //
-// Rows of a !llm.quant weight are sequences of ggml blocks of 32 weights
-// (LLMAttrs.td gives the layouts). A kernel decodes one block at a time:
-// the 32 levels are loaded as bytes (q4 nibbles unpacked with a mask, a
-// shift and a shuffle). Then either
+// Rows of a !llm.quant weight are sequences of ggml blocks of 32 weights,
+// or of super-blocks of 256 for the k-quants (LLMAttrs.td gives the
+// layouts). A kernel decodes one stored block at a time into blocks of 32
+// weights (DecodedBlock: 32 levels loaded as bytes, q4 nibbles unpacked
+// with a mask, a shift and a shuffle; a scale, or q6_k's two of 16; q4_1's
+// and q4_k's offset). Then either
 //  * (f32) they are converted to a vector<32xf32>, scaled, and used as the
 //    f32 kernels use weights: a dot product accumulates w * x into a
 //    32-lane accumulator (reduced once per row), the scattered down
@@ -14,13 +16,14 @@
 //    round(x / d_x)) in 8-bit integers, and adds sum(levels * x_q) * d_w *
 //    d_x in f32: integer sums are exact, so only the input's rounding
 //    (at most half a step of 1/127 of its block's largest magnitude)
-//    differs from the f32 form. q4_1's offset needs the input's block sums
-//    too: it stays on the f32 form.
+//    differs from the f32 form. An offset (q4_1, q4_k) adds offset * d_x *
+//    sum(x_q), with the input's block sums computed once beside x_q.
 // Every loop's order is fixed by the shapes, so results do not depend on
 // the thread count.
 //
 // Scales are f16 in the block, read as two bytes and bitcast: blocks of 18,
-// 20 or 34 bytes are not aligned.
+// 20, 34, 144 or 210 bytes are not aligned. A k-quant's sub-block scales
+// are decoded once per super-block, at positions known when compiling.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,6 +50,139 @@ int64_t rowLength(const WeightRows &w) {
   return rowBytes / quant.getBlockBytes() * quant.getBlockSize();
 }
 } // namespace
+
+/// `count` bytes of row `row` from byte `at`.
+Value KernelBuilder::loadRowBytes(const WeightRows &w, Value row, Value at,
+                                  int64_t count) {
+  return vector::LoadOp::create(b, loc, VectorType::get({count}, b.getI8Type()),
+                                w.rows, ValueRange{row, at});
+}
+
+/// The f16 at byte `at` of row `row`, in f32.
+Value KernelBuilder::loadRowHalf(const WeightRows &w, Value row, Value at) {
+  Value half =
+      vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getF16Type()),
+                                loadRowBytes(w, row, at, 2));
+  return toF32(vector::ExtractOp::create(b, loc, half, int64_t(0)));
+}
+
+/// `v op c` on bytes, c splatted.
+Value KernelBuilder::byteOp(Value v, int64_t c, ByteOp op) {
+  auto type = cast<VectorType>(v.getType());
+  Value splat = arith::ConstantOp::create(
+      b, loc, type, DenseElementsAttr::get(type, static_cast<int8_t>(c)));
+  switch (op) {
+  case ByteOp::And:
+    return arith::AndIOp::create(b, loc, v, splat);
+  case ByteOp::Or:
+    return arith::OrIOp::create(b, loc, v, splat);
+  case ByteOp::ShiftLeft:
+    return arith::ShLIOp::create(b, loc, v, splat);
+  case ByteOp::ShiftRight:
+    return arith::ShRUIOp::create(b, loc, v, splat);
+  case ByteOp::Sub:
+    return arith::SubIOp::create(b, loc, v, splat);
+  }
+  llvm_unreachable("unknown byte op");
+}
+
+int64_t KernelBuilder::blocksPerGroup(const WeightRows &w) const {
+  llm::QuantType quant = w.getQuantType();
+  return quant.getBlockSize() / kBlock;
+}
+
+SmallVector<KernelBuilder::DecodedBlock>
+KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group) {
+  llm::QuantType quant = w.getQuantType();
+  if (!quant.isSuperBlock())
+    return {decodeBlock(w, row, group)};
+  Value start = muli(group, idx(quant.getBlockBytes()));
+  auto at = [&](int64_t offset) { return addi(start, idx(offset)); };
+  SmallVector<DecodedBlock> blocks;
+  if (quant.getFormat() == llm::QuantFormat::Q4_K) {
+    // f16 d, dmin; scales[12]; qs[128]. Sub-block j's 6-bit scale and min:
+    // for j < 4 the low 6 bits of bytes j and j + 4; for j >= 4 the low /
+    // high nibble of byte j + 4 and the top 2 bits of bytes j - 4 / j.
+    Value d = loadRowHalf(w, row, at(0));
+    Value dmin = loadRowHalf(w, row, at(2));
+    Value packed = loadRowBytes(w, row, at(4), 12);
+    auto byteAt = [&](int64_t i) -> Value {
+      return vector::ExtractOp::create(b, loc, packed, i);
+    };
+    auto bits = [&](Value v, int64_t shift, int64_t mask) -> Value {
+      Type i8 = b.getI8Type();
+      if (shift)
+        v = arith::ShRUIOp::create(
+            b, loc, v, arith::ConstantIntOp::create(b, loc, i8, shift));
+      return arith::AndIOp::create(
+          b, loc, v, arith::ConstantIntOp::create(b, loc, i8, mask));
+    };
+    auto orShifted = [&](Value low, Value high, int64_t shift) -> Value {
+      Value shifted = arith::ShLIOp::create(
+          b, loc, high,
+          arith::ConstantIntOp::create(b, loc, b.getI8Type(), shift));
+      return arith::OrIOp::create(b, loc, low, shifted);
+    };
+    auto asF32 = [&](Value v) -> Value {
+      return arith::UIToFPOp::create(b, loc, b.getF32Type(), v);
+    };
+    Value lowNibbles, highNibbles;
+    for (int64_t j = 0; j < 8; ++j) {
+      Value scale, min;
+      if (j < 4) {
+        scale = bits(byteAt(j), 0, 63);
+        min = bits(byteAt(j + 4), 0, 63);
+      } else {
+        scale =
+            orShifted(bits(byteAt(j + 4), 0, 15), bits(byteAt(j - 4), 6, 3), 4);
+        min = orShifted(bits(byteAt(j + 4), 4, 15), bits(byteAt(j), 6, 3), 4);
+      }
+      if (j % 2 == 0) {
+        Value qs = loadRowBytes(w, row, at(16 + 16 * j), kBlock);
+        lowNibbles = byteOp(qs, 15, ByteOp::And);
+        highNibbles = byteOp(qs, 4, ByteOp::ShiftRight);
+      }
+      DecodedBlock block;
+      block.levels = j % 2 == 0 ? lowNibbles : highNibbles;
+      block.isUnsigned = true;
+      block.scale = mul(d, asF32(scale));
+      block.offset = arith::NegFOp::create(b, loc, mul(dmin, asF32(min)));
+      blocks.push_back(block);
+    }
+    return blocks;
+  }
+  // q6_k: ql[128], qh[64], i8 scales[16], f16 d. Weight 128 h + 32 r + l
+  // (r < 4, l < 32) has its low 4 bits in ql[64 h + 32 (r % 2) + l] (low
+  // nibble for r < 2, else high), its top 2 in bits 2r, 2r + 1 of
+  // qh[32 h + l], and scale scales[(128 h + 32 r + l) / 16].
+  Value d = loadRowHalf(w, row, at(208));
+  auto scalesType = VectorType::get({16}, b.getF32Type());
+  Value scales = mul(arith::SIToFPOp::create(b, loc, scalesType,
+                                             loadRowBytes(w, row, at(192), 16)),
+                     vector::BroadcastOp::create(b, loc, scalesType, d));
+  for (int64_t h = 0; h < 2; ++h) {
+    Value qh = loadRowBytes(w, row, at(128 + 32 * h), kBlock);
+    Value ql[2] = {loadRowBytes(w, row, at(64 * h), kBlock),
+                   loadRowBytes(w, row, at(64 * h + 32), kBlock)};
+    for (int64_t r = 0; r < 4; ++r) {
+      Value low = r < 2 ? byteOp(ql[r % 2], 15, ByteOp::And)
+                        : byteOp(ql[r % 2], 4, ByteOp::ShiftRight);
+      Value high = byteOp(byteOp(r ? byteOp(qh, 2 * r, ByteOp::ShiftRight) : qh,
+                                 3, ByteOp::And),
+                          4, ByteOp::ShiftLeft);
+      DecodedBlock block;
+      // 0..63 - 32 fits a signed byte: the levels are centred here.
+      block.levels =
+          byteOp(arith::OrIOp::create(b, loc, low, high), 32, ByteOp::Sub);
+      int64_t k = 4 * h + r;
+      block.halfScales = {
+          vector::ExtractOp::create(b, loc, scales, 2 * k).getResult(),
+          vector::ExtractOp::create(b, loc, scales, 2 * k + 1).getResult()};
+      blocks.push_back(block);
+    }
+  }
+  return blocks;
+}
 
 KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
                                                        Value row, Value block) {
@@ -116,6 +252,9 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
     decoded.levels = unpackNibbles(loadBytes(kBlock / 2, 4));
     decoded.isUnsigned = true;
     break;
+  case llm::QuantFormat::Q4_K:
+  case llm::QuantFormat::Q6_K:
+    llvm_unreachable("super-blocks are decoded by decodeGroup");
   }
   return decoded;
 }
@@ -138,7 +277,20 @@ Value KernelBuilder::dequantizeBlock(const DecodedBlock &block) {
   } else {
     levels = arith::SIToFPOp::create(b, loc, type, block.levels);
   }
-  Value scale = vector::BroadcastOp::create(b, loc, type, block.scale);
+  Value scale;
+  if (block.scale) {
+    scale = vector::BroadcastOp::create(b, loc, type, block.scale);
+  } else {
+    auto halfType = VectorType::get({kBlock / 2}, b.getF32Type());
+    SmallVector<int64_t> order(kBlock);
+    for (int64_t i = 0; i < kBlock; ++i)
+      order[i] = i;
+    scale = vector::ShuffleOp::create(
+        b, loc,
+        vector::BroadcastOp::create(b, loc, halfType, block.halfScales[0]),
+        vector::BroadcastOp::create(b, loc, halfType, block.halfScales[1]),
+        order);
+  }
   if (!block.offset)
     return mul(levels, scale);
   Value offset = vector::BroadcastOp::create(b, loc, type, block.offset);
@@ -147,8 +299,7 @@ Value KernelBuilder::dequantizeBlock(const DecodedBlock &block) {
 
 bool KernelBuilder::usesInt8Dot(const WeightRows &w) const {
   llm::QuantType quant = w.getQuantType();
-  return quant && quant.getFormat() != llm::QuantFormat::Q4_1 &&
-         target.hasInt8DotProduct();
+  return quant && target.hasInt8DotProduct();
 }
 
 DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
@@ -161,9 +312,12 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
     return preparePairedDotInput(x, n);
   input.q8 = createTemporary(b, loc, n, b.getI8Type());
   input.q8Scales = createTemporary(b, loc, n / kBlock * 8, f32Type);
-  if (w.getQuantType().getFormat() == llm::QuantFormat::Q4_0)
+  llm::QuantFormat format = w.getQuantType().getFormat();
+  if (format == llm::QuantFormat::Q4_0)
     input.q8ZeroPointSums =
         createTemporary(b, loc, n / kBlock * 8, b.getI32Type());
+  if (format == llm::QuantFormat::Q4_1 || format == llm::QuantFormat::Q4_K)
+    input.q8Sums = createTemporary(b, loc, n / kBlock * 8, b.getI32Type());
   loop(0, n / kBlock, 1, [&](Value blk) {
     BlockLevels block = quantizeInputBlock(x, blk);
     vector::StoreOp::create(
@@ -182,6 +336,16 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
           target.emitInt8DotProduct(b, loc, zeroPoints, block.levels,
                                     /*lhsUnsigned=*/true),
           input.q8ZeroPointSums, ValueRange{muli(blk, idx(8))});
+    }
+    if (input.q8Sums) {
+      auto bytes = VectorType::get({kBlock}, b.getI8Type());
+      Value ones = arith::ConstantOp::create(
+          b, loc, bytes, DenseElementsAttr::get(bytes, int8_t(1)));
+      vector::StoreOp::create(b, loc,
+                              target.emitInt8DotProduct(b, loc, ones,
+                                                        block.levels,
+                                                        /*lhsUnsigned=*/true),
+                              input.q8Sums, ValueRange{muli(blk, idx(8))});
     }
   });
   return input;
@@ -344,31 +508,73 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
   if (x.paired)
     return pairedInt8Dot(w, row, x, n);
   auto accType = VectorType::get({8}, b.getF32Type());
-  return chainedSum(n / kBlock, [&](Value blk, Value acc) -> Value {
-    DecodedBlock block = decodeBlock(w, row, blk);
-    Value xq =
-        vector::LoadOp::create(b, loc, VectorType::get({kBlock}, b.getI8Type()),
-                               x.q8, ValueRange{muli(blk, idx(kBlock))});
-    Value products =
-        target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
-    if (block.zeroPoint) {
-      assert(x.q8ZeroPointSums && "input prepared for another format");
-      products = arith::SubIOp::create(
-          b, loc, products,
-          vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
-                                 x.q8ZeroPointSums,
-                                 ValueRange{muli(blk, idx(8))}));
+  auto laneSums = VectorType::get({8}, b.getI32Type());
+  int64_t perGroup = blocksPerGroup(w);
+  return chainedSum(n / kBlock / perGroup, [&](Value group, Value chain) {
+    // A super-block's 8 terms are independent and summed as a tree, added
+    // to the chain once: one dependent addition per group, not 8 to 16.
+    SmallVector<Value> terms;
+    SmallVector<DecodedBlock> blocks = decodeGroup(w, row, group);
+    for (auto [i, block] : llvm::enumerate(blocks)) {
+      Value blk = addi(muli(group, idx(perGroup)), idx(i));
+      Value xq = vector::LoadOp::create(
+          b, loc, VectorType::get({kBlock}, b.getI8Type()), x.q8,
+          ValueRange{muli(blk, idx(kBlock))});
+      Value lanes = muli(blk, idx(8));
+      Value products =
+          target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
+      if (block.zeroPoint) {
+        assert(x.q8ZeroPointSums && "input prepared for another format");
+        products = arith::SubIOp::create(
+            b, loc, products,
+            vector::LoadOp::create(b, loc, laneSums, x.q8ZeroPointSums,
+                                   ValueRange{lanes}));
+      }
+      Value sums = arith::SIToFPOp::create(b, loc, accType, products);
+      // The weight's scale as 8 lanes: a stored f16 broadcast, then
+      // extended (vpbroadcastw, vcvtph2ps); q6_k's two scales of 16
+      // weights over lanes 0-3 and 4-7 (the sums of weights 0-15, 16-31).
+      Value weightScale;
+      if (block.scaleF16) {
+        Value halves = vector::BroadcastOp::create(
+            b, loc, VectorType::get({8}, b.getF16Type()), block.scaleF16);
+        weightScale = arith::ExtFOp::create(b, loc, accType, halves);
+      } else if (block.scale) {
+        weightScale = vector::BroadcastOp::create(b, loc, accType, block.scale);
+      } else {
+        Value s0 = block.halfScales[0], s1 = block.halfScales[1];
+        weightScale = vector::FromElementsOp::create(
+            b, loc, accType, ValueRange{s0, s0, s0, s0, s1, s1, s1, s1});
+      }
+      Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
+                                                ValueRange{lanes});
+      Value scale = mul(weightScale, inputScale);
+      Value acc = perGroup == 1
+                      ? vector::FMAOp::create(b, loc, sums, scale, chain)
+                      : mul(sums, scale);
+      if (block.offset) {
+        // sum(offset * x) = offset * d_x * sum(x_q), lane by lane.
+        assert(x.q8Sums && "input prepared for another format");
+        Value inputSums = arith::SIToFPOp::create(
+            b, loc, accType,
+            vector::LoadOp::create(b, loc, laneSums, x.q8Sums,
+                                   ValueRange{lanes}));
+        Value offset =
+            vector::BroadcastOp::create(b, loc, accType, block.offset);
+        acc = vector::FMAOp::create(b, loc, inputSums, mul(offset, inputScale),
+                                    acc);
+      }
+      terms.push_back(acc);
     }
-    Value sums = arith::SIToFPOp::create(b, loc, accType, products);
-    // Both scales as 8 lanes: the weight's f16 broadcast, then extended
-    // (vpbroadcastw, vcvtph2ps), times the input's stored 8 times.
-    Value halves = vector::BroadcastOp::create(
-        b, loc, VectorType::get({8}, b.getF16Type()), block.scaleF16);
-    Value weightScale = arith::ExtFOp::create(b, loc, accType, halves);
-    Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
-                                              ValueRange{muli(blk, idx(8))});
-    return vector::FMAOp::create(b, loc, sums, mul(weightScale, inputScale),
-                                 acc);
+    if (perGroup == 1)
+      return terms.front();
+    while (terms.size() > 1) {
+      SmallVector<Value> sums;
+      for (size_t i = 0; i + 1 < terms.size(); i += 2)
+        sums.push_back(add(terms[i], terms[i + 1]));
+      terms = std::move(sums);
+    }
+    return add(chain, terms.front());
   });
 }
 
@@ -377,12 +583,16 @@ Value KernelBuilder::quantizedDot(const WeightRows &w, Value row, Value x,
   auto accType = VectorType::get({kBlock}, b.getF32Type());
   Value zero = arith::ConstantOp::create(b, loc, accType,
                                          DenseElementsAttr::get(accType, 0.0f));
-  Value acc =
-      loopCarry(idx(0), idx(n / kBlock), 1, zero, [&](Value blk, Value sum) {
-        Value weights = dequantizeBlock(decodeBlock(w, row, blk));
-        Value xv = vector::LoadOp::create(b, loc, accType, x,
-                                          ValueRange{muli(blk, idx(kBlock))});
-        return vector::FMAOp::create(b, loc, weights, xv, sum).getResult();
+  int64_t perGroup = blocksPerGroup(w);
+  Value acc = loopCarry(
+      idx(0), idx(n / kBlock / perGroup), 1, zero, [&](Value group, Value sum) {
+        for (auto [i, block] : llvm::enumerate(decodeGroup(w, row, group))) {
+          Value at =
+              muli(addi(muli(group, idx(perGroup)), idx(i)), idx(kBlock));
+          Value xv = vector::LoadOp::create(b, loc, accType, x, ValueRange{at});
+          sum = vector::FMAOp::create(b, loc, dequantizeBlock(block), xv, sum);
+        }
+        return sum;
       });
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
@@ -394,21 +604,30 @@ void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
   SmallVector<Value> sv;
   for (Value scale : scales)
     sv.push_back(vector::BroadcastOp::create(b, loc, type, scale));
-  loop(0, n / kBlock, 1, [&](Value blk) {
-    Value ak = addi(base, muli(blk, idx(kBlock)));
-    Value av = vector::LoadOp::create(b, loc, type, acc, ValueRange{ak});
-    for (auto [row, s] : llvm::zip_equal(rows, sv))
-      av = vector::FMAOp::create(
-          b, loc, dequantizeBlock(decodeBlock(w, row, blk)), s, av);
-    vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
+  int64_t perGroup = blocksPerGroup(w);
+  loop(0, n / kBlock / perGroup, 1, [&](Value group) {
+    SmallVector<SmallVector<DecodedBlock>> decoded;
+    for (Value row : rows)
+      decoded.push_back(decodeGroup(w, row, group));
+    for (int64_t i = 0; i < perGroup; ++i) {
+      Value ak = addi(
+          base, muli(addi(muli(group, idx(perGroup)), idx(i)), idx(kBlock)));
+      Value av = vector::LoadOp::create(b, loc, type, acc, ValueRange{ak});
+      for (auto [blocks, s] : llvm::zip_equal(decoded, sv))
+        av = vector::FMAOp::create(b, loc, dequantizeBlock(blocks[i]), s, av);
+      vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
+    }
   });
 }
 
 void KernelBuilder::quantizedLoadRow(const WeightRows &w, Value row, Value out,
                                      int64_t n) {
-  loop(0, n / kBlock, 1, [&](Value blk) {
-    Value weights = dequantizeBlock(decodeBlock(w, row, blk));
-    vector::StoreOp::create(b, loc, weights, out,
-                            ValueRange{muli(blk, idx(kBlock))});
+  int64_t perGroup = blocksPerGroup(w);
+  loop(0, n / kBlock / perGroup, 1, [&](Value group) {
+    for (auto [i, block] : llvm::enumerate(decodeGroup(w, row, group))) {
+      Value at = muli(addi(muli(group, idx(perGroup)), idx(i)), idx(kBlock));
+      vector::StoreOp::create(b, loc, dequantizeBlock(block), out,
+                              ValueRange{at});
+    }
   });
 }

@@ -5,10 +5,15 @@ converter (convert_hf_to_gguf.py) lays one out, with the PyPI `gguf` package
 permuted for llama.cpp's interleaved RoPE, Mixtral experts merged into
 [experts, rows, cols] tensors, metadata under "llama.".
 
-    make_gguf.py MODEL_DIR OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1]
+    make_gguf.py MODEL_DIR OUT.gguf
+                 [--type f32|f16|bf16|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q6_k]
                  [--case CASE] [--powerinfer]
 
 --type applies to 2-D weight matrices; norms stay F32 as llama.cpp keeps them.
+The `gguf` package has no k-quant quantizer: q4_k/q6_k super-blocks are written
+by the reference's encoder (sparsec_reference.encode_kquant, checked against
+the package's decoder), and rows that are not whole super-blocks fall back to
+q4_1/q8_0 as llama.cpp's k-quant mixes do.
 --case writes one named malformation for the importer's error tests.
 --powerinfer writes a sparse model (Bamboo, TurboSparse-Mistral, with its
 predictors) as PowerInfer's converter does: architecture "bamboo", magic
@@ -40,7 +45,8 @@ def main():
     ap.add_argument("model_dir")
     ap.add_argument("out")
     ap.add_argument("--type", default="f16",
-                    choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"])
+                    choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
+                             "q4_k", "q6_k"])
     ap.add_argument("--case", default="ok")
     ap.add_argument("--powerinfer", action="store_true")
     a = ap.parse_args()
@@ -88,6 +94,16 @@ def main():
             w.add_tensor(name, x)
         elif qtype == gguf.GGMLQuantizationType.F16:
             w.add_tensor(name, x.astype(np.float16))
+        elif a.type in ("q4_k", "q6_k"):
+            fmt = sparsec_reference.quant_format_for(a.type, x.shape[-1])
+            if fmt == a.type:
+                q = sparsec_reference.encode_kquant(x.reshape(-1, x.shape[-1]), fmt)
+                q = q.reshape(*x.shape[:-1], q.shape[-1])
+                w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=qtype)
+            else:
+                fallback = getattr(gguf.GGMLQuantizationType, fmt.upper())
+                q = gguf.quants.quantize(x, fallback)
+                w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=fallback)
         else:
             q = gguf.quants.quantize(x, qtype)
             w.add_tensor(name, q, raw_shape=q.shape, raw_dtype=qtype)

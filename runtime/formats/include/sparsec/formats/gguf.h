@@ -176,9 +176,11 @@ private:
 Status dequantizeToF32(GgmlType type, const uint8_t *src, int64_t count,
                        float *out);
 
-/// True when quantizeFromF32() can write the type: Q8_0, Q4_0, Q4_1.
+/// True when quantizeFromF32() can write the type: Q8_0, Q4_0, Q4_1, Q4_K,
+/// Q6_K.
 bool ggmlCanQuantize(GgmlType type);
-/// Quantizes `count` f32 elements (a multiple of 32, all finite) into
+/// Quantizes `count` f32 elements (a multiple of the block size, all finite)
+/// into
 /// blocks of `type` at `out` (ggml_quantize.cpp states the rounding).
 Status quantizeFromF32(GgmlType type, const float *src, int64_t count,
                        uint8_t *out);
