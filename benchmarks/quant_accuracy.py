@@ -2,7 +2,7 @@
 """What --quant costs in accuracy: KLD and top-1 agreement against f16.
 
     build/venv/bin/python benchmarks/quant_accuracy.py [--model M] [--text FILE]
-        [--formats q8_0,q4_0,q4_1] [--tokens 400] [--mode dense]
+        [--formats q8_0,q4_0,q4_1,q4_k,q6_k] [--tokens 400] [--mode dense]
 
 Compiles the model once as stored (the reference: f16/f32/bf16, or a GGUF's
 blocks dequantized to f16) and once per --quant format, runs every
@@ -47,7 +47,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--model", default=default_model())
     ap.add_argument("--text", default="/usr/share/common-licenses/GPL-3")
-    ap.add_argument("--formats", default="q8_0,q4_0,q4_1")
+    ap.add_argument("--formats", default="q8_0,q4_0,q4_1,q4_k,q6_k")
     ap.add_argument("--quant-keep", default="predictor")
     ap.add_argument("--tokens", type=int, default=400)
     ap.add_argument("--mode", default="dense")

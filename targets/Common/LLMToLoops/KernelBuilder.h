@@ -55,7 +55,8 @@ struct WeightRows {
 /// `q8Scales` holds each block's scale 8 times (f32 [n / 32 * 8]), the
 /// lanes of the partial sums it multiplies.
 /// For weights with an offset (q4_1, q4_k), `q8Sums` holds, per block, the
-/// 8 lanes' sums of 4 input levels (i32 [n / 32 * 8]).
+/// 8 lanes' sums of 4 input levels times the block's scale (f32 [n / 32 *
+/// 8]): the rounded input's sums, which the offset multiplies.
 struct DotInput {
   DotInput(Value values) : values(values) {}
   Value values, q8, q8Scales, q8ZeroPointSums, q8Sums;

@@ -102,41 +102,50 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group) {
   if (quant.getFormat() == llm::QuantFormat::Q4_K) {
     // f16 d, dmin; scales[12]; qs[128]. Sub-block j's 6-bit scale and min:
     // for j < 4 the low 6 bits of bytes j and j + 4; for j >= 4 the low /
-    // high nibble of byte j + 4 and the top 2 bits of bytes j - 4 / j.
+    // high nibble of byte j + 4 and the top 2 bits of bytes j - 4 / j. All
+    // eight of each are decoded at once in 8-byte vectors (shuffles put
+    // each lane's bytes in place), converted and scaled together.
     Value d = loadRowHalf(w, row, at(0));
     Value dmin = loadRowHalf(w, row, at(2));
     Value packed = loadRowBytes(w, row, at(4), 12);
-    auto byteAt = [&](int64_t i) -> Value {
-      return vector::ExtractOp::create(b, loc, packed, i);
+    auto lanes = [&](ArrayRef<int64_t> order) -> Value {
+      return vector::ShuffleOp::create(b, loc, packed, packed, order);
     };
-    auto bits = [&](Value v, int64_t shift, int64_t mask) -> Value {
-      Type i8 = b.getI8Type();
-      if (shift)
-        v = arith::ShRUIOp::create(
-            b, loc, v, arith::ConstantIntOp::create(b, loc, i8, shift));
+    auto byteType = VectorType::get({8}, b.getI8Type());
+    auto perLane = [&](ArrayRef<int8_t> values) -> Value {
+      return arith::ConstantOp::create(
+          b, loc, byteType, DenseElementsAttr::get(byteType, values));
+    };
+    auto shiftRight = [&](Value v, int64_t by) {
+      return byteOp(v, by, ByteOp::ShiftRight);
+    };
+    // The top two bits of bytes 0-3 (scales) and 4-7 (mins), as bits 4-5 of
+    // lanes 4-7; lanes 0-3 have none.
+    auto topBits = [&](ArrayRef<int64_t> order) -> Value {
       return arith::AndIOp::create(
-          b, loc, v, arith::ConstantIntOp::create(b, loc, i8, mask));
+          b, loc, byteOp(shiftRight(lanes(order), 6), 4, ByteOp::ShiftLeft),
+          perLane({0, 0, 0, 0, 48, 48, 48, 48}));
     };
-    auto orShifted = [&](Value low, Value high, int64_t shift) -> Value {
-      Value shifted = arith::ShLIOp::create(
-          b, loc, high,
-          arith::ConstantIntOp::create(b, loc, b.getI8Type(), shift));
-      return arith::OrIOp::create(b, loc, low, shifted);
-    };
-    auto asF32 = [&](Value v) -> Value {
-      return arith::UIToFPOp::create(b, loc, b.getF32Type(), v);
-    };
+    Value scaleBits = arith::OrIOp::create(
+        b, loc,
+        arith::AndIOp::create(b, loc, lanes({0, 1, 2, 3, 8, 9, 10, 11}),
+                              perLane({63, 63, 63, 63, 15, 15, 15, 15})),
+        topBits({0, 1, 2, 3, 0, 1, 2, 3}));
+    Value minBytes = lanes({4, 5, 6, 7, 8, 9, 10, 11});
+    Value minLow = vector::ShuffleOp::create(
+        b, loc, byteOp(minBytes, 63, ByteOp::And), shiftRight(minBytes, 4),
+        ArrayRef<int64_t>{0, 1, 2, 3, 12, 13, 14, 15});
+    Value minBits =
+        arith::OrIOp::create(b, loc, minLow, topBits({4, 5, 6, 7, 4, 5, 6, 7}));
+    auto f32x8 = VectorType::get({8}, b.getF32Type());
+    Value scales = mul(arith::UIToFPOp::create(b, loc, f32x8, scaleBits),
+                       vector::BroadcastOp::create(b, loc, f32x8, d));
+    Value offsets = arith::NegFOp::create(
+        b, loc,
+        mul(arith::UIToFPOp::create(b, loc, f32x8, minBits),
+            vector::BroadcastOp::create(b, loc, f32x8, dmin)));
     Value lowNibbles, highNibbles;
     for (int64_t j = 0; j < 8; ++j) {
-      Value scale, min;
-      if (j < 4) {
-        scale = bits(byteAt(j), 0, 63);
-        min = bits(byteAt(j + 4), 0, 63);
-      } else {
-        scale =
-            orShifted(bits(byteAt(j + 4), 0, 15), bits(byteAt(j - 4), 6, 3), 4);
-        min = orShifted(bits(byteAt(j + 4), 4, 15), bits(byteAt(j), 6, 3), 4);
-      }
       if (j % 2 == 0) {
         Value qs = loadRowBytes(w, row, at(16 + 16 * j), kBlock);
         lowNibbles = byteOp(qs, 15, ByteOp::And);
@@ -145,8 +154,8 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group) {
       DecodedBlock block;
       block.levels = j % 2 == 0 ? lowNibbles : highNibbles;
       block.isUnsigned = true;
-      block.scale = mul(d, asF32(scale));
-      block.offset = arith::NegFOp::create(b, loc, mul(dmin, asF32(min)));
+      block.scale = vector::ExtractOp::create(b, loc, scales, j);
+      block.offset = vector::ExtractOp::create(b, loc, offsets, j);
       blocks.push_back(block);
     }
     return blocks;
@@ -317,7 +326,7 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
     input.q8ZeroPointSums =
         createTemporary(b, loc, n / kBlock * 8, b.getI32Type());
   if (format == llm::QuantFormat::Q4_1 || format == llm::QuantFormat::Q4_K)
-    input.q8Sums = createTemporary(b, loc, n / kBlock * 8, b.getI32Type());
+    input.q8Sums = createTemporary(b, loc, n / kBlock * 8, f32Type);
   loop(0, n / kBlock, 1, [&](Value blk) {
     BlockLevels block = quantizeInputBlock(x, blk);
     vector::StoreOp::create(
@@ -341,10 +350,14 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
       auto bytes = VectorType::get({kBlock}, b.getI8Type());
       Value ones = arith::ConstantOp::create(
           b, loc, bytes, DenseElementsAttr::get(bytes, int8_t(1)));
+      auto lanesType = VectorType::get({8}, f32Type);
+      Value sums = arith::SIToFPOp::create(
+          b, loc, lanesType,
+          target.emitInt8DotProduct(b, loc, ones, block.levels,
+                                    /*lhsUnsigned=*/true));
       vector::StoreOp::create(b, loc,
-                              target.emitInt8DotProduct(b, loc, ones,
-                                                        block.levels,
-                                                        /*lhsUnsigned=*/true),
+                              mul(sums, vector::BroadcastOp::create(
+                                            b, loc, lanesType, block.scale)),
                               input.q8Sums, ValueRange{muli(blk, idx(8))});
     }
   });
@@ -553,16 +566,13 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
                       ? vector::FMAOp::create(b, loc, sums, scale, chain)
                       : mul(sums, scale);
       if (block.offset) {
-        // sum(offset * x) = offset * d_x * sum(x_q), lane by lane.
+        // sum(offset * x) = offset * (d_x * sum(x_q)), lane by lane.
         assert(x.q8Sums && "input prepared for another format");
-        Value inputSums = arith::SIToFPOp::create(
-            b, loc, accType,
-            vector::LoadOp::create(b, loc, laneSums, x.q8Sums,
-                                   ValueRange{lanes}));
+        Value inputSums = vector::LoadOp::create(b, loc, accType, x.q8Sums,
+                                                 ValueRange{lanes});
         Value offset =
             vector::BroadcastOp::create(b, loc, accType, block.offset);
-        acc = vector::FMAOp::create(b, loc, inputSums, mul(offset, inputScale),
-                                    acc);
+        acc = vector::FMAOp::create(b, loc, inputSums, offset, acc);
       }
       terms.push_back(acc);
     }

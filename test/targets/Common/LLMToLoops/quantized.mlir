@@ -137,8 +137,8 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
 // A q4_k matvec: rows of 144-byte super-blocks. Per super-block d and dmin
-// (f16), the 12 bytes of 6-bit scales and mins decoded once (the last four
-// from nibbles and top bits), and 32 bytes of nibbles per pair of sub-blocks
+// (f16), the 12 bytes of 6-bit scales and mins decoded once, eight at a
+// time in byte vectors (the last four from nibbles and top bits), and 32 bytes of nibbles per pair of sub-blocks
 // (low nibbles, then high). Sub-block j: weight = d s_j q - dmin m_j.
 // Decoded to f32 (NEON), levels are converted, times the scale plus the
 // offset (one FMA). With integer dot products the input's block sums are
@@ -146,24 +146,27 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 // d_x; the 8 terms are summed as a tree into the chain.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[M:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<8x144xi8>
-// INT8: %[[XS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xi32>
+// INT8: memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// INT8: %[[XS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
 // INT8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.+}}, %{{.+}})
-// INT8: vector.store %{{.+}}, %[[XS]][%{{.+}}] : memref<64xi32>, vector<8xi32>
+// INT8: vector.store %{{.+}}, %[[XS]][%{{.+}}] : memref<64xf32>, vector<8xf32>
 // CHECK: scf.parallel (%[[R:.+]]) =
 // CHECK: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<2xi8>
 // CHECK: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<2xi8>
 // CHECK: %[[SC:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<12xi8>
-// CHECK: vector.extract %[[SC]][0] : i8 from vector<12xi8>
+// CHECK: vector.shuffle %[[SC]], %[[SC]] [0, 1, 2, 3, 8, 9, 10, 11] : vector<12xi8>, vector<12xi8>
+// CHECK: arith.constant dense<[63, 63, 63, 63, 15, 15, 15, 15]> : vector<8xi8>
+// CHECK: vector.shuffle %[[SC]], %[[SC]] [4, 5, 6, 7, 8, 9, 10, 11] : vector<12xi8>, vector<12xi8>
+// CHECK: arith.uitofp %{{.+}} : vector<8xi8> to vector<8xf32>
+// CHECK: arith.uitofp %{{.+}} : vector<8xi8> to vector<8xf32>
+// CHECK: arith.negf %{{.+}} : vector<8xf32>
 // CHECK: %[[QS:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<32xi8>
 // CHECK: arith.andi %[[QS]], %{{.+}} : vector<32xi8>
 // CHECK: arith.shrui %[[QS]], %{{.+}} : vector<32xi8>
-// CHECK: arith.uitofp %{{.+}} : i8 to f32
-// CHECK: arith.negf %{{.+}} : f32
-// CHECK: arith.shli %{{.+}} : i8
 // F32: arith.uitofp %{{.+}} : vector<32xi8> to vector<32xf32>
 // F32: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<32xf32>
 // INT8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
-// INT8: vector.load %[[XS]][%{{.+}}] : memref<64xi32>, vector<8xi32>
+// INT8: vector.load %[[XS]][%{{.+}}] : memref<64xf32>, vector<8xf32>
 // INT8: vector.fma {{.*}} : vector<8xf32>
 // INT8-COUNT-4: arith.addf {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
