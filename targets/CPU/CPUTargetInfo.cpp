@@ -16,13 +16,14 @@ void CPUTargetInfo::emitPrefetch(OpBuilder &b, Location loc, Value memref,
 }
 
 Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
-                                        Value rhs, bool lhsUnsigned) const {
+                                        Value rhs, bool lhsUnsigned,
+                                        Value pairWeights) const {
   assert(avx2 && "emitInt8DotProduct needs AVX2");
   // vpmaddubsw multiplies unsigned by signed bytes: an unsigned lhs goes in
   // as it is; a signed one as |lhs|, times rhs with lhs's sign (vpsignb).
   // Pairs of products are at most 2 * 127 * 127 < 2^15, so its i16
-  // saturation never applies; vpmaddwd by ones adds neighbouring pairs into
-  // i32.
+  // saturation never applies; vpmaddwd by ones (or by `pairWeights`) adds
+  // neighbouring pairs into i32.
   auto bytes = cast<VectorType>(lhs.getType());
   auto shorts = VectorType::get({16}, b.getI16Type());
   auto ints = VectorType::get({8}, b.getI32Type());
@@ -38,9 +39,10 @@ Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
   }
   Value pairs =
       intrinsic(shorts, "llvm.x86.avx2.pmadd.ub.sw", {magnitude, signedRhs});
-  Value ones = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(shorts, int16_t(1)));
-  return intrinsic(ints, "llvm.x86.avx2.pmadd.wd", {pairs, ones});
+  if (!pairWeights)
+    pairWeights = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(shorts, int16_t(1)));
+  return intrinsic(ints, "llvm.x86.avx2.pmadd.wd", {pairs, pairWeights});
 }
 
 void sparsec::registerCPUTargets() {

@@ -33,7 +33,7 @@ public:
                     ValueRange indices) const override;
   bool hasInt8DotProduct() const override { return avx2; }
   Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                           bool lhsUnsigned) const override;
+                           bool lhsUnsigned, Value pairWeights) const override;
 
 private:
   std::string name;

@@ -27,7 +27,7 @@ void TargetInfoBase::emitParallelLoop(
 }
 
 Value TargetInfoBase::emitInt8DotProduct(OpBuilder &, Location, Value, Value,
-                                         bool) const {
+                                         bool, Value) const {
   llvm_unreachable("emitInt8DotProduct on a target without "
                    "hasInt8DotProduct()");
 }
@@ -64,8 +64,8 @@ public:
   }
   bool hasInt8DotProduct() const override { return base->hasInt8DotProduct(); }
   Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                           bool lhsUnsigned) const override {
-    return base->emitInt8DotProduct(b, loc, lhs, rhs, lhsUnsigned);
+                           bool lhsUnsigned, Value pairWeights) const override {
+    return base->emitInt8DotProduct(b, loc, lhs, rhs, lhsUnsigned, pairWeights);
   }
 
 private:

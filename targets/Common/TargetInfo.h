@@ -62,8 +62,13 @@ public:
   /// (cheaper where the instructions multiply unsigned by signed bytes).
   /// Integer sums are exact, so every implementation gives the same
   /// result. Asked only when hasInt8DotProduct().
+  /// With `pairWeights` (vector<16xi16>), the sum of lhs[2p] * rhs[2p] +
+  /// lhs[2p+1] * rhs[2p+1] (pair p: lane p / 2 of the result) is multiplied
+  /// by pairWeights[p] first: a scale per group of weights applied in
+  /// integers (each product sum must fit in 32 bits).
   virtual Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
-                                   Value rhs, bool lhsUnsigned) const;
+                                   Value rhs, bool lhsUnsigned,
+                                   Value pairWeights = {}) const;
 
   /// The largest power-of-two lane count <= getVectorWidth() dividing n.
   int64_t lanesFor(int64_t n) const;

@@ -58,9 +58,10 @@ elements, except the MoE router and the roles in quant_keep ("embed",
 FFN down projections are quantized along their columns (the rows of their
 transpose), the other weights along their rows. A GGUF tensor already in the
 format asked is used as stored (its exact dequantization), except a down
-projection, which is requantized along its columns from its f16 values. With int8_activations (q8_0
-and q4_0 on targets whose dot products run on 8-bit integers), the vector a
-quantized weight multiplies is itself rounded through blocks of 32: d =
+projection, which is requantized along its columns from its f16 values. With int8_activations (every
+format, on targets whose dot products run on 8-bit integers), the vector a
+quantized weight multiplies is itself rounded through blocks of 32 (of 256
+against q4_k/q6_k weights, as llama.cpp's q8_K): d =
 max|x|/127, q = round(x/d) (halves away from zero), x' = d q; the down
 projection (a sum of scaled rows) and the embedding read the weights only.
 
@@ -316,14 +317,15 @@ def _quant_roundtrip(rows, fmt):
     return out.astype(F32).reshape(n, k)
 
 
-def _quant_activation(x, tie_margin=None):
-    """x float32 [k] (k a multiple of 32) rounded through 8-bit blocks of 32:
+def _quant_activation(x, tie_margin=None, block=32):
+    """x float32 [k] (k a multiple of `block`) rounded through 8-bit blocks of
+    `block` (32; 256 against k-quant weights, as llama.cpp's q8_K):
     d = max|x| / 127, q = round(x / d) (halves away from zero), back to d q.
     With tie_margin, also returns whether some x / d lies within
     tie_margin * |x / d| of a rounding boundary (a value an implementation
     computing x with a relative difference of that size may round the other
     way)."""
-    b = x.astype(F32).reshape(-1, 32)
+    b = x.astype(F32).reshape(-1, block)
     d = np.max(np.abs(b), axis=1, keepdims=True) / F32(127)
     inv = np.where(d != 0, F32(1) / np.where(d != 0, d, F32(1)), F32(0)).astype(F32)
     v = b * inv
@@ -558,6 +560,7 @@ class Reference:
         self.int8_activations = int8_activations and bool(quant)
         self._quantized = {}
         self._rounded = set()  # names whose weights went through the format
+        self._formats = {}     # their format
         # With int8_activations: inputs rounded within TIE_MARGIN of a
         # boundary so far (see mv); one rounded the other way by the
         # executable moves its result by a level, and every later step.
@@ -584,7 +587,8 @@ class Reference:
         w = self.w(name)
         if self.int8_activations and name in self._rounded and not name.endswith(
                 ("mlp.down_proj.weight", ".w2.weight")):
-            xq, tie = _quant_activation(x, self.TIE_MARGIN)
+            xq, tie = _quant_activation(x, self.TIE_MARGIN,
+                                        QUANT_BLOCK[self._formats[name]])
             if tie:
                 self.rounding_ties += 1
             return (w.astype(np.float64) @ xq).astype(F32)
@@ -612,10 +616,12 @@ class Reference:
                 # stored, so the weights are their exact dequantization.
                 self._quantized[name] = self.ck.get(name, exact=True)
                 self._rounded.add(name)
+                self._formats[name] = fmt
             else:
                 q = _quant_roundtrip(np.asarray(rows, dtype=F32), fmt)
                 self._quantized[name] = np.ascontiguousarray(q.T if down else q)
                 self._rounded.add(name)
+                self._formats[name] = fmt
         return self._quantized[name]
 
     def reset(self):

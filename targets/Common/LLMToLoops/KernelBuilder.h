@@ -57,11 +57,16 @@ struct WeightRows {
 /// For weights with an offset (q4_1, q4_k), `q8Sums` holds, per block, the
 /// 8 lanes' sums of 4 input levels times the block's scale (f32 [n / 32 *
 /// 8]): the rounded input's sums, which the offset multiplies.
+/// For the k-quants (`superBlocks`) the input is rounded per super-block of
+/// 256 (llama.cpp's q8_K): `q8Scales` holds each super-block's scale 8
+/// times, `q8Sums` (q4_k) lane j = the scaled sum of its sub-block j.
 struct DotInput {
   DotInput(Value values) : values(values) {}
   Value values, q8, q8Scales, q8ZeroPointSums, q8Sums;
   /// Laid out for q4_0 rows in pairs (KernelBuilder::preparePairedDotInput).
   bool paired = false;
+  /// Rounded per super-block of 256 (KernelBuilder::prepareSuperBlockDotInput).
+  bool superBlocks = false;
 };
 
 class KernelBuilder {
@@ -136,13 +141,24 @@ private:
     Value levels, scale, offset;
     Value scaleF16; ///< `scale` as stored, when it is one f16
     std::array<Value, 2> halfScales;
+    /// Decoded for integer dot products (decodeGroup with GroupScales): a
+    /// k-quant's sub-block scales as the i16 multipliers of its 16 pair
+    /// sums; `scale`, `offset` and `halfScales` are then null.
+    Value pairWeights;
     bool isUnsigned = false;
     int64_t zeroPoint = 0;
   };
   /// Stored block `group` of row `row` as blocks of 32 weights, in order:
   /// one, or blocksPerGroup (8) for a k-quant's super-block.
+  /// What a k-quant super-block's integer dot product scales by: d (f32)
+  /// and, for q4_k, the 8 sub-blocks' offsets -dmin m_j (vector<8xf32>).
+  struct GroupScales {
+    Value d, offsets;
+  };
+  /// With `groupScales`, decodes for integer dot products (pairWeights).
   SmallVector<DecodedBlock> decodeGroup(const WeightRows &w, Value row,
-                                        Value group);
+                                        Value group,
+                                        GroupScales *groupScales = nullptr);
   int64_t blocksPerGroup(const WeightRows &w) const;
   /// Block `block` of 32 weights of row `row` (not a k-quant).
   DecodedBlock decodeBlock(const WeightRows &w, Value row, Value block);
@@ -162,6 +178,9 @@ private:
   };
   BlockLevels quantizeInputBlock(Value x, Value block);
   DotInput preparePairedDotInput(Value x, int64_t n);
+  DotInput prepareSuperBlockDotInput(const WeightRows &w, Value x, int64_t n);
+  Value superBlockInt8Dot(const WeightRows &w, Value row, const DotInput &x,
+                          int64_t n);
   Value pairedInt8Dot(const WeightRows &w, Value row, const DotInput &x,
                       int64_t n);
   Value chainedSum(int64_t steps, function_ref<Value(Value, Value)> body);

@@ -92,7 +92,8 @@ int64_t KernelBuilder::blocksPerGroup(const WeightRows &w) const {
 }
 
 SmallVector<KernelBuilder::DecodedBlock>
-KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group) {
+KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group,
+                           GroupScales *groupScales) {
   llm::QuantType quant = w.getQuantType();
   if (!quant.isSuperBlock())
     return {decodeBlock(w, row, group)};
@@ -144,6 +145,15 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group) {
         b, loc,
         mul(arith::UIToFPOp::create(b, loc, f32x8, minBits),
             vector::BroadcastOp::create(b, loc, f32x8, dmin)));
+    // For integer dot products: the 6-bit scales as 16 lanes of i16 each
+    // (what vpmaddwd multiplies), the super-block's d and offsets.
+    Value integerScales;
+    if (groupScales) {
+      integerScales = arith::ExtUIOp::create(
+          b, loc, VectorType::get({8}, b.getI16Type()), scaleBits);
+      groupScales->d = d;
+      groupScales->offsets = offsets;
+    }
     Value lowNibbles, highNibbles;
     for (int64_t j = 0; j < 8; ++j) {
       if (j % 2 == 0) {
@@ -154,8 +164,13 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group) {
       DecodedBlock block;
       block.levels = j % 2 == 0 ? lowNibbles : highNibbles;
       block.isUnsigned = true;
-      block.scale = vector::ExtractOp::create(b, loc, scales, j);
-      block.offset = vector::ExtractOp::create(b, loc, offsets, j);
+      if (groupScales) {
+        block.pairWeights = vector::ShuffleOp::create(
+            b, loc, integerScales, integerScales, SmallVector<int64_t>(16, j));
+      } else {
+        block.scale = vector::ExtractOp::create(b, loc, scales, j);
+        block.offset = vector::ExtractOp::create(b, loc, offsets, j);
+      }
       blocks.push_back(block);
     }
     return blocks;
@@ -165,10 +180,21 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group) {
   // nibble for r < 2, else high), its top 2 in bits 2r, 2r + 1 of
   // qh[32 h + l], and scale scales[(128 h + 32 r + l) / 16].
   Value d = loadRowHalf(w, row, at(208));
-  auto scalesType = VectorType::get({16}, b.getF32Type());
-  Value scales = mul(arith::SIToFPOp::create(b, loc, scalesType,
-                                             loadRowBytes(w, row, at(192), 16)),
-                     vector::BroadcastOp::create(b, loc, scalesType, d));
+  Value scaleBytes = loadRowBytes(w, row, at(192), 16);
+  Value scales, integerScales;
+  if (groupScales) {
+    // For integer dot products: the scales as i16 (vpmaddwd's multiplier),
+    // the super-block's d; the pair sums of weights 0-15 of a sub-block of
+    // 32 take lanes 0-7, those of weights 16-31 lanes 8-15.
+    integerScales = arith::ExtSIOp::create(
+        b, loc, VectorType::get({16}, b.getI16Type()), scaleBytes);
+    groupScales->d = d;
+    groupScales->offsets = Value();
+  } else {
+    auto scalesType = VectorType::get({16}, b.getF32Type());
+    scales = mul(arith::SIToFPOp::create(b, loc, scalesType, scaleBytes),
+                 vector::BroadcastOp::create(b, loc, scalesType, d));
+  }
   for (int64_t h = 0; h < 2; ++h) {
     Value qh = loadRowBytes(w, row, at(128 + 32 * h), kBlock);
     Value ql[2] = {loadRowBytes(w, row, at(64 * h), kBlock),
@@ -184,9 +210,16 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group) {
       block.levels =
           byteOp(arith::OrIOp::create(b, loc, low, high), 32, ByteOp::Sub);
       int64_t k = 4 * h + r;
-      block.halfScales = {
-          vector::ExtractOp::create(b, loc, scales, 2 * k).getResult(),
-          vector::ExtractOp::create(b, loc, scales, 2 * k + 1).getResult()};
+      if (groupScales) {
+        SmallVector<int64_t> order(8, 2 * k);
+        order.append(8, 2 * k + 1);
+        block.pairWeights = vector::ShuffleOp::create(b, loc, integerScales,
+                                                      integerScales, order);
+      } else {
+        block.halfScales = {
+            vector::ExtractOp::create(b, loc, scales, 2 * k).getResult(),
+            vector::ExtractOp::create(b, loc, scales, 2 * k + 1).getResult()};
+      }
       blocks.push_back(block);
     }
   }
@@ -319,13 +352,15 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
   Type f32Type = b.getF32Type();
   if (w.getQuantType().hasPairedBlocks(n))
     return preparePairedDotInput(x, n);
+  if (w.getQuantType().isSuperBlock())
+    return prepareSuperBlockDotInput(w, x, n);
   input.q8 = createTemporary(b, loc, n, b.getI8Type());
   input.q8Scales = createTemporary(b, loc, n / kBlock * 8, f32Type);
   llm::QuantFormat format = w.getQuantType().getFormat();
   if (format == llm::QuantFormat::Q4_0)
     input.q8ZeroPointSums =
         createTemporary(b, loc, n / kBlock * 8, b.getI32Type());
-  if (format == llm::QuantFormat::Q4_1 || format == llm::QuantFormat::Q4_K)
+  if (format == llm::QuantFormat::Q4_1)
     input.q8Sums = createTemporary(b, loc, n / kBlock * 8, f32Type);
   loop(0, n / kBlock, 1, [&](Value blk) {
     BlockLevels block = quantizeInputBlock(x, blk);
@@ -360,6 +395,74 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
                                             b, loc, lanesType, block.scale)),
                               input.q8Sums, ValueRange{muli(blk, idx(8))});
     }
+  });
+  return input;
+}
+
+/// The input of k-quant rows, as llama.cpp rounds it for them: one scale
+/// per super-block of 256 (d_x = max|x| / 127 over the 256, stored 8
+/// times), the levels as for blocks of 32, and for q4_k the sub-blocks'
+/// sums d_x * sum(x_q), lane j for sub-block j.
+DotInput KernelBuilder::prepareSuperBlockDotInput(const WeightRows &w, Value x,
+                                                  int64_t n) {
+  DotInput input(x);
+  input.superBlocks = true;
+  Type f32Type = b.getF32Type();
+  auto type = VectorType::get({kBlock}, f32Type);
+  auto lanesType = VectorType::get({8}, f32Type);
+  auto bytes = VectorType::get({kBlock}, b.getI8Type());
+  int64_t perGroup = blocksPerGroup(w);
+  int64_t groups = n / kBlock / perGroup;
+  bool sums = w.getQuantType().getFormat() == llm::QuantFormat::Q4_K;
+  input.q8 = createTemporary(b, loc, n, b.getI8Type());
+  input.q8Scales = createTemporary(b, loc, groups * 8, f32Type);
+  if (sums)
+    input.q8Sums = createTemporary(b, loc, groups * 8, f32Type);
+  loop(0, groups, 1, [&](Value group) {
+    Value first = muli(group, idx(perGroup));
+    auto blockAt = [&](int64_t i) {
+      return vector::LoadOp::create(
+          b, loc, type, x, ValueRange{muli(addi(first, idx(i)), idx(kBlock))});
+    };
+    Value amax;
+    for (int64_t i = 0; i < perGroup; ++i) {
+      Value m =
+          vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXNUMF,
+                                      math::AbsFOp::create(b, loc, blockAt(i)));
+      amax = amax ? arith::MaxNumFOp::create(b, loc, amax, m).getResult() : m;
+    }
+    Value d = div(amax, f32(127.0));
+    Value nonzero =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, d, f32(0.0));
+    Value inverse =
+        arith::SelectOp::create(b, loc, nonzero, div(f32(1.0), d), f32(0.0));
+    Value ones = arith::ConstantOp::create(
+        b, loc, bytes, DenseElementsAttr::get(bytes, int8_t(1)));
+    SmallVector<Value> blockSums;
+    for (int64_t i = 0; i < perGroup; ++i) {
+      Value scaled =
+          mul(blockAt(i), vector::BroadcastOp::create(b, loc, type, inverse));
+      Value levels = arith::FPToSIOp::create(
+          b, loc, bytes, math::RoundOp::create(b, loc, scaled));
+      vector::StoreOp::create(
+          b, loc, levels, input.q8,
+          ValueRange{muli(addi(first, idx(i)), idx(kBlock))});
+      if (sums) {
+        Value lanes = target.emitInt8DotProduct(b, loc, ones, levels,
+                                                /*lhsUnsigned=*/true);
+        Value total = vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD, lanes);
+        blockSums.push_back(
+            mul(arith::SIToFPOp::create(b, loc, f32Type, total), d));
+      }
+    }
+    vector::StoreOp::create(b, loc,
+                            vector::BroadcastOp::create(b, loc, lanesType, d),
+                            input.q8Scales, ValueRange{muli(group, idx(8))});
+    if (sums)
+      vector::StoreOp::create(
+          b, loc, vector::FromElementsOp::create(b, loc, lanesType, blockSums),
+          input.q8Sums, ValueRange{muli(group, idx(8))});
   });
   return input;
 }
@@ -520,71 +623,88 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
                              int64_t n) {
   if (x.paired)
     return pairedInt8Dot(w, row, x, n);
+  if (x.superBlocks)
+    return superBlockInt8Dot(w, row, x, n);
   auto accType = VectorType::get({8}, b.getF32Type());
   auto laneSums = VectorType::get({8}, b.getI32Type());
+  return chainedSum(n / kBlock, [&](Value blk, Value acc) {
+    DecodedBlock block = decodeBlock(w, row, blk);
+    Value xq =
+        vector::LoadOp::create(b, loc, VectorType::get({kBlock}, b.getI8Type()),
+                               x.q8, ValueRange{muli(blk, idx(kBlock))});
+    Value lanes = muli(blk, idx(8));
+    Value products =
+        target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
+    if (block.zeroPoint) {
+      assert(x.q8ZeroPointSums && "input prepared for another format");
+      products = arith::SubIOp::create(
+          b, loc, products,
+          vector::LoadOp::create(b, loc, laneSums, x.q8ZeroPointSums,
+                                 ValueRange{lanes}));
+    }
+    Value sums = arith::SIToFPOp::create(b, loc, accType, products);
+    // Both scales as 8 lanes: the weight's f16 broadcast, then extended
+    // (vpbroadcastw, vcvtph2ps), times the input's stored 8 times.
+    Value halves = vector::BroadcastOp::create(
+        b, loc, VectorType::get({8}, b.getF16Type()), block.scaleF16);
+    Value weightScale = arith::ExtFOp::create(b, loc, accType, halves);
+    Value inputScale =
+        vector::LoadOp::create(b, loc, accType, x.q8Scales, ValueRange{lanes});
+    acc =
+        vector::FMAOp::create(b, loc, sums, mul(weightScale, inputScale), acc);
+    if (block.offset) {
+      // sum(offset * x) = offset * (d_x * sum(x_q)), lane by lane.
+      assert(x.q8Sums && "input prepared for another format");
+      Value inputSums =
+          vector::LoadOp::create(b, loc, accType, x.q8Sums, ValueRange{lanes});
+      Value offset = vector::BroadcastOp::create(b, loc, accType, block.offset);
+      acc = vector::FMAOp::create(b, loc, inputSums, offset, acc);
+    }
+    return acc;
+  });
+}
+
+/// A k-quant row against an input rounded per super-block (one d_x per 256):
+/// each sub-block's products are scaled by its integer scale inside the
+/// integer dot product (vpmaddwd by the scale instead of ones) and added in
+/// i32, so a super-block costs one conversion and one FMA: sum = d * d_x *
+/// sum_j s_j sum(q x_q), plus, for q4_k, the 8 lanes of offsets (-dmin m_j)
+/// times the input's sub-block sums (d_x sum(x_q), stored per lane j).
+Value KernelBuilder::superBlockInt8Dot(const WeightRows &w, Value row,
+                                       const DotInput &x, int64_t n) {
+  auto accType = VectorType::get({8}, b.getF32Type());
+  auto intType = VectorType::get({8}, b.getI32Type());
+  Value zero = arith::ConstantOp::create(b, loc, intType,
+                                         DenseElementsAttr::get(intType, 0));
   int64_t perGroup = blocksPerGroup(w);
-  return chainedSum(n / kBlock / perGroup, [&](Value group, Value chain) {
-    // A super-block's 8 terms are independent and summed as a tree, added
-    // to the chain once: one dependent addition per group, not 8 to 16.
-    SmallVector<Value> terms;
-    SmallVector<DecodedBlock> blocks = decodeGroup(w, row, group);
+  return chainedSum(n / kBlock / perGroup, [&](Value group, Value acc) {
+    GroupScales scales;
+    SmallVector<DecodedBlock> blocks = decodeGroup(w, row, group, &scales);
+    Value products = zero;
     for (auto [i, block] : llvm::enumerate(blocks)) {
       Value blk = addi(muli(group, idx(perGroup)), idx(i));
       Value xq = vector::LoadOp::create(
           b, loc, VectorType::get({kBlock}, b.getI8Type()), x.q8,
           ValueRange{muli(blk, idx(kBlock))});
-      Value lanes = muli(blk, idx(8));
-      Value products =
-          target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
-      if (block.zeroPoint) {
-        assert(x.q8ZeroPointSums && "input prepared for another format");
-        products = arith::SubIOp::create(
-            b, loc, products,
-            vector::LoadOp::create(b, loc, laneSums, x.q8ZeroPointSums,
-                                   ValueRange{lanes}));
-      }
-      Value sums = arith::SIToFPOp::create(b, loc, accType, products);
-      // The weight's scale as 8 lanes: a stored f16 broadcast, then
-      // extended (vpbroadcastw, vcvtph2ps); q6_k's two scales of 16
-      // weights over lanes 0-3 and 4-7 (the sums of weights 0-15, 16-31).
-      Value weightScale;
-      if (block.scaleF16) {
-        Value halves = vector::BroadcastOp::create(
-            b, loc, VectorType::get({8}, b.getF16Type()), block.scaleF16);
-        weightScale = arith::ExtFOp::create(b, loc, accType, halves);
-      } else if (block.scale) {
-        weightScale = vector::BroadcastOp::create(b, loc, accType, block.scale);
-      } else {
-        Value s0 = block.halfScales[0], s1 = block.halfScales[1];
-        weightScale = vector::FromElementsOp::create(
-            b, loc, accType, ValueRange{s0, s0, s0, s0, s1, s1, s1, s1});
-      }
-      Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
-                                                ValueRange{lanes});
-      Value scale = mul(weightScale, inputScale);
-      Value acc = perGroup == 1
-                      ? vector::FMAOp::create(b, loc, sums, scale, chain)
-                      : mul(sums, scale);
-      if (block.offset) {
-        // sum(offset * x) = offset * (d_x * sum(x_q)), lane by lane.
-        assert(x.q8Sums && "input prepared for another format");
-        Value inputSums = vector::LoadOp::create(b, loc, accType, x.q8Sums,
-                                                 ValueRange{lanes});
-        Value offset =
-            vector::BroadcastOp::create(b, loc, accType, block.offset);
-        acc = vector::FMAOp::create(b, loc, inputSums, offset, acc);
-      }
-      terms.push_back(acc);
+      products = arith::AddIOp::create(
+          b, loc, products,
+          target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned,
+                                    block.pairWeights));
     }
-    if (perGroup == 1)
-      return terms.front();
-    while (terms.size() > 1) {
-      SmallVector<Value> sums;
-      for (size_t i = 0; i + 1 < terms.size(); i += 2)
-        sums.push_back(add(terms[i], terms[i + 1]));
-      terms = std::move(sums);
+    Value lanes = muli(group, idx(8));
+    Value inputScale =
+        vector::LoadOp::create(b, loc, accType, x.q8Scales, ValueRange{lanes});
+    Value scale =
+        mul(vector::BroadcastOp::create(b, loc, accType, scales.d), inputScale);
+    acc = vector::FMAOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, accType, products), scale, acc);
+    if (scales.offsets) {
+      assert(x.q8Sums && "input prepared for another format");
+      Value inputSums =
+          vector::LoadOp::create(b, loc, accType, x.q8Sums, ValueRange{lanes});
+      acc = vector::FMAOp::create(b, loc, inputSums, scales.offsets, acc);
     }
-    return add(chain, terms.front());
+    return acc;
   });
 }
 

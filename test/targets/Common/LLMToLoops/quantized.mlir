@@ -138,18 +138,23 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 
 // A q4_k matvec: rows of 144-byte super-blocks. Per super-block d and dmin
 // (f16), the 12 bytes of 6-bit scales and mins decoded once, eight at a
-// time in byte vectors (the last four from nibbles and top bits), and 32 bytes of nibbles per pair of sub-blocks
-// (low nibbles, then high). Sub-block j: weight = d s_j q - dmin m_j.
+// time in byte vectors (the last four from nibbles and top bits), and 32
+// bytes of nibbles per pair of sub-blocks (low nibbles, then high).
+// Sub-block j: weight = d s_j q - dmin m_j.
 // Decoded to f32 (NEON), levels are converted, times the scale plus the
-// offset (one FMA). With integer dot products the input's block sums are
-// stored beside its levels (vpmaddubsw by ones); each sub-block adds sum(q x_q) d s_j d_x and sum(x_q) (-dmin m_j)
-// d_x; the 8 terms are summed as a tree into the chain.
+// offset (one FMA). With integer dot products the input is rounded per
+// super-block (one scale per 256, stored 8 times, and the eight sub-block
+// sums times it); each sub-block's pair sums are multiplied by its 6-bit
+// scale in vpmaddwd and added in i32; per super-block one conversion, one
+// FMA by d d_x, and one FMA of the offsets (-dmin m_j) by the input's sums.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[M:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<8x144xi8>
-// INT8: memref.alloc() {alignment = 64 : i64} : memref<64xf32>
-// INT8: %[[XS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
-// INT8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.+}}, %{{.+}})
-// INT8: vector.store %{{.+}}, %[[XS]][%{{.+}}] : memref<64xf32>, vector<8xf32>
+// INT8: memref.alloc() {alignment = 64 : i64} : memref<256xi8>
+// INT8: memref.alloc() {alignment = 64 : i64} : memref<8xf32>
+// INT8: %[[XS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8xf32>
+// INT8-COUNT-8: vector.reduction <maxnumf>
+// INT8: vector.from_elements {{.*}} : vector<8xf32>
+// INT8: vector.store %{{.+}}, %[[XS]][%{{.+}}] : memref<8xf32>, vector<8xf32>
 // CHECK: scf.parallel (%[[R:.+]]) =
 // CHECK: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<2xi8>
 // CHECK: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<2xi8>
@@ -160,15 +165,18 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 // CHECK: arith.uitofp %{{.+}} : vector<8xi8> to vector<8xf32>
 // CHECK: arith.uitofp %{{.+}} : vector<8xi8> to vector<8xf32>
 // CHECK: arith.negf %{{.+}} : vector<8xf32>
+// INT8: arith.extui %{{.+}} : vector<8xi8> to vector<8xi16>
 // CHECK: %[[QS:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<32xi8>
 // CHECK: arith.andi %[[QS]], %{{.+}} : vector<32xi8>
 // CHECK: arith.shrui %[[QS]], %{{.+}} : vector<32xi8>
+// INT8: vector.shuffle %{{.+}}, %{{.+}} [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1] : vector<8xi16>, vector<8xi16>
 // F32: arith.uitofp %{{.+}} : vector<32xi8> to vector<32xf32>
 // F32: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<32xf32>
-// INT8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
-// INT8: vector.load %[[XS]][%{{.+}}] : memref<64xf32>, vector<8xf32>
+// INT8-COUNT-8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// INT8: arith.sitofp %{{.+}} : vector<8xi32> to vector<8xf32>
 // INT8: vector.fma {{.*}} : vector<8xf32>
-// INT8-COUNT-4: arith.addf {{.*}} : vector<8xf32>
+// INT8: vector.load %[[XS]][%{{.+}}] : memref<8xf32>, vector<8xf32>
+// INT8: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<256xf32>
@@ -185,19 +193,21 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 // multiplied by d once; each sub-block of 32 takes its low 4 bits from ql
 // (mask or shift) and its top 2 from qh (shift, mask, shift left), centred
 // by 32. Two scales per 32 weights: decoded to f32 each covers 16 lanes;
-// with integer dot products the lanes 0-3 and 4-7 of the sums (weights 0-15
-// and 16-31).
+// with integer dot products they multiply the pair sums of weights 0-15
+// (lanes 0-7) and 16-31 (lanes 8-15) in vpmaddwd.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[M:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<4x420xi8>
 // CHECK: scf.parallel (%[[R:.+]]) =
 // CHECK: vector.load %[[M]][%[[R]], %{{.+}}] : memref<4x420xi8>, vector<16xi8>
-// CHECK: arith.sitofp %{{.+}} : vector<16xi8> to vector<16xf32>
+// F32: arith.sitofp %{{.+}} : vector<16xi8> to vector<16xf32>
 // CHECK: %[[QH:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<4x420xi8>, vector<32xi8>
 // CHECK: arith.ori %{{.+}}, %{{.+}} : vector<32xi8>
 // CHECK: arith.subi %{{.+}}, %{{.+}} : vector<32xi8>
 // F32: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31] : vector<16xf32>, vector<16xf32>
+// INT8: arith.extsi %{{.+}} : vector<16xi8> to vector<16xi16>
+// INT8: vector.shuffle %{{.+}}, %{{.+}} [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1] : vector<16xi16>, vector<16xi16>
 // INT8: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
-// INT8: vector.from_elements %[[S0:.+]], %[[S0]], %[[S0]], %[[S0]], %[[S1:.+]], %[[S1]], %[[S1]], %[[S1]] : vector<8xf32>
+// INT8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
 // CHECK: vector.reduction <add>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<4xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<512xf32>
