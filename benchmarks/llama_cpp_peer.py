@@ -14,7 +14,7 @@ takes minutes; keep it out of the test venv):
 `convert` writes a sparsec synthetic checkpoint (config.json + safetensors,
 Mistral/Bamboo-shaped) as a GGUF file of llama.cpp's `llama` architecture,
 every matrix quantized by the `gguf` package (llama.cpp's own Python
-quantizer) to the type asked, norms in f32, and a placeholder vocabulary
+quantizer; q4_k/q6_k by llama.cpp's C quantizer) to the type asked, norms in f32, and a placeholder vocabulary
 (byte tokens plus fillers). It is a *speed* peer: llama.cpp runs the same
 shapes and reads the same number of weight bytes per token, but it computes
 SwiGLU where the checkpoint is dReLU and its q/k rows are not permuted for
@@ -60,6 +60,29 @@ def read_safetensors(model_dir):
 
 
 def convert(args):
+    """Writes the GGUF; the k-quants through llama.cpp's own quantizer (the
+    `gguf` package has none): an f16 file first, then llama_model_quantize
+    with `pure` (every matrix in the type asked, as sparsec's --quant
+    --quant-keep none; llama.cpp's Q4_K_S/M mixes would put some in Q5_K/Q6_K)."""
+    if args.type in ("q4_k", "q6_k"):
+        import llama_cpp
+
+        f16 = args.out + ".f16.tmp"
+        convert(argparse.Namespace(model_dir=args.model_dir, out=f16, type="f16"))
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = {"q4_k": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_S,
+                        "q6_k": llama_cpp.LLAMA_FTYPE_MOSTLY_Q6_K}[args.type]
+        params.pure = True
+        params.nthread = os.cpu_count() or 1
+        print(f"llama_cpp_peer: llama_model_quantize to {args.type} (pure)",
+              file=sys.stderr)
+        import ctypes
+        status = llama_cpp.llama_model_quantize(f16.encode(), args.out.encode(),
+                                                ctypes.byref(params))
+        os.remove(f16)
+        if status != 0:
+            sys.exit(f"llama_cpp_peer: llama_model_quantize failed ({status})")
+        return
     import gguf
 
     cfg = json.load(open(os.path.join(args.model_dir, "config.json")))
@@ -161,7 +184,8 @@ def main():
     c = sub.add_parser("convert", help="checkpoint -> GGUF (llama architecture)")
     c.add_argument("model_dir")
     c.add_argument("out")
-    c.add_argument("--type", choices=["q4_0", "q8_0", "f16"], default="q4_0")
+    c.add_argument("--type", choices=["q4_0", "q8_0", "q4_k", "q6_k", "f16"],
+                   default="q4_0")
     r = sub.add_parser("run", help="time decode of one token at a time")
     r.add_argument("gguf")
     r.add_argument("--threads", type=int, default=2)

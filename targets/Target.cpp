@@ -67,10 +67,14 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
     spec.triple = llvm::Triple("aarch64-unknown-linux-gnu");
     spec.cpu = "cortex-a72";
     spec.features = "+neon";
+  } else if (target == "aarch64-dotprod") {
+    spec.triple = llvm::Triple("aarch64-unknown-linux-gnu");
+    spec.cpu = "neoverse-n1";
+    spec.features = "+neon,+dotprod";
   } else {
     return makeError("unknown target '" + target +
-                     "' (expected host, x86-64, x86-64-avx2, x86-64-avx512 "
-                     "or aarch64)");
+                     "' (expected host, x86-64, x86-64-avx2, x86-64-avx512, "
+                     "aarch64 or aarch64-dotprod)");
   }
   spec.name = target.str();
   if (!cpu.empty() && cpu != "host")
@@ -93,8 +97,10 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   if (spec.triple.getArch() == llvm::Triple::x86_64) {
     spec.vectorWidth = subtarget->checkFeatures("+avx512f") ? 16 : 8;
     spec.hasAVX2 = subtarget->checkFeatures("+avx2");
-  } else
+  } else {
     spec.vectorWidth = 4; // NEON: 128-bit
+    spec.hasDotProd = subtarget->checkFeatures("+dotprod");
+  }
   spec.isHost = spec.triple.getArch() == host.getArch();
   return spec;
 }

@@ -26,13 +26,15 @@ struct TargetSpec {
   int64_t vectorWidth = 8; ///< f32 lanes per vector in generated kernels
   bool isHost = false;     ///< runs natively on this machine
   bool hasAVX2 = false;    ///< x86-64 CPU with AVX2 (integer dot products)
+  bool hasDotProd = false; ///< AArch64 CPU with the dot-product extension
 
   std::string describe() const;
 };
 
 /// Targets: `host` (default), `x86-64` (the host CPU if x86, else
 /// x86-64-v3), `x86-64-avx2` (haswell), `x86-64-avx512` (skylake-avx512),
-/// `aarch64` (NEON, cortex-a72). `cpu` overrides the CPU ("" keeps it).
+/// `aarch64` (NEON, cortex-a72), `aarch64-dotprod` (NEON with ARMv8.2's
+/// sdot, neoverse-n1). `cpu` overrides the CPU ("" keeps it).
 llvm::Expected<TargetSpec> resolveTarget(llvm::StringRef target,
                                          llvm::StringRef cpu);
 

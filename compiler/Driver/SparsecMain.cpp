@@ -95,7 +95,8 @@ cl::opt<std::string> compileOut("o", cl::Required, cl::desc("Output folder"),
                                 cl::cat(sparsecCategory));
 cl::opt<std::string> compileTarget(
     "target", cl::init("host"),
-    cl::desc("host, x86-64, x86-64-avx2, x86-64-avx512 or aarch64"),
+    cl::desc("host, x86-64, x86-64-avx2, x86-64-avx512, aarch64 or "
+             "aarch64-dotprod"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string>
     compileCpu("cpu", cl::init(""),

@@ -81,6 +81,9 @@ void CPUBackend::buildCodegenPipeline(OpPassManager &pm,
   // products; AVX-512's width comes with vectorWidth).
   if (spec.name == "x86-64" && spec.hasAVX2)
     options.target = spec.vectorWidth == 16 ? "x86-64-avx512" : "x86-64-avx2";
+  // Likewise an AArch64 CPU with the dot-product extension (--cpu).
+  if (spec.name == "aarch64" && spec.hasDotProd)
+    options.target = "aarch64-dotprod";
   options.vectorWidth = spec.vectorWidth;
   buildCPUCodegenPipeline(pm, options);
 }

@@ -28,7 +28,8 @@ struct CPUCodegenPipelineOptions
     : public PassPipelineOptions<CPUCodegenPipelineOptions> {
   Option<std::string> target{*this, "target", llvm::cl::init("x86-64-avx2"),
                              llvm::cl::desc("x86-64, x86-64-avx2, "
-                                            "x86-64-avx512 or aarch64")};
+                                            "x86-64-avx512, aarch64 or "
+                                            "aarch64-dotprod")};
   Option<int64_t> vectorWidth{
       *this, "vector-width", llvm::cl::init(0),
       llvm::cl::desc("f32 lanes per vector (0: the target's)")};

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -18,7 +19,9 @@ void CPUTargetInfo::emitPrefetch(OpBuilder &b, Location loc, Value memref,
 Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
                                         Value rhs, bool lhsUnsigned,
                                         Value pairWeights) const {
-  assert(avx2 && "emitInt8DotProduct needs AVX2");
+  assert(int8Dot != Int8Dot::None && "emitInt8DotProduct on a target without");
+  if (int8Dot == Int8Dot::SDot)
+    return emitSDot(b, loc, lhs, rhs, pairWeights);
   // vpmaddubsw multiplies unsigned by signed bytes: an unsigned lhs goes in
   // as it is; a signed one as |lhs|, times rhs with lhs's sign (vpsignb).
   // Pairs of products are at most 2 * 127 * 127 < 2^15, so its i16
@@ -45,24 +48,59 @@ Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
   return intrinsic(ints, "llvm.x86.avx2.pmadd.wd", {pairs, pairWeights});
 }
 
+/// sdot multiplies signed bytes by signed bytes, so unsigned levels (at most
+/// 15 here) go in as they are; each of its 4 lanes sums 4 products, two
+/// instructions cover 32 bytes. Pair weights become lane weights: the two
+/// pairs of a lane must share theirs (a scale per 16 weights or more).
+Value CPUTargetInfo::emitSDot(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                              Value pairWeights) const {
+  auto quarter = VectorType::get({4}, b.getI32Type());
+  auto half = [&](Value v, int64_t start) -> Value {
+    SmallVector<int64_t> order;
+    for (int64_t i = 0; i < 16; ++i)
+      order.push_back(start + i);
+    return vector::ShuffleOp::create(b, loc, v, v, order);
+  };
+  Value zero = arith::ConstantOp::create(b, loc, quarter,
+                                         DenseElementsAttr::get(quarter, 0));
+  auto sdot = [&](int64_t start) -> Value {
+    return LLVM::CallIntrinsicOp::create(
+               b, loc, quarter, b.getStringAttr("llvm.aarch64.neon.sdot"),
+               ValueRange{zero, half(lhs, start), half(rhs, start)})
+        .getResult(0);
+  };
+  Value sums = vector::ShuffleOp::create(
+      b, loc, sdot(0), sdot(16), ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+  if (!pairWeights)
+    return sums;
+  Value laneWeights =
+      vector::ShuffleOp::create(b, loc, pairWeights, pairWeights,
+                                ArrayRef<int64_t>{0, 2, 4, 6, 8, 10, 12, 14});
+  return arith::MulIOp::create(
+      b, loc, sums,
+      arith::ExtSIOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
+                             laneWeights));
+}
+
 void sparsec::registerCPUTargets() {
   struct Entry {
     const char *name;
     int64_t vectorWidth;
-    bool avx2;
+    Int8Dot int8Dot;
   };
   // `x86-64` is the host CPU when it is x86 (resolveTarget); its codegen
   // width is AVX2's unless the host has AVX-512, which the driver passes.
-  static const Entry kTargets[] = {{"x86-64", 8, false},
-                                   {"x86-64-avx2", 8, true},
-                                   {"x86-64-avx512", 16, true},
-                                   {"aarch64", 4, false}};
+  static const Entry kTargets[] = {{"x86-64", 8, Int8Dot::None},
+                                   {"x86-64-avx2", 8, Int8Dot::AVX2},
+                                   {"x86-64-avx512", 16, Int8Dot::AVX2},
+                                   {"aarch64", 4, Int8Dot::None},
+                                   {"aarch64-dotprod", 4, Int8Dot::SDot}};
   for (const Entry &entry : kTargets) {
     std::string name = entry.name;
     int64_t width = entry.vectorWidth;
-    bool avx2 = entry.avx2;
-    registerTargetInfo(name, [name, width, avx2] {
-      return std::make_unique<CPUTargetInfo>(name, width, avx2);
+    Int8Dot int8Dot = entry.int8Dot;
+    registerTargetInfo(name, [name, width, int8Dot] {
+      return std::make_unique<CPUTargetInfo>(name, width, int8Dot);
     });
   }
 }

@@ -3,10 +3,11 @@
 // CPUs differ in their vector width here (AVX2: 8 f32 lanes, AVX-512: 16,
 // NEON: 4) and in whether 8-bit integer dot products have an instruction
 // sequence (x86 with AVX2: vpsignb/vpmaddubsw/vpmaddwd, 32 products and
-// their sums in three instructions); the rest is what the runtime's thread
-// pool and a CPU's caches want: 4 accumulator chains hide the FMA latency,
-// 16 neuron chunks keep any thread count busy, and the next active
-// neuron's rows are prefetched (a jump the hardware prefetcher cannot
+// their sums in three instructions; AArch64 with ARMv8.2's dot-product
+// extension: sdot, 16 products in four sums per instruction); the rest is what
+// the runtime's thread pool and a CPU's caches want: 4 accumulator chains hide
+// the FMA latency, 16 neuron chunks keep any thread count busy, and the next
+// active neuron's rows are prefetched (a jump the hardware prefetcher cannot
 // predict).
 //
 //===----------------------------------------------------------------------===//
@@ -20,10 +21,15 @@
 
 namespace mlir::sparsec {
 
+/// How a CPU multiplies bytes: not at all (f32 decode), AVX2's
+/// vpsignb/vpmaddubsw/vpmaddwd, or AArch64's sdot (4 products summed per
+/// 32-bit lane, signed by signed).
+enum class Int8Dot { None, AVX2, SDot };
+
 class CPUTargetInfo : public TargetInfoBase {
 public:
-  CPUTargetInfo(StringRef name, int64_t vectorWidth, bool avx2)
-      : name(name.str()), vectorWidth(vectorWidth), avx2(avx2) {}
+  CPUTargetInfo(StringRef name, int64_t vectorWidth, Int8Dot int8Dot)
+      : name(name.str()), vectorWidth(vectorWidth), int8Dot(int8Dot) {}
 
   StringRef getName() const override { return name; }
   int64_t getVectorWidth() const override { return vectorWidth; }
@@ -31,19 +37,23 @@ public:
   int64_t getNumNeuronChunks() const override { return 16; }
   void emitPrefetch(OpBuilder &b, Location loc, Value memref,
                     ValueRange indices) const override;
-  bool hasInt8DotProduct() const override { return avx2; }
+  bool hasInt8DotProduct() const override { return int8Dot != Int8Dot::None; }
   Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
                            bool lhsUnsigned, Value pairWeights) const override;
 
 private:
+  Value emitSDot(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                 Value pairWeights) const;
+
   std::string name;
   int64_t vectorWidth;
-  bool avx2;
+  Int8Dot int8Dot;
 };
 
-/// Registers x86-64 (no AVX2 assumed), x86-64-avx2, x86-64-avx512 and
-/// aarch64. The CPU backend names x86-64-avx2/-avx512 for a host x86-64
-/// target whose CPU has them.
+/// Registers x86-64 (no AVX2 assumed), x86-64-avx2, x86-64-avx512,
+/// aarch64 and aarch64-dotprod. The CPU backend names x86-64-avx2/-avx512
+/// for a host x86-64 target whose CPU has them, aarch64-dotprod for an
+/// aarch64 CPU with the dot-product extension.
 void registerCPUTargets();
 
 } // namespace mlir::sparsec

@@ -1,5 +1,6 @@
 // RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=aarch64" | FileCheck %s --check-prefixes=CHECK,F32
 // RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx2" | FileCheck %s --check-prefixes=CHECK,INT8
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=aarch64-dotprod" | FileCheck %s --check-prefix=SDOT
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
@@ -41,6 +42,12 @@
 // INT8: vector.load %[[XD]][%{{.+}}] : memref<16xf32>, vector<8xf32>
 // INT8: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
+// AArch64 with sdot: the 32 products in two sdot of 16 bytes, their lanes
+// joined into the same 8 lanes as AVX2's.
+// SDOT-LABEL: func.func @sparsec_decode_step
+// SDOT: llvm.call_intrinsic "llvm.aarch64.neon.sdot"(%{{.+}}, %{{.+}}, %{{.+}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+// SDOT: llvm.call_intrinsic "llvm.aarch64.neon.sdot"
+// SDOT: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7] : vector<4xi32>, vector<4xi32>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<64xf32>
   %w = llm.param "w" : tensor<32x64x!llm.quant<q8_0>>
@@ -208,6 +215,13 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 // INT8: vector.shuffle %{{.+}}, %{{.+}} [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1] : vector<16xi16>, vector<16xi16>
 // INT8: llvm.call_intrinsic "llvm.x86.avx2.psign.b"
 // INT8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// With sdot, lane i sums pairs 2i and 2i+1, which share their scale: the
+// even pair weights, extended to i32, multiply the lanes.
+// SDOT-LABEL: func.func @sparsec_decode_step
+// SDOT: llvm.call_intrinsic "llvm.aarch64.neon.sdot"
+// SDOT: vector.shuffle %{{.+}}, %{{.+}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<16xi16>, vector<16xi16>
+// SDOT: arith.extsi %{{.+}} : vector<8xi16> to vector<8xi32>
+// SDOT: arith.muli %{{.+}}, %{{.+}} : vector<8xi32>
 // CHECK: vector.reduction <add>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<4xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<512xf32>
