@@ -53,6 +53,9 @@ public:
   int64_t getNumNeuronChunks() const override {
     return base->getNumNeuronChunks();
   }
+  int64_t getStreamPrefetchBytes() const override {
+    return base->getStreamPrefetchBytes();
+  }
   void emitPrefetch(OpBuilder &b, Location loc, Value memref,
                     ValueRange indices) const override {
     base->emitPrefetch(b, loc, memref, indices);

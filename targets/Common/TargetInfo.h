@@ -39,6 +39,12 @@ public:
   /// result's rounding, so it is fixed per target, never per thread count.
   virtual int64_t getNumNeuronChunks() const = 0;
 
+  /// How far ahead (bytes) a kernel streaming through block-quantized rows
+  /// asks for the data it will read (0: leave it to the hardware). The
+  /// address may pass the row's end: in a matvec that is the next row, and
+  /// a prefetch never faults.
+  virtual int64_t getStreamPrefetchBytes() const { return 0; }
+
   /// Emits a hint that `memref[indices]` will be read soon, or nothing.
   virtual void emitPrefetch(OpBuilder &b, Location loc, Value memref,
                             ValueRange indices) const = 0;

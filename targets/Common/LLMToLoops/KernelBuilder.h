@@ -163,6 +163,9 @@ private:
   /// Block `block` of 32 weights of row `row` (not a k-quant).
   DecodedBlock decodeBlock(const WeightRows &w, Value row, Value block);
   Value loadRowBytes(const WeightRows &w, Value row, Value at, int64_t count);
+  /// Prefetches row `row` of `w` getStreamPrefetchBytes() past byte
+  /// `offset` (nothing when the target says 0).
+  void prefetchAhead(const WeightRows &w, Value row, Value offset);
   Value loadRowHalf(const WeightRows &w, Value row, Value at);
   enum class ByteOp { And, Or, ShiftLeft, ShiftRight, Sub };
   Value byteOp(Value bytes, int64_t c, ByteOp op);

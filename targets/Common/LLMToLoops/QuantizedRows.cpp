@@ -86,6 +86,13 @@ Value KernelBuilder::byteOp(Value v, int64_t c, ByteOp op) {
   llvm_unreachable("unknown byte op");
 }
 
+void KernelBuilder::prefetchAhead(const WeightRows &w, Value row,
+                                  Value offset) {
+  if (int64_t ahead = target.getStreamPrefetchBytes())
+    target.emitPrefetch(b, loc, w.rows,
+                        ValueRange{row, addi(offset, idx(ahead))});
+}
+
 int64_t KernelBuilder::blocksPerGroup(const WeightRows &w) const {
   llm::QuantType quant = w.getQuantType();
   return quant.getBlockSize() / kBlock;
@@ -580,6 +587,7 @@ Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
   int64_t pairBytes = 2 * w.getQuantType().getBlockBytes();
   return chainedSum(n / (2 * kBlock), [&](Value pair, Value acc) -> Value {
     Value start = muli(pair, idx(pairBytes));
+    prefetchAhead(w, row, start);
     Value scaleBytes =
         vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
                                w.rows, ValueRange{row, start});
@@ -628,6 +636,7 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
   auto accType = VectorType::get({8}, b.getF32Type());
   auto laneSums = VectorType::get({8}, b.getI32Type());
   return chainedSum(n / kBlock, [&](Value blk, Value acc) {
+    prefetchAhead(w, row, muli(blk, idx(w.getQuantType().getBlockBytes())));
     DecodedBlock block = decodeBlock(w, row, blk);
     Value xq =
         vector::LoadOp::create(b, loc, VectorType::get({kBlock}, b.getI8Type()),
@@ -678,6 +687,7 @@ Value KernelBuilder::superBlockInt8Dot(const WeightRows &w, Value row,
                                          DenseElementsAttr::get(intType, 0));
   int64_t perGroup = blocksPerGroup(w);
   return chainedSum(n / kBlock / perGroup, [&](Value group, Value acc) {
+    prefetchAhead(w, row, muli(group, idx(w.getQuantType().getBlockBytes())));
     GroupScales scales;
     SmallVector<DecodedBlock> blocks = decodeGroup(w, row, group, &scales);
     Value products = zero;

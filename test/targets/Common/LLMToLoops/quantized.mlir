@@ -119,6 +119,10 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 // INT8: vector.shuffle {{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47] : vector<32xi8>, vector<32xi8>
 // INT8: vector.from_elements
 // CHECK: scf.parallel (%[[R:.+]]) =
+// With integer dot products (AVX2) the row is streamed: each pair asks for
+// the bytes 2 KiB ahead (getStreamPrefetchBytes).
+// INT8: %[[AHEAD:.+]] = arith.addi %{{.+}}, %c2048 : index
+// INT8: memref.prefetch %[[M]][%[[R]], %[[AHEAD]]], read, locality<3>, data : memref<8x36xi8>
 // INT8: %[[S4:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x36xi8>, vector<4xi8>
 // INT8: %[[S2:.+]] = vector.bitcast %[[S4]] : vector<4xi8> to vector<2xf16>
 // INT8: vector.shuffle %[[S2]], %[[S2]] [0, 0, 0, 0, 1, 1, 1, 1]
