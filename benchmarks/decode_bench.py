@@ -73,6 +73,26 @@ def parse_variant(text):
             parts[2].replace("/", ",") if len(parts) > 2 else "")
 
 
+def model_bytes(model):
+    """Bytes of the checkpoint's tensor files (a compiled variant is at most
+    about this: its packed weights)."""
+    if model.endswith(".gguf"):
+        return os.path.getsize(model)
+    return sum(os.path.getsize(os.path.join(model, f)) for f in os.listdir(model)
+               if f.endswith((".safetensors", ".gguf")))
+
+
+def check_free_space(folder, needed):
+    """Stops with one line when `folder`'s file system has less than `needed`
+    bytes free: a full disk fails every later step (and the shell around it)
+    in confusing ways. Earlier variants in build/bench can be deleted."""
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        sys.exit(f"bench: {folder}: {free / 2**30:.1f} GiB free, a compiled "
+                 f"variant needs up to {needed / 2**30:.1f} GiB; delete old "
+                 f"variants there (or pass --reuse)")
+
+
 def compile_model(bin_dir, model, out, variant, reuse=False):
     mode, quant, keep = parse_variant(variant)
     exe = os.path.join(out, os.path.basename(model))
@@ -80,6 +100,8 @@ def compile_model(bin_dir, model, out, variant, reuse=False):
     if reuse and os.path.exists(exe) and \
             os.path.getmtime(exe) > os.path.getmtime(sparsec):
         return exe
+    # The packed weights replace the old ones only once written: both count.
+    check_free_space(os.path.dirname(out) or ".", model_bytes(model) + 2**30)
     cmd = [os.path.join(bin_dir, "sparsec"), "compile", model, "--mode", mode,
            "--max-seq-len", "256", "--quiet", "-o", out]
     if quant:
@@ -232,6 +254,8 @@ def main():
         for t in [t for t in args.llama_types.split(",") if t]:
             gguf_path = os.path.join(work, f"{os.path.basename(model)}-{t}.gguf")
             if not os.path.exists(gguf_path):
+                # The k-quants go through an f16 file first.
+                check_free_space(work, model_bytes(model) + 2**30)
                 print(f"bench: converting to {gguf_path}", file=sys.stderr)
                 run([args.llama_cpp, os.path.join(ROOT, "benchmarks",
                                                   "llama_cpp_peer.py"),
