@@ -5,8 +5,8 @@
 // impossible ones; emit sfn.route_experts, then an sfn.dispatch_experts with
 // one region per expert holding that expert's sfn.fused_sparse_ffn on the
 // region argument (with the block's `layer` and the expert index `expert`).
-// Transposed down projections are created before the dispatch, so that
-// regions only compute.
+// Transposed down projections (sparse modes; dense keeps the plain ones)
+// are created before the dispatch, so that regions only compute.
 //
 //===----------------------------------------------------------------------===//
 
@@ -81,13 +81,19 @@ private:
     int64_t numExperts = static_cast<int64_t>(moe.getNumExperts());
     int64_t topK = static_cast<int64_t>(moe.getTopK());
 
-    SmallVector<Value> downTs;
+    // Dense experts read their down projections whole, in their own layout;
+    // the sparse modes read them per neuron, transposed.
+    SmallVector<Value> downs;
     for (Value down : moe.getDowns()) {
+      if (mode == sfn::SparseMode::Dense) {
+        downs.push_back(down);
+        continue;
+      }
       FailureOr<Value> downT = createTransposedParam(builder, loc, down);
       if (failed(downT))
         return moe.emitError("expects expert down projections to be "
                              "llm.param");
-      downTs.push_back(*downT);
+      downs.push_back(*downT);
     }
 
     auto route = sfn::RouteExpertsOp::create(
@@ -113,7 +119,7 @@ private:
       builder.setInsertionPointToStart(body);
       Value result = sfn::FusedSparseFFNOp::create(
           builder, loc, vectorType, body->getArgument(0), moe.getGates()[e],
-          moe.getUps()[e], downTs[e],
+          moe.getUps()[e], downs[e],
           predicted ? moe.getPredictorInput() : Value(),
           predicted ? moe.getPredictorFc1s()[e] : Value(),
           predicted ? moe.getPredictorFc2s()[e] : Value(), modeAttr,

@@ -7,7 +7,8 @@
 // it (exact/threshold). The set's producer fixes the mode. Every
 // intermediate must have no other user, so fusing never duplicates work.
 // The matched chain becomes one sfn.fused_sparse_ffn, which takes the
-// scatter's `layer`; the rest dies.
+// scatter's `layer`; the rest dies. A dense chain's down projection is
+// given in its own layout (the plain llm.param of the transposed one).
 //
 //===----------------------------------------------------------------------===//
 
@@ -92,9 +93,20 @@ struct FuseSparseFFNChain : OpRewritePattern<sfn::ScatterMatvecOp> {
           user != activate.getGate().getDefiningOp())
         return rewriter.notifyMatchFailure(scatter, "set has other users");
 
+    // Dense reads the whole down projection: in its own layout it is a
+    // matvec (see the fused op), so the transposed view gives way to it.
+    Value down = scatter.getDownT();
+    if (mode == sfn::SparseMode::Dense) {
+      FailureOr<Value> plain =
+          createUntransposedParam(rewriter, scatter.getLoc(), down);
+      if (failed(plain))
+        return rewriter.notifyMatchFailure(
+            scatter, "dense: down is not a transposed llm.param");
+      down = *plain;
+    }
     rewriter.replaceOpWithNewOp<sfn::FusedSparseFFNOp>(
         scatter, scatter.getResult().getType(), input, gateWeight,
-        up.getWeight(), scatter.getDownT(), predictorInput, fc1, fc2,
+        up.getWeight(), down, predictorInput, fc1, fc2,
         sfn::SparseModeAttr::get(getContext(), mode),
         llm::ActivationAttr::get(getContext(), activation), predictorThreshold,
         activationThreshold, scatter.getLayerAttr(), /*expert=*/IntegerAttr());

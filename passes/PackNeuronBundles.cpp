@@ -66,7 +66,7 @@ private:
     if (withGate)
       operands.push_back(&ffn.getGateMutable());
     operands.push_back(&ffn.getUpMutable());
-    operands.push_back(&ffn.getDownTMutable());
+    operands.push_back(&ffn.getDownMutable());
 
     SmallVector<StringRef> names;
     SmallVector<int64_t> transposed;

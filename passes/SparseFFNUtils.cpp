@@ -108,3 +108,16 @@ FailureOr<Value> sparsec::createTransposedParam(OpBuilder &builder,
                               /*transposed=*/true)
       .getResult();
 }
+
+FailureOr<Value> sparsec::createUntransposedParam(OpBuilder &builder,
+                                                  Location loc, Value downT) {
+  auto param = downT.getDefiningOp<llm::ParamOp>();
+  if (!param || !param.getTransposed())
+    return failure();
+  auto type = cast<RankedTensorType>(downT.getType());
+  auto plainType = RankedTensorType::get(
+      {type.getDimSize(1), type.getDimSize(0)}, type.getElementType());
+  return llm::ParamOp::create(builder, loc, plainType, param.getName(),
+                              /*transposed=*/false)
+      .getResult();
+}

@@ -57,6 +57,11 @@ private:
 /// insertion point; failure when `down` is not an llm.param.
 FailureOr<Value> createTransposedParam(OpBuilder &builder, Location loc,
                                        Value down);
+/// `downT` (a transposed llm.param) in its own layout: the same weight as a
+/// plain llm.param ([hidden, intermediate]) created at `builder`'s insertion
+/// point. Fails unless `downT` is a transposed llm.param.
+FailureOr<Value> createUntransposedParam(OpBuilder &builder, Location loc,
+                                         Value downT);
 
 /// Name of the discardable attribute sparsec-decide-sparsity puts on
 /// llm.ffn / llm.moe.

@@ -25,7 +25,9 @@ round its cache the same way.
 
 With --quant the reference uses the weights rounded through the block format
 (its own implementation of the rounding rules): the executable reads the same
-weight values, so the f32 bounds above still hold. Where the executable's
+weight values, so the f32 bounds above still hold. Which way a down projection
+was rounded depends on its layer's mode (dense: along its rows), read from the
+manifest.json beside EXE. Where the executable's
 quantized dot products run on 8-bit integers (x86 with AVX2), their input is
 rounded per block of 32 too: --int8-activations makes the reference round it
 by the same rule, and the integer sums are exact, so the bound still holds,
@@ -38,6 +40,7 @@ top logits may swap there (both sides go on with the executable's token), and
 a second line says how many steps that was.
 """
 import argparse
+import json
 import os
 import shlex
 import subprocess
@@ -48,6 +51,19 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "reference"))
 import sparsec_reference  # noqa: E402
+
+
+def dense_layers(exe):
+    """The layers the executable computes in dense mode, from the compile
+    manifest beside it: their down projections are stored in their own
+    layout, which decides how the reference rounds them (--quant)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(exe)), "manifest.json")
+    try:
+        with open(path) as f:
+            ffns = json.load(f)["ffns"]
+    except (OSError, ValueError, KeyError) as e:
+        sys.exit(f"{path}: cannot read the FFN modes ({e})")
+    return {int(f["layer"]) for f in ffns if f["mode"] == "dense"}
 
 
 def main():
@@ -88,7 +104,8 @@ def main():
     ref = sparsec_reference.Reference(args.model_dir, mode=args.reference,
                                       kv_dtype=args.kv_dtype, quant=args.quant,
                                       quant_keep=keep,
-                                      int8_activations=args.int8_activations)
+                                      int8_activations=args.int8_activations,
+                                      dense_down_layers=dense_layers(args.exe))
     logits = np.fromfile(dump, dtype=np.float32).reshape(-1, ref.V)
 
     if args.tokenizer:

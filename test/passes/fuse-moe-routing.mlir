@@ -18,7 +18,9 @@
 // CHECK: expert 7 {
 // CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<drelu>, expert = 7 : i64, layer = 0 : i64, mode = #sfn.mode<predicted>}
 // CHECK-NOT: llm.moe
+// Dense experts read their down projections whole, in their own layout.
 // DENSE-LABEL: func.func @top2_of_8
+// DENSE-NOT: transposed
 // DENSE-COUNT-8: sfn.fused_sparse_ffn %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} {activation = #llm.activation<drelu>, expert = {{[0-7]}} : i64, layer = 0 : i64, mode = #sfn.mode<dense>}
 func.func @top2_of_8(%x: tensor<32xf32>, %res: tensor<32xf32>) -> tensor<32xf32> {
   %r = llm.param "model.layers.0.block_sparse_moe.gate.weight" : tensor<8x32xf16>

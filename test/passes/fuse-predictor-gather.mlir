@@ -62,10 +62,15 @@ func.func @threshold(%x: tensor<64xf32>) -> tensor<64xf32> {
 
 // -----
 
-// Dense: all_active. A scatter without a layer gives a fused op without one.
+// Dense: all_active. The down projection is given in its own layout (read
+// whole, as a matvec), the transposed view dies. A scatter without a layer
+// gives a fused op without one.
 // CHECK-LABEL: func.func @dense
 // CHECK-NOT: sfn.all_active
-// CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<gelu>, mode = #sfn.mode<dense>}
+// CHECK-NOT: transposed
+// CHECK: %[[D:.+]] = llm.param "d" : tensor<64x256xf16>
+// CHECK-NOT: transposed
+// CHECK: sfn.fused_sparse_ffn %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %[[D]] {activation = #llm.activation<gelu>, mode = #sfn.mode<dense>}
 func.func @dense(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "g" : tensor<256x64xf16>
   %u = llm.param "u" : tensor<256x64xf16>

@@ -49,8 +49,8 @@ func.func @exact(%x: tensor<64xf32>) -> tensor<64xf32> {
 func.func @dense(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "model.layers.0.mlp.gate_proj.weight" : tensor<256x64xf16>
   %u = llm.param "model.layers.0.mlp.up_proj.weight" : tensor<256x64xf16>
-  %dt = llm.param "model.layers.0.mlp.down_proj.weight" transposed : tensor<256x64xf16>
-  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  %d = llm.param "model.layers.0.mlp.down_proj.weight" : tensor<64x256xf16>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %d {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64x256xf16>) -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
 

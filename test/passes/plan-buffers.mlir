@@ -19,7 +19,7 @@ func.func @step(%tok: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_le
   %a2 = llm.param "a" : tensor<4x8xf32>
   %at = llm.param "a" transposed : tensor<4x8xf32>
   %x = llm.embed %a[%tok] : tensor<4x8xf32> -> tensor<8xf32>
-  %y = sfn.fused_sparse_ffn %x, %a2, %a2, %at {activation = #llm.activation<relu>, mode = #sfn.mode<dense>} : (tensor<8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<8xf32>
+  %y = sfn.fused_sparse_ffn %x, %a2, %a2, %at {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<8xf32>
   %r = llm.param "r" : tensor<2x8xf32>
   %ids, %w = sfn.route_experts %y, %r {top_k = 1 : i64} : tensor<8xf32>, tensor<2x8xf32> -> tensor<1xi32>, tensor<1xf32>
   %z = sfn.dispatch_experts %ids, %w, %y {num_experts = 2 : i64} : tensor<1xi32>, tensor<1xf32>, tensor<8xf32> -> tensor<8xf32>
@@ -30,7 +30,7 @@ func.func @step(%tok: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_le
   }
   expert 1 {
   ^bb0(%in: tensor<8xf32>):
-    %0 = sfn.fused_sparse_ffn %in, %a2, %a2, %at {activation = #llm.activation<relu>, mode = #sfn.mode<dense>} : (tensor<8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<8xf32>
+    %0 = sfn.fused_sparse_ffn %in, %a2, %a2, %at {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<8xf32>
     sfn.yield %0 : tensor<8xf32>
   }
   %l = llm.lm_head %z, %a : tensor<8xf32>, tensor<4x8xf32> -> tensor<4xf32>

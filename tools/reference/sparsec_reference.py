@@ -56,14 +56,18 @@ Which weights: every 2-D weight whose quantized rows have a multiple of 32
 elements, except the MoE router and the roles in quant_keep ("embed",
 "lm_head", "predictor"; a tied embedding is kept if either of its roles is).
 FFN down projections are quantized along their columns (the rows of their
-transpose), the other weights along their rows. A GGUF tensor already in the
-format asked is used as stored (its exact dequantization), except a down
-projection, which is requantized along its columns from its f16 values. With int8_activations (every
+transpose: sparsec reads them per neuron), except in the layers of
+dense_down_layers (compiled in dense mode, which reads the down projection
+whole as a matvec), and the other weights along their rows. A GGUF tensor
+already in the format asked is used as stored (its exact dequantization),
+except a transposed down projection, which is requantized along its columns
+from its f16 values. With int8_activations (every
 format, on targets whose dot products run on 8-bit integers), the vector a
 quantized weight multiplies is itself rounded through blocks of 32 (of 256
 against q4_k/q6_k weights, as llama.cpp's q8_K): d =
-max|x|/127, q = round(x/d) (halves away from zero), x' = d q; the down
-projection (a sum of scaled rows) and the embedding read the weights only.
+max|x|/127, q = round(x/d) (halves away from zero), x' = d q; a transposed
+down projection (a sum of scaled rows) and the embedding read the weights
+only.
 
 GGUF files are read with the `gguf` package (llama.cpp's own Python reader and
 dequantizer), their q/k rows un-permuted as transformers' GGUF loader does, and
@@ -511,7 +515,8 @@ def rope_inv_freq(c, D):
 class Reference:
     def __init__(self, model_dir, mode="dense", mask_fn=None, masks=None, record=False,
                  predictor_dir=None, kv_dtype="f32", quant=None,
-                 quant_keep=("predictor",), int8_activations=False):
+                 quant_keep=("predictor",), int8_activations=False,
+                 dense_down_layers=()):
         if mode not in ("dense", "predicted"):
             raise ValueError(f"mode must be dense or predicted, got {mode}")
         self.kv_dtype = kv_dtype
@@ -558,6 +563,9 @@ class Reference:
         self.quant = quant
         self.quant_keep = set(quant_keep)
         self.int8_activations = int8_activations and bool(quant)
+        # Layers compiled in dense mode keep their down projections in their
+        # own layout (see the module docstring).
+        self.dense_down_layers = set(int(l) for l in dense_down_layers)
         self._quantized = {}
         self._rounded = set()  # names whose weights went through the format
         self._formats = {}     # their format
@@ -585,8 +593,8 @@ class Reference:
         """weight @ x; with int8_activations, x is rounded through 8-bit
         blocks first wherever the weight is block-quantized."""
         w = self.w(name)
-        if self.int8_activations and name in self._rounded and not name.endswith(
-                ("mlp.down_proj.weight", ".w2.weight")):
+        if (self.int8_activations and name in self._rounded
+                and not self._down_transposed(name)):
             xq, tie = _quant_activation(x, self.TIE_MARGIN,
                                         QUANT_BLOCK[self._formats[name]])
             if tie:
@@ -599,13 +607,20 @@ class Reference:
     # it with f32 sums in another order, relative differences up to ~1e-6.
     TIE_MARGIN = 2e-6
 
+    def _down_transposed(self, name):
+        """True for a down projection sparsec reads per neuron (transposed):
+        every one but those of dense_down_layers."""
+        if not name.endswith(("mlp.down_proj.weight", ".w2.weight")):
+            return False
+        return int(name.split(".")[2]) not in self.dense_down_layers
+
     def w(self, name):
         t = self.ck.get(name)
         if not self.quant or t.ndim != 2:
             return t
         if name not in self._quantized:
             roles = self._quant_roles(name)
-            down = name.endswith("mlp.down_proj.weight") or name.endswith(".w2.weight")
+            down = self._down_transposed(name)
             rows = t.T if down else t
             stored = getattr(self.ck, "block_type", lambda n: None)(name)
             fmt = quant_format_for(self.quant, rows.shape[1])
@@ -689,7 +704,7 @@ class Reference:
         if rec is not None:
             rec[(layer, expert)] = {"active": active,
                                     "predicted": predicted, "mask": mask}
-        return self.w(prefix + names[2]) @ h
+        return self.mv(prefix + names[2], h)
 
     def moe_block(self, layer, x, resid, rec):
         p = f"model.layers.{layer}.block_sparse_moe."

@@ -80,13 +80,19 @@ LogicalResult FusedSparseFFNOp::verify() {
     return emitOpError("expects gate of rank 2 ([intermediate, hidden]), got ")
            << gateType;
   int64_t intermediate = gateType.getDimSize(0);
+  bool dense = getMode() == SparseMode::Dense;
+  SmallVector<int64_t, 2> downShape =
+      dense ? SmallVector<int64_t, 2>{hidden, intermediate}
+            : SmallVector<int64_t, 2>{intermediate, hidden};
   if (failed(expectShape(*this, getGate(), "gate", {intermediate, hidden})) ||
       failed(expectShape(*this, getUp(), "up", {intermediate, hidden})) ||
-      failed(expectShape(*this, getDownT(), "down_t (down stored transposed)",
-                         {intermediate, hidden})) ||
+      failed(expectShape(*this, getDown(),
+                         dense ? "down (dense: in its own layout)"
+                               : "down (stored transposed)",
+                         downShape)) ||
       failed(expectVectorSize(*this, getResult(), "result", hidden)) ||
-      failed(expectSameElementType(*this, "gate, up and down_t weights",
-                                   {getGate(), getUp(), getDownT()})))
+      failed(expectSameElementType(*this, "gate, up and down weights",
+                                   {getGate(), getUp(), getDown()})))
     return failure();
 
   int predictorParts = static_cast<bool>(getPredictorInput()) +

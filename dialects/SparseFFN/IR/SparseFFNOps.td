@@ -164,12 +164,19 @@ def SparseFFN_FusedSparseFFNOp : SparseFFN_Op<"fused_sparse_ffn",
       `|act(gate)| <= activation_threshold` are skipped, so threshold 0 keeps
       exactly the neurons whose activated gate is non-zero).
 
-    `down_t` is the down projection stored transposed (`[intermediate,
-    hidden]`).
+    `down` is the down projection in the layout the mode reads it in. The
+    sparse modes read it per active neuron, so it is stored transposed
+    (`[intermediate, hidden]`: neuron `i`'s column as a row) and the result
+    is a sum of scaled rows. `dense` reads all of it, so it keeps its own
+    layout (`[hidden, intermediate]`) and the result is a matvec over the
+    activated neurons: one dot product per output, which quantized rows
+    compute on integers, and a GGUF's row-major `ffn_down` is used as
+    stored.
 
     Invariants (checked by the verifier):
 
-    * Shapes: `gate`, `up` and `down_t` are `[intermediate, hidden]` with one
+    * Shapes: `gate` and `up` are `[intermediate, hidden]`, `down`
+      `[intermediate, hidden]` (`[hidden, intermediate]` in `dense`), with one
       element type; `input` and the result are `[hidden]`. The predictor
       operands come all three or none: `predictor_input` `[hidden]`, `fc1`
       `[rank, hidden]`, `fc2` `[intermediate, rank]`.
@@ -186,8 +193,8 @@ def SparseFFN_FusedSparseFFNOp : SparseFFN_Op<"fused_sparse_ffn",
     Weights may be `sfn.bundle_part` views of one neuron bundle; the
     verifier checks only their shapes, not which weights are bundled. The
     convention sparsec-pack-neuron-bundles follows (and the one to keep) is
-    that the weights read per active neuron are bundled: `up` and `down_t`
-    in `exact` and `threshold`, `gate`, `up` and `down_t` in `predicted`
+    that the weights read per active neuron are bundled: `up` and `down`
+    in `exact` and `threshold`, `gate`, `up` and `down` in `predicted`
     (whose gate is also read only per active neuron), and none in `dense`.
 
     `layer` is the decoder layer of the block (from `llm.ffn` / `llm.moe`)
@@ -206,7 +213,7 @@ def SparseFFN_FusedSparseFFNOp : SparseFFN_Op<"fused_sparse_ffn",
     ```
   }];
   let arguments = (ins SparseFFN_Vector:$input, SparseFFN_Weight:$gate,
-                       SparseFFN_Weight:$up, SparseFFN_Weight:$down_t,
+                       SparseFFN_Weight:$up, SparseFFN_Weight:$down,
                        Optional<SparseFFN_Vector>:$predictor_input,
                        Optional<SparseFFN_Weight>:$predictor_fc1,
                        Optional<SparseFFN_Weight>:$predictor_fc2,
@@ -218,7 +225,7 @@ def SparseFFN_FusedSparseFFNOp : SparseFFN_Op<"fused_sparse_ffn",
                        OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$expert);
   let results = (outs SparseFFN_Vector:$result);
   let assemblyFormat = [{
-    $input `,` $gate `,` $up `,` $down_t
+    $input `,` $gate `,` $up `,` $down
     (`predictor` `(` $predictor_input^ `,` $predictor_fc1 `,` $predictor_fc2 `)`)?
     attr-dict `:` functional-type(operands, results)
   }];

@@ -1,13 +1,18 @@
 //===- FusedFFN.cpp - sfn.fused_sparse_ffn in every mode -----------------===//
 //
-// Neurons are split into a fixed number of chunks (the target's, whatever
-// the thread count), processed in parallel: each chunk builds its compact
-// list of active neurons (from the predictor's scores, or from the dense
-// gate in exact/threshold mode; every neuron in dense mode), reads only
-// those neurons' rows, and accumulates the down projection into its own
-// partial sum in index order. The step adds the partials in chunk order and
+// Sparse modes: neurons are split into a fixed number of chunks (the
+// target's, whatever the thread count), processed in parallel: each chunk
+// builds its compact list of active neurons (from the predictor's scores,
+// or from the dense gate in exact/threshold mode), reads only those
+// neurons' rows, and accumulates the down projection into its own partial
+// sum in index order. The step adds the partials in chunk order and
 // stores the number of computed neurons in the FFN's stats slot, so the
 // result is the same at any thread count and on every run.
+//
+// Dense mode computes every neuron's value, then the down projection (in
+// its own layout) as a matvec: a scattered sum of 14336 rows would decode
+// each quantized weight to f32, while a dot product per output runs on
+// 8-bit integers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,9 +48,31 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     Type f32 = rewriter.getF32Type(), index = rewriter.getIndexType();
     Value x = adaptor.getInput();
     WeightRows gate(adaptor.getGate(), op.getGate()),
-        up(adaptor.getUp(), op.getUp()),
-        downT(adaptor.getDownT(), op.getDownT());
+        up(adaptor.getUp(), op.getUp()), down(adaptor.getDown(), op.getDown());
     Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    auto storeComputedCount = [&](Value total) {
+      kb.store(arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(),
+                                          total),
+               step.abi.getStatsView(rewriter, loc),
+               kb.idx(statsSlot.getInt()));
+    };
+
+    if (mode == sfn::SparseMode::Dense) {
+      // Every neuron's value h_i = act(gate_i x, up_i x), then the down
+      // projection in its own layout: out = down h, one dot product per
+      // output (on integers for quantized rows, like any matvec).
+      Value h = createTemporary(rewriter, loc, neurons, f32);
+      DotInput xIn = kb.prepareDotInput(up, x, hidden);
+      kb.parallel(neurons, [&](Value i) {
+        kb.store(kb.activation(act, kb.dot(gate, i, xIn, hidden),
+                               kb.dot(up, i, xIn, hidden)),
+                 h, i);
+      });
+      kb.matvec(out, down, h);
+      storeComputedCount(kb.idx(neurons));
+      rewriter.replaceOp(op, out);
+      return success();
+    }
 
     int64_t chunks =
         std::min<int64_t>(step.target.getNumNeuronChunks(), neurons);
@@ -67,13 +94,12 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                 adaptor.getPredictorInput(), /*relu=*/true);
       if (op.getPredictorThreshold())
         cutoff = op.getPredictorThreshold()->convertToFloat();
-    } else if (mode != sfn::SparseMode::Dense) {
+    } else {
       gateValues = createTemporary(rewriter, loc, neurons, f32);
       if (mode == sfn::SparseMode::Threshold)
         cutoff = op.getActivationThreshold()->convertToFloat();
     }
-    if (mode != sfn::SparseMode::Dense)
-      list = createTemporary(rewriter, loc, neurons, index);
+    list = createTemporary(rewriter, loc, neurons, index);
     // The inputs of the per-neuron dot products, quantized once here when
     // they run on integers.
     DotInput xIn = kb.prepareDotInput(up, x, hidden);
@@ -101,7 +127,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
           beforePair(first);
           Value a = neuronAt(first), b = neuronAt(kb.addi(first, kb.idx(1)));
           Value ha = valueOf(a), hb = valueOf(b);
-          kb.accumulateRows(downT, {a, b}, {ha, hb}, partials, pBase, hidden);
+          kb.accumulateRows(down, {a, b}, {ha, hb}, partials, pBase, hidden);
         });
         Value odd = arith::CmpIOp::create(
             rewriter, loc, arith::CmpIPredicate::ne,
@@ -110,21 +136,9 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
         OpBuilder::InsertionGuard guard(rewriter);
         rewriter.setInsertionPointToStart(ifOp.thenBlock());
         Value last = neuronAt(kb.muli(pairs, kb.idx(2)));
-        kb.accumulateRows(downT, {last}, {valueOf(last)}, partials, pBase,
+        kb.accumulateRows(down, {last}, {valueOf(last)}, partials, pBase,
                           hidden);
       };
-      if (mode == sfn::SparseMode::Dense) {
-        accumulateAll(
-            arith::SubIOp::create(rewriter, loc, hi, lo),
-            [&](Value j) { return kb.addi(lo, j); },
-            [&](Value i) {
-              return kb.activation(act, kb.dot(gate, i, xIn, hidden),
-                                   kb.dot(up, i, xIn, hidden));
-            },
-            [](Value) {});
-        kb.store(arith::SubIOp::create(rewriter, loc, hi, lo), counts, c);
-        return;
-      }
       // The chunk's compact list of active neurons, in its own segment of
       // the list buffer; then only those neurons are read.
       Value threshold = kb.f32(cutoff);
@@ -173,7 +187,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                   kb.idx(neurons - 1));
               Value next = kb.load(list, slot);
               for (Value rows :
-                   {gateValues ? Value() : gate.rows, up.rows, downT.rows})
+                   {gateValues ? Value() : gate.rows, up.rows, down.rows})
                 if (rows)
                   step.target.emitPrefetch(rewriter, loc, rows,
                                            ValueRange{next, kb.idx(0)});
@@ -194,9 +208,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     Value total = kb.loopCarry(
         kb.idx(0), kb.idx(chunks), 1, kb.idx(0),
         [&](Value c, Value a) { return kb.addi(a, kb.load(counts, c)); });
-    kb.store(
-        arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(), total),
-        step.abi.getStatsView(rewriter, loc), kb.idx(statsSlot.getInt()));
+    storeComputedCount(total);
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -45,9 +45,10 @@ func.func @threshold_swiglu(%x: tensor<64xf32>) -> tensor<64xf32> {
 func.func @dense_gelu(%x: tensor<64xf32>) -> tensor<64xf32> {
   %g = llm.param "g" : tensor<256x64xf16>
   %u = llm.param "u" : tensor<256x64xf16>
-  %dt = llm.param "dt" : tensor<256x64xf16>
+  // Dense takes the down projection in its own layout: [hidden, intermediate].
+  %d = llm.param "d" : tensor<64x256xf16>
   // CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<gelu>, mode = #sfn.mode<dense>}
-  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<gelu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %d {activation = #llm.activation<gelu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64x256xf16>) -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
 
@@ -62,6 +63,7 @@ func.func @layer_and_expert(%x: tensor<64xf32>) -> tensor<64xf32> {
   // CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<relu>, layer = 12 : i64, mode = #sfn.mode<exact>}
   %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, layer = 12 : i64, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
   // CHECK: sfn.fused_sparse_ffn {{.*}} {activation = #llm.activation<relu>, expert = 3 : i64, layer = 1 : i64, mode = #sfn.mode<dense>}
-  %z = sfn.fused_sparse_ffn %y, %g, %u, %dt {activation = #llm.activation<relu>, expert = 3 : i64, layer = 1 : i64, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  %d = llm.param "d" : tensor<64x256xf16>
+  %z = sfn.fused_sparse_ffn %y, %g, %u, %d {activation = #llm.activation<relu>, expert = 3 : i64, layer = 1 : i64, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64x256xf16>) -> tensor<64xf32>
   return %z : tensor<64xf32>
 }

@@ -47,11 +47,11 @@ func.func @negative_threshold(%x: tensor<64xf32>) {
 func.func @dense_with_predictor(%x: tensor<64xf32>) {
   %g = llm.param "g" : tensor<256x64xf16>
   %u = llm.param "u" : tensor<256x64xf16>
-  %dt = llm.param "dt" : tensor<256x64xf16>
+  %d = llm.param "d" : tensor<64x256xf16>
   %fc1 = llm.param "fc1" : tensor<8x64xf16>
   %fc2 = llm.param "fc2" : tensor<256x8xf16>
   // expected-error @+1 {{'sfn.fused_sparse_ffn' op mode 'dense' takes no predictor}}
-  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64xf32>, tensor<8x64xf16>, tensor<256x8xf16>) -> tensor<64xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %d predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64x256xf16>, tensor<64xf32>, tensor<8x64xf16>, tensor<256x8xf16>) -> tensor<64xf32>
   return
 }
 
@@ -60,8 +60,19 @@ func.func @dense_with_predictor(%x: tensor<64xf32>) {
 func.func @down_in_hf_layout(%x: tensor<64xf32>) {
   %g = llm.param "g" : tensor<256x64xf16>
   %d = llm.param "d" : tensor<64x256xf16>
-  // expected-error @+1 {{'sfn.fused_sparse_ffn' op expects down_t (down stored transposed) of shape [256x64], got [64x256]}}
+  // expected-error @+1 {{'sfn.fused_sparse_ffn' op expects down (stored transposed) of shape [256x64], got [64x256]}}
   %y = sfn.fused_sparse_ffn %x, %g, %g, %d {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<64x256xf16>) -> tensor<64xf32>
+  return
+}
+
+// -----
+
+// Dense reads the down projection whole, in its own layout.
+func.func @dense_down_transposed(%x: tensor<64xf32>) {
+  %g = llm.param "g" : tensor<256x64xf16>
+  %dt = llm.param "d" transposed : tensor<256x64xf16>
+  // expected-error @+1 {{'sfn.fused_sparse_ffn' op expects down (dense: in its own layout) of shape [64x256], got [256x64]}}
+  %y = sfn.fused_sparse_ffn %x, %g, %g, %dt {activation = #llm.activation<relu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
   return
 }
 
@@ -70,8 +81,8 @@ func.func @down_in_hf_layout(%x: tensor<64xf32>) {
 func.func @mismatched_dtypes(%x: tensor<64xf32>) {
   %g = llm.param "g" : tensor<256x64xf16>
   %u = llm.param "u" : tensor<256x64xf32>
-  // expected-error @+1 {{'sfn.fused_sparse_ffn' op expects gate, up and down_t weights of one element type, got 'f16', 'f32', 'f16'}}
-  %y = sfn.fused_sparse_ffn %x, %g, %u, %g {activation = #llm.activation<relu>, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf32>, tensor<256x64xf16>) -> tensor<64xf32>
+  // expected-error @+1 {{'sfn.fused_sparse_ffn' op expects gate, up and down weights of one element type, got 'f16', 'f32', 'f16'}}
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %g {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf32>, tensor<256x64xf16>) -> tensor<64xf32>
   return
 }
 
@@ -105,6 +116,6 @@ func.func @negative_expert(%x: tensor<64xf32>) {
   %u = llm.param "u" : tensor<256x64xf16>
   %dt = llm.param "dt" : tensor<256x64xf16>
   // expected-error @+1 {{'sfn.fused_sparse_ffn' op attribute 'expert' failed to satisfy constraint: 64-bit signless integer attribute whose value is non-negative}}
-  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, expert = -2 : i64, layer = 0 : i64, mode = #sfn.mode<dense>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, expert = -2 : i64, layer = 0 : i64, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
   return
 }

@@ -89,6 +89,7 @@ func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 
   %r = llm.param "router" : tensor<2x32xf32>
   %g = llm.param "g" : tensor<128x32xf32>
   %dt = llm.param "d" transposed : tensor<128x32xf32>
+  %d = llm.param "d" : tensor<32x128xf32>
   %ids, %w = sfn.route_experts %h, %r {top_k = 2 : i64} : tensor<32xf32>, tensor<2x32xf32> -> tensor<2xi32>, tensor<2xf32>
   %y = sfn.dispatch_experts %ids, %w, %h {num_experts = 2 : i64} : tensor<2xi32>, tensor<2xf32>, tensor<32xf32> -> tensor<32xf32>
   expert 0 {
@@ -98,7 +99,7 @@ func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 
   }
   expert 1 {
   ^bb0(%in: tensor<32xf32>):
-    %0 = sfn.fused_sparse_ffn %in, %g, %g, %dt {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<32xf32>
+    %0 = sfn.fused_sparse_ffn %in, %g, %g, %d {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<32x128xf32>) -> tensor<32xf32>
     sfn.yield %0 : tensor<32xf32>
   }
   %l = llm.lm_head %y, %emb : tensor<32xf32>, tensor<64x32xf32> -> tensor<64xf32>

@@ -2,28 +2,29 @@
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
-// Dense: 16 chunks of 8 neurons in parallel, each accumulating its partial
-// sum of the down projection; the step adds the partials in chunk order and
-// stores the neuron count in the FFN's stats slot (sparsec.stats_slot = 0).
+// Dense: every neuron's activated value in parallel, then the down
+// projection, in its own layout ([hidden, intermediate]), as a matvec over
+// them, one row per output; the stats slot (sparsec.stats_slot = 0) gets
+// the neuron count.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK-SAME: %{{[^:]+}}: memref<?xf32>, %[[STATS:[^:]+]]: memref<?xi32>
-// CHECK: %[[PARTIALS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<512xf32>
-// CHECK: %[[COUNTS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<16xindex>
-// CHECK: scf.parallel (%[[C:.+]]) = (%{{.+}}) to (%{{.+}}) step
+// CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xf32>
+// CHECK: scf.parallel
+// CHECK: math.exp
+// CHECK: memref.store %{{.+}}, %[[H]][%{{.+}}] : memref<128xf32>
+// CHECK: scf.parallel
+// CHECK: vector.load %[[H]]
 // CHECK: vector.fma
-// CHECK: arith.subi
-// CHECK: memref.store %{{.+}}, %[[COUNTS]][%[[C]]] : memref<16xindex>
-// CHECK: scf.reduce
-// CHECK: memref.load %[[PARTIALS]]
-// CHECK: %[[TOTAL:.+]] = arith.index_cast %{{.+}} : index to i32
+// CHECK: %[[COUNT:.+]] = arith.constant 128 : index
+// CHECK: %[[TOTAL:.+]] = arith.index_cast %[[COUNT]] : index to i32
 // CHECK: %[[SLOT:.+]] = arith.constant 0 : index
 // CHECK: memref.store %[[TOTAL]], %[[STATS]][%[[SLOT]]] : memref<?xi32>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<32xf32>
   %g = llm.param "g" : tensor<128x32xf32>
   %u = llm.param "u" : tensor<128x32xf32>
-  %dt = llm.param "d" transposed : tensor<128x32xf32>
-  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<32xf32>
+  %d = llm.param "d" : tensor<32x128xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %d {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<32x128xf32>) -> tensor<32xf32>
   return %y : tensor<32xf32>
 }
 
