@@ -31,6 +31,7 @@ void mlir::sparsec::registerAllDialects(DialectRegistry &registry) {
               cf::ControlFlowDialect, func::FuncDialect, index::IndexDialect,
               LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
               scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
+  registerTargetDialects(registry);
 }
 
 void mlir::sparsec::registerAllPasses() {

@@ -10,16 +10,24 @@
 #include "targets/CPU/CPUBackend.h"
 #include "targets/CPU/CPUTargetInfo.h"
 #include "targets/CPU/Passes.h"
+#include "targets/CUDA/CUDABackend.h"
+#include "targets/CUDA/CUDATargetInfo.h"
+#include "targets/CUDA/Passes.h"
 #include "targets/Common/Passes.h"
 
 using namespace mlir;
 using namespace mlir::sparsec;
 
 const TargetBackend &sparsec::getTargetBackend(const TargetSpec &spec) {
-  // Every target resolveTarget knows today is a CPU.
-  (void)spec;
   static const CPUBackend cpu;
+  static const CUDABackend cuda;
+  if (spec.isCUDA())
+    return cuda;
   return cpu;
+}
+
+void sparsec::registerTargetDialects(DialectRegistry &registry) {
+  registerCUDADialects(registry);
 }
 
 void sparsec::registerAllTargets() {
@@ -28,6 +36,9 @@ void sparsec::registerAllTargets() {
     registerSparsecCodegenPasses();
     registerSparsecCPUPasses();
     registerCPUCodegenPipeline();
+    registerCUDATargets();
+    registerSparsecCUDAPasses();
+    registerCUDACodegenPipeline();
     return true;
   }();
   (void)once;

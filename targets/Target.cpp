@@ -39,12 +39,21 @@ std::string hostFeatures() {
 } // namespace
 
 std::string TargetSpec::describe() const {
+  if (isCUDA())
+    return name + " (" + gpuArch + ", host " + triple.str() + ")";
   return name + " (" + triple.str() + ", cpu " + cpu + ", " +
          std::to_string(vectorWidth) + " x f32 vectors)";
 }
 
+llvm::ArrayRef<llvm::StringRef> sparsec::getSupportedGPUArchs() {
+  static const llvm::StringRef kArchs[] = {"sm_80", "sm_86", "sm_89", "sm_90",
+                                           "sm_100"};
+  return kArchs;
+}
+
 llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
-                                                  llvm::StringRef cpu) {
+                                                  llvm::StringRef cpu,
+                                                  llvm::StringRef gpu) {
   TargetSpec spec;
   llvm::Triple host(llvm::sys::getDefaultTargetTriple());
   bool hostIsX86 = host.getArch() == llvm::Triple::x86_64;
@@ -52,8 +61,24 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
     target = hostIsX86
                  ? "x86-64"
                  : (host.getArch() == llvm::Triple::aarch64 ? "aarch64" : "");
-  if (target == "x86-64" || target == "x86-64-avx2" ||
-      target == "x86-64-avx512") {
+  if (target != "cuda" && !gpu.empty())
+    return makeError("--gpu " + gpu + " applies to --target cuda only, not '" +
+                     target + "'");
+  if (target == "cuda") {
+    // The step's host code only launches kernels: generic x86-64, so the
+    // executable runs on any GPU machine's CPU.
+    spec.triple = llvm::Triple("x86_64-unknown-linux-gnu");
+    spec.cpu = "x86-64";
+    spec.gpuArch = gpu.empty() ? "sm_80" : gpu.str();
+    if (!llvm::is_contained(getSupportedGPUArchs(), spec.gpuArch)) {
+      std::string known;
+      for (llvm::StringRef arch : getSupportedGPUArchs())
+        known += (known.empty() ? "" : ", ") + arch.str();
+      return makeError("unknown GPU architecture '" + spec.gpuArch +
+                       "' (expected one of " + known + ")");
+    }
+  } else if (target == "x86-64" || target == "x86-64-avx2" ||
+             target == "x86-64-avx512") {
     spec.triple = llvm::Triple("x86_64-unknown-linux-gnu");
     if (target == "x86-64" && hostIsX86) {
       spec.cpu = llvm::sys::getHostCPUName().str();
@@ -74,7 +99,7 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   } else {
     return makeError("unknown target '" + target +
                      "' (expected host, x86-64, x86-64-avx2, x86-64-avx512, "
-                     "aarch64 or aarch64-dotprod)");
+                     "aarch64, aarch64-dotprod or cuda)");
   }
   spec.name = target.str();
   if (!cpu.empty() && cpu != "host")
@@ -94,14 +119,17 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   if (!subtarget || !subtarget->isCPUStringValid(spec.cpu))
     return makeError("unknown CPU '" + spec.cpu + "' for target '" + target +
                      "'");
-  if (spec.triple.getArch() == llvm::Triple::x86_64) {
+  if (spec.isCUDA()) {
+    // One thread's loads: 4 f32 (16 bytes) at a time.
+    spec.vectorWidth = 4;
+  } else if (spec.triple.getArch() == llvm::Triple::x86_64) {
     spec.vectorWidth = subtarget->checkFeatures("+avx512f") ? 16 : 8;
     spec.hasAVX2 = subtarget->checkFeatures("+avx2");
   } else {
     spec.vectorWidth = 4; // NEON: 128-bit
     spec.hasDotProd = subtarget->checkFeatures("+dotprod");
   }
-  spec.isHost = spec.triple.getArch() == host.getArch();
+  spec.isHost = !spec.isCUDA() && spec.triple.getArch() == host.getArch();
   return spec;
 }
 

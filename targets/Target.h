@@ -27,16 +27,26 @@ struct TargetSpec {
   bool isHost = false;     ///< runs natively on this machine
   bool hasAVX2 = false;    ///< x86-64 CPU with AVX2 (integer dot products)
   bool hasDotProd = false; ///< AArch64 CPU with the dot-product extension
+  /// For `cuda`: the GPU architecture the kernels are compiled for
+  /// ("sm_80"); the triple, CPU and features are then the host code's.
+  std::string gpuArch;
 
+  bool isCUDA() const { return !gpuArch.empty(); }
   std::string describe() const;
 };
 
 /// Targets: `host` (default), `x86-64` (the host CPU if x86, else
 /// x86-64-v3), `x86-64-avx2` (haswell), `x86-64-avx512` (skylake-avx512),
 /// `aarch64` (NEON, cortex-a72), `aarch64-dotprod` (NEON with ARMv8.2's
-/// sdot, neoverse-n1). `cpu` overrides the CPU ("" keeps it).
+/// sdot, neoverse-n1), `cuda` (NVIDIA GPUs; `gpu` names the architecture,
+/// default sm_80; the host code is generic x86-64). `cpu` overrides the
+/// CPU ("" keeps it); `gpu` is refused for CPU targets.
 llvm::Expected<TargetSpec> resolveTarget(llvm::StringRef target,
-                                         llvm::StringRef cpu);
+                                         llvm::StringRef cpu,
+                                         llvm::StringRef gpu = "");
+
+/// The GPU architectures `--target cuda --gpu` accepts.
+llvm::ArrayRef<llvm::StringRef> getSupportedGPUArchs();
 
 /// Whether this machine can run code for `spec` (CPU features present).
 bool hostSupports(const TargetSpec &spec);
@@ -70,6 +80,10 @@ const TargetBackend &getTargetBackend(const TargetSpec &spec);
 /// Registers every target's TargetInfo, passes and pipelines (sparsec-opt
 /// and the driver call it once).
 void registerAllTargets();
+
+/// The dialects and interfaces backends create beyond the shared ones (GPU,
+/// NVVM), for the context the pipeline runs in.
+void registerTargetDialects(DialectRegistry &registry);
 
 } // namespace mlir::sparsec
 

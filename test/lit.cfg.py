@@ -65,6 +65,23 @@ if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-g++"):
     config.available_features.add("qemu-aarch64")
     config.substitutions.append(
         ("%qemu-aarch64", "qemu-aarch64 -L /usr/aarch64-linux-gnu"))
+# The CUDA toolkit's ptxas (sparsec finds it the same way: $CUDA_HOME,
+# $CUDA_PATH, /usr/local/cuda, PATH): CUDA compiles then assemble SASS.
+for cuda_home in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
+                  "/usr/local/cuda"):
+    if cuda_home and os.access(os.path.join(cuda_home, "bin", "ptxas"), os.X_OK):
+        config.available_features.add("ptxas")
+        config.substitutions.append(
+            ("%ptxas", os.path.join(cuda_home, "bin", "ptxas")))
+        break
+else:
+    if shutil.which("ptxas"):
+        config.available_features.add("ptxas")
+        config.substitutions.append(("%ptxas", shutil.which("ptxas")))
+# A CUDA driver: GPU executables run only where one is.
+import ctypes.util  # noqa: E402
+if ctypes.util.find_library("cuda"):
+    config.available_features.add("cuda-driver")
 config.substitutions.append(
     ("%check-e2e", venv_python + " " +
      os.path.join(config.sparsec_src_root, "test", "e2e", "check_e2e.py")))

@@ -557,7 +557,7 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
 
 llvm::Expected<std::string>
 mlir::sparsec::compileModel(const CompileOptions &options) {
-  auto target = resolveTarget(options.target, options.cpu);
+  auto target = resolveTarget(options.target, options.cpu, options.gpu);
   if (!target)
     return target.takeError();
   // Everything is written to a stage folder beside OUT/ and moved into place

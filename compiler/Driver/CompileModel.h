@@ -23,6 +23,7 @@ struct CompileOptions {
   std::string outDir;
   std::string target = "host";
   std::string cpu;
+  std::string gpu; ///< --target cuda: the GPU architecture ("" = sm_80)
   std::string predictorDir;
   int64_t maxSeqLen = 0;
   /// Sparse pipeline options (mode, per-layer overrides, statistics).

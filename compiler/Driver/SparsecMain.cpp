@@ -93,14 +93,19 @@ cl::opt<std::string> compileModelDir(cl::Positional, cl::Required,
 cl::opt<std::string> compileOut("o", cl::Required, cl::desc("Output folder"),
                                 cl::value_desc("OUT"), cl::sub(compileCommand),
                                 cl::cat(sparsecCategory));
-cl::opt<std::string> compileTarget(
-    "target", cl::init("host"),
-    cl::desc("host, x86-64, x86-64-avx2, x86-64-avx512, aarch64 or "
-             "aarch64-dotprod"),
-    cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string>
+    compileTarget("target", cl::init("host"),
+                  cl::desc("host, x86-64, x86-64-avx2, x86-64-avx512, aarch64, "
+                           "aarch64-dotprod or cuda"),
+                  cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string>
     compileCpu("cpu", cl::init(""),
                cl::desc("LLVM CPU name (default: the target's)"),
+               cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string>
+    compileGpu("gpu", cl::init(""),
+               cl::desc("With --target cuda: the GPU architecture, sm_80 "
+                        "(default), sm_86, sm_89, sm_90 or sm_100"),
                cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> compileMode(
     "mode", cl::init("auto"),
@@ -267,6 +272,7 @@ int runCompile() {
   options.outDir = compileOut;
   options.target = compileTarget;
   options.cpu = compileCpu;
+  options.gpu = compileGpu;
   options.mode = compileMode;
   options.layers = compileLayers;
   options.activationThreshold = compileActivationThreshold;

@@ -16,6 +16,7 @@
 #include "sparsec/runtime.h"
 
 #include "api_testing.h"
+#include "cuda/device_buffers.h"
 #include "model/model.h"
 #include "sampler/sampler.h"
 #include "sparsec/formats/chat_template.h"
@@ -250,6 +251,9 @@ struct sparsec_session_t {
   std::unique_ptr<sparsec::ThreadPool> pool;
   sparsec::AlignedBuffer kvCache;
   std::optional<sparsec::AlignedBuffer> scratch; ///< Set at creation.
+  /// For a step that runs on a GPU: its buffers there (kvCache and scratch
+  /// above are then unused).
+  std::unique_ptr<sparsec::DeviceBuffers> device;
   sparsec::Sampler sampler;
   std::vector<float> logits;
   std::vector<int32_t> stats;
@@ -299,6 +303,25 @@ Status runStep(sparsec_session_t &session, int32_t token) {
   sparsec_memref1d scratch = memref(
       session.scratch->data(), static_cast<int64_t>(session.scratch->size()));
   session.hasLogits = false;
+  if (session.device) {
+    sparsec::DeviceBuffers &device = *session.device;
+    if (Status status = device.beforeStep(); !status.isOk())
+      return status;
+    weights = device.weights();
+    kvCache = device.kvCache();
+    logits = device.logits();
+    stats = device.stats();
+    scratch = device.scratch();
+    session.step(&weights, &kvCache, &logits, &stats, &scratch, token,
+                 session.position);
+    if (Status status =
+            device.afterStep(session.logits.data(), session.stats.data());
+        !status.isOk())
+      return status;
+    ++session.position;
+    session.hasLogits = true;
+    return Status::ok();
+  }
   ActiveStep active{&session,
                     {&weights, &kvCache, &logits, &stats, &scratch},
                     token,
@@ -829,6 +852,17 @@ sparsec_session_create(sparsec_model_t *model,
     if (!scratch.isOk())
       return scratch.status();
     session->scratch.emplace(std::move(scratch).value());
+    if (sparsec::stepRunsOnGPU() && !testStep.load()) {
+      const sparsec::Model &loaded = *model->model;
+      StatusOr<std::unique_ptr<sparsec::DeviceBuffers>> device =
+          sparsec::DeviceBuffers::create(
+              loaded.weightsData(), loaded.weightsSize(),
+              session->kvCache.size(), static_cast<size_t>(m.vocabSize),
+              m.ffns.size(), session->scratch->size());
+      if (!device.isOk())
+        return device.status();
+      session->device = std::move(device).value();
+    }
     int threads = options->num_threads > 0
                       ? options->num_threads
                       : static_cast<int>(std::min<unsigned>(
@@ -864,6 +898,9 @@ extern "C" sparsec_status_t sparsec_session_reset(sparsec_session_t *session) {
     if (!session)
       return nullArgument("sparsec_session_reset", "session");
     session->kvCache.clear();
+    if (session->device)
+      if (Status status = session->device->clearKvCache(); !status.isOk())
+        return status;
     session->position = 0;
     session->hasLogits = false;
     std::fill(session->stats.begin(), session->stats.end(), 0);

@@ -95,6 +95,13 @@ llvm::Error CPUBackend::emitObject(ModuleOp module, const TargetSpec &spec,
 
 llvm::Error CPUBackend::link(const TargetSpec &spec, llvm::StringRef object,
                              llvm::StringRef output) const {
+  return linkWithRuntime(spec, object, output, {});
+}
+
+llvm::Error sparsec::linkWithRuntime(const TargetSpec &spec,
+                                     llvm::StringRef object,
+                                     llvm::StringRef output,
+                                     ArrayRef<std::string> extraArgs) {
   llvm::Triple host(llvm::sys::getProcessTriple());
   bool native = spec.triple.getArch() == host.getArch();
   std::optional<RuntimeLibraries> runtime = runtimeFor(spec.triple.getArch());
@@ -129,9 +136,10 @@ llvm::Error CPUBackend::link(const TargetSpec &spec, llvm::StringRef object,
                                    runtime->dir + "/libsparsec_runtime_main.a",
                                    runtime->dir + "/libsparsec_runtime.a",
                                    runtime->dir + "/libsparsec_formats.a",
-                                   runtime->pcre2,
-                                   "-lm",
-                                   "-lpthread"};
+                                   runtime->pcre2};
+  args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+  args.push_back("-lm");
+  args.push_back("-lpthread");
   bool clang = llvm::sys::path::filename(*driver).contains("clang");
   if (native && clang && findProgram({"ld.lld-22", "ld.lld"}))
     args.push_back("-fuse-ld=lld");

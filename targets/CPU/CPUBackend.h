@@ -23,6 +23,12 @@ public:
                    llvm::StringRef output) const override;
 };
 
+/// Links `object` with the runtime built for `spec`'s architecture (and
+/// `extraArgs`: more libraries, before libm and libpthread) into `output`.
+llvm::Error linkWithRuntime(const TargetSpec &spec, llvm::StringRef object,
+                            llvm::StringRef output,
+                            ArrayRef<std::string> extraArgs);
+
 /// Options of the `sparsec-cpu-codegen` pipeline (sparsec-opt).
 struct CPUCodegenPipelineOptions
     : public PassPipelineOptions<CPUCodegenPipelineOptions> {

@@ -5,6 +5,7 @@
                  [--quant q8_0|q4_0|q4_1|q4_k|q6_k [--quant-keep ROLES]]
                  [--prompt TEXT] [-n N] [--tol T] [--runner "qemu-aarch64 -L ..."]
                  [--tokenizer tokenizer.json [--bos ID]] [--kv-dtype f32|f16|bf16]
+                 [--logits FILE]
 
 The executable decodes greedily and dumps every step's logits
 (--dump-logits); the reference (tools/reference/sparsec_reference.py, written
@@ -77,6 +78,10 @@ def main():
     parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--runner", default="")
     parser.add_argument("--dump", default=None)
+    parser.add_argument("--logits", default=None,
+                        help="logits an earlier run of EXE dumped (--dump-logits; "
+                             "for instance on a GPU machine): compare those "
+                             "instead of running EXE here")
     parser.add_argument("--tokenizer", default=None)
     parser.add_argument("--bos", type=int, default=None)
     parser.add_argument("--kv-dtype", default="f32", choices=["f32", "f16", "bf16"])
@@ -94,12 +99,13 @@ def main():
                              "step whose rounding met a tie on")
     args = parser.parse_args()
 
-    dump = args.dump or args.exe + ".logits.bin"
-    # --ignore-eos: exactly -n tokens, even past an end-of-sequence token.
-    cmd = shlex.split(args.runner) + [args.exe, "--prompt", args.prompt,
-                                      "-n", str(args.n), "--ignore-eos",
-                                      "--dump-logits", dump]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    dump = args.logits or args.dump or args.exe + ".logits.bin"
+    if not args.logits:
+        # --ignore-eos: exactly -n tokens, even past an end-of-sequence token.
+        cmd = shlex.split(args.runner) + [args.exe, "--prompt", args.prompt,
+                                          "-n", str(args.n), "--ignore-eos",
+                                          "--dump-logits", dump]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     keep = [r for r in args.quant_keep.split(",") if r and r != "none"]
     ref = sparsec_reference.Reference(args.model_dir, mode=args.reference,
                                       kv_dtype=args.kv_dtype, quant=args.quant,

@@ -196,8 +196,9 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       kb.store(count, counts, c);
     });
 
-    // Sum the partials in chunk order; the stats slot gets the total count.
-    kb.loop(0, hidden, 1, [&](Value k) {
+    // Sum the partials in chunk order (each output on its own: in parallel);
+    // the stats slot gets the total count.
+    kb.parallel(hidden, [&](Value k) {
       Value s = kb.loopCarry(
           kb.idx(0), kb.idx(chunks), 1, kb.f32(0.0), [&](Value c, Value a) {
             return kb.add(
