@@ -21,8 +21,11 @@ using namespace mlir::sparsec;
 const TargetBackend &sparsec::getTargetBackend(const TargetSpec &spec) {
   static const CPUBackend cpu;
   static const CUDABackend cuda;
+  static const CUDAEmulatorBackend cudaEmulator;
   if (spec.isCUDA())
     return cuda;
+  if (spec.emulatesGPU)
+    return cudaEmulator;
   return cpu;
 }
 

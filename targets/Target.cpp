@@ -41,6 +41,9 @@ std::string hostFeatures() {
 std::string TargetSpec::describe() const {
   if (isCUDA())
     return name + " (" + gpuArch + ", host " + triple.str() + ")";
+  if (emulatesGPU)
+    return name + " (the cuda target's kernels on " + triple.str() +
+           ", thread by thread)";
   return name + " (" + triple.str() + ", cpu " + cpu + ", " +
          std::to_string(vectorWidth) + " x f32 vectors)";
 }
@@ -77,6 +80,12 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
       return makeError("unknown GPU architecture '" + spec.gpuArch +
                        "' (expected one of " + known + ")");
     }
+  } else if (target == "cuda-emulator") {
+    if (!hostIsX86)
+      return makeError("target 'cuda-emulator' runs on x86-64 hosts only");
+    spec.triple = llvm::Triple("x86_64-unknown-linux-gnu");
+    spec.cpu = "x86-64";
+    spec.emulatesGPU = true;
   } else if (target == "x86-64" || target == "x86-64-avx2" ||
              target == "x86-64-avx512") {
     spec.triple = llvm::Triple("x86_64-unknown-linux-gnu");
@@ -99,7 +108,7 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   } else {
     return makeError("unknown target '" + target +
                      "' (expected host, x86-64, x86-64-avx2, x86-64-avx512, "
-                     "aarch64, aarch64-dotprod or cuda)");
+                     "aarch64, aarch64-dotprod, cuda or cuda-emulator)");
   }
   spec.name = target.str();
   if (!cpu.empty() && cpu != "host")
@@ -119,7 +128,7 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   if (!subtarget || !subtarget->isCPUStringValid(spec.cpu))
     return makeError("unknown CPU '" + spec.cpu + "' for target '" + target +
                      "'");
-  if (spec.isCUDA()) {
+  if (spec.isCUDA() || spec.emulatesGPU) {
     // One thread's loads: 4 f32 (16 bytes) at a time.
     spec.vectorWidth = 4;
   } else if (spec.triple.getArch() == llvm::Triple::x86_64) {

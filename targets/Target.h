@@ -30,6 +30,9 @@ struct TargetSpec {
   /// For `cuda`: the GPU architecture the kernels are compiled for
   /// ("sm_80"); the triple, CPU and features are then the host code's.
   std::string gpuArch;
+  /// `cuda-emulator`: the CUDA target's kernels run by this CPU, block by
+  /// block and thread by thread (a test of the GPU mapping without a GPU).
+  bool emulatesGPU = false;
 
   bool isCUDA() const { return !gpuArch.empty(); }
   std::string describe() const;
@@ -39,7 +42,8 @@ struct TargetSpec {
 /// x86-64-v3), `x86-64-avx2` (haswell), `x86-64-avx512` (skylake-avx512),
 /// `aarch64` (NEON, cortex-a72), `aarch64-dotprod` (NEON with ARMv8.2's
 /// sdot, neoverse-n1), `cuda` (NVIDIA GPUs; `gpu` names the architecture,
-/// default sm_80; the host code is generic x86-64). `cpu` overrides the
+/// default sm_80; the host code is generic x86-64), `cuda-emulator` (the
+/// cuda target's kernels run on this x86-64 CPU). `cpu` overrides the
 /// CPU ("" keeps it); `gpu` is refused for CPU targets.
 llvm::Expected<TargetSpec> resolveTarget(llvm::StringRef target,
                                          llvm::StringRef cpu,

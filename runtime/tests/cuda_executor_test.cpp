@@ -62,8 +62,8 @@ TEST(CudaExecutorTest, DeviceBuffersFailWithTheSameLine) {
     GTEST_SKIP() << "libcuda.so.1 is present: the GPU path is covered by "
                     "scripts/gpu-check.sh";
   const char weights[16] = {0};
-  auto buffers = sparsec::DeviceBuffers::create(weights, sizeof weights, 64,
-                                                8, 1, 64);
+  auto buffers =
+      sparsec::DeviceBuffers::create(weights, sizeof weights, 64, 8, 1, 64);
   ASSERT_FALSE(buffers.isOk());
   EXPECT_EQ(buffers.status().message().rfind(
                 "sparsec: this executable needs an NVIDIA GPU", 0),

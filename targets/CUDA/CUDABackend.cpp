@@ -48,8 +48,8 @@ using namespace mlir::sparsec;
 std::string sparsec::findCUDAToolkit() {
   for (const char *variable : {"CUDA_HOME", "CUDA_PATH"})
     if (const char *value = std::getenv(variable))
-      if (*value && llvm::sys::fs::can_execute(std::string(value) +
-                                               "/bin/ptxas"))
+      if (*value &&
+          llvm::sys::fs::can_execute(std::string(value) + "/bin/ptxas"))
         return value;
   if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
     return "/usr/local/cuda";
@@ -72,6 +72,12 @@ void sparsec::buildCUDACodegenPipeline(
   pm.addPass(createConvertLLMToLoopsPass(convert));
   pm.addPass(createPlanScratchPass());
   pm.addPass(createLaunchStepOnGPUPass());
+  if (options.emulateOnCPU) {
+    pm.addPass(createEmulateGPULaunchesPass());
+    pm.addPass(createCanonicalizerPass());
+    buildFinalizeToLLVMPipeline(pm);
+    return;
+  }
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createGpuKernelOutliningPass());
   if (options.untilKernels)
@@ -159,6 +165,26 @@ llvm::Error CUDABackend::link(const TargetSpec &spec, llvm::StringRef object,
   // The driver API is opened at run time (dlopen), so nothing of CUDA is
   // linked: the executable starts, and says so, on a machine without it.
   return linkWithRuntime(spec, object, output, {executor, "-ldl"});
+}
+
+void CUDAEmulatorBackend::buildCodegenPipeline(OpPassManager &pm,
+                                               const TargetSpec &spec) const {
+  CUDACodegenPipelineOptions options;
+  options.emulateOnCPU = true;
+  buildCUDACodegenPipeline(pm, options);
+}
+
+llvm::Error CUDAEmulatorBackend::emitObject(ModuleOp module,
+                                            const TargetSpec &spec,
+                                            llvm::StringRef path,
+                                            bool emitIR) const {
+  return emitLLVMObject(module, spec, path, emitIR);
+}
+
+llvm::Error CUDAEmulatorBackend::link(const TargetSpec &spec,
+                                      llvm::StringRef object,
+                                      llvm::StringRef output) const {
+  return linkWithRuntime(spec, object, output, {});
 }
 
 void sparsec::registerCUDADialects(DialectRegistry &registry) {

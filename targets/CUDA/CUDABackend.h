@@ -26,6 +26,19 @@ public:
                    llvm::StringRef output) const override;
 };
 
+/// The `cuda-emulator` target: the cuda pipeline down to the gpu.launch
+/// ops, which sparsec-emulate-gpu-launches turns into loops; then a CPU
+/// executable (the runtime's host buffers, no threads).
+class CUDAEmulatorBackend : public TargetBackend {
+public:
+  void buildCodegenPipeline(OpPassManager &pm,
+                            const TargetSpec &spec) const override;
+  llvm::Error emitObject(ModuleOp module, const TargetSpec &spec,
+                         llvm::StringRef path, bool emitIR) const override;
+  llvm::Error link(const TargetSpec &spec, llvm::StringRef object,
+                   llvm::StringRef output) const override;
+};
+
 /// Options of the `sparsec-cuda-codegen` pipeline (sparsec-opt).
 struct CUDACodegenPipelineOptions
     : public PassPipelineOptions<CUDACodegenPipelineOptions> {
@@ -35,6 +48,9 @@ struct CUDACodegenPipelineOptions
       *this, "format", llvm::cl::init(""),
       llvm::cl::desc("isa (PTX), bin (cubin), fatbin, or offload (NVVM IR); "
                      "default: fatbin when ptxas is found, else isa")};
+  Option<bool> emulateOnCPU{
+      *this, "emulate-on-cpu", llvm::cl::init(false),
+      llvm::cl::desc("run the launches as loops on the host (cuda-emulator)")};
   Option<bool> untilKernels{
       *this, "until-kernels", llvm::cl::init(false),
       llvm::cl::desc("stop after outlining the kernels (for tests)")};

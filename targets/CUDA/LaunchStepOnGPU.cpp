@@ -131,12 +131,14 @@ public:
         break;
       }
     if (firstKernelOp)
-      for (Operation &op : llvm::make_early_inc_range(entry.without_terminator()))
+      for (Operation &op :
+           llvm::make_early_inc_range(entry.without_terminator()))
         if (host.contains(&op) && firstKernelOp->isBeforeInBlock(&op))
           op.moveBefore(firstKernelOp);
 
     // 2. Scalars that cross segments get scratch slots.
-    auto scratchAttr = module->getAttrOfType<IntegerAttr>(kScratchBytesAttrName);
+    auto scratchAttr =
+        module->getAttrOfType<IntegerAttr>(kScratchBytesAttrName);
     if (!scratchAttr) {
       module.emitError("sparsec-launch-step-on-gpu: no ")
           << kScratchBytesAttrName << "; run sparsec-plan-scratch first";
@@ -155,7 +157,8 @@ public:
           if (!crosses)
             continue;
           Type type = result.getType();
-          if (!type.isIntOrIndexOrFloat() || type.getIntOrFloatBitWidth() > 64) {
+          if (!type.isIntOrIndexOrFloat() ||
+              type.getIntOrFloatBitWidth() > 64) {
             op->emitError("sparsec-launch-step-on-gpu: a value of type ")
                 << type << " is used by a later kernel; only scalars can be "
                 << "passed between kernels";
@@ -199,8 +202,8 @@ private:
       return arith::ConstantIndexOp::create(b, loc, v);
     };
     Value one = c(1);
-    auto launchOp =
-        gpu::LaunchOp::create(b, loc, c(blocks), one, one, c(threads), one, one);
+    auto launchOp = gpu::LaunchOp::create(b, loc, c(blocks), one, one,
+                                          c(threads), one, one);
     Block &body = launchOp.getBody().front();
     OpBuilder inside = OpBuilder::atBlockBegin(&body);
     auto terminator = gpu::TerminatorOp::create(inside, loc);
@@ -213,9 +216,9 @@ private:
               inside, loc, launchOp.getBlockIds().x,
               arith::ConstantIndexOp::create(inside, loc, threads)),
           launchOp.getThreadIds().x);
-      Value inRange = arith::CmpIOp::create(
-          inside, loc, arith::CmpIPredicate::ult, index,
-          arith::ConstantIndexOp::create(inside, loc, n));
+      Value inRange =
+          arith::CmpIOp::create(inside, loc, arith::CmpIPredicate::ult, index,
+                                arith::ConstantIndexOp::create(inside, loc, n));
       auto ifOp = scf::IfOp::create(inside, loc, inRange);
       inlineBody(segment.parallel, index, ifOp.thenBlock()->getTerminator());
     } else {
@@ -254,14 +257,16 @@ private:
     llvm::SetVector<Value> inputs;
     launchOp.walk([&](Operation *op) {
       for (Value v : op->getOperands())
-        if (slotOf.count(v) && !launchOp->isAncestor(v.getParentRegion()->getParentOp()))
+        if (slotOf.count(v) &&
+            !launchOp->isAncestor(v.getParentRegion()->getParentOp()))
           inputs.insert(v);
     });
     for (Value v : inputs) {
-      Value view = slotView(top, loc, abi, slotBase + 8 * slotOf.lookup(v),
-                            v.getType());
+      Value view =
+          slotView(top, loc, abi, slotBase + 8 * slotOf.lookup(v), v.getType());
       Value loaded = memref::LoadOp::create(
-          top, loc, view, ValueRange{arith::ConstantIndexOp::create(top, loc, 0)});
+          top, loc, view,
+          ValueRange{arith::ConstantIndexOp::create(top, loc, 0)});
       if (v.getType().isIndex())
         loaded = arith::IndexCastOp::create(top, loc, v.getType(), loaded);
       v.replaceUsesWithIf(loaded, [&](OpOperand &use) {

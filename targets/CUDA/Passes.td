@@ -50,4 +50,22 @@ def LaunchStepOnGPUPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def EmulateGPULaunchesPass
+    : Pass<"sparsec-emulate-gpu-launches", "::mlir::ModuleOp"> {
+  let summary = "Runs each gpu.launch as loops over its blocks and threads, on the CPU";
+  let description = [{
+    The `cuda-emulator` target's step: what sparsec-launch-step-on-gpu made
+    for the GPU, executed by the host, so that the GPU mapping (the
+    segments, the bounds checks, the scalars passed through scratch slots)
+    is checked against the numpy reference on a machine without a GPU.
+    Each `gpu.launch` becomes `scf.for` over its blocks around `scf.for`
+    over its threads (x only; y and z must be 1), the block and thread ids
+    and sizes replaced by the loop variables and the launch's operands.
+    Valid for sparsec's kernels, whose threads share no memory and never
+    synchronise.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // SPARSEC_TARGETS_CUDA_PASSES_TD

@@ -111,8 +111,7 @@ void record(const char *what, CUresult result) {
 
 bool usable() { return state().ready && state().firstError.empty(); }
 
-template <typename T>
-bool resolve(void *library, const char *name, T &slot) {
+template <typename T> bool resolve(void *library, const char *name, T &slot) {
   slot = reinterpret_cast<T>(dlsym(library, name));
   return slot != nullptr;
 }
@@ -130,31 +129,30 @@ extern "C" int sparsec_cuda_init(char *error, size_t size) {
   if (!library)
     return fail(error, size, "%s; none found (%s)", kNeeds, dlerror());
   Driver &d = s.driver;
-  bool ok =
-      resolve(library, "cuInit", d.init) &&
-      resolve(library, "cuDriverGetVersion", d.driverGetVersion) &&
-      resolve(library, "cuDeviceGetCount", d.deviceGetCount) &&
-      resolve(library, "cuDeviceGet", d.deviceGet) &&
-      resolve(library, "cuDevicePrimaryCtxRetain", d.primaryCtxRetain) &&
-      resolve(library, "cuCtxSetCurrent", d.ctxSetCurrent) &&
-      resolve(library, "cuMemAlloc_v2", d.memAlloc) &&
-      resolve(library, "cuMemFree_v2", d.memFree) &&
-      resolve(library, "cuMemcpyHtoD_v2", d.memcpyHtoD) &&
-      resolve(library, "cuMemcpyDtoH_v2", d.memcpyDtoH) &&
-      resolve(library, "cuMemsetD8_v2", d.memsetD8) &&
-      resolve(library, "cuModuleLoadData", d.moduleLoadData) &&
-      resolve(library, "cuModuleUnload", d.moduleUnload) &&
-      resolve(library, "cuModuleGetFunction", d.moduleGetFunction) &&
-      resolve(library, "cuLaunchKernel", d.launchKernel) &&
-      resolve(library, "cuStreamCreate", d.streamCreate) &&
-      resolve(library, "cuStreamDestroy_v2", d.streamDestroy) &&
-      resolve(library, "cuStreamSynchronize", d.streamSynchronize) &&
-      resolve(library, "cuStreamWaitEvent", d.streamWaitEvent) &&
-      resolve(library, "cuEventCreate", d.eventCreate) &&
-      resolve(library, "cuEventDestroy_v2", d.eventDestroy) &&
-      resolve(library, "cuEventRecord", d.eventRecord) &&
-      resolve(library, "cuEventSynchronize", d.eventSynchronize) &&
-      resolve(library, "cuGetErrorString", d.getErrorString);
+  bool ok = resolve(library, "cuInit", d.init) &&
+            resolve(library, "cuDriverGetVersion", d.driverGetVersion) &&
+            resolve(library, "cuDeviceGetCount", d.deviceGetCount) &&
+            resolve(library, "cuDeviceGet", d.deviceGet) &&
+            resolve(library, "cuDevicePrimaryCtxRetain", d.primaryCtxRetain) &&
+            resolve(library, "cuCtxSetCurrent", d.ctxSetCurrent) &&
+            resolve(library, "cuMemAlloc_v2", d.memAlloc) &&
+            resolve(library, "cuMemFree_v2", d.memFree) &&
+            resolve(library, "cuMemcpyHtoD_v2", d.memcpyHtoD) &&
+            resolve(library, "cuMemcpyDtoH_v2", d.memcpyDtoH) &&
+            resolve(library, "cuMemsetD8_v2", d.memsetD8) &&
+            resolve(library, "cuModuleLoadData", d.moduleLoadData) &&
+            resolve(library, "cuModuleUnload", d.moduleUnload) &&
+            resolve(library, "cuModuleGetFunction", d.moduleGetFunction) &&
+            resolve(library, "cuLaunchKernel", d.launchKernel) &&
+            resolve(library, "cuStreamCreate", d.streamCreate) &&
+            resolve(library, "cuStreamDestroy_v2", d.streamDestroy) &&
+            resolve(library, "cuStreamSynchronize", d.streamSynchronize) &&
+            resolve(library, "cuStreamWaitEvent", d.streamWaitEvent) &&
+            resolve(library, "cuEventCreate", d.eventCreate) &&
+            resolve(library, "cuEventDestroy_v2", d.eventDestroy) &&
+            resolve(library, "cuEventRecord", d.eventRecord) &&
+            resolve(library, "cuEventSynchronize", d.eventSynchronize) &&
+            resolve(library, "cuGetErrorString", d.getErrorString);
   if (!ok)
     return fail(error, size, "%s; libcuda.so.1 lacks %s", kNeeds,
                 "a driver API entry point (too old a driver)");
@@ -199,8 +197,8 @@ extern "C" void sparsec_cuda_free(void *device) {
     state().driver.memFree(reinterpret_cast<CUdeviceptr>(device));
 }
 
-extern "C" int sparsec_cuda_upload(void *device, const void *host,
-                                   size_t bytes, char *error, size_t size) {
+extern "C" int sparsec_cuda_upload(void *device, const void *host, size_t bytes,
+                                   char *error, size_t size) {
   if (CUresult r = state().driver.memcpyHtoD(
           reinterpret_cast<CUdeviceptr>(device), host, bytes);
       r != kSuccess)
@@ -287,15 +285,14 @@ extern "C" void *mgpuModuleGetFunction(void *handle, const char *name) {
 
 extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                                  intptr_t gridZ, intptr_t blockX,
-                                 intptr_t blockY, intptr_t blockZ,
-                                 int32_t smem, void *stream, void **params,
-                                 void **extra, size_t /*paramsCount*/) {
+                                 intptr_t blockY, intptr_t blockZ, int32_t smem,
+                                 void *stream, void **params, void **extra,
+                                 size_t /*paramsCount*/) {
   if (!usable() || !function)
     return;
-  record("kernel launch",
-         state().driver.launchKernel(function, gridX, gridY, gridZ, blockX,
-                                     blockY, blockZ, smem, stream, params,
-                                     extra));
+  record("kernel launch", state().driver.launchKernel(
+                              function, gridX, gridY, gridZ, blockX, blockY,
+                              blockZ, smem, stream, params, extra));
 }
 
 extern "C" void *mgpuStreamCreate() {

@@ -28,8 +28,8 @@ template <typename Call> Status check(Call call) {
   char error[512] = {0};
   if (call(error, sizeof error) == 0)
     return Status::ok();
-  return Status(StatusCode::kFailedPrecondition, std::string("sparsec: ") +
-                                                     error);
+  return Status(StatusCode::kFailedPrecondition,
+                std::string("sparsec: ") + error);
 }
 
 sparsec_memref1d view(void *pointer, size_t elements) {
@@ -51,7 +51,8 @@ DeviceBuffers::create(const void *weights, size_t weightsBytes,
                   "sparsec: the decode step runs on a GPU, but this "
                   "executable was linked without the CUDA executor "
                   "(libsparsec_runtime_cuda.a)");
-  if (Status s = check([](char *e, size_t n) { return sparsec_cuda_init(e, n); });
+  if (Status s =
+          check([](char *e, size_t n) { return sparsec_cuda_init(e, n); });
       !s.isOk())
     return s;
   std::unique_ptr<DeviceBuffers> buffers(new DeviceBuffers());
