@@ -46,8 +46,7 @@ private:
     OpBuilder b(launch);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    auto blocks =
-        scf::ForOp::create(b, loc, zero, launch.getGridSizeX(), one);
+    auto blocks = scf::ForOp::create(b, loc, zero, launch.getGridSizeX(), one);
     b.setInsertionPoint(blocks.getBody()->getTerminator());
     auto threads =
         scf::ForOp::create(b, loc, zero, launch.getBlockSizeX(), one);

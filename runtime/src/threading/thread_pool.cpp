@@ -7,12 +7,44 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <new>
 #include <system_error>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace sparsec {
 
 namespace {
+/// How long a waiting thread spins before it sleeps: longer than the
+/// serial code between two parallel loops of a step (norms, sums, the
+/// sampler: tens of microseconds), short enough not to matter when idle.
+constexpr std::chrono::microseconds kSpinTime{1000};
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// Spins until `done()` holds or kSpinTime has passed; returns done().
+template <typename Predicate> bool spinUntil(Predicate done) {
+  auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  while (true) {
+    for (int i = 0; i < 64; ++i) {
+      if (done())
+        return true;
+      cpuRelax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return done();
+  }
+}
+
 /// failThreadCreationForTesting's countdown: 0 off, else the worker start
 /// that throws.
 std::atomic<int> failingThread{0};
@@ -60,7 +92,7 @@ Status ThreadPool::start(int workers) {
 void ThreadPool::stopAndJoin() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   wake_.notify_all();
   for (std::thread &worker : workers_)
@@ -97,36 +129,44 @@ void ThreadPool::parallelFor(
     n_ = n;
     grain_ = grain;
     next_.store(0, std::memory_order_relaxed);
-    pending_ = static_cast<int>(workers_.size());
-    ++generation_;
+    pending_.store(static_cast<int>(workers_.size()),
+                   std::memory_order_relaxed);
+    // Release: a worker that sees the new generation sees the fields.
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   runBlocks(body, n, grain);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
+  auto finished = [this] {
+    return pending_.load(std::memory_order_acquire) == 0;
+  };
+  if (!spinUntil(finished)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, finished);
+  }
   body_ = nullptr;
 }
 
 void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   while (true) {
-    const std::function<void(int64_t, int64_t)> *body;
-    int64_t n, grain;
-    {
+    auto called = [&] {
+      return stop_.load(std::memory_order_acquire) ||
+             generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!spinUntil(called)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_)
-        return;
-      seen = generation_;
-      body = body_;
-      n = n_;
-      grain = grain_;
+      wake_.wait(lock, called);
     }
+    if (stop_.load(std::memory_order_acquire))
+      return;
+    seen = generation_.load(std::memory_order_acquire);
+    const std::function<void(int64_t, int64_t)> *body = body_;
+    int64_t n = n_, grain = grain_;
     runBlocks(*body, n, grain);
-    {
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // The caller checks pending_ under the mutex before it sleeps.
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0)
-        done_.notify_one();
+      done_.notify_one();
     }
   }
 }

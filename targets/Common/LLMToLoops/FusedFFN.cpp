@@ -115,29 +115,30 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       Value pBase = kb.muli(c, kb.idx(hidden));
       kb.fill(partials, pBase, kb.addi(pBase, kb.idx(hidden)), 0.0);
       // For the neurons at positions [0, count) (`neuronAt`), in order:
-      // partials[c, :] += h_i * downT[i, :]. Two neurons share one pass over
-      // the partial sum (the same additions, one read and write instead of
-      // two); an odd count leaves one neuron for a single pass.
+      // partials[c, :] += h_i * downT[i, :]. Four neurons share one pass
+      // over the partial sum (the same additions in the same order, one read
+      // and write instead of four); the last count % 4 take a pass each.
+      constexpr int64_t kRowsPerPass = 4;
       auto accumulateAll = [&](Value count, function_ref<Value(Value)> neuronAt,
                                function_ref<Value(Value)> valueOf,
-                               function_ref<void(Value)> beforePair) {
-        Value pairs = arith::DivUIOp::create(rewriter, loc, count, kb.idx(2));
-        kb.loop(kb.idx(0), pairs, 1, [&](Value p) {
-          Value first = kb.muli(p, kb.idx(2));
-          beforePair(first);
-          Value a = neuronAt(first), b = neuronAt(kb.addi(first, kb.idx(1)));
-          Value ha = valueOf(a), hb = valueOf(b);
-          kb.accumulateRows(down, {a, b}, {ha, hb}, partials, pBase, hidden);
+                               function_ref<void(Value)> beforePass) {
+        Value passes =
+            arith::DivUIOp::create(rewriter, loc, count, kb.idx(kRowsPerPass));
+        kb.loop(kb.idx(0), passes, 1, [&](Value p) {
+          Value first = kb.muli(p, kb.idx(kRowsPerPass));
+          beforePass(first);
+          SmallVector<Value> rows, values;
+          for (int64_t r = 0; r < kRowsPerPass; ++r)
+            rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
+          for (Value row : rows)
+            values.push_back(valueOf(row));
+          kb.accumulateRows(down, rows, values, partials, pBase, hidden);
         });
-        Value odd = arith::CmpIOp::create(
-            rewriter, loc, arith::CmpIPredicate::ne,
-            arith::RemUIOp::create(rewriter, loc, count, kb.idx(2)), kb.idx(0));
-        auto ifOp = scf::IfOp::create(rewriter, loc, odd);
-        OpBuilder::InsertionGuard guard(rewriter);
-        rewriter.setInsertionPointToStart(ifOp.thenBlock());
-        Value last = neuronAt(kb.muli(pairs, kb.idx(2)));
-        kb.accumulateRows(down, {last}, {valueOf(last)}, partials, pBase,
-                          hidden);
+        kb.loop(kb.muli(passes, kb.idx(kRowsPerPass)), count, 1, [&](Value j) {
+          Value row = neuronAt(j);
+          kb.accumulateRows(down, {row}, {valueOf(row)}, partials, pBase,
+                            hidden);
+        });
       };
       // The chunk's compact list of active neurons, in its own segment of
       // the list buffer; then only those neurons are read.
@@ -176,12 +177,13 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
             return kb.activation(act, g, kb.dot(up, i, xIn, hidden));
           },
           [&](Value first) {
-            // Ask for the start of the next pair's rows: within a row the
+            // Ask for the start of the next pass's rows: within a row the
             // hardware prefetcher follows the stream, but the jump to the
             // next (sparse) neuron is a miss it cannot predict. The list
             // always holds valid indices, so reading past the chunk's count
             // is harmless; it is clamped to the buffer.
-            for (int64_t ahead : {2, 3}) {
+            for (int64_t ahead = kRowsPerPass; ahead < 2 * kRowsPerPass;
+                 ++ahead) {
               Value slot = arith::MinUIOp::create(
                   rewriter, loc, kb.addi(kb.addi(lo, first), kb.idx(ahead)),
                   kb.idx(neurons - 1));

@@ -171,6 +171,8 @@ private:
   Value byteOp(Value bytes, int64_t c, ByteOp op);
   /// The block's 32 weights in f32: levels * scale (+ offset).
   Value dequantizeBlock(const DecodedBlock &block);
+  /// The block's 32 levels in f32 (centred by the zero point).
+  Value levelsToF32(const DecodedBlock &block);
   /// True when dot products with `w` run on 8-bit integers.
   bool usesInt8Dot(const WeightRows &w) const;
   Value quantizedDot(const WeightRows &w, Value row, Value x, int64_t n);

@@ -308,9 +308,8 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
   return decoded;
 }
 
-Value KernelBuilder::dequantizeBlock(const DecodedBlock &block) {
+Value KernelBuilder::levelsToF32(const DecodedBlock &block) {
   auto type = VectorType::get({kBlock}, b.getF32Type());
-  Value levels;
   if (block.zeroPoint) {
     // 0..15 - 8 fits a signed byte: centre before converting.
     auto bytesType = cast<VectorType>(block.levels.getType());
@@ -320,12 +319,16 @@ Value KernelBuilder::dequantizeBlock(const DecodedBlock &block) {
             b, loc, bytesType,
             DenseElementsAttr::get(bytesType,
                                    static_cast<int8_t>(block.zeroPoint))));
-    levels = arith::SIToFPOp::create(b, loc, type, centred);
-  } else if (block.isUnsigned) {
-    levels = arith::UIToFPOp::create(b, loc, type, block.levels);
-  } else {
-    levels = arith::SIToFPOp::create(b, loc, type, block.levels);
+    return arith::SIToFPOp::create(b, loc, type, centred);
   }
+  if (block.isUnsigned)
+    return arith::UIToFPOp::create(b, loc, type, block.levels);
+  return arith::SIToFPOp::create(b, loc, type, block.levels);
+}
+
+Value KernelBuilder::dequantizeBlock(const DecodedBlock &block) {
+  auto type = VectorType::get({kBlock}, b.getF32Type());
+  Value levels = levelsToF32(block);
   Value scale;
   if (block.scale) {
     scale = vector::BroadcastOp::create(b, loc, type, block.scale);
@@ -754,8 +757,23 @@ void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
       Value ak = addi(
           base, muli(addi(muli(group, idx(perGroup)), idx(i)), idx(kBlock)));
       Value av = vector::LoadOp::create(b, loc, type, acc, ValueRange{ak});
-      for (auto [blocks, s] : llvm::zip_equal(decoded, sv))
-        av = vector::FMAOp::create(b, loc, dequantizeBlock(blocks[i]), s, av);
+      for (auto [blocks, s, scale] : llvm::zip_equal(decoded, sv, scales)) {
+        const DecodedBlock &block = blocks[i];
+        if (!block.scale) {
+          av = vector::FMAOp::create(b, loc, dequantizeBlock(block), s, av);
+          continue;
+        }
+        // One scale per block: the row's factor folds into it, so a
+        // block costs one FMA of its levels (and one add of its offset)
+        // instead of a multiply by the scale and an FMA by the factor.
+        Value levels = levelsToF32(block);
+        Value factor =
+            vector::BroadcastOp::create(b, loc, type, mul(scale, block.scale));
+        av = vector::FMAOp::create(b, loc, levels, factor, av);
+        if (block.offset)
+          av = add(av, vector::BroadcastOp::create(b, loc, type,
+                                                   mul(scale, block.offset)));
+      }
       vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
     }
   });
