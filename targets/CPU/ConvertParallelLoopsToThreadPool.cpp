@@ -34,14 +34,10 @@ public:
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto step =
-        module.lookupSymbol<func::FuncOp>(DecodeStepABI::kStepFunctionName);
-    if (!step || !DecodeStepABI::hasABIArguments(step)) {
-      module.emitError("convert-parallel-loops-to-thread-pool: no '")
-          << DecodeStepABI::kStepFunctionName
-          << "' with the ABI's arguments; run convert-llm-to-loops first";
+    func::FuncOp step = DecodeStepABI::lookupStepFunction(
+        module, "convert-parallel-loops-to-thread-pool");
+    if (!step)
       return signalPassFailure();
-    }
     DecodeStepABI stepABI(step);
     SmallVector<scf::ParallelOp> loops;
     WalkResult walk = step.walk([&](scf::ParallelOp loop) {

@@ -76,14 +76,10 @@ public:
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto func =
-        module.lookupSymbol<func::FuncOp>(DecodeStepABI::kStepFunctionName);
-    if (!func || !DecodeStepABI::hasABIArguments(func)) {
-      module.emitError("sparsec-launch-step-on-gpu: no '")
-          << DecodeStepABI::kStepFunctionName
-          << "' with the ABI's arguments; run convert-llm-to-loops first";
+    func::FuncOp func =
+        DecodeStepABI::lookupStepFunction(module, "sparsec-launch-step-on-gpu");
+    if (!func)
       return signalPassFailure();
-    }
     if (blockSize < 1 || blockSize > 1024) {
       module.emitError("sparsec-launch-step-on-gpu: block-size ")
           << blockSize << " is not in [1, 1024]";

@@ -46,6 +46,17 @@ bool DecodeStepABI::hasABIArguments(func::FuncOp func) {
          llvm::equal(have.take_front(want.size()), want);
 }
 
+func::FuncOp DecodeStepABI::lookupStepFunction(ModuleOp module,
+                                               StringRef pass) {
+  auto func = module.lookupSymbol<func::FuncOp>(kStepFunctionName);
+  if (func && hasABIArguments(func))
+    return func;
+  module.emitError(pass) << ": no '" << kStepFunctionName
+                         << "' with the ABI's arguments; run "
+                            "convert-llm-to-loops first";
+  return nullptr;
+}
+
 BlockArgument DecodeStepABI::getArgument(Argument which) const {
   return func.getBody().front().getArgument(which);
 }

@@ -51,6 +51,11 @@ public:
   /// Whether `func`'s leading arguments have the ABI's types.
   static bool hasABIArguments(func::FuncOp func);
 
+  /// `module`'s sparsec_decode_step with the ABI's arguments; else emits
+  /// "<pass>: no 'sparsec_decode_step' with the ABI's arguments; run
+  /// convert-llm-to-loops first" on `module` and returns null.
+  static func::FuncOp lookupStepFunction(ModuleOp module, StringRef pass);
+
   func::FuncOp getFunction() const { return func; }
   BlockArgument getArgument(Argument which) const;
   /// Index of `arg` among the ABI's arguments, or -1 if it is not one.

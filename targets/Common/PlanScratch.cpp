@@ -29,14 +29,10 @@ public:
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto func =
-        module.lookupSymbol<func::FuncOp>(DecodeStepABI::kStepFunctionName);
-    if (!func || !DecodeStepABI::hasABIArguments(func)) {
-      module.emitError("sparsec-plan-scratch: no '")
-          << DecodeStepABI::kStepFunctionName
-          << "' with the ABI's arguments; run convert-llm-to-loops first";
+    func::FuncOp func =
+        DecodeStepABI::lookupStepFunction(module, "sparsec-plan-scratch");
+    if (!func)
       return signalPassFailure();
-    }
     DecodeStepABI abi(func);
     int64_t bytes = 0;
     WalkResult result = func.walk([&](memref::AllocOp alloc) {
