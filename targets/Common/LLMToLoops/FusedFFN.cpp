@@ -30,8 +30,25 @@ using namespace mlir;
 using namespace mlir::sparsec;
 
 namespace {
+/// Elements of a weight row memref in one 64-byte cache line.
+int64_t lineElements(Value rows) {
+  Type element = cast<MemRefType>(rows.getType()).getElementType();
+  return std::max<int64_t>(1, 64 / (element.getIntOrFloatBitWidth() / 8));
+}
+
 struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
   using StepOpLowering::StepOpLowering;
+
+  /// Lines of a row's start to prefetch: the target's stream prefetch
+  /// distance, within the row.
+  int64_t leadLines(Value rows) const {
+    auto type = cast<MemRefType>(rows.getType());
+    int64_t rowBytes = type.getDimSize(1) *
+                       (type.getElementType().getIntOrFloatBitWidth() / 8);
+    int64_t bytes =
+        std::min<int64_t>(step.target.getStreamPrefetchBytes(), rowBytes);
+    return std::max<int64_t>(1, bytes / 64);
+  }
 
   LogicalResult
   matchAndRewrite(sfn::FusedSparseFFNOp op, OpAdaptor adaptor,
@@ -188,11 +205,20 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                   rewriter, loc, kb.addi(kb.addi(lo, first), kb.idx(ahead)),
                   kb.idx(neurons - 1));
               Value next = kb.load(list, slot);
+              Value first = gateValues ? up.rows : gate.rows;
               for (Value rows :
-                   {gateValues ? Value() : gate.rows, up.rows, down.rows})
-                if (rows)
-                  step.target.emitPrefetch(rewriter, loc, rows,
-                                           ValueRange{next, kb.idx(0)});
+                   {first, gateValues ? Value() : up.rows, down.rows}) {
+                if (!rows)
+                  continue;
+                // The first row read gets its first lines asked for (as
+                // far as the dot product's own stream prefetch reaches);
+                // the others only their first: by then the stream is on.
+                int64_t lines = rows == first ? leadLines(rows) : 1;
+                for (int64_t line = 0; line < lines; ++line)
+                  step.target.emitPrefetch(
+                      rewriter, loc, rows,
+                      ValueRange{next, kb.idx(line * lineElements(rows))});
+              }
             }
           });
       kb.store(count, counts, c);
