@@ -13,11 +13,16 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+
+#include <cstdlib>
+#include <vector>
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -54,6 +59,22 @@ llvm::ArrayRef<llvm::StringRef> sparsec::getSupportedGPUArchs() {
   return kArchs;
 }
 
+std::string sparsec::findCUDAToolkit() {
+  std::vector<std::string> candidates;
+  for (const char *variable : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char *value = std::getenv(variable); value && *value)
+      candidates.push_back(value);
+  candidates.push_back("/usr/local/cuda");
+  if (auto ptxas = llvm::sys::findProgramByName("ptxas"))
+    candidates.push_back(
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(*ptxas))
+            .str());
+  for (const std::string &dir : candidates)
+    if (llvm::sys::fs::is_regular_file(dir + "/" + kLibDevicePath))
+      return dir;
+  return "";
+}
+
 llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
                                                   llvm::StringRef cpu,
                                                   llvm::StringRef gpu) {
@@ -80,6 +101,12 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
       return makeError("unknown GPU architecture '" + spec.gpuArch +
                        "' (expected one of " + known + ")");
     }
+    if (findCUDAToolkit().empty())
+      return makeError("target 'cuda' needs the CUDA toolkit's libdevice (" +
+                       kLibDevicePath +
+                       ", the GPU's math functions); none found under "
+                       "$CUDA_HOME, $CUDA_PATH, /usr/local/cuda or beside "
+                       "ptxas on PATH (set CUDA_HOME)");
   } else if (target == "cuda-emulator") {
     if (!hostIsX86)
       return makeError("target 'cuda-emulator' runs on x86-64 hosts only");

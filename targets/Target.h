@@ -52,6 +52,15 @@ llvm::Expected<TargetSpec> resolveTarget(llvm::StringRef target,
 /// The GPU architectures `--target cuda --gpu` accepts.
 llvm::ArrayRef<llvm::StringRef> getSupportedGPUArchs();
 
+/// Where libdevice (the math functions of CUDA kernels) lies in a toolkit.
+inline constexpr llvm::StringLiteral kLibDevicePath =
+    "nvvm/libdevice/libdevice.10.bc";
+
+/// The CUDA toolkit `--target cuda` compiles with: the first of $CUDA_HOME,
+/// $CUDA_PATH, /usr/local/cuda and the folder above ptxas on PATH that holds
+/// libdevice; "" when none does. Its bin/ptxas, when present, makes SASS.
+std::string findCUDAToolkit();
+
 /// Whether this machine can run code for `spec` (CPU features present).
 bool hostSupports(const TargetSpec &spec);
 

@@ -65,19 +65,22 @@ if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-g++"):
     config.available_features.add("qemu-aarch64")
     config.substitutions.append(
         ("%qemu-aarch64", "qemu-aarch64 -L /usr/aarch64-linux-gnu"))
-# The CUDA toolkit's ptxas (sparsec finds it the same way: $CUDA_HOME,
-# $CUDA_PATH, /usr/local/cuda, PATH): CUDA compiles then assemble SASS.
-for cuda_home in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
-                  "/usr/local/cuda"):
-    if cuda_home and os.access(os.path.join(cuda_home, "bin", "ptxas"), os.X_OK):
-        config.available_features.add("ptxas")
-        config.substitutions.append(
-            ("%ptxas", os.path.join(cuda_home, "bin", "ptxas")))
+# The CUDA toolkit, found as sparsec finds it ($CUDA_HOME, $CUDA_PATH,
+# /usr/local/cuda, the folder above ptxas on PATH; the first with libdevice):
+# --target cuda needs its libdevice, and assembles SASS with its ptxas.
+cuda_candidates = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
+                   "/usr/local/cuda"]
+if shutil.which("ptxas"):
+    cuda_candidates.append(os.path.dirname(os.path.dirname(shutil.which("ptxas"))))
+for cuda_home in cuda_candidates:
+    if cuda_home and os.path.isfile(
+            os.path.join(cuda_home, "nvvm", "libdevice", "libdevice.10.bc")):
+        config.available_features.add("cuda-toolkit")
+        ptxas = os.path.join(cuda_home, "bin", "ptxas")
+        if os.access(ptxas, os.X_OK):
+            config.available_features.add("ptxas")
+            config.substitutions.append(("%ptxas", ptxas))
         break
-else:
-    if shutil.which("ptxas"):
-        config.available_features.add("ptxas")
-        config.substitutions.append(("%ptxas", shutil.which("ptxas")))
 # A CUDA driver: GPU executables run only where one is.
 import ctypes.util  # noqa: E402
 if ctypes.util.find_library("cuda"):

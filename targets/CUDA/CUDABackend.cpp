@@ -36,28 +36,12 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 
-#include <cstdlib>
-
 #ifndef SPARSEC_RUNTIME_LIB_DIR
 #error "SPARSEC_RUNTIME_LIB_DIR must name the folder of the runtime libraries"
 #endif
 
 using namespace mlir;
 using namespace mlir::sparsec;
-
-std::string sparsec::findCUDAToolkit() {
-  for (const char *variable : {"CUDA_HOME", "CUDA_PATH"})
-    if (const char *value = std::getenv(variable))
-      if (*value &&
-          llvm::sys::fs::can_execute(std::string(value) + "/bin/ptxas"))
-        return value;
-  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
-    return "/usr/local/cuda";
-  if (auto ptxas = llvm::sys::findProgramByName("ptxas"))
-    return llvm::sys::path::parent_path(llvm::sys::path::parent_path(*ptxas))
-        .str();
-  return "";
-}
 
 std::string sparsec::ptxFeaturesFor(llvm::StringRef gpu) {
   // sm_100 needs PTX ISA 8.6; 8.0 covers sm_80 to sm_90 and is what CUDA
@@ -87,6 +71,8 @@ void sparsec::buildCUDACodegenPipeline(
   nvvm.chip = options.gpu;
   nvvm.features = ptxFeaturesFor(options.gpu);
   nvvm.optLevel = 3;
+  if (std::string toolkit = findCUDAToolkit(); !toolkit.empty())
+    nvvm.linkLibs.push_back(toolkit + "/" + kLibDevicePath.str());
   pm.addPass(createGpuNVVMAttachTarget(nvvm));
   // The kernels, down to NVVM (libdevice supplies the math functions).
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
@@ -107,9 +93,11 @@ void sparsec::buildCUDACodegenPipeline(
 
   GpuModuleToBinaryPassOptions binary;
   std::string toolkit = findCUDAToolkit();
+  bool ptxas =
+      !toolkit.empty() && llvm::sys::fs::can_execute(toolkit + "/bin/ptxas");
   std::string format = options.format;
   binary.compilationTarget =
-      !format.empty() ? format : (toolkit.empty() ? "isa" : "fatbin");
+      !format.empty() ? format : (ptxas ? "fatbin" : "isa");
   binary.toolkitPath = toolkit;
   pm.addPass(createGpuModuleToBinaryPass(binary));
 

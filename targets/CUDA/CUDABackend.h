@@ -68,10 +68,6 @@ void registerCUDACodegenPipeline();
 /// LLVM IR translations.
 void registerCUDADialects(DialectRegistry &registry);
 
-/// The folder of the CUDA toolkit whose bin/ptxas the fatbin is made with
-/// ($CUDA_HOME, $CUDA_PATH, /usr/local/cuda, or ptxas on PATH), or "".
-std::string findCUDAToolkit();
-
 /// The PTX ISA version LLVM should target for `gpu` (+ptx80 up to sm_90).
 std::string ptxFeaturesFor(llvm::StringRef gpu);
 
