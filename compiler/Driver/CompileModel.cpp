@@ -14,6 +14,7 @@
 #include "passes/BufferPlan.h"
 #include "passes/DecodeStep.h"
 #include "passes/WeightSlots.h"
+#include "targets/Common/KernelNames.h"
 #include "targets/Target.h"
 
 #include "sparsec/kernel_abi.h"
@@ -463,6 +464,12 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   if (auto scratch =
           (**module)->getAttrOfType<IntegerAttr>(kScratchBytesAttrName))
     manifest[SPARSEC_MANIFEST_KEY_SCRATCH_BYTES] = scratch.getInt();
+  if (auto names = (**module)->getAttrOfType<ArrayAttr>(kKernelNamesAttrName)) {
+    llvm::json::Array kernels;
+    for (StringAttr name : names.getAsRange<StringAttr>())
+      kernels.push_back(name.getValue());
+    manifest[SPARSEC_MANIFEST_KEY_KERNELS] = std::move(kernels);
+  }
   if (llvm::Error err = embedStepInfo(**module, manifest))
     return std::move(err);
   progress.end();

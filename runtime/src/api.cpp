@@ -29,6 +29,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -259,12 +260,25 @@ struct sparsec_session_t {
   std::vector<int32_t> stats;
   int64_t position = 0;
   bool hasLogits = false;
+  /// options.profile: time spent in steps and in each kernel.
+  struct KernelProfile {
+    std::string name;
+    int64_t calls = 0;
+    double seconds = 0.0;
+  };
+  bool profile = false;
+  int64_t profiledSteps = 0;
+  double stepSeconds = 0.0;
+  std::vector<KernelProfile> kernels;
 
   sparsec_session_t(sparsec::AlignedBuffer kvCache, sparsec::Sampler sampler)
       : kvCache(std::move(kvCache)), sampler(std::move(sampler)) {}
 };
 
 namespace {
+
+/// Kernel numbers beyond this are not profiled (a step has a few hundred).
+constexpr int32_t kMaxProfiledKernels = 1 << 16;
 
 /// What sparsec_parallel_for needs while a step runs on this thread.
 struct ActiveStep {
@@ -275,8 +289,27 @@ struct ActiveStep {
 };
 thread_local ActiveStep *activeStep = nullptr;
 
-/// Runs the step for `token` at the session's position.
+Status runStepUntimed(sparsec_session_t &session, int32_t token);
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+/// Runs the step for `token` at the session's position, timed when the
+/// session profiles.
 Status runStep(sparsec_session_t &session, int32_t token) {
+  if (!session.profile)
+    return runStepUntimed(session, token);
+  auto start = std::chrono::steady_clock::now();
+  Status status = runStepUntimed(session, token);
+  session.stepSeconds += secondsSince(start);
+  ++session.profiledSteps;
+  return status;
+}
+
+Status runStepUntimed(sparsec_session_t &session, int32_t token) {
   const sparsec::Model &model = *session.model->model;
   const sparsec::Manifest &manifest = model.manifest();
   if (token < 0 || token >= manifest.vocabSize)
@@ -346,11 +379,27 @@ extern "C" void sparsec_parallel_for(int32_t kernel, int64_t n) {
                          "decode step\n");
     std::abort();
   }
-  sparsec_run_range_fn run = active->session->runRange;
-  active->session->pool->parallelFor(n, [&](int64_t begin, int64_t end) {
+  sparsec_session_t &session = *active->session;
+  sparsec_run_range_fn run = session.runRange;
+  auto body = [&](int64_t begin, int64_t end) {
     run(active->args[0], active->args[1], active->args[2], active->args[3],
         active->args[4], active->token, active->pos, kernel, begin, end);
-  });
+  };
+  if (!session.profile || kernel < 0 || kernel >= kMaxProfiledKernels) {
+    session.pool->parallelFor(n, body);
+    return;
+  }
+  auto start = std::chrono::steady_clock::now();
+  session.pool->parallelFor(n, body);
+  double seconds = secondsSince(start);
+  auto index = static_cast<size_t>(kernel);
+  // A manifest without kernel names (or with fewer than the step has):
+  // the kernel goes by its number.
+  while (session.kernels.size() <= index)
+    session.kernels.push_back(
+        {"kernel " + std::to_string(session.kernels.size()), 0, 0.0});
+  session.kernels[index].calls += 1;
+  session.kernels[index].seconds += seconds;
 }
 
 //===----------------------------------------------------------------------===//
@@ -800,6 +849,7 @@ sparsec_session_options_initialize(sparsec_session_options_t *out_options) {
   out_options->top_k = 0;
   out_options->top_p = 1.0f;
   out_options->num_threads = 0;
+  out_options->profile = 0;
 }
 
 extern "C" sparsec_status_t
@@ -874,6 +924,10 @@ sparsec_session_create(sparsec_model_t *model,
       return Status(pool.status().code(),
                     "sparsec_session_create: " + pool.status().message());
     session->pool = std::move(pool).value();
+    session->profile = options->profile != 0;
+    if (session->profile)
+      for (const std::string &name : m.kernels)
+        session->kernels.push_back({name, 0, 0.0});
     session->logits.assign(static_cast<size_t>(m.vocabSize), 0.0f);
     // At least one element, so that the memref never points at nothing.
     session->stats.reserve(m.ffns.size() + 1);
@@ -989,6 +1043,44 @@ sparsec_session_stats(const sparsec_session_t *session, int32_t *out_counts,
       return nullArgument("sparsec_session_stats", "session");
     return copyOut("sparsec_session_stats", session->stats.data(),
                    session->stats.size(), out_counts, capacity, out_count);
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_session_query_profile(const sparsec_session_t *session,
+                              sparsec_profile_t *out_profile) {
+  return guarded([&]() -> Status {
+    if (!session)
+      return nullArgument("sparsec_session_query_profile", "session");
+    if (!out_profile)
+      return nullArgument("sparsec_session_query_profile", "out_profile");
+    out_profile->steps = session->profiledSteps;
+    out_profile->step_seconds = session->stepSeconds;
+    out_profile->num_kernels = static_cast<int64_t>(session->kernels.size());
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_session_query_kernel_profile(const sparsec_session_t *session,
+                                     int64_t kernel,
+                                     sparsec_kernel_profile_t *out_kernel) {
+  return guarded([&]() -> Status {
+    if (!session)
+      return nullArgument("sparsec_session_query_kernel_profile", "session");
+    if (!out_kernel)
+      return nullArgument("sparsec_session_query_kernel_profile",
+                          "out_kernel");
+    if (kernel < 0 || kernel >= static_cast<int64_t>(session->kernels.size()))
+      return Status(StatusCode::kOutOfRange,
+                    "sparsec_session_query_kernel_profile: kernel " +
+                        std::to_string(kernel) + " is outside [0, " +
+                        std::to_string(session->kernels.size()) + ")");
+    const auto &entry = session->kernels[static_cast<size_t>(kernel)];
+    out_kernel->name = entry.name.c_str();
+    out_kernel->calls = entry.calls;
+    out_kernel->seconds = entry.seconds;
+    return Status::ok();
   });
 }
 

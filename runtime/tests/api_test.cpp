@@ -153,6 +153,39 @@ TEST_F(ApiTest, StatsAreTheLastStepsCounts) {
   EXPECT_NE(take(sparsec_model_bytes_read(model, counts, 2, &bytes)), "OK");
 }
 
+TEST_F(ApiTest, ProfileCountsStepsOnlyWhenAsked) {
+  createSession();
+  ASSERT_EQ(take(sparsec_session_step(session, 1, nullptr)), "OK");
+  sparsec_profile_t profile;
+  ASSERT_EQ(take(sparsec_session_query_profile(session, &profile)), "OK");
+  EXPECT_EQ(profile.steps, 0);
+  EXPECT_EQ(profile.step_seconds, 0.0);
+  EXPECT_EQ(profile.num_kernels, 0);
+  sparsec_session_release(session);
+  session = nullptr;
+
+  sparsec_session_options_t options;
+  sparsec_session_options_initialize(&options);
+  EXPECT_EQ(options.profile, 0);
+  options.profile = 1;
+  createSession(&options);
+  ASSERT_EQ(take(sparsec_session_step(session, 1, nullptr)), "OK");
+  ASSERT_EQ(take(sparsec_session_step(session, 2, nullptr)), "OK");
+  ASSERT_EQ(take(sparsec_session_query_profile(session, &profile)), "OK");
+  EXPECT_EQ(profile.steps, 2);
+  EXPECT_GE(profile.step_seconds, 0.0);
+  // The test model's manifest names no kernels, and the fake step runs
+  // none (test/e2e/profile.test times a compiled step's kernels).
+  EXPECT_EQ(profile.num_kernels, 0);
+  sparsec_kernel_profile_t kernel;
+  sparsec_status_t status =
+      sparsec_session_query_kernel_profile(session, 0, &kernel);
+  EXPECT_EQ(sparsec_status_code(status), SPARSEC_STATUS_OUT_OF_RANGE);
+  EXPECT_EQ(take(status), "sparsec_session_query_kernel_profile: kernel 0 is "
+                          "outside [0, 0)");
+  EXPECT_NE(take(sparsec_session_query_profile(session, nullptr)), "OK");
+}
+
 TEST_F(ApiTest, RejectsTokensOutsideTheVocabulary) {
   createSession();
   sparsec_status_t status = sparsec_session_step(session, 256, nullptr);

@@ -29,6 +29,7 @@ TEST(CliOptionsTest, Defaults) {
   EXPECT_EQ(options->topK, 0);
   EXPECT_EQ(options->topP, 1.0f);
   EXPECT_FALSE(options->bench);
+  EXPECT_FALSE(options->profile);
   EXPECT_TRUE(options->modelDir.empty());
   EXPECT_FALSE(options->help);
 }
@@ -37,7 +38,7 @@ TEST(CliOptionsTest, ParsesEveryFlag) {
   StatusOr<CliOptions> options =
       parse({"--prompt", "-dash first", "-n", "5", "--seed",
              "18446744073709551615", "--temperature", "0.7", "--top-k", "40",
-             "--top-p=0.9", "--bench", "--model-dir", "/tmp/m"});
+             "--top-p=0.9", "--bench", "--profile", "--model-dir", "/tmp/m"});
   ASSERT_TRUE(options.isOk()) << options.status().message();
   EXPECT_EQ(options->prompt, "-dash first");
   EXPECT_EQ(options->numTokens, 5);
@@ -46,6 +47,7 @@ TEST(CliOptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(options->topK, 40);
   EXPECT_FLOAT_EQ(options->topP, 0.9f);
   EXPECT_TRUE(options->bench);
+  EXPECT_TRUE(options->profile);
   EXPECT_EQ(options->modelDir, "/tmp/m");
 }
 
@@ -134,6 +136,8 @@ TEST(CliOptionsTest, RejectsBadChatFlags) {
               "mistral, zephyr, got 'vicuna' (see --help)");
   expectError({"--interactive", "--bench"},
               "--bench does not work with --interactive (see --help)");
+  expectError({"--interactive", "--profile"},
+              "--profile does not work with --interactive (see --help)");
   expectError({"--prompt", "x", "--chat=1"},
               "--chat takes no value, got '1' (see --help)");
   expectError({"--chat"},

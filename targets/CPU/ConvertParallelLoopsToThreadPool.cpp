@@ -2,6 +2,7 @@
 
 #include "passes/BufferPlan.h"
 #include "targets/CPU/Passes.h"
+#include "targets/Common/KernelNames.h"
 #include "targets/Common/DecodeStepABI.h"
 
 #include "sparsec/kernel_abi.h"
@@ -91,7 +92,11 @@ public:
     }
     func::ReturnOp::create(b, loc);
 
+    SmallVector<Attribute> names;
     for (auto [k, loop] : llvm::enumerate(loops)) {
+      std::optional<std::string> name = getKernelName(loop.getLoc());
+      names.push_back(
+          b.getStringAttr(name ? *name : "kernel " + std::to_string(k)));
       std::optional<int64_t> n = tripCount(loop);
       if (!n) {
         loop.emitError("convert-parallel-loops-to-thread-pool: expected a 1-D "
@@ -129,6 +134,7 @@ public:
       loop.erase();
     }
     module->setAttr(kNumKernelsAttrName, b.getI64IntegerAttr(loops.size()));
+    module->setAttr(kKernelNamesAttrName, b.getArrayAttr(names));
   }
 
 private:

@@ -21,7 +21,10 @@ def ConvertParallelLoopsToThreadPoolPass
     arguments, so every value the body uses from outside is recomputed in
     it: constants, casts and views of the arguments (what
     sparsec-plan-scratch leaves) are cloned; anything else is an error.
-    Records the number of kernels in `sparsec.num_kernels`.
+    Records the number of kernels in `sparsec.num_kernels`, and their names
+    in `sparsec.kernel_names` (each loop's NameLoc, which
+    convert-llm-to-loops derives from the op it lowers; else "kernel K"):
+    the manifest lists them for the runtime's `--profile`.
 
     ```mlir
     scf.parallel (%r) = (%c0) to (%c32) step (%c1) { ... }

@@ -522,6 +522,22 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
     manifest.ffns.push_back(ffn);
   }
 
+  if (root.contains(SPARSEC_MANIFEST_KEY_KERNELS)) {
+    const json *kernels = nullptr;
+    if (Status status = reader.array(root, SPARSEC_MANIFEST_KEY_KERNELS,
+                                     SPARSEC_MANIFEST_KEY_KERNELS, kernels);
+        !status.isOk())
+      return status;
+    for (size_t i = 0; i < kernels->size(); ++i) {
+      const json &name = (*kernels)[i];
+      std::string key = std::string(SPARSEC_MANIFEST_KEY_KERNELS) + "[" +
+                        std::to_string(i) + "]";
+      if (!name.is_string())
+        return reader.expected(key, "a kernel name (a string)", name);
+      manifest.kernels.push_back(name.get<std::string>());
+    }
+  }
+
   const json *tokenizer = nullptr;
   if (Status status =
           reader.objectMember(root, SPARSEC_MANIFEST_KEY_TOKENIZER,

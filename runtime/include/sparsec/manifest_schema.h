@@ -92,6 +92,9 @@
 #define SPARSEC_MANIFEST_KEY_SCRATCH_BYTES "scratch_bytes"
 #define SPARSEC_MANIFEST_KEY_TENSORS "tensors"
 #define SPARSEC_MANIFEST_KEY_FFNS "ffns"
+/* Optional: the names of the step's kernels (its thread-pool loops), in
+ * kernel order, for --profile. */
+#define SPARSEC_MANIFEST_KEY_KERNELS "kernels"
 #define SPARSEC_MANIFEST_KEY_TOKENIZER "tokenizer"
 
 /* The file name the compiler gives the packed weights ("weights_file"). */

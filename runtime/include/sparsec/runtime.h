@@ -284,9 +284,14 @@ typedef struct sparsec_session_options_t {
   /* Threads running the step's parallel loops, the caller included; 0 uses
      every hardware thread. Results do not depend on it. */
   int32_t num_threads;
+  /* Nonzero: time every step and each of its kernels (the step's parallel
+     loops), for sparsec_session_query_profile. Costs two clock reads per
+     kernel call. */
+  int32_t profile;
 } sparsec_session_options_t;
 
-/* seed 0, temperature 0 (greedy), top_k 0, top_p 1, num_threads 0. */
+/* seed 0, temperature 0 (greedy), top_k 0, top_p 1, num_threads 0,
+ * profile 0. */
 void sparsec_session_options_initialize(sparsec_session_options_t *out_options);
 
 /* Allocates a zeroed KV cache and binds the linked decode step; fails with
@@ -320,6 +325,32 @@ sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,
 /* Samples the next token from the last step's logits. */
 sparsec_status_t sparsec_session_sample(sparsec_session_t *session,
                                         int32_t *out_token);
+
+/* What a session with options.profile has spent so far (all zeros without
+ * it): */
+typedef struct sparsec_profile_t {
+  int64_t steps;       /* steps run */
+  double step_seconds; /* their wall time */
+  int64_t num_kernels; /* entries for sparsec_session_query_kernel_profile */
+} sparsec_profile_t;
+
+typedef struct sparsec_kernel_profile_t {
+  /* The manifest's name for it ("layer 3 ffn (predicted): predictor fc1"),
+   * or "kernel K" when the manifest names none; valid until the session's
+   * next step. */
+  const char *name;
+  int64_t calls;
+  double seconds; /* wall time of its calls, summed */
+} sparsec_kernel_profile_t;
+
+sparsec_status_t sparsec_session_query_profile(const sparsec_session_t *session,
+                                               sparsec_profile_t *out_profile);
+/* Kernel `kernel` in [0, num_kernels). The time outside every kernel is the
+ * step's serial code. */
+sparsec_status_t
+sparsec_session_query_kernel_profile(const sparsec_session_t *session,
+                                     int64_t kernel,
+                                     sparsec_kernel_profile_t *out_kernel);
 
 /* The last step's per-FFN neuron counts (num_ffns of them, in the order of
  * sparsec_model_query_ffn; zeros before the first step). Sizes as for

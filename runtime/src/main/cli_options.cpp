@@ -84,6 +84,9 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
     } else if (flag == "--bench") {
       status = noValue();
       options.bench = true;
+    } else if (flag == "--profile") {
+      status = noValue();
+      options.profile = true;
     } else if (flag == "--prompt" || flag == "-p") {
       status = takeValue();
       options.prompt = value;
@@ -189,6 +192,8 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
     return badFlag("--chat-template needs --chat or --interactive");
   if (options.interactive && options.bench)
     return badFlag("--bench does not work with --interactive");
+  if (options.interactive && options.profile)
+    return badFlag("--profile does not work with --interactive");
   return options;
 }
 
@@ -197,7 +202,7 @@ std::string cliUsage(const std::string &program) {
   return "usage: " + program +
          " --prompt TEXT [-n N] [--threads N] [--seed S]\n" + pad +
          "[--temperature T] [--top-k K] [--top-p P] [--bench]\n" + pad +
-         "[--model-dir DIR] [--dump-logits FILE]\n" + pad +
+         "[--profile] [--model-dir DIR] [--dump-logits FILE]\n" + pad +
          "[--chat] [--system TEXT] [--chat-template NAME]\n"
          "       " +
          program +
@@ -245,6 +250,10 @@ std::string cliUsage(const std::string &program) {
          "  --top-p P         nucleus sampling mass in (0, 1] (default 1)\n"
          "  --bench           print timing, realized FFN density and bytes "
          "read per token\n"
+         "  --profile         time each kernel of the step (its parallel "
+         "loops) and\n"
+         "                    print where a step's time goes, by kind and "
+         "slowest\n"
          "  --model-dir DIR   folder holding manifest.json and the weights\n"
          "                    (default: the executable's folder)\n"
          "  --dump-logits FILE  write every step's logits (f32, native\n"

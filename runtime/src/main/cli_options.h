@@ -1,7 +1,8 @@
 //===- cli_options.h - the model executable's flags -------------*- C++ -*-===//
 //
 //   OUT/model --prompt TEXT [-n 64] [--seed 0] [--temperature T]
-//             [--top-k K] [--top-p P] [--bench] [--model-dir DIR] [--help]
+//             [--top-k K] [--top-p P] [--bench] [--profile]
+//             [--model-dir DIR] [--help]
 //             [--chat] [--system TEXT] [--chat-template NAME]
 //   OUT/model --interactive [--prompt TEXT] [--system TEXT] ...
 //
@@ -35,6 +36,8 @@ struct CliOptions {
   int32_t topK = 0;
   float topP = 1.0f;
   bool bench = false;
+  /// --profile: time each kernel and print where a step's time goes.
+  bool profile = false;
   /// Empty: the executable's own folder.
   std::string modelDir;
   /// Non-empty: every step's logits are appended to this file.
@@ -62,7 +65,8 @@ struct CliOptions {
 
 /// Parses the arguments after the program name. --prompt is required
 /// unless --help or --interactive is given; --system and --chat-template
-/// need --chat or --interactive; --interactive excludes --bench.
+/// need --chat or --interactive; --interactive excludes --bench and
+/// --profile.
 StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args);
 
 /// The --help text.

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "main/cli_options.h"
+#include "main/profile_report.h"
 #include "sparsec/formats/status.h"
 #include "sparsec/runtime.h"
 
@@ -448,6 +449,26 @@ int converse(const sparsec::CliOptions &options, sparsec_model_t *model,
   }
 }
 
+/// --profile: the session's kernel times, as a table on stdout.
+bool printProfile(const sparsec_session_t *session) {
+  sparsec_profile_t profile;
+  if (!check(sparsec_session_query_profile(session, &profile)))
+    return false;
+  std::vector<sparsec::KernelTime> kernels;
+  for (int64_t k = 0; k < profile.num_kernels; ++k) {
+    sparsec_kernel_profile_t kernel;
+    if (!check(sparsec_session_query_kernel_profile(session, k, &kernel)))
+      return false;
+    kernels.push_back({kernel.name, kernel.calls, kernel.seconds});
+  }
+  std::fputs(sparsec::formatProfile(profile.steps, profile.step_seconds,
+                                    kernels)
+                 .c_str(),
+             stdout);
+  std::fflush(stdout);
+  return true;
+}
+
 int run(const sparsec::CliOptions &options) {
   std::string dir =
       options.modelDir.empty() ? executableDir() : options.modelDir;
@@ -516,6 +537,7 @@ int run(const sparsec::CliOptions &options) {
   sessionOptions.top_k = options.topK;
   sessionOptions.top_p = options.topP;
   sessionOptions.num_threads = options.threads;
+  sessionOptions.profile = options.profile ? 1 : 0;
   if (!check(sparsec_session_create(model, &sessionOptions, &handles.session)))
     return 1;
   if (!check(sparsec_detokenizer_create(model, &handles.detokenizer)))
@@ -548,6 +570,8 @@ int run(const sparsec::CliOptions &options) {
   std::fflush(stdout);
   if (options.bench)
     generator.printBench(info, prompt.size());
+  if (options.profile && !printProfile(session))
+    return 1;
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "passes/BufferPlan.h"
 #include "passes/DecodeStep.h"
 #include "passes/Passes.h"
+#include "targets/Common/KernelNames.h"
 #include "targets/Common/LLMToLoops/Patterns.h"
 #include "targets/Common/Passes.h"
 
@@ -76,6 +77,19 @@ public:
     }
     if (failed(checkConvertible(old)))
       return signalPassFailure();
+
+    // The loops lowered from an op carry its name (the kernels' names in
+    // profiles).
+    old.walk([](Operation *op) {
+      if (isa<llm::ParamOp, sfn::BundleParamOp, sfn::BundlePartOp,
+              sfn::YieldOp>(op) ||
+          !isa<llm::LLMDialect, sfn::SparseFFNDialect>(op->getDialect()))
+        return;
+      std::string name = describeKernelSource(op);
+      if (getKernelName(op->getLoc()) != name)
+        op->setLoc(NameLoc::get(StringAttr::get(op->getContext(), name),
+                                op->getLoc()));
+    });
 
     // The new function takes over the old one's ops.
     OpBuilder b(&getContext());

@@ -80,12 +80,15 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       // output (on integers for quantized rows, like any matvec).
       Value h = createTemporary(rewriter, loc, neurons, f32);
       DotInput xIn = kb.prepareDotInput(up, x, hidden);
-      kb.parallel(neurons, [&](Value i) {
-        kb.store(kb.activation(act, kb.dot(gate, i, xIn, hidden),
-                               kb.dot(up, i, xIn, hidden)),
-                 h, i);
-      });
-      kb.matvec(out, down, h);
+      kb.parallel(
+          neurons,
+          [&](Value i) {
+            kb.store(kb.activation(act, kb.dot(gate, i, xIn, hidden),
+                                   kb.dot(up, i, xIn, hidden)),
+                     h, i);
+          },
+          "gate/up");
+      kb.matvec(out, down, h, /*relu=*/false, "down");
       storeComputedCount(kb.idx(neurons));
       rewriter.replaceOp(op, out);
       return success();
@@ -108,7 +111,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       scoreLength = rank;
       kb.matvec(scoreInput,
                 WeightRows(adaptor.getPredictorFc1(), op.getPredictorFc1()),
-                adaptor.getPredictorInput(), /*relu=*/true);
+                adaptor.getPredictorInput(), /*relu=*/true, "predictor fc1");
       if (op.getPredictorThreshold())
         cutoff = op.getPredictorThreshold()->convertToFloat();
     } else {
@@ -222,7 +225,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
             }
           });
       kb.store(count, counts, c);
-    });
+    }, fc2 ? "predict, gate/up, down" : "gate, up, down");
 
     // Sum the partials in chunk order (each output on its own: in parallel);
     // the stats slot gets the total count.
@@ -233,7 +236,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                 a, kb.load(partials, kb.addi(kb.muli(c, kb.idx(hidden)), k)));
           });
       kb.store(s, out, k);
-    });
+    }, "sum of chunks");
     Value total = kb.loopCarry(
         kb.idx(0), kb.idx(chunks), 1, kb.idx(0),
         [&](Value c, Value a) { return kb.addi(a, kb.load(counts, c)); });

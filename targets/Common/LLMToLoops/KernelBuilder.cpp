@@ -1,6 +1,7 @@
 //===- KernelBuilder.cpp - loops, dot products, activations --------------===//
 
 #include "targets/Common/LLMToLoops/KernelBuilder.h"
+#include "targets/Common/KernelNames.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -79,8 +80,10 @@ Value KernelBuilder::loopCarry(Value lo, Value hi, int64_t step, Value init,
   scf::YieldOp::create(b, loc, next);
   return forOp.getResult(0);
 }
-void KernelBuilder::parallel(int64_t n, function_ref<void(Value)> body) {
-  target.emitParallelLoop(b, loc, n, [&](OpBuilder &nested, Location, Value i) {
+void KernelBuilder::parallel(int64_t n, function_ref<void(Value)> body,
+                             StringRef what) {
+  Location at = what.empty() ? loc : kernelLoc(loc, what);
+  target.emitParallelLoop(b, at, n, [&](OpBuilder &nested, Location, Value i) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(nested.getInsertionBlock(), nested.getInsertionPoint());
     body(i);
@@ -169,14 +172,18 @@ void KernelBuilder::fill(Value out, int64_t n, double value) {
   fill(out, idx(0), idx(n), value);
 }
 
-void KernelBuilder::matvec(Value out, const WeightRows &w, Value x, bool relu) {
+void KernelBuilder::matvec(Value out, const WeightRows &w, Value x, bool relu,
+                           StringRef what) {
   int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
   int64_t cols = cast<MemRefType>(x.getType()).getDimSize(0);
   DotInput input = prepareDotInput(w, x, cols);
-  parallel(rows, [&](Value r) {
-    Value d = dot(w, r, input, cols);
-    store(relu ? max0(d) : d, out, r);
-  });
+  parallel(
+      rows,
+      [&](Value r) {
+        Value d = dot(w, r, input, cols);
+        store(relu ? max0(d) : d, out, r);
+      },
+      what);
 }
 
 Value KernelBuilder::gateActivation(llm::Activation act, Value g) {

@@ -102,7 +102,10 @@ public:
                   function_ref<Value(Value, Value)> body);
   /// Iterations of [0, n) that may run concurrently (the target's
   /// parallel loop). `body` gets this builder, positioned in the loop.
-  void parallel(int64_t n, function_ref<void(Value)> body);
+  /// `what`, when given, names the loop within its op (kernelLoc): it
+  /// becomes the kernel's name in profiles.
+  void parallel(int64_t n, function_ref<void(Value)> body,
+                StringRef what = {});
 
   //===--- kernels ----------------------------------------------------===//
   /// `x` (f32, `n` elements) ready for dot products with rows of `w`:
@@ -123,7 +126,8 @@ public:
   void fill(Value out, int64_t n, double value);
   /// out[r] = dot(w[r], x) (relu'd when asked) for every row of `w`, rows
   /// in parallel.
-  void matvec(Value out, const WeightRows &w, Value x, bool relu = false);
+  void matvec(Value out, const WeightRows &w, Value x, bool relu = false,
+              StringRef what = {});
 
   /// The gate side of an activation (what decides sparsity).
   Value gateActivation(llm::Activation act, Value g);

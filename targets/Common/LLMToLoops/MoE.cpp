@@ -38,7 +38,7 @@ struct RouteExpertsLowering : public StepOpLowering<sfn::RouteExpertsOp> {
     int64_t topK = static_cast<int64_t>(op.getTopK());
     Value probs = createTemporary(rewriter, loc, experts, f32);
     kb.matvec(probs, WeightRows(adaptor.getRouter(), op.getRouter()),
-              adaptor.getInput());
+              adaptor.getInput(), /*relu=*/false, "router");
     Value maxLogit = kb.loopCarry(
         kb.idx(0), kb.idx(experts), 1, kb.f32(-INFINITY),
         [&](Value e, Value m) {

@@ -3,8 +3,9 @@
 // Each scf.parallel becomes a call into the runtime's thread pool, and its
 // body case `kernel` of sparsec_run_range, run over [begin, end). Values the
 // body uses from outside (views of the ABI arguments, constants, the
-// position) are recomputed in the kernel from its own arguments.
-// CHECK-LABEL: module attributes {sparsec.num_kernels = 2 : i64}
+// position) are recomputed in the kernel from its own arguments. A kernel
+// is named by its loop's NameLoc, else by its number.
+// CHECK-LABEL: module attributes {sparsec.kernel_names = ["layer 0 ffn (dense): gate/up", "kernel 1"], sparsec.num_kernels = 2 : i64}
 // CHECK: func.func private @sparsec_parallel_for(i32, i64)
 // CHECK: func.func @sparsec_decode_step
 // CHECK: %[[K0:.+]] = arith.constant 0 : i32
@@ -37,7 +38,7 @@ func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?
   scf.parallel (%r) = (%c0) to (%c32) step (%c1) {
     memref.store %f, %out[%r] : memref<32xf32>
     scf.reduce
-  }
+  } loc("layer 0 ffn (dense): gate/up")
   scf.parallel (%h) = (%c0) to (%c4) step (%c1) {
     %i = arith.addi %h, %p : index
     memref.store %f, %out[%i] : memref<32xf32>

@@ -94,6 +94,9 @@ struct Manifest {
   uint64_t otherBytesPerToken = 0;
   std::vector<ManifestTensor> tensors;
   std::vector<ManifestFfn> ffns;
+  /// The step's kernels by number ("kernels"; empty when the manifest has
+  /// none): what --profile calls them.
+  std::vector<std::string> kernels;
   TokenizerSpec tokenizer;
 
   /// Reads and validates `path`; errors start with `path`.
