@@ -29,8 +29,8 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -292,8 +292,7 @@ thread_local ActiveStep *activeStep = nullptr;
 Status runStepUntimed(sparsec_session_t &session, int32_t token);
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 
@@ -1069,8 +1068,7 @@ sparsec_session_query_kernel_profile(const sparsec_session_t *session,
     if (!session)
       return nullArgument("sparsec_session_query_kernel_profile", "session");
     if (!out_kernel)
-      return nullArgument("sparsec_session_query_kernel_profile",
-                          "out_kernel");
+      return nullArgument("sparsec_session_query_kernel_profile", "out_kernel");
     if (kernel < 0 || kernel >= static_cast<int64_t>(session->kernels.size()))
       return Status(StatusCode::kOutOfRange,
                     "sparsec_session_query_kernel_profile: kernel " +

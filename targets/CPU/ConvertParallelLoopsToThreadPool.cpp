@@ -2,8 +2,8 @@
 
 #include "passes/BufferPlan.h"
 #include "targets/CPU/Passes.h"
-#include "targets/Common/KernelNames.h"
 #include "targets/Common/DecodeStepABI.h"
+#include "targets/Common/KernelNames.h"
 
 #include "sparsec/kernel_abi.h"
 

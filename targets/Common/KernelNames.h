@@ -1,12 +1,14 @@
-//===- KernelNames.h - names of the step's kernels, for profiles -*- C++ -*-===//
+//===- KernelNames.h - names of the step's kernels, for profiles -*- C++
+//-*-===//
 //
 // Each parallel loop of the step becomes a kernel that the runtime can time
 // (`--profile`). Its name travels on the loop's location: convert-llm-to-loops
 // gives every op it lowers a NameLoc that says what the op is
 // ("model.layers.3.mlp (predicted)", "model.layers.3.self_attn.q_proj"), and
 // a lowering with several loops per op adds what each one does
-// ("model.layers.3.mlp (predicted): predictor fc1"). The backends read the name back when they number the kernels and
-// record them on the module (kKernelNamesAttrName); the manifest lists them.
+// ("model.layers.3.mlp (predicted): predictor fc1"). The backends read the name
+// back when they number the kernels and record them on the module
+// (kKernelNamesAttrName); the manifest lists them.
 //
 //===----------------------------------------------------------------------===//
 

@@ -461,10 +461,10 @@ bool printProfile(const sparsec_session_t *session) {
       return false;
     kernels.push_back({kernel.name, kernel.calls, kernel.seconds});
   }
-  std::fputs(sparsec::formatProfile(profile.steps, profile.step_seconds,
-                                    kernels)
-                 .c_str(),
-             stdout);
+  std::fputs(
+      sparsec::formatProfile(profile.steps, profile.step_seconds, kernels)
+          .c_str(),
+      stdout);
   std::fflush(stdout);
   return true;
 }

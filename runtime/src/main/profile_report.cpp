@@ -108,8 +108,7 @@ std::string formatProfile(int64_t steps, double stepSeconds,
   // Slowest first; equal times in kernel order.
   std::sort(slowest.begin(), slowest.end(),
             [](const KernelTime *a, const KernelTime *b) {
-              return a->seconds != b->seconds ? a->seconds > b->seconds
-                                              : a < b;
+              return a->seconds != b->seconds ? a->seconds > b->seconds : a < b;
             });
   if (slowest.size() > top)
     slowest.resize(top);

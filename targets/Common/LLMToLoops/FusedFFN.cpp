@@ -3,7 +3,8 @@
 // Sparse modes: neurons are split into a fixed number of chunks (the
 // target's, whatever the thread count), processed in parallel: each chunk
 // builds its compact list of active neurons (from the predictor's scores,
-// or from the dense gate in exact/threshold mode), reads only those
+// computed before as a matvec over all neurons, or from the dense gate in
+// exact/threshold mode), reads only those
 // neurons' rows, and accumulates the down projection into its own partial
 // sum in index order. The step adds the partials in chunk order and
 // stores the number of computed neurons in the FFN's stats slot, so the
@@ -99,16 +100,14 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     int64_t chunkSize = (neurons + chunks - 1) / chunks;
     Value partials = createTemporary(rewriter, loc, chunks * hidden, f32);
     Value counts = createTemporary(rewriter, loc, chunks, index);
-    Value list, gateValues, scoreInput = x;
+    Value list, gateValues, scoreInput;
     std::optional<WeightRows> fc2;
-    int64_t scoreLength = hidden;
     float cutoff = 0.0f;
     if (mode == sfn::SparseMode::Predicted) {
       fc2.emplace(adaptor.getPredictorFc2(), op.getPredictorFc2());
       int64_t rank =
           cast<RankedTensorType>(op.getPredictorFc1().getType()).getDimSize(0);
       scoreInput = createTemporary(rewriter, loc, rank, f32);
-      scoreLength = rank;
       kb.matvec(scoreInput,
                 WeightRows(adaptor.getPredictorFc1(), op.getPredictorFc1()),
                 adaptor.getPredictorInput(), /*relu=*/true, "predictor fc1");
@@ -120,123 +119,140 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
         cutoff = op.getActivationThreshold()->convertToFloat();
     }
     list = createTemporary(rewriter, loc, neurons, index);
+    // The predictor's scores, all of them: a matvec of its own, whose rows
+    // are spread evenly over the threads (a chunk's active neurons are
+    // not), and then a chunk only compares.
+    Value scores;
+    if (fc2) {
+      scores = createTemporary(rewriter, loc, neurons, f32);
+      kb.matvec(scores, *fc2, scoreInput, /*relu=*/false, "predictor fc2");
+    }
     // The inputs of the per-neuron dot products, quantized once here when
     // they run on integers.
     DotInput xIn = kb.prepareDotInput(up, x, hidden);
-    std::optional<DotInput> scoreIn;
-    if (fc2)
-      scoreIn = kb.prepareDotInput(*fc2, scoreInput, scoreLength);
 
-    kb.parallel(chunks, [&](Value c) {
-      Value lo = kb.muli(c, kb.idx(chunkSize));
-      Value hi = arith::MinUIOp::create(
-          rewriter, loc, kb.addi(lo, kb.idx(chunkSize)), kb.idx(neurons));
-      // This chunk's partial sum: a [hidden] row of `partials`.
-      Value pBase = kb.muli(c, kb.idx(hidden));
-      kb.fill(partials, pBase, kb.addi(pBase, kb.idx(hidden)), 0.0);
-      // For the neurons at positions [0, count) (`neuronAt`), in order:
-      // partials[c, :] += h_i * downT[i, :]. Four neurons share one pass
-      // over the partial sum (the same additions in the same order, one read
-      // and write instead of four); the last count % 4 take a pass each.
-      constexpr int64_t kRowsPerPass = 4;
-      auto accumulateAll = [&](Value count, function_ref<Value(Value)> neuronAt,
-                               function_ref<Value(Value)> valueOf,
-                               function_ref<void(Value)> beforePass) {
-        Value passes =
-            arith::DivUIOp::create(rewriter, loc, count, kb.idx(kRowsPerPass));
-        kb.loop(kb.idx(0), passes, 1, [&](Value p) {
-          Value first = kb.muli(p, kb.idx(kRowsPerPass));
-          beforePass(first);
-          SmallVector<Value> rows, values;
-          for (int64_t r = 0; r < kRowsPerPass; ++r)
-            rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
-          for (Value row : rows)
-            values.push_back(valueOf(row));
-          kb.accumulateRows(down, rows, values, partials, pBase, hidden);
-        });
-        kb.loop(kb.muli(passes, kb.idx(kRowsPerPass)), count, 1, [&](Value j) {
-          Value row = neuronAt(j);
-          kb.accumulateRows(down, {row}, {valueOf(row)}, partials, pBase,
-                            hidden);
-        });
-      };
-      // The chunk's compact list of active neurons, in its own segment of
-      // the list buffer; then only those neurons are read.
-      Value threshold = kb.f32(cutoff);
-      Value count = kb.loopCarry(lo, hi, 1, kb.idx(0), [&](Value i, Value n) {
-        Value keep;
-        if (fc2) {
-          Value score = kb.dot(*fc2, i, *scoreIn, scoreLength);
-          keep = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
-                                       score, threshold);
-        } else {
-          Value g = kb.dot(gate, i, xIn, hidden);
-          kb.store(g, gateValues, i);
-          Value a =
-              math::AbsFOp::create(rewriter, loc, kb.gateActivation(act, g));
-          keep = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
-                                       a, threshold);
-        }
-        auto ifOp = scf::IfOp::create(rewriter, loc, index, keep,
-                                      /*withElseRegion=*/true);
-        {
-          OpBuilder::InsertionGuard guard(rewriter);
-          rewriter.setInsertionPointToStart(ifOp.thenBlock());
-          kb.store(i, list, kb.addi(lo, n));
-          scf::YieldOp::create(rewriter, loc, kb.addi(n, kb.idx(1)));
-          rewriter.setInsertionPointToStart(ifOp.elseBlock());
-          scf::YieldOp::create(rewriter, loc, n);
-        }
-        return ifOp.getResult(0);
-      });
-      accumulateAll(
-          count, [&](Value j) { return kb.load(list, kb.addi(lo, j)); },
-          [&](Value i) {
-            Value g = gateValues ? kb.load(gateValues, i)
-                                 : kb.dot(gate, i, xIn, hidden);
-            return kb.activation(act, g, kb.dot(up, i, xIn, hidden));
-          },
-          [&](Value first) {
-            // Ask for the start of the next pass's rows: within a row the
-            // hardware prefetcher follows the stream, but the jump to the
-            // next (sparse) neuron is a miss it cannot predict. The list
-            // always holds valid indices, so reading past the chunk's count
-            // is harmless; it is clamped to the buffer.
-            for (int64_t ahead = kRowsPerPass; ahead < 2 * kRowsPerPass;
-                 ++ahead) {
-              Value slot = arith::MinUIOp::create(
-                  rewriter, loc, kb.addi(kb.addi(lo, first), kb.idx(ahead)),
-                  kb.idx(neurons - 1));
-              Value next = kb.load(list, slot);
-              Value first = gateValues ? up.rows : gate.rows;
-              for (Value rows :
-                   {first, gateValues ? Value() : up.rows, down.rows}) {
-                if (!rows)
-                  continue;
-                // The first row read gets its first lines asked for (as
-                // far as the dot product's own stream prefetch reaches);
-                // the others only their first: by then the stream is on.
-                int64_t lines = rows == first ? leadLines(rows) : 1;
-                for (int64_t line = 0; line < lines; ++line)
-                  step.target.emitPrefetch(
-                      rewriter, loc, rows,
-                      ValueRange{next, kb.idx(line * lineElements(rows))});
-              }
-            }
-          });
-      kb.store(count, counts, c);
-    }, fc2 ? "predict, gate/up, down" : "gate, up, down");
+    kb.parallel(
+        chunks,
+        [&](Value c) {
+          Value lo = kb.muli(c, kb.idx(chunkSize));
+          Value hi = arith::MinUIOp::create(
+              rewriter, loc, kb.addi(lo, kb.idx(chunkSize)), kb.idx(neurons));
+          // This chunk's partial sum: a [hidden] row of `partials`.
+          Value pBase = kb.muli(c, kb.idx(hidden));
+          kb.fill(partials, pBase, kb.addi(pBase, kb.idx(hidden)), 0.0);
+          // For the neurons at positions [0, count) (`neuronAt`), in order:
+          // partials[c, :] += h_i * downT[i, :]. Four neurons share one pass
+          // over the partial sum (the same additions in the same order, one
+          // read and write instead of four); the last count % 4 take a pass
+          // each.
+          constexpr int64_t kRowsPerPass = 4;
+          auto accumulateAll = [&](Value count,
+                                   function_ref<Value(Value)> neuronAt,
+                                   function_ref<Value(Value)> valueOf,
+                                   function_ref<void(Value)> beforePass) {
+            Value passes = arith::DivUIOp::create(rewriter, loc, count,
+                                                  kb.idx(kRowsPerPass));
+            kb.loop(kb.idx(0), passes, 1, [&](Value p) {
+              Value first = kb.muli(p, kb.idx(kRowsPerPass));
+              beforePass(first);
+              SmallVector<Value> rows, values;
+              for (int64_t r = 0; r < kRowsPerPass; ++r)
+                rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
+              for (Value row : rows)
+                values.push_back(valueOf(row));
+              kb.accumulateRows(down, rows, values, partials, pBase, hidden);
+            });
+            kb.loop(kb.muli(passes, kb.idx(kRowsPerPass)), count, 1,
+                    [&](Value j) {
+                      Value row = neuronAt(j);
+                      kb.accumulateRows(down, {row}, {valueOf(row)}, partials,
+                                        pBase, hidden);
+                    });
+          };
+          // The chunk's compact list of active neurons, in its own segment of
+          // the list buffer; then only those neurons are read.
+          Value threshold = kb.f32(cutoff);
+          Value count =
+              kb.loopCarry(lo, hi, 1, kb.idx(0), [&](Value i, Value n) {
+                Value keep;
+                if (fc2) {
+                  Value score = kb.load(scores, i);
+                  keep = arith::CmpFOp::create(rewriter, loc,
+                                               arith::CmpFPredicate::OGT, score,
+                                               threshold);
+                } else {
+                  Value g = kb.dot(gate, i, xIn, hidden);
+                  kb.store(g, gateValues, i);
+                  Value a = math::AbsFOp::create(rewriter, loc,
+                                                 kb.gateActivation(act, g));
+                  keep = arith::CmpFOp::create(
+                      rewriter, loc, arith::CmpFPredicate::OGT, a, threshold);
+                }
+                auto ifOp = scf::IfOp::create(rewriter, loc, index, keep,
+                                              /*withElseRegion=*/true);
+                {
+                  OpBuilder::InsertionGuard guard(rewriter);
+                  rewriter.setInsertionPointToStart(ifOp.thenBlock());
+                  kb.store(i, list, kb.addi(lo, n));
+                  scf::YieldOp::create(rewriter, loc, kb.addi(n, kb.idx(1)));
+                  rewriter.setInsertionPointToStart(ifOp.elseBlock());
+                  scf::YieldOp::create(rewriter, loc, n);
+                }
+                return ifOp.getResult(0);
+              });
+          accumulateAll(
+              count, [&](Value j) { return kb.load(list, kb.addi(lo, j)); },
+              [&](Value i) {
+                Value g = gateValues ? kb.load(gateValues, i)
+                                     : kb.dot(gate, i, xIn, hidden);
+                return kb.activation(act, g, kb.dot(up, i, xIn, hidden));
+              },
+              [&](Value first) {
+                // Ask for the start of the next pass's rows: within a row the
+                // hardware prefetcher follows the stream, but the jump to the
+                // next (sparse) neuron is a miss it cannot predict. The list
+                // always holds valid indices, so reading past the chunk's count
+                // is harmless; it is clamped to the buffer.
+                for (int64_t ahead = kRowsPerPass; ahead < 2 * kRowsPerPass;
+                     ++ahead) {
+                  Value slot = arith::MinUIOp::create(
+                      rewriter, loc, kb.addi(kb.addi(lo, first), kb.idx(ahead)),
+                      kb.idx(neurons - 1));
+                  Value next = kb.load(list, slot);
+                  Value first = gateValues ? up.rows : gate.rows;
+                  for (Value rows :
+                       {first, gateValues ? Value() : up.rows, down.rows}) {
+                    if (!rows)
+                      continue;
+                    // The first row read gets its first lines asked for (as
+                    // far as the dot product's own stream prefetch reaches);
+                    // the others only their first: by then the stream is on.
+                    int64_t lines = rows == first ? leadLines(rows) : 1;
+                    for (int64_t line = 0; line < lines; ++line)
+                      step.target.emitPrefetch(
+                          rewriter, loc, rows,
+                          ValueRange{next, kb.idx(line * lineElements(rows))});
+                  }
+                }
+              });
+          kb.store(count, counts, c);
+        },
+        fc2 ? "select, gate/up, down" : "gate, select, up, down");
 
     // Sum the partials in chunk order (each output on its own: in parallel);
     // the stats slot gets the total count.
-    kb.parallel(hidden, [&](Value k) {
-      Value s = kb.loopCarry(
-          kb.idx(0), kb.idx(chunks), 1, kb.f32(0.0), [&](Value c, Value a) {
-            return kb.add(
-                a, kb.load(partials, kb.addi(kb.muli(c, kb.idx(hidden)), k)));
-          });
-      kb.store(s, out, k);
-    }, "sum of chunks");
+    kb.parallel(
+        hidden,
+        [&](Value k) {
+          Value s = kb.loopCarry(
+              kb.idx(0), kb.idx(chunks), 1, kb.f32(0.0), [&](Value c, Value a) {
+                return kb.add(
+                    a,
+                    kb.load(partials, kb.addi(kb.muli(c, kb.idx(hidden)), k)));
+              });
+          kb.store(s, out, k);
+        },
+        "sum of chunks");
     Value total = kb.loopCarry(
         kb.idx(0), kb.idx(chunks), 1, kb.idx(0),
         [&](Value c, Value a) { return kb.addi(a, kb.load(counts, c)); });

@@ -104,8 +104,7 @@ public:
   /// parallel loop). `body` gets this builder, positioned in the loop.
   /// `what`, when given, names the loop within its op (kernelLoc): it
   /// becomes the kernel's name in profiles.
-  void parallel(int64_t n, function_ref<void(Value)> body,
-                StringRef what = {});
+  void parallel(int64_t n, function_ref<void(Value)> body, StringRef what = {});
 
   //===--- kernels ----------------------------------------------------===//
   /// `x` (f32, `n` elements) ready for dot products with rows of `w`:
