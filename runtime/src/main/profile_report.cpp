@@ -57,7 +57,13 @@ std::string formatProfile(int64_t steps, double stepSeconds,
   };
 
   std::string out;
-  char line[256];
+  // Names are as long as the model's module names make them: the first
+  // column is as wide as the longest one printed.
+  int width = 30;
+  for (const KernelTime &k : kernels)
+    if (k.calls > 0)
+      width = std::min(200, std::max(width, static_cast<int>(k.name.size())));
+  char line[1024];
   std::snprintf(line, sizeof line,
                 "\nsparsec profile: %lld steps, %.3f ms/step (kernels %.3f ms, "
                 "serial code %.3f ms)\n",
@@ -84,19 +90,19 @@ std::string formatProfile(int64_t steps, double stepSeconds,
                ? a.second.seconds > b.second.seconds
                : a.first < b.first;
   });
-  std::snprintf(line, sizeof line, "  %-56s %7s %10s %9s %6s\n",
+  std::snprintf(line, sizeof line, "  %-*s %7s %10s %9s %6s\n", width,
                 "kernel kind (layers folded)", "kernels", "calls/step",
                 "ms/step", "%");
   out += line;
   for (const auto &[name, kind] : byTime) {
     double ms = kind.seconds * perStep;
-    std::snprintf(line, sizeof line, "  %-56s %7lld %10.2f %9.3f %6.1f\n",
+    std::snprintf(line, sizeof line, "  %-*s %7lld %10.2f %9.3f %6.1f\n", width,
                   name.c_str(), static_cast<long long>(kind.kernels),
                   static_cast<double>(kind.calls) / static_cast<double>(steps),
                   ms, percent(ms));
     out += line;
   }
-  std::snprintf(line, sizeof line, "  %-56s %7s %10s %9.3f %6.1f\n",
+  std::snprintf(line, sizeof line, "  %-*s %7s %10s %9.3f %6.1f\n", width,
                 "serial code (between kernels)", "", "", serialMs,
                 percent(serialMs));
   out += line;
@@ -113,13 +119,13 @@ std::string formatProfile(int64_t steps, double stepSeconds,
   if (slowest.size() > top)
     slowest.resize(top);
   if (!slowest.empty()) {
-    std::snprintf(line, sizeof line, "  %-56s %7s %10s %9s %6s\n",
+    std::snprintf(line, sizeof line, "  %-*s %7s %10s %9s %6s\n", width,
                   "slowest kernels", "", "", "ms/step", "%");
     out += line;
   }
   for (const KernelTime *k : slowest) {
     double ms = k->seconds * perStep;
-    std::snprintf(line, sizeof line, "  %-56s %7s %10s %9.3f %6.1f\n",
+    std::snprintf(line, sizeof line, "  %-*s %7s %10s %9.3f %6.1f\n", width,
                   k->name.c_str(), "", "", ms, percent(ms));
     out += line;
   }
