@@ -1,11 +1,26 @@
 //===- Attention.cpp - llm.attention over the KV cache -------------------===//
 //
 // The step appends this position's keys and values to the cache (serially:
-// kv_heads * head_dim elements), then one parallel loop over query heads
-// computes scores, a max-subtracted softmax and the weighted sum of values.
-// A sliding-window cache is a ring of `slots` positions: position p lives in
-// slot p mod slots, and the last min(p + 1, slots) slots are exactly the
-// window; softmax does not care about the order of positions.
+// kv_heads * head_dim elements), then attends in two kernels, split along
+// the sequence as flash-decoding does, so that a long context spreads over
+// every thread:
+//
+//  1. For each KV head and each split of kPositionsPerSplit cached
+//     positions, in parallel: for each query head of the KV head's group,
+//     the scores (vectorised dot products with the split's key rows), their
+//     max m, p_t = exp(s_t - m), their sum l, and the unnormalised sum of
+//     p_t * value rows (four positions per pass over the accumulator). The
+//     group's query heads read the same key and value rows, which one
+//     thread reads from memory once.
+//  2. For each query head, in parallel: the splits merged in split order,
+//     out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s with M the
+//     largest m_s.
+//
+// Splits are fixed positions of the cache, never a function of the thread
+// count, and the merge order is fixed: results are identical at any thread
+// count. A sliding-window cache is a ring of `slots` positions: position p
+// lives in slot p mod slots, and the last min(p + 1, slots) slots are
+// exactly the window; softmax does not care about the order of positions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +30,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 #include <cmath>
 
@@ -22,6 +38,45 @@ using namespace mlir;
 using namespace mlir::sparsec;
 
 namespace {
+/// Cached positions per split of the sequence (kernel 1 above). Long
+/// enough that a split's rows stream, short enough that a 4096-position
+/// context gives every thread of a big machine work.
+constexpr int64_t kPositionsPerSplit = 256;
+/// Value rows that share one pass over a split's accumulator.
+constexpr int64_t kPositionsPerPass = 4;
+
+/// Rows [slot][head dim] of KV head `g`'s keys (which = 0) or values (1) in
+/// layer `l` of the cache [layer][k | v][slot][kv head][head dim].
+Value cacheRows(OpBuilder &b, Location loc, Value kv, Value l, int64_t which,
+                Value g) {
+  auto type = cast<MemRefType>(kv.getType());
+  int64_t slots = type.getDimSize(2), d = type.getDimSize(4);
+  SmallVector<OpFoldResult> offsets = {l, b.getIndexAttr(which),
+                                       b.getIndexAttr(0), g, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                     b.getIndexAttr(slots), b.getIndexAttr(1),
+                                     b.getIndexAttr(d)};
+  SmallVector<OpFoldResult> strides(5, b.getIndexAttr(1));
+  auto rowsType =
+      cast<MemRefType>(memref::SubViewOp::inferRankReducedResultType(
+          {slots, d}, type, offsets, sizes, strides));
+  return memref::SubViewOp::create(b, loc, rowsType, kv, offsets, sizes,
+                                   strides);
+}
+
+/// Query head `h`'s `d` values of `q`.
+Value headView(OpBuilder &b, Location loc, Value q, Value h, int64_t d) {
+  auto type = cast<MemRefType>(q.getType());
+  Value offset = arith::MulIOp::create(
+      b, loc, h, arith::ConstantIndexOp::create(b, loc, d));
+  SmallVector<OpFoldResult> offsets = {offset}, sizes = {b.getIndexAttr(d)},
+                            strides = {b.getIndexAttr(1)};
+  auto viewType = cast<MemRefType>(
+      memref::SubViewOp::inferResultType(type, offsets, sizes, strides));
+  return memref::SubViewOp::create(b, loc, viewType, q, offsets, sizes,
+                                   strides);
+}
+
 struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
   using StepOpLowering::StepOpLowering;
 
@@ -46,7 +101,6 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
     Value pos = adaptor.getPos();
     Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
     Value scores = createTemporary(rewriter, loc, heads * slots, f32);
-    Value acc = createTemporary(rewriter, loc, heads * d, f32);
 
     // Append this position's keys and values.
     {
@@ -70,52 +124,116 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
       });
     }
 
-    kb.parallel(heads, [&](Value h) {
-      Value l = kb.idx(layer), zero = kb.idx(0), one = kb.idx(1);
-      Value last = kb.addi(pos, one);
-      if (ring)
-        last = arith::MinUIOp::create(rewriter, loc, last, kb.idx(slots));
-      Value scale = kb.f32(1.0 / std::sqrt(static_cast<double>(d)));
-      auto cacheAt = [&](Value which, Value t, Value g, Value i) {
-        return kb.toF32(kb.load(kv, {l, which, t, g, i}));
-      };
-      Value g = arith::DivUIOp::create(rewriter, loc, h, kb.idx(group));
-      Value qBase = kb.muli(h, kb.idx(d));
-      Value sBase = kb.muli(h, kb.idx(slots));
-      Value maxScore =
-          kb.loopCarry(zero, last, 1, kb.f32(-INFINITY), [&](Value t, Value m) {
-            Value s = kb.loopCarry(
-                zero, kb.idx(d), 1, kb.f32(0.0), [&](Value i, Value a) {
-                  Value qi = kb.load(q, kb.addi(qBase, i));
-                  return kb.add(a, kb.mul(qi, cacheAt(zero, t, g, i)));
+    // Positions [0, last) are attended to.
+    Value last = kb.addi(pos, kb.idx(1));
+    if (ring)
+      last = arith::MinUIOp::create(rewriter, loc, last, kb.idx(slots));
+    int64_t splits = (slots + kPositionsPerSplit - 1) / kPositionsPerSplit;
+    Value partialAcc = createTemporary(rewriter, loc, heads * splits * d, f32);
+    Value partialMax = createTemporary(rewriter, loc, heads * splits, f32);
+    Value partialSum = createTemporary(rewriter, loc, heads * splits, f32);
+    Value scale = kb.f32(1.0 / std::sqrt(static_cast<double>(d)));
+    Value l = kb.idx(layer);
+
+    kb.parallel(
+        kvHeads * splits,
+        [&](Value it) {
+          Value g = arith::DivUIOp::create(rewriter, loc, it, kb.idx(splits));
+          Value s = arith::RemUIOp::create(rewriter, loc, it, kb.idx(splits));
+          Value lo = kb.muli(s, kb.idx(kPositionsPerSplit));
+          // Empty past the last position: hi = lo.
+          Value hi = arith::MaxUIOp::create(
+              rewriter, loc, lo,
+              arith::MinUIOp::create(rewriter, loc,
+                                     kb.addi(lo, kb.idx(kPositionsPerSplit)),
+                                     last));
+          WeightRows keys(cacheRows(rewriter, loc, kv, l, 0, g), elt);
+          WeightRows values(cacheRows(rewriter, loc, kv, l, 1, g), elt);
+          kb.loop(0, group, 1, [&](Value member) {
+            Value h = kb.addi(kb.muli(g, kb.idx(group)), member);
+            Value qh = headView(rewriter, loc, q, h, d);
+            Value sBase = kb.muli(h, kb.idx(slots));
+            Value m = kb.loopCarry(
+                lo, hi, 1, kb.f32(-INFINITY), [&](Value t, Value m) {
+                  Value score = kb.mul(kb.dot(keys, t, DotInput(qh), d), scale);
+                  kb.store(score, scores, kb.addi(sBase, t));
+                  return arith::MaximumFOp::create(rewriter, loc, m, score)
+                      .getResult();
                 });
-            s = kb.mul(s, scale);
-            kb.store(s, scores, kb.addi(sBase, t));
-            return arith::MaximumFOp::create(rewriter, loc, m, s).getResult();
+            Value sum =
+                kb.loopCarry(lo, hi, 1, kb.f32(0.0), [&](Value t, Value a) {
+                  Value p = math::ExpOp::create(
+                      rewriter, loc,
+                      kb.sub(kb.load(scores, kb.addi(sBase, t)), m));
+                  kb.store(p, scores, kb.addi(sBase, t));
+                  return kb.add(a, p);
+                });
+            Value slot = kb.addi(kb.muli(h, kb.idx(splits)), s);
+            Value accBase = kb.muli(slot, kb.idx(d));
+            kb.fill(partialAcc, accBase, kb.addi(accBase, kb.idx(d)), 0.0);
+            // acc += p_t * v_t, four positions per pass over acc (the
+            // additions in position order), then the rest one by one.
+            auto accumulate = [&](Value first, int64_t count) {
+              SmallVector<Value> rows, weights;
+              for (int64_t r = 0; r < count; ++r) {
+                Value t = kb.addi(first, kb.idx(r));
+                rows.push_back(t);
+                weights.push_back(kb.load(scores, kb.addi(sBase, t)));
+              }
+              kb.accumulateRows(values, rows, weights, partialAcc, accBase, d);
+            };
+            Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
+            Value passes = arith::DivUIOp::create(rewriter, loc, count,
+                                                  kb.idx(kPositionsPerPass));
+            kb.loop(kb.idx(0), passes, 1, [&](Value p) {
+              accumulate(kb.addi(lo, kb.muli(p, kb.idx(kPositionsPerPass))),
+                         kPositionsPerPass);
+            });
+            kb.loop(kb.addi(lo, kb.muli(passes, kb.idx(kPositionsPerPass))), hi,
+                    1, [&](Value t) { accumulate(t, 1); });
+            kb.store(m, partialMax, slot);
+            kb.store(sum, partialSum, slot);
           });
-      Value sum =
-          kb.loopCarry(zero, last, 1, kb.f32(0.0), [&](Value t, Value a) {
-            Value p = math::ExpOp::create(
-                rewriter, loc,
-                kb.sub(kb.load(scores, kb.addi(sBase, t)), maxScore));
-            kb.store(p, scores, kb.addi(sBase, t));
-            return kb.add(a, p);
+        },
+        "scores and values");
+
+    // Merge the splits that hold positions, in split order.
+    kb.parallel(
+        heads,
+        [&](Value h) {
+          Value used = arith::DivUIOp::create(
+              rewriter, loc, kb.addi(last, kb.idx(kPositionsPerSplit - 1)),
+              kb.idx(kPositionsPerSplit));
+          Value first = kb.muli(h, kb.idx(splits));
+          Value biggest = kb.loopCarry(
+              kb.idx(0), used, 1, kb.f32(-INFINITY), [&](Value s, Value m) {
+                return arith::MaximumFOp::create(
+                           rewriter, loc, m,
+                           kb.load(partialMax, kb.addi(first, s)))
+                    .getResult();
+              });
+          Value qBase = kb.muli(h, kb.idx(d));
+          kb.fill(out, qBase, kb.addi(qBase, kb.idx(d)), 0.0);
+          Value total = kb.loopCarry(
+              kb.idx(0), used, 1, kb.f32(0.0), [&](Value s, Value a) {
+                Value slot = kb.addi(first, s);
+                Value w = math::ExpOp::create(
+                    rewriter, loc, kb.sub(kb.load(partialMax, slot), biggest));
+                Value accBase = kb.muli(slot, kb.idx(d));
+                kb.loop(0, d, 1, [&](Value i) {
+                  Value o = kb.load(out, kb.addi(qBase, i));
+                  Value x = kb.load(partialAcc, kb.addi(accBase, i));
+                  kb.store(kb.add(o, kb.mul(w, x)), out, kb.addi(qBase, i));
+                });
+                return kb.add(a, kb.mul(w, kb.load(partialSum, slot)));
+              });
+          Value inv = kb.div(kb.f32(1.0), total);
+          kb.loop(0, d, 1, [&](Value i) {
+            Value o = kb.load(out, kb.addi(qBase, i));
+            kb.store(kb.mul(o, inv), out, kb.addi(qBase, i));
           });
-      kb.fill(acc, qBase, kb.addi(qBase, kb.idx(d)), 0.0);
-      kb.loop(zero, last, 1, [&](Value t) {
-        Value p = kb.load(scores, kb.addi(sBase, t));
-        kb.loop(0, d, 1, [&](Value i) {
-          Value a = kb.load(acc, kb.addi(qBase, i));
-          kb.store(kb.add(a, kb.mul(p, cacheAt(one, t, g, i))), acc,
-                   kb.addi(qBase, i));
-        });
-      });
-      Value inv = kb.div(kb.f32(1.0), sum);
-      kb.loop(0, d, 1, [&](Value i) {
-        Value a = kb.load(acc, kb.addi(qBase, i));
-        kb.store(kb.mul(a, inv), out, kb.addi(qBase, i));
-      });
-    });
+        },
+        "merge");
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -14,9 +14,9 @@
 // Weights are views of the packed data section, activations of the scratch.
 // CHECK: memref.view %[[W]][%{{.+}}][] : memref<?xi8> to memref<64x32xf16>
 // CHECK: memref.view %[[SCRATCH]][%{{.+}}][] : memref<?xi8> to memref<32xf32>
-// Kernels: the k projection, attention over heads, the predictor's two
-// layers, the FFN's neuron chunks and the sum of their partials; then the
-// LM head.
+// Kernels: the k projection, attention (splits of the sequence, then their
+// merge), the predictor's two layers, the FFN's neuron chunks and the sum
+// of their partials; then the LM head.
 // CHECK: %[[K0:.+]] = arith.constant 0 : i32
 // CHECK: call @sparsec_parallel_for(%[[K0]], %{{.+}}) : (i32, i64) -> ()
 // CHECK: memref.view %[[KV]][%{{.+}}][] : memref<?xi8> to memref<1x2x16x2x8xf16>
@@ -40,15 +40,16 @@
 // CHECK: case 1 {
 // CHECK: case 2 {
 // CHECK: case 3 {
+// CHECK: case 4 {
 // The FFN kernel reads bundle parts: strided views with row stride 3 * 32,
 // builds each chunk's compact list from predictor scores, and loops over it.
-// CHECK: case 4 {
+// CHECK: case 5 {
 // CHECK-DAG: memref.subview {{.*}} : memref<128x3x32xf16> to memref<128x32xf16, strided<[96, 1], offset: 64>>
 // CHECK-DAG: memref.subview {{.*}} : memref<128x3x32xf16> to memref<128x32xf16, strided<[96, 1], offset: 32>>
 // CHECK: arith.cmpf ogt
 // CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<128xindex>
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step
-// CHECK: case 5 {
+// CHECK: case 6 {
 // CHECK-LABEL: func.func @sparsec_kernel_abi_version() -> i32
 // CHECK: arith.constant 3 : i32
 // LLVM-LABEL: llvm.func @sparsec_decode_step
