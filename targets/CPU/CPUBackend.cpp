@@ -58,6 +58,7 @@ void sparsec::buildCPUCodegenPipeline(
   convert.targetName = options.target;
   convert.vectorWidth = options.vectorWidth;
   pm.addPass(createConvertLLMToLoopsPass(convert));
+  pm.addPass(createApproximateExpPass());
   pm.addPass(createPlanScratchPass());
   pm.addPass(createConvertParallelLoopsToThreadPoolPass());
   pm.addPass(createCanonicalizerPass());
@@ -68,7 +69,7 @@ void sparsec::registerCPUCodegenPipeline() {
   PassPipelineRegistration<CPUCodegenPipelineOptions>(
       "sparsec-cpu-codegen",
       "Lower a planned llm/sfn decode step to the LLVM dialect for a CPU "
-      "(convert-llm-to-loops, sparsec-plan-scratch, "
+      "(convert-llm-to-loops, sparsec-approximate-exp, sparsec-plan-scratch, "
       "convert-parallel-loops-to-thread-pool, sparsec-finalize-to-llvm)",
       buildCPUCodegenPipeline);
 }

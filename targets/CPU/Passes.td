@@ -39,4 +39,27 @@ def ConvertParallelLoopsToThreadPoolPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def ApproximateExpPass
+    : Pass<"sparsec-approximate-exp", "::mlir::ModuleOp"> {
+  let summary = "Replaces math.exp by MLIR's f32 polynomial approximation";
+  let description = [{
+    On a CPU, `math.exp` would become a call to libm's `expf` per element
+    (LLVM scalarises a vector `llvm.exp`): the softmax of attention over a
+    4096-position context made 32 x 4096 calls per layer. This pass
+    rewrites every f32 `math.exp` (scalar or vector) into the range
+    reduction and polynomial of MLIR's math polynomial approximations
+    (`populateMathPolynomialApproximationPatterns`), plain arithmetic that
+    stays vectorised. Its error is a few ulp, far inside the tolerances the
+    end-to-end tests hold the step to against the numpy reference.
+
+    ```mlir
+    %e = math.exp %x : vector<8xf32>
+    // becomes arith/math ops on vector<8xf32>: no math.exp, no call
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // SPARSEC_TARGETS_CPU_PASSES_TD

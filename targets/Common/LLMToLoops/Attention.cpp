@@ -31,6 +31,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
 
@@ -133,6 +135,8 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
     Value partialMax = createTemporary(rewriter, loc, heads * splits, f32);
     Value partialSum = createTemporary(rewriter, loc, heads * splits, f32);
     Value scale = kb.f32(1.0 / std::sqrt(static_cast<double>(d)));
+    int64_t lanes = step.target.getVectorWidth();
+    auto vecType = VectorType::get({lanes}, f32);
     Value l = kb.idx(layer);
 
     kb.parallel(
@@ -160,8 +164,38 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
                   return arith::MaximumFOp::create(rewriter, loc, m, score)
                       .getResult();
                 });
+            // p_t = exp(s_t - m), `lanes` positions at a time (one vector
+            // exp), the sum in lanes; then the rest one by one.
+            Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
+            Value vecEnd =
+                kb.addi(lo, kb.muli(arith::DivUIOp::create(rewriter, loc, count,
+                                                           kb.idx(lanes)),
+                                    kb.idx(lanes)));
+            Value mv = vector::BroadcastOp::create(rewriter, loc, vecType, m);
+            Value zeros = arith::ConstantOp::create(
+                rewriter, loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+            auto vecLoop = scf::ForOp::create(rewriter, loc, lo, vecEnd,
+                                              kb.idx(lanes), ValueRange{zeros});
+            {
+              OpBuilder::InsertionGuard guard(rewriter);
+              rewriter.setInsertionPointToStart(vecLoop.getBody());
+              Value at = kb.addi(sBase, vecLoop.getInductionVar());
+              Value sv = vector::LoadOp::create(rewriter, loc, vecType, scores,
+                                                ValueRange{at});
+              Value p = math::ExpOp::create(
+                  rewriter, loc,
+                  arith::SubFOp::create(rewriter, loc, sv, mv).getResult());
+              vector::StoreOp::create(rewriter, loc, p, scores, ValueRange{at});
+              scf::YieldOp::create(
+                  rewriter, loc,
+                  ValueRange{arith::AddFOp::create(
+                      rewriter, loc, vecLoop.getRegionIterArgs()[0], p)});
+            }
+            Value vecSum = vector::ReductionOp::create(
+                rewriter, loc, vector::CombiningKind::ADD,
+                vecLoop.getResult(0));
             Value sum =
-                kb.loopCarry(lo, hi, 1, kb.f32(0.0), [&](Value t, Value a) {
+                kb.loopCarry(vecEnd, hi, 1, vecSum, [&](Value t, Value a) {
                   Value p = math::ExpOp::create(
                       rewriter, loc,
                       kb.sub(kb.load(scores, kb.addi(sBase, t)), m));
@@ -182,7 +216,6 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
               }
               kb.accumulateRows(values, rows, weights, partialAcc, accBase, d);
             };
-            Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
             Value passes = arith::DivUIOp::create(rewriter, loc, count,
                                                   kb.idx(kPositionsPerPass));
             kb.loop(kb.idx(0), passes, 1, [&](Value p) {
