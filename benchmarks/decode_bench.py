@@ -12,6 +12,12 @@ in the same session, so each row also shows its fraction of the roofline:
 bytes of weights that must be read per token / time per token / measured
 bandwidth (the best triad of the session).
 
+With --contexts 0,1024,4096 it also measures each variant's decode after a
+prompt of that many tokens (bytes of text: the synthetic model's tokenizer
+is one token per byte), the KV cache's reads counted in the bytes per token:
+how decode holds up as the context grows. The prompt is stepped token by
+token, so a 4096-token context takes minutes per variant.
+
 onnxruntime (PyPI) runs the same model's ONNX export when the export fits
 in memory; exporting the 8-layer model needs far more than this machine's
 24 GiB, so by default the comparison uses a 2-layer model of the same shape,
@@ -38,12 +44,14 @@ def run(cmd, **kw):
                           errors="replace", **kw)
 
 
-def generate(bin_dir, out, args, layers, onnx):
+def generate(bin_dir, out, args, layers, onnx, max_seq=256):
     stamp = os.path.join(out, "bench-args.json")
     want = {"hidden": args.hidden, "intermediate": args.intermediate,
             "layers": layers, "heads": args.heads, "kv": args.kv_heads,
             "vocab": args.vocab, "sparsity": args.sparsity,
             "rank": args.predictor_rank, "onnx": onnx, "seed": 0}
+    if max_seq != 256:
+        want["max_seq"] = max_seq
     if os.path.exists(stamp) and json.load(open(stamp)) == want:
         return
     shutil.rmtree(out, ignore_errors=True)
@@ -55,7 +63,7 @@ def generate(bin_dir, out, args, layers, onnx):
            "--kv-heads", str(args.kv_heads), "--vocab", str(args.vocab),
            "--sparsity", str(args.sparsity),
            "--predictor-rank", str(args.predictor_rank), "--dtype", "f16",
-           "--seed", "0", "--max-seq-len", "256", "-q", "-o", out]
+           "--seed", "0", "--max-seq-len", str(max_seq), "-q", "-o", out]
     if onnx:
         cmd.append("--onnx")
     run(cmd)
@@ -93,7 +101,7 @@ def check_free_space(folder, needed):
                  f"variants there (or pass --reuse)")
 
 
-def compile_model(bin_dir, model, out, variant, reuse=False):
+def compile_model(bin_dir, model, out, variant, reuse=False, max_seq=256):
     mode, quant, keep = parse_variant(variant)
     exe = os.path.join(out, os.path.basename(model))
     sparsec = os.path.join(bin_dir, "sparsec")
@@ -103,7 +111,7 @@ def compile_model(bin_dir, model, out, variant, reuse=False):
     # The packed weights replace the old ones only once written: both count.
     check_free_space(os.path.dirname(out) or ".", model_bytes(model) + 2**30)
     cmd = [os.path.join(bin_dir, "sparsec"), "compile", model, "--mode", mode,
-           "--max-seq-len", "256", "--quiet", "-o", out]
+           "--max-seq-len", str(max_seq), "--quiet", "-o", out]
     if quant:
         cmd += ["--quant", quant]
     if keep:
@@ -122,10 +130,22 @@ def llama_cpp_run(python, gguf_path, threads, tokens):
     return result["ms_per_token"], float(result["bytes_per_token"])
 
 
-def sparsec_run(exe, threads, tokens):
-    """(median ms/token, bytes/token) from the executable's --bench table."""
-    out = run([exe, "--prompt", "Hi", "-n", str(tokens), "--threads",
-               str(threads), "--bench"]).stdout
+def context_prompt(length):
+    """`length` bytes of plain text (one token each for a byte tokenizer)."""
+    words = ("sparse models decode fast because most neurons are zero and the "
+             "predictor guesses which rows to read ").split()
+    text, i = "", 0
+    while len(text) < length:
+        text += words[i % len(words)] + " "
+        i += 1
+    return text[:length] if length else "Hi"
+
+
+def sparsec_run(exe, threads, tokens, prompt="Hi"):
+    """(median ms/token, bytes/token) from the executable's --bench table
+    (bytes: weights and KV cache read by a generated token's step)."""
+    out = run([exe, "--prompt", prompt, "-n", str(tokens), "--threads",
+               str(threads), "--bench", "--ignore-eos"]).stdout
     ms = float(re.search(r"ms/token \(median\)\s+([0-9.]+)", out).group(1))
     nbytes = float(re.search(r"bytes/token\s+([0-9]+)", out).group(1))
     return ms, nbytes
@@ -214,6 +234,10 @@ def main():
                              "adds llama.cpp dense rows on the same shapes")
     parser.add_argument("--llama-types", default="q4_0",
                         help="GGUF types for the llama.cpp rows (q4_0, q8_0, f16)")
+    parser.add_argument("--contexts", default="",
+                        help="comma-separated prompt lengths (e.g. 0,1024,4096): "
+                             "also measure each sparsec variant's decode after "
+                             "that much context")
     parser.add_argument("--baseline-build", default=None,
                         help="another build folder: its sparsec compiles the same "
                              "modes, interleaved with this build's (a codegen change "
@@ -226,22 +250,32 @@ def main():
     bin_dir = os.path.join(args.build, "bin")
     work = os.path.join(args.build, "bench")
     os.makedirs(work, exist_ok=True)
+    contexts = [int(c) for c in args.contexts.split(",") if c]
+    # Room for the longest prompt and the generated tokens.
+    max_seq = max([256] + [c + args.tokens + 8 for c in contexts])
 
     if args.model:
         model = os.path.abspath(args.model)
+        limit = json.load(open(os.path.join(model, "config.json"))).get(
+            "max_position_embeddings", 0)
+        if limit < max_seq:
+            sys.exit(f"bench: {model}: max_position_embeddings {limit} is less "
+                     f"than the {max_seq} positions --contexts needs")
     else:
-        model = os.path.join(work, f"bamboo-{args.hidden}-{args.layers}l")
-        generate(bin_dir, model, args, args.layers, onnx=False)
+        model = os.path.join(work, f"bamboo-{args.hidden}-{args.layers}l"
+                             + (f"-ctx{max_seq}" if max_seq != 256 else ""))
+        generate(bin_dir, model, args, args.layers, onnx=False, max_seq=max_seq)
     exes = {}
     variants = [v for v in args.variants.split(",") if v]
     for v in variants:
         parse_variant(v)
     for mode in variants:
-        tag = mode.replace(":", "-").replace("/", "+")
+        tag = mode.replace(":", "-").replace("/", "+") + (
+            f"-ctx{max_seq}" if max_seq != 256 else "")
         print(f"bench: compiling {mode}", file=sys.stderr)
         exes[mode] = compile_model(
             bin_dir, model, os.path.join(work, f"{os.path.basename(model)}-{tag}"), mode,
-            reuse=args.reuse)
+            reuse=args.reuse, max_seq=max_seq)
         if args.baseline_build:
             exes[f"{mode} (baseline)"] = compile_model(
                 os.path.join(os.path.abspath(args.baseline_build), "bin"), model,
@@ -315,6 +349,24 @@ def main():
                   + ("byte-identical" if dumps[0] == dumps[1] else "DIFFERENT"))
     table("sparsec variants (bytes = weights that must be read per token)", rows,
           bw, rows[0][1])
+
+    if contexts:
+        # One run each: a long prompt is stepped token by token.
+        print(f"\ndecode after a context (one run each; bytes include the KV "
+              f"cache's reads; vs = tok/s relative to context {contexts[0]})")
+        print(f"  {'variant':<28}{'context':>8}{'tok/s':>8}{'MB/token':>10}"
+              f"{'GB/s':>8}{'roofline':>10}{'vs':>7}")
+        for mode in variants:
+            first = None
+            for context in contexts:
+                print(f"bench: {mode} after {context} tokens", file=sys.stderr)
+                ms, b = sparsec_run(exes[mode], args.threads, args.tokens,
+                                    context_prompt(context))
+                first = first or ms
+                gbs = b / ms / 1e6
+                print(f"  {'sparsec ' + mode:<28}{context:>8}{1000 / ms:>8.2f}"
+                      f"{b / 1e6:>10.1f}{gbs:>8.1f}{100 * gbs / bw:>9.0f}%"
+                      f"{first / ms:>6.2f}x")
 
     if args.no_onnx:
         return

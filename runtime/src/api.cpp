@@ -553,6 +553,25 @@ sparsec_model_bytes_read(const sparsec_model_t *model, const int32_t *counts,
   });
 }
 
+extern "C" sparsec_status_t
+sparsec_model_kv_cache_bytes_read(const sparsec_model_t *model,
+                                  int64_t position, uint64_t *out_bytes) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_kv_cache_bytes_read", "model");
+    if (!out_bytes)
+      return nullArgument("sparsec_model_kv_cache_bytes_read", "out_bytes");
+    const sparsec::Manifest &m = model->model->manifest();
+    if (position < 0 || position >= m.maxLen)
+      return Status(StatusCode::kOutOfRange,
+                    "sparsec_model_kv_cache_bytes_read: position " +
+                        std::to_string(position) + " is outside [0, " +
+                        std::to_string(m.maxLen) + ")");
+    *out_bytes = m.kvCacheBytesRead(position);
+    return Status::ok();
+  });
+}
+
 namespace {
 
 Status tokenize(const char *function, const sparsec_model_t *model,

@@ -151,6 +151,18 @@ TEST_F(ApiTest, StatsAreTheLastStepsCounts) {
   ASSERT_EQ(take(sparsec_model_bytes_read(model, counts, 3, &bytes)), "OK");
   EXPECT_EQ(bytes, 4096u + 128 + 64 + 64 + (11 + 21 + 31) * 48);
   EXPECT_NE(take(sparsec_model_bytes_read(model, counts, 2, &bytes)), "OK");
+
+  // The test model's cache: 1000 bytes over max_len (16) positions is not
+  // whole bytes per position, so ask a position whose share is: the step at
+  // position 15 reads all of it.
+  uint64_t kvBytes = 0;
+  ASSERT_EQ(take(sparsec_model_kv_cache_bytes_read(model, 15, &kvBytes)), "OK");
+  EXPECT_EQ(kvBytes, 16u * (1000u / 16u));
+  sparsec_status_t outside =
+      sparsec_model_kv_cache_bytes_read(model, 16, &kvBytes);
+  EXPECT_EQ(sparsec_status_code(outside), SPARSEC_STATUS_OUT_OF_RANGE);
+  EXPECT_EQ(take(outside), "sparsec_model_kv_cache_bytes_read: position 16 "
+                           "is outside [0, 16)");
 }
 
 TEST_F(ApiTest, ProfileCountsStepsOnlyWhenAsked) {

@@ -94,6 +94,32 @@ TEST(ManifestTest, BytesReadPerStepCountsTheFfnsThatRan) {
   EXPECT_EQ(manifest->bytesReadPerStep(none), 4096u + 128);
 }
 
+TEST(ManifestTest, KvCacheBytesReadCountsTheAttendedPositions) {
+  // 1000 bytes for max_len 16 and no kv_cache_slots: 16 slots would not
+  // divide them, but without the key the slots are max_len and only
+  // multiples matter when stated.
+  ordered_json json = testManifest({});
+  json["kv_cache_bytes"] = 1600;
+  StatusOr<Manifest> manifest = parse(json);
+  ASSERT_TRUE(manifest.isOk()) << manifest.status().message();
+  EXPECT_EQ(manifest->kvCacheSlots, 16);
+  EXPECT_EQ(manifest->kvCacheBytesRead(0), 100u);
+  EXPECT_EQ(manifest->kvCacheBytesRead(9), 1000u);
+  EXPECT_EQ(manifest->kvCacheBytesRead(15), 1600u);
+  // A ring of 4 slots: never more than 4 positions.
+  json["kv_cache_slots"] = 4;
+  manifest = parse(json);
+  ASSERT_TRUE(manifest.isOk()) << manifest.status().message();
+  EXPECT_EQ(manifest->kvCacheBytesRead(1), 800u);
+  EXPECT_EQ(manifest->kvCacheBytesRead(12), 1600u);
+  json["kv_cache_slots"] = 17;
+  expectError(json, "key 'kv_cache_slots': expected an integer in [1, 16], "
+                    "got integer 17");
+  json["kv_cache_slots"] = 3;
+  expectError(json, "key 'kv_cache_slots': kv_cache_bytes (1600) is not a "
+                    "multiple of 3 slots");
+}
+
 TEST(ManifestTest, RejectsWhatIsNotAManifest) {
   StatusOr<Manifest> bad = Manifest::parse("{\"format\": ", kPath);
   ASSERT_FALSE(bad.isOk());

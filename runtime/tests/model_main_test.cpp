@@ -79,9 +79,13 @@ TEST_F(ModelMainTest, BenchPrintsTheTable) {
        {"sparsec bench: tiny (BambooForCausalLM, x86-64 (avx2))",
         "prompt tokens        2", "generated tokens     3", "decode tok/s",
         "ms/token (median)", "ms/token (mean)", "weights read/token",
+        "KV cache read/token",
         // The fake step reports 1, 2, 3 neurons for the 3 FFNs, every step:
-        // 4096 + (128 + 1*48) + (64 + 2*48) + (64 + 3*48) = 4640 bytes.
-        "bytes/token          4640",
+        // 4096 + (128 + 1*48) + (64 + 2*48) + (64 + 3*48) = 4640 bytes of
+        // weights; the generated tokens' steps, at positions 2 and 3, read
+        // 3 and 4 positions of 1000 / 16 = 62 bytes of KV cache: 217 on
+        // average.
+        "bytes/token          4857",
         "FFN density (mean over 4 steps, computed/neurons)",
         // layer 0: 1/16; layer 1: (2+3)/(8+8).
         "layer 0            0.0625  (16 neurons)",

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <limits>
 #include <set>
@@ -454,6 +455,21 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                         std::to_string(manifest.kvCacheBytes) +
                             " is more than the limit of " +
                             std::to_string(limits::kMaxKvCacheBytes));
+  manifest.kvCacheSlots = manifest.maxLen;
+  if (root.contains(SPARSEC_MANIFEST_KEY_KV_CACHE_SLOTS)) {
+    if (Status status =
+            reader.integer(root, SPARSEC_MANIFEST_KEY_KV_CACHE_SLOTS,
+                           SPARSEC_MANIFEST_KEY_KV_CACHE_SLOTS, 1,
+                           manifest.maxLen, manifest.kvCacheSlots);
+        !status.isOk())
+      return status;
+    if (manifest.kvCacheBytes % static_cast<uint64_t>(manifest.kvCacheSlots))
+      return reader.error(SPARSEC_MANIFEST_KEY_KV_CACHE_SLOTS,
+                          "kv_cache_bytes (" +
+                              std::to_string(manifest.kvCacheBytes) +
+                              ") is not a multiple of " +
+                              std::to_string(manifest.kvCacheSlots) + " slots");
+  }
   if (Status status =
           reader.size(root, SPARSEC_MANIFEST_KEY_OTHER_BYTES_PER_TOKEN,
                       SPARSEC_MANIFEST_KEY_OTHER_BYTES_PER_TOKEN,
@@ -607,6 +623,13 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
         !status.isOk())
       return status;
   return manifest;
+}
+
+uint64_t Manifest::kvCacheBytesRead(int64_t position) const {
+  if (kvCacheSlots <= 0 || position < 0)
+    return 0;
+  uint64_t perSlot = kvCacheBytes / static_cast<uint64_t>(kvCacheSlots);
+  return perSlot * static_cast<uint64_t>(std::min(position + 1, kvCacheSlots));
 }
 
 uint64_t Manifest::bytesReadPerStep(const int32_t *stats) const {

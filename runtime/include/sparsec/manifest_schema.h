@@ -88,6 +88,9 @@
 #define SPARSEC_MANIFEST_KEY_NUM_LAYERS "num_layers"
 #define SPARSEC_MANIFEST_KEY_MAX_LEN "max_len"
 #define SPARSEC_MANIFEST_KEY_KV_CACHE_BYTES "kv_cache_bytes"
+/* Optional: positions the KV cache holds (a sliding window's ring is
+ * smaller than max_len; absent: max_len). kv_cache_bytes is a multiple. */
+#define SPARSEC_MANIFEST_KEY_KV_CACHE_SLOTS "kv_cache_slots"
 #define SPARSEC_MANIFEST_KEY_OTHER_BYTES_PER_TOKEN "other_bytes_per_token"
 #define SPARSEC_MANIFEST_KEY_SCRATCH_BYTES "scratch_bytes"
 #define SPARSEC_MANIFEST_KEY_TENSORS "tensors"

@@ -136,6 +136,13 @@ sparsec_status_t sparsec_model_bytes_read(const sparsec_model_t *model,
                                           const int32_t *counts, size_t count,
                                           uint64_t *out_bytes);
 
+/* Bytes of KV cache the step at `position` reads: the keys and values of
+ * min(position + 1, cache positions) positions (a sliding window's ring
+ * holds fewer than max_len). Errors: position outside [0, max_len). */
+sparsec_status_t sparsec_model_kv_cache_bytes_read(const sparsec_model_t *model,
+                                                   int64_t position,
+                                                   uint64_t *out_bytes);
+
 /* Encodes `length` bytes of text (no BOS added). *out_count receives the
  * number of ids; with out_ids NULL only that is computed, otherwise
  * `capacity` must hold them all (else SPARSEC_STATUS_OUT_OF_RANGE). */

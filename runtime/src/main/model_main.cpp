@@ -92,16 +92,23 @@ public:
     return true;
   }
 
-  /// Records the session's last step.
-  bool record(const sparsec_session_t *session) {
+  /// Records the session's last step; `timed`: a generated token's step,
+  /// whose bytes the decode tok/s is measured over.
+  bool record(const sparsec_session_t *session, bool timed) {
     size_t count = 0;
     if (!check(sparsec_session_stats(session, counts_.data(), counts_.size(),
                                      &count)))
       return false;
-    uint64_t bytes = 0;
+    uint64_t bytes = 0, kvBytes = 0;
     if (!check(sparsec_model_bytes_read(model_, counts_.data(), count, &bytes)))
       return false;
-    bytesSum_ += static_cast<double>(bytes);
+    // The step just run was at the position before the session's.
+    if (!check(sparsec_model_kv_cache_bytes_read(
+            model_, sparsec_session_position(session) - 1, &kvBytes)))
+      return false;
+    bytesSum_[timed] += static_cast<double>(bytes);
+    kvBytesSum_[timed] += static_cast<double>(kvBytes);
+    ++bytesSteps_[timed];
     std::map<int32_t, int64_t> computed;
     for (size_t i = 0; i < count; ++i)
       computed[ffns_[i].layer] += std::max<int32_t>(counts_[i], 0);
@@ -115,9 +122,16 @@ public:
   void print() const {
     if (steps_ == 0)
       return;
-    double bytes = bytesSum_ / static_cast<double>(steps_);
+    // Bytes of the timed steps (those decode tok/s measures; at a long
+    // context their KV reads differ from the prompt's), else of all.
+    bool timed = bytesSteps_[1] > 0;
+    double steps = static_cast<double>(timed ? bytesSteps_[1] : steps_);
+    double bytes = (bytesSum_[1] + (timed ? 0.0 : bytesSum_[0])) / steps;
+    double kvBytes = (kvBytesSum_[1] + (timed ? 0.0 : kvBytesSum_[0])) / steps;
     std::printf("  weights read/token   %.2f MiB\n", bytes / (1024.0 * 1024.0));
-    std::printf("  bytes/token          %.0f\n", bytes);
+    std::printf("  KV cache read/token  %.2f MiB\n",
+                kvBytes / (1024.0 * 1024.0));
+    std::printf("  bytes/token          %.0f\n", bytes + kvBytes);
     if (layerNeurons_.empty()) {
       std::printf("  FFN density          (no sparse FFNs)\n");
       return;
@@ -136,7 +150,9 @@ private:
   std::vector<int32_t> counts_;
   std::map<int32_t, int64_t> layerNeurons_;
   std::map<int32_t, double> densitySum_;
-  double bytesSum_ = 0.0;
+  /// [0]: prompt steps, [1]: generated tokens' steps.
+  double bytesSum_[2] = {0.0, 0.0}, kvBytesSum_[2] = {0.0, 0.0};
+  size_t bytesSteps_[2] = {0, 0};
   size_t steps_ = 0;
 };
 
@@ -215,7 +231,8 @@ public:
   bool feed(const std::vector<int32_t> &tokens) {
     Clock::time_point start = Clock::now();
     for (int32_t token : tokens)
-      if (!step(token) || (options_.bench && !stats_.record(session_)))
+      if (!step(token) ||
+          (options_.bench && !stats_.record(session_, /*timed=*/false)))
         return false;
     prefillMs_ += millisecondsSince(start);
     return true;
@@ -246,7 +263,7 @@ public:
         return false;
       if (stepped) {
         tokenMs_.push_back(millisecondsSince(start));
-        if (options_.bench && !stats_.record(session_))
+        if (options_.bench && !stats_.record(session_, /*timed=*/true))
           return false;
       }
       int isEos = 0;

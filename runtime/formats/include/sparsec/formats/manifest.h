@@ -89,6 +89,8 @@ struct Manifest {
   int64_t numLayers = 0;
   int64_t maxLen = 0;
   uint64_t kvCacheBytes = 0;
+  /// Positions the KV cache holds ("kv_cache_slots"; max_len when absent).
+  int64_t kvCacheSlots = 0;
   /// Bytes of scratch the generated step and kernels share.
   uint64_t scratchBytes = 0;
   uint64_t otherBytesPerToken = 0;
@@ -110,6 +112,10 @@ struct Manifest {
   /// every FFN that ran, fixed_bytes + stats[i] * row_bytes. An FFN ran when
   /// its count is positive; a dense FFN outside an MoE always runs.
   uint64_t bytesReadPerStep(const int32_t *stats) const;
+  /// Bytes of KV cache the step at `position` reads: the keys and values of
+  /// every position it attends to, min(position + 1, kv_cache_slots) of
+  /// them (its own included).
+  uint64_t kvCacheBytesRead(int64_t position) const;
 };
 
 } // namespace sparsec
