@@ -153,20 +153,39 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
                                      last));
           WeightRows keys(cacheRows(rewriter, loc, kv, l, 0, g), elt);
           WeightRows values(cacheRows(rewriter, loc, kv, l, 1, g), elt);
-          kb.loop(0, group, 1, [&](Value member) {
-            Value h = kb.addi(kb.muli(g, kb.idx(group)), member);
-            Value qh = headView(rewriter, loc, q, h, d);
-            Value sBase = kb.muli(h, kb.idx(slots));
-            Value m = kb.loopCarry(
-                lo, hi, 1, kb.f32(-INFINITY), [&](Value t, Value m) {
-                  Value score = kb.mul(kb.dot(keys, t, DotInput(qh), d), scale);
-                  kb.store(score, scores, kb.addi(sBase, t));
-                  return arith::MaximumFOp::create(rewriter, loc, m, score)
-                      .getResult();
-                });
+          // The group's query heads, unrolled: each key and value row is
+          // read once for all of them.
+          SmallVector<Value> hs, qs, sBases, slotsOf, accBases;
+          for (int64_t j = 0; j < group; ++j) {
+            Value h = kb.addi(kb.muli(g, kb.idx(group)), kb.idx(j));
+            hs.push_back(h);
+            qs.push_back(headView(rewriter, loc, q, h, d));
+            sBases.push_back(kb.muli(h, kb.idx(slots)));
+            slotsOf.push_back(kb.addi(kb.muli(h, kb.idx(splits)), s));
+            accBases.push_back(kb.muli(slotsOf.back(), kb.idx(d)));
+          }
+          // Scores and their maxima.
+          SmallVector<Value> minusInf(group, kb.f32(-INFINITY));
+          auto scoreLoop =
+              scf::ForOp::create(rewriter, loc, lo, hi, kb.idx(1), minusInf);
+          {
+            OpBuilder::InsertionGuard guard(rewriter);
+            rewriter.setInsertionPointToStart(scoreLoop.getBody());
+            Value t = scoreLoop.getInductionVar();
+            SmallVector<Value> dots = kb.dots(keys, t, qs, d), maxima;
+            for (int64_t j = 0; j < group; ++j) {
+              Value score = kb.mul(dots[j], scale);
+              kb.store(score, scores, kb.addi(sBases[j], t));
+              maxima.push_back(arith::MaximumFOp::create(
+                  rewriter, loc, scoreLoop.getRegionIterArgs()[j], score));
+            }
+            scf::YieldOp::create(rewriter, loc, maxima);
+          }
+          Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
+          for (int64_t j = 0; j < group; ++j) {
+            Value m = scoreLoop.getResult(j), sBase = sBases[j];
             // p_t = exp(s_t - m), `lanes` positions at a time (one vector
             // exp), the sum in lanes; then the rest one by one.
-            Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
             Value vecEnd =
                 kb.addi(lo, kb.muli(arith::DivUIOp::create(rewriter, loc, count,
                                                            kb.idx(lanes)),
@@ -202,31 +221,36 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
                   kb.store(p, scores, kb.addi(sBase, t));
                   return kb.add(a, p);
                 });
-            Value slot = kb.addi(kb.muli(h, kb.idx(splits)), s);
-            Value accBase = kb.muli(slot, kb.idx(d));
-            kb.fill(partialAcc, accBase, kb.addi(accBase, kb.idx(d)), 0.0);
-            // acc += p_t * v_t, four positions per pass over acc (the
-            // additions in position order), then the rest one by one.
-            auto accumulate = [&](Value first, int64_t count) {
-              SmallVector<Value> rows, weights;
-              for (int64_t r = 0; r < count; ++r) {
-                Value t = kb.addi(first, kb.idx(r));
-                rows.push_back(t);
-                weights.push_back(kb.load(scores, kb.addi(sBase, t)));
-              }
-              kb.accumulateRows(values, rows, weights, partialAcc, accBase, d);
-            };
-            Value passes = arith::DivUIOp::create(rewriter, loc, count,
-                                                  kb.idx(kPositionsPerPass));
-            kb.loop(kb.idx(0), passes, 1, [&](Value p) {
-              accumulate(kb.addi(lo, kb.muli(p, kb.idx(kPositionsPerPass))),
-                         kPositionsPerPass);
-            });
-            kb.loop(kb.addi(lo, kb.muli(passes, kb.idx(kPositionsPerPass))), hi,
-                    1, [&](Value t) { accumulate(t, 1); });
-            kb.store(m, partialMax, slot);
-            kb.store(sum, partialSum, slot);
+            kb.store(m, partialMax, slotsOf[j]);
+            kb.store(sum, partialSum, slotsOf[j]);
+            kb.fill(partialAcc, accBases[j], kb.addi(accBases[j], kb.idx(d)),
+                    0.0);
+          }
+          // acc += p_t * v_t for every head of the group, four positions
+          // per pass over the accumulators (the additions in position
+          // order), then the rest one by one.
+          auto accumulate = [&](Value first, int64_t count) {
+            SmallVector<Value> rows;
+            for (int64_t r = 0; r < count; ++r)
+              rows.push_back(kb.addi(first, kb.idx(r)));
+            SmallVector<SmallVector<Value>> weights;
+            for (int64_t j = 0; j < group; ++j) {
+              weights.emplace_back();
+              for (Value t : rows)
+                weights.back().push_back(
+                    kb.load(scores, kb.addi(sBases[j], t)));
+            }
+            kb.accumulateRowsInto(values, rows, weights, partialAcc, accBases,
+                                  d);
+          };
+          Value passes = arith::DivUIOp::create(rewriter, loc, count,
+                                                kb.idx(kPositionsPerPass));
+          kb.loop(kb.idx(0), passes, 1, [&](Value p) {
+            accumulate(kb.addi(lo, kb.muli(p, kb.idx(kPositionsPerPass))),
+                       kPositionsPerPass);
           });
+          kb.loop(kb.addi(lo, kb.muli(passes, kb.idx(kPositionsPerPass))), hi,
+                  1, [&](Value t) { accumulate(t, 1); });
         },
         "scores and values");
 

@@ -132,6 +132,68 @@ Value KernelBuilder::dot(const WeightRows &weight, Value row,
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
 
+SmallVector<Value> KernelBuilder::dots(const WeightRows &weight, Value row,
+                                       ValueRange xs, int64_t n) {
+  assert(!weight.getQuantType() && "dots: rows of floats only");
+  Value w = weight.rows;
+  int64_t lanes = target.lanesFor(n);
+  auto accType = VectorType::get({lanes}, b.getF32Type());
+  Type wElt = cast<MemRefType>(w.getType()).getElementType();
+  auto wVecType = VectorType::get({lanes}, wElt);
+  Value zero = arith::ConstantOp::create(b, loc, accType,
+                                         DenseElementsAttr::get(accType, 0.0f));
+  SmallVector<Value> init(xs.size(), zero);
+  auto forOp = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    Value k = forOp.getInductionVar();
+    Value wv =
+        toF32(vector::LoadOp::create(b, loc, wVecType, w, ValueRange{row, k}));
+    SmallVector<Value> next;
+    for (auto [x, acc] : llvm::zip_equal(xs, forOp.getRegionIterArgs())) {
+      Value xv = vector::LoadOp::create(b, loc, accType, x, ValueRange{k});
+      next.push_back(vector::FMAOp::create(b, loc, wv, xv, acc));
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  SmallVector<Value> results;
+  for (Value acc : forOp.getResults())
+    results.push_back(
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
+  return results;
+}
+
+void KernelBuilder::accumulateRowsInto(const WeightRows &weight,
+                                       ValueRange rows,
+                                       ArrayRef<SmallVector<Value>> scales,
+                                       Value acc, ValueRange bases, int64_t n) {
+  assert(!weight.getQuantType() && "accumulateRowsInto: rows of floats only");
+  int64_t lanes = target.lanesFor(n);
+  auto vecType = VectorType::get({lanes}, b.getF32Type());
+  Type wElt = cast<MemRefType>(weight.rows.getType()).getElementType();
+  auto wVecType = VectorType::get({lanes}, wElt);
+  SmallVector<SmallVector<Value>> sv;
+  for (const SmallVector<Value> &targetScales : scales) {
+    sv.emplace_back();
+    for (Value scale : targetScales)
+      sv.back().push_back(vector::BroadcastOp::create(b, loc, vecType, scale));
+  }
+  loop(0, n, lanes, [&](Value k) {
+    SmallVector<Value> wvs;
+    for (Value row : rows)
+      wvs.push_back(toF32(vector::LoadOp::create(b, loc, wVecType, weight.rows,
+                                                 ValueRange{row, k})));
+    for (auto [base, targetScales] : llvm::zip_equal(bases, sv)) {
+      Value ak = addi(base, k);
+      Value av = vector::LoadOp::create(b, loc, vecType, acc, ValueRange{ak});
+      for (auto [wv, s] : llvm::zip_equal(wvs, targetScales))
+        av = vector::FMAOp::create(b, loc, wv, s, av);
+      vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
+    }
+  });
+}
+
 void KernelBuilder::accumulateRows(const WeightRows &weight, ValueRange rows,
                                    ValueRange scales, Value acc, Value base,
                                    int64_t n) {

@@ -113,6 +113,17 @@ public:
   DotInput prepareDotInput(const WeightRows &w, Value x, int64_t n);
   /// dot(row `row` of `w` (`n` weights), the vector `x`), in f32.
   Value dot(const WeightRows &w, Value row, const DotInput &x, int64_t n);
+  /// dot(row `row` of `w`, xs[j]) for every j, in f32: one pass over the
+  /// row, each block loaded once for all of them, one accumulator per x
+  /// (independent chains). Rows of f32/f16/bf16 only (the KV cache's).
+  SmallVector<Value> dots(const WeightRows &w, Value row, ValueRange xs,
+                          int64_t n);
+  /// For every target j: acc[bases[j] + k] += sum over r of scales[j][r] *
+  /// w[rows[r], k], rows in order: each block of the rows is loaded once
+  /// for all targets. Rows of f32/f16/bf16 only.
+  void accumulateRowsInto(const WeightRows &w, ValueRange rows,
+                          ArrayRef<SmallVector<Value>> scales, Value acc,
+                          ValueRange bases, int64_t n);
   /// acc[base + k] += scales[r] * w[rows[r], k] for k in [0, n), rows in
   /// order (the scattered down projection). Several rows share one read
   /// and write of `acc`; the arithmetic is that of one row after another.

@@ -5,10 +5,11 @@
 // cache's f16), then attends split along the sequence: 600 slots are 3
 // splits of 256 positions, so the first kernel runs over 2 KV heads x 3
 // splits. Each takes its KV head's rows of keys and values (strided views
-// of the cache), computes its group's 2 query heads' scores as vectorised
-// dot products, a max-subtracted softmax and the sum of value rows, four
-// positions per pass; it stores its max and sum. The second kernel merges
-// the splits of each of the 4 query heads.
+// of the cache) and serves its group's 2 query heads together: one pass
+// over a key row gives both heads' scores (one load, two accumulators);
+// then each head's softmax (vector exp) and max and sum; then one pass of
+// four value rows updates both heads' accumulators. The second kernel
+// merges the splits of each of the 4 query heads.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK-SAME: %[[KVARG:[^:]+]]: memref<?xi8>, %{{[^:]+}}: memref<?xf32>
 // CHECK: %[[KV:.+]] = memref.view %[[KVARG]][%{{.+}}][] : memref<?xi8> to memref<2x2x600x2x8xf16>
@@ -24,15 +25,30 @@
 // CHECK: %[[S:.+]] = arith.remui %[[IT]], %{{.+}} : index
 // CHECK: %[[K:.+]] = memref.subview %[[KV]][%{{.+}}, 0, 0, %[[G]], 0] [1, 1, 600, 1, 8] [1, 1, 1, 1, 1] : memref<2x2x600x2x8xf16> to memref<600x8xf16, strided<[16, 1], offset: ?>>
 // CHECK: %[[V:.+]] = memref.subview %[[KV]][%{{.+}}, 1, 0, %[[G]], 0]
-// CHECK: vector.load %[[K]][%{{.+}}, %{{.+}}] : memref<600x8xf16, strided<[16, 1], offset: ?>>, vector<8xf16>
-// CHECK: vector.fma
-// CHECK: vector.reduction <add>
-// CHECK: math.exp
-// CHECK-COUNT-4: vector.load %[[V]]
-// CHECK: vector.store %{{.+}}, %[[ACC]]
+// CHECK: %[[Q0:.+]] = memref.subview %{{.+}}[%{{.+}}] [8] [1] : memref<32xf32> to memref<8xf32, strided<[1], offset: ?>>
+// CHECK: %[[Q1:.+]] = memref.subview %{{.+}}[%{{.+}}] [8] [1] : memref<32xf32> to memref<8xf32, strided<[1], offset: ?>>
+// CHECK: scf.for {{.*}} -> (f32, f32)
+// CHECK: %[[KROW:.+]] = vector.load %[[K]][%{{.+}}, %{{.+}}] : memref<600x8xf16, strided<[16, 1], offset: ?>>, vector<8xf16>
+// CHECK: %[[KF:.+]] = arith.extf %[[KROW]]
+// CHECK: vector.load %[[Q0]]
+// CHECK: vector.fma %[[KF]]
+// CHECK: vector.load %[[Q1]]
+// CHECK: vector.fma %[[KF]]
+// CHECK-COUNT-2: vector.reduction <add>
+// CHECK: math.exp %{{.+}} : vector<8xf32>
 // CHECK: memref.store %{{.+}}, %[[MAX]]
 // CHECK: memref.store %{{.+}}, %[[SUM]]
-// CHECK: %[[C4:.+]] = arith.constant 4 : index
+// CHECK: math.exp %{{.+}} : vector<8xf32>
+// CHECK: memref.store %{{.+}}, %[[MAX]]
+// CHECK: memref.store %{{.+}}, %[[SUM]]
+// CHECK-COUNT-4: vector.load %[[V]]
+// CHECK: vector.load %[[ACC]]
+// CHECK-COUNT-4: vector.fma
+// CHECK: vector.store %{{.+}}, %[[ACC]]
+// CHECK: vector.load %[[ACC]]
+// CHECK-COUNT-4: vector.fma
+// CHECK: vector.store %{{.+}}, %[[ACC]]
+// CHECK: %[[C4:c4]] = arith.constant 4 : index
 // CHECK: scf.parallel (%{{.+}}) = (%{{.+}}) to (%[[C4]]) step
 // CHECK: memref.load %[[MAX]]
 // CHECK: math.exp
