@@ -68,7 +68,7 @@ public:
   /// View of the weights buffer at byte `offset` (a slot of the packed file).
   Value getWeightsView(OpBuilder &b, Location loc, int64_t offset,
                        MemRefType type) const;
-  /// The KV cache as `type` ([layer][k|v][slot][kv head][head dim]).
+  /// The KV cache as `type` ([layer][k|v][kv head][slot][head dim]).
   Value getKVCacheView(OpBuilder &b, Location loc, MemRefType type) const;
   /// The logits as memref<vocab x f32>.
   Value getLogitsView(OpBuilder &b, Location loc, int64_t vocab) const;

@@ -48,15 +48,16 @@ constexpr int64_t kPositionsPerSplit = 256;
 constexpr int64_t kPositionsPerPass = 4;
 
 /// Rows [slot][head dim] of KV head `g`'s keys (which = 0) or values (1) in
-/// layer `l` of the cache [layer][k | v][slot][kv head][head dim].
+/// layer `l` of the cache [layer][k | v][kv head][slot][head dim]: one
+/// contiguous block, which a split streams.
 Value cacheRows(OpBuilder &b, Location loc, Value kv, Value l, int64_t which,
                 Value g) {
   auto type = cast<MemRefType>(kv.getType());
-  int64_t slots = type.getDimSize(2), d = type.getDimSize(4);
-  SmallVector<OpFoldResult> offsets = {l, b.getIndexAttr(which),
-                                       b.getIndexAttr(0), g, b.getIndexAttr(0)};
+  int64_t slots = type.getDimSize(3), d = type.getDimSize(4);
+  SmallVector<OpFoldResult> offsets = {l, b.getIndexAttr(which), g,
+                                       b.getIndexAttr(0), b.getIndexAttr(0)};
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1),
-                                     b.getIndexAttr(slots), b.getIndexAttr(1),
+                                     b.getIndexAttr(1), b.getIndexAttr(slots),
                                      b.getIndexAttr(d)};
   SmallVector<OpFoldResult> strides(5, b.getIndexAttr(1));
   auto rowsType =
@@ -96,9 +97,10 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
     int64_t layer = static_cast<int64_t>(op.getLayer());
     Type elt = cache.getElementType();
     Type f32 = rewriter.getF32Type();
-    // Cache layout: [layer][k=0 | v=1][slot][kv head][head dim].
+    // Cache layout: [layer][k=0 | v=1][kv head][slot][head dim]: a KV head's
+    // keys (values) are contiguous, position after position.
     Value kv = step.abi.getKVCacheView(
-        rewriter, loc, MemRefType::get({layers, 2, slots, kvHeads, d}, elt));
+        rewriter, loc, MemRefType::get({layers, 2, kvHeads, slots, d}, elt));
     Value q = adaptor.getQuery(), k = adaptor.getKey(), v = adaptor.getValue();
     Value pos = adaptor.getPos();
     Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
@@ -118,7 +120,7 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
             Value x = kb.load(src, flat);
             if (!elt.isF32())
               x = arith::TruncFOp::create(rewriter, loc, elt, x);
-            kb.store(x, kv, {l, kb.idx(which), slot, h, i});
+            kb.store(x, kv, {l, kb.idx(which), h, slot, i});
           };
           append(k, 0);
           append(v, 1);

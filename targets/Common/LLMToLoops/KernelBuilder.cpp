@@ -222,8 +222,14 @@ void KernelBuilder::loadRow(const WeightRows &weight, Value row, Value out,
                             int64_t n) {
   if (weight.getQuantType())
     return quantizedLoadRow(weight, row, out, n);
-  loop(0, n, 1,
-       [&](Value k) { store(toF32(load(weight.rows, {row, k})), out, k); });
+  int64_t lanes = target.lanesFor(n);
+  Type wElt = cast<MemRefType>(weight.rows.getType()).getElementType();
+  auto wVecType = VectorType::get({lanes}, wElt);
+  loop(0, n, lanes, [&](Value k) {
+    Value v = toF32(vector::LoadOp::create(b, loc, wVecType, weight.rows,
+                                           ValueRange{row, k}));
+    vector::StoreOp::create(b, loc, v, out, ValueRange{k});
+  });
 }
 
 void KernelBuilder::fill(Value out, Value lo, Value hi, double value) {

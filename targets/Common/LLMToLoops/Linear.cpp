@@ -4,7 +4,9 @@
 
 #include "dialects/LLM/IR/LLMOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -29,7 +31,7 @@ template <typename OpTy> struct MatvecLowering : public StepOpLowering<OpTy> {
   }
 };
 
-/// The residual add, serially.
+/// The residual add, a vector at a time.
 struct AddLowering : public StepOpLowering<llm::AddOp> {
   using StepOpLowering::StepOpLowering;
 
@@ -41,8 +43,16 @@ struct AddLowering : public StepOpLowering<llm::AddOp> {
     Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
     Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
     int64_t n = cast<RankedTensorType>(op.getType()).getDimSize(0);
-    kb.loop(0, n, 1, [&](Value k) {
-      kb.store(kb.add(kb.load(lhs, k), kb.load(rhs, k)), out, k);
+    int64_t lanes = step.target.lanesFor(n);
+    auto vecType = VectorType::get({lanes}, rewriter.getF32Type());
+    kb.loop(0, n, lanes, [&](Value k) {
+      Value a =
+          vector::LoadOp::create(rewriter, loc, vecType, lhs, ValueRange{k});
+      Value b =
+          vector::LoadOp::create(rewriter, loc, vecType, rhs, ValueRange{k});
+      vector::StoreOp::create(rewriter, loc,
+                              arith::AddFOp::create(rewriter, loc, a, b), out,
+                              ValueRange{k});
     });
     rewriter.replaceOp(op, out);
     return success();

@@ -6,12 +6,14 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::sparsec;
 
 namespace {
-/// out = x / sqrt(mean(x^2) + eps) * w, the sum of squares in element order.
+/// out = x / sqrt(mean(x^2) + eps) * w: the sum of squares in element
+/// order, the scaling a vector of the target's width at a time.
 struct RMSNormLowering : public StepOpLowering<llm::RMSNormOp> {
   using StepOpLowering::StepOpLowering;
 
@@ -23,6 +25,13 @@ struct RMSNormLowering : public StepOpLowering<llm::RMSNormOp> {
     Value x = adaptor.getInput(), w = adaptor.getWeight();
     Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
     int64_t n = cast<RankedTensorType>(op.getType()).getDimSize(0);
+    int64_t lanes = step.target.lanesFor(n);
+    auto vecType = VectorType::get({lanes}, rewriter.getF32Type());
+    Type wElt = cast<MemRefType>(w.getType()).getElementType();
+    auto wVecType = VectorType::get({lanes}, wElt);
+    // The sum of squares stays in element order: the int8 rounding of the
+    // next matvec's input meets ties, and a reassociated sum moves which
+    // way they fall (see the e2e tests' --tie-tol).
     Value ss = kb.loopCarry(kb.idx(0), kb.idx(n), 1, kb.f32(0.0),
                             [&](Value k, Value acc) {
                               Value v = kb.load(x, k);
@@ -32,10 +41,16 @@ struct RMSNormLowering : public StepOpLowering<llm::RMSNormOp> {
     Value eps = kb.f32(op.getEpsilon().convertToDouble());
     Value inv = kb.div(kb.f32(1.0),
                        math::SqrtOp::create(rewriter, loc, kb.add(mean, eps)));
-    kb.loop(0, n, 1, [&](Value k) {
-      Value v = kb.load(x, k);
-      Value wk = kb.toF32(kb.load(w, k));
-      kb.store(kb.mul(kb.mul(v, inv), wk), out, k);
+    Value invV = vector::BroadcastOp::create(rewriter, loc, vecType, inv);
+    kb.loop(0, n, lanes, [&](Value k) {
+      Value v =
+          vector::LoadOp::create(rewriter, loc, vecType, x, ValueRange{k});
+      Value wk = kb.toF32(
+          vector::LoadOp::create(rewriter, loc, wVecType, w, ValueRange{k}));
+      Value scaled = arith::MulFOp::create(rewriter, loc, v, invV);
+      vector::StoreOp::create(rewriter, loc,
+                              arith::MulFOp::create(rewriter, loc, scaled, wk),
+                              out, ValueRange{k});
     });
     rewriter.replaceOp(op, out);
     return success();

@@ -19,7 +19,7 @@
 // of their partials; then the LM head.
 // CHECK: %[[K0:.+]] = arith.constant 0 : i32
 // CHECK: call @sparsec_parallel_for(%[[K0]], %{{.+}}) : (i32, i64) -> ()
-// CHECK: memref.view %[[KV]][%{{.+}}][] : memref<?xi8> to memref<1x2x16x2x8xf16>
+// CHECK: memref.view %[[KV]][%{{.+}}][] : memref<?xi8> to memref<1x2x2x16x8xf16>
 // CHECK: call @sparsec_parallel_for
 // CHECK: call @sparsec_parallel_for
 // CHECK: call @sparsec_parallel_for
@@ -118,9 +118,9 @@ func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK-NOT: math.powf
 // CHECK: arith.constant 1.000000e-01 : f32
-// CHECK: memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<1x2x4x2x8xf16>
+// CHECK: memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<1x2x2x4x8xf16>
 // CHECK: %[[SLOT:.+]] = arith.remui %{{.+}}, %{{.+}} : index
-// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %[[SLOT]], %{{.+}}, %{{.+}}] : memref<1x2x4x2x8xf16>
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %[[SLOT]], %{{.+}}] : memref<1x2x2x4x8xf16>
 // CHECK-LABEL: func.func @sparsec_run_range
 // CHECK: arith.minui %{{.+}}, %{{.+}} : index
 func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_len = 64, kv_heads = 2, head_dim = 8, f16, window = 4>) -> tensor<64xf32> attributes {llm.decode_step} {

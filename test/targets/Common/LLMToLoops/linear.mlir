@@ -35,14 +35,14 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
-// llm.add: the residual add, serial.
+// llm.add: the residual add, serial, eight lanes at a time.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[A:.+]] = memref.view {{.*}} to memref<16xf32>
 // CHECK: %[[B:.+]] = memref.view {{.*}} to memref<16xf32>
-// CHECK: scf.for %[[K:.+]] =
-// CHECK: %[[L:.+]] = memref.load %[[A]][%[[K]]]
-// CHECK: %[[R:.+]] = memref.load %[[B]][%[[K]]]
-// CHECK: arith.addf %[[L]], %[[R]] : f32
+// CHECK: scf.for %[[K:.+]] = %{{.+}} to %{{.+}} step %c8
+// CHECK: %[[L:.+]] = vector.load %[[A]][%[[K]]] : memref<16xf32>, vector<8xf32>
+// CHECK: %[[R:.+]] = vector.load %[[B]][%[[K]]] : memref<16xf32>, vector<8xf32>
+// CHECK: arith.addf %[[L]], %[[R]] : vector<8xf32>
 // CHECK-NOT: scf.parallel
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<16xf32> attributes {llm.decode_step} {
   %a = llm.param "a" : tensor<16xf32>
