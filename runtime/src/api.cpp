@@ -393,10 +393,15 @@ extern "C" void sparsec_parallel_for(int32_t kernel, int64_t n) {
   double seconds = secondsSince(start);
   auto index = static_cast<size_t>(kernel);
   // A manifest without kernel names (or with fewer than the step has):
-  // the kernel goes by its number.
-  while (session.kernels.size() <= index)
-    session.kernels.push_back(
-        {"kernel " + std::to_string(session.kernels.size()), 0, 0.0});
+  // the kernel goes by its number. Out of memory for the table, the call
+  // goes uncounted rather than unwinding through the generated step.
+  try {
+    while (session.kernels.size() <= index)
+      session.kernels.push_back(
+          {"kernel " + std::to_string(session.kernels.size()), 0, 0.0});
+  } catch (...) {
+    return;
+  }
   session.kernels[index].calls += 1;
   session.kernels[index].seconds += seconds;
 }
