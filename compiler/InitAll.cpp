@@ -3,6 +3,7 @@
 #include "compiler/InitAll.h"
 
 #include "dialects/LLM/IR/LLMDialect.h"
+#include "dialects/ONNX/IR/ONNXOps.h"
 #include "dialects/SparseFFN/IR/SparseFFNDialect.h"
 #include "passes/Passes.h"
 #include "targets/Target.h"
@@ -25,7 +26,7 @@
 #include "mlir/Transforms/Passes.h"
 
 void mlir::sparsec::registerAllDialects(DialectRegistry &registry) {
-  registry.insert<llm::LLMDialect, sfn::SparseFFNDialect>();
+  registry.insert<llm::LLMDialect, onnx::ONNXDialect, sfn::SparseFFNDialect>();
   registry
       .insert<affine::AffineDialect, arith::ArithDialect,
               cf::ControlFlowDialect, func::FuncDialect, index::IndexDialect,

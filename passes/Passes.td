@@ -11,6 +11,57 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// Import
+//===----------------------------------------------------------------------===//
+
+def ConvertONNXToLLMPass : Pass<"sparsec-convert-onnx-to-llm", "::mlir::ModuleOp"> {
+  let summary = "Matches an imported ONNX decoder graph and rewrites it into the llm decode step";
+  let description = [{
+    Input: a function marked `onnx.graph` (the ONNX importer's output: one
+    `onnx.node` per node, inputs and outputs named by `onnx.name`) holding
+    one decode step of a decoder-only LLM: `input_ids` and `position_ids`
+    of one token, `past_key_values.N.key/value` in, `logits` and
+    `present.N.key/value` out. Output: the `llm` decode step
+    (docs/decode-step.md) that replaces it.
+
+    The inputs become the step's token, position and KV cache; then
+    patterns rewrite subgraphs into `llm` ops, each from the tensors the
+    earlier matches produced (the values between them are flat vectors;
+    Reshape/Squeeze/Unsqueeze/Flatten/Identity only relabel them):
+
+    * `Gather(embedding, input_ids)` -> `llm.embed`;
+    * RMSNorm, decomposed: `x * w / sqrt(mean(x^2) + eps)` in its
+      Mul/Pow/ReduceMean/Add/Sqrt/Reciprocal/Div spellings -> `llm.rms_norm`;
+    * `Gemm(x, W, transB=1)` or `MatMul(x, Transpose(W))` -> `llm.linear`
+      (the last one, into the logits, -> `llm.lm_head`);
+    * RoPE with rotate_half: `x*cos + concat(-x2, x1)*sin`, cos/sin of
+      `position * inv_freq` -> `llm.rope` (theta recovered from inv_freq);
+    * attention: `Softmax(Q K^T * scale) V` over `Concat(past, new)` keys
+      and values, grouped heads -> `llm.attention` (the present outputs are
+      the cache it writes);
+    * FFNs: `down(act(gate x, up x))` for SwiGLU (`g*sigmoid(g)*u`), dReLU
+      (`relu(g)*relu(u)`) and ReLU-gated (`relu(g)*u`) -> `llm.ffn`;
+    * Mixtral's MoE: the sum of `ffn_e(x) * w[e]` over every expert, `w`
+      scattered from the renormalised `TopK` of `Softmax(router x)` ->
+      `llm.moe`;
+    * `Add` of two matched values -> `llm.add`.
+
+    FFN and MoE layers are numbered in graph order. A graph the patterns do not
+    cover is refused, naming the first node left unmatched; nothing is
+    imported half-way.
+  }];
+  let dependentDialects = ["::mlir::sparsec::llm::LLMDialect"];
+  let options = [
+    Option<"maxSeqLen", "max-seq-len", "int64_t", /*default=*/"0",
+           "KV cache length (positions); required">,
+    Option<"cacheType", "kv-cache-type", "std::string", /*default=*/"\"f16\"",
+           "KV cache element type: f16, bf16 or f32">,
+    Option<"slidingWindow", "sliding-window", "int64_t", /*default=*/"0",
+           "Attention window (0: none)">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Verification
 //===----------------------------------------------------------------------===//
 

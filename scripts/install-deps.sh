@@ -13,6 +13,8 @@ APT_PACKAGES=(
   # Build system and C++ libraries (xxhash: header-only XXH3 of the weights).
   cmake ninja-build libfmt-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   libxxhash-dev
+  # The ONNX importer: ONNX's protobuf classes and protobuf itself.
+  libonnx-dev libprotobuf-dev
   # AArch64 cross libc and emulator for the AArch64 end-to-end tests.
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   # libpcre2-8 (the runtime's tokenizer regexes), linked statically; the

@@ -377,7 +377,9 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   auto tokenizer = exportTokenizer(*opened);
   if (!tokenizer)
     return tokenizer.takeError();
-  progress.end(opened->format == ModelFormat::GGUF ? "GGUF" : "");
+  progress.end(opened->format == ModelFormat::GGUF   ? "GGUF"
+               : opened->format == ModelFormat::ONNX ? "ONNX"
+                                                     : "");
 
   SparsifyPipelineOptions sparse;
   // Calibration statistics decide the modes only when the user did not:

@@ -6,8 +6,10 @@
 
 #include "compiler/Importer/GGUF/GGUFImporter.h"
 #include "compiler/Importer/HuggingFace/HFConfig.h"
+#include "compiler/Importer/ONNX/ONNXImporter.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -18,7 +20,35 @@ mlir::sparsec::openModel(llvm::StringRef path, const ImportOptions &options) {
   model.path = path.str();
   if (!llvm::sys::fs::exists(path))
     return inputError(path + ": not found (expected a Hugging Face checkpoint "
-                             "directory or a GGUF file)");
+                             "directory, a GGUF file or an ONNX model)");
+  if (std::optional<std::string> onnxPath = ONNXFile::findModelFile(path)) {
+    model.format = ModelFormat::ONNX;
+    auto file = ONNXFile::open(*onnxPath);
+    if (!file)
+      return file.takeError();
+    model.onnx = *file;
+    model.path = (*file)->folder();
+    llvm::SmallString<256> configPath(model.path);
+    llvm::sys::path::append(configPath, "config.json");
+    if (!llvm::sys::fs::exists(configPath))
+      return inputError(*onnxPath + ": no config.json beside it (sparsec "
+                                    "reads the hyper-parameters there and "
+                                    "checks the graph against them)");
+    llvm::Expected<ModelConfig> config =
+        hf::parseModelConfig(std::string(configPath));
+    if (!config)
+      return config.takeError();
+    model.config = std::move(*config);
+    auto weights = ONNXFile::openWeights(model.onnx, options.predictorDir);
+    if (!weights)
+      return weights.takeError();
+    model.weights = std::move(*weights);
+    model.build.locationFile = *onnxPath;
+    model.build.layoutOwner = "the ONNX graph";
+    model.build.configName = "config.json";
+    model.build.maxSeqLen = options.maxSeqLen;
+    return model;
+  }
   if (!llvm::sys::fs::is_directory(path)) {
     if (!llvm::sys::fs::is_regular_file(path))
       return inputError(path + ": not a regular file or a directory");
@@ -70,6 +100,9 @@ mlir::sparsec::openModel(llvm::StringRef path, const ImportOptions &options) {
 llvm::Expected<OwningOpRef<ModuleOp>>
 mlir::sparsec::importModel(MLIRContext &context, const OpenedModel &model,
                            const ImportOptions &options) {
+  if (model.format == ModelFormat::ONNX)
+    return onnx_import::importGraph(context, *model.onnx, model.config,
+                                    *model.weights, options.maxSeqLen);
   DecodeStepOptions build = model.build;
   build.maxSeqLen = options.maxSeqLen;
   return buildDecodeStep(context, model.config, *model.weights, build);

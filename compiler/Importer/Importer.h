@@ -13,6 +13,7 @@
 #include "compiler/Importer/Common/ModelConfig.h"
 #include "compiler/Importer/Common/TensorSource.h"
 #include "compiler/Importer/HuggingFace/HFImporter.h"
+#include "compiler/Importer/ONNX/ONNXFile.h"
 
 #include "sparsec/formats/gguf.h"
 
@@ -21,10 +22,12 @@
 
 namespace mlir::sparsec {
 
-enum class ModelFormat { HuggingFace, GGUF };
+enum class ModelFormat { HuggingFace, GGUF, ONNX };
 
 struct OpenedModel {
-  std::string path; ///< the checkpoint directory or the .gguf file
+  /// The checkpoint directory, the .gguf file, or the folder of an ONNX
+  /// model (its config.json and tokenizer files).
+  std::string path;
   ModelFormat format = ModelFormat::HuggingFace;
   ModelConfig config;
   std::unique_ptr<TensorSource> weights;
@@ -32,10 +35,13 @@ struct OpenedModel {
   DecodeStepOptions build;
   /// The GGUF file itself (GGUF only): the tokenizer is read from it.
   std::shared_ptr<const ::sparsec::GgufFile> gguf;
+  /// The ONNX model (ONNX only).
+  std::shared_ptr<const ONNXFile> onnx;
 };
 
-/// Opens `path`: a directory with config.json, or a GGUF file. Errors are one
-/// line naming the file and key or tensor.
+/// Opens `path`: a directory with config.json, a GGUF file, or an ONNX
+/// model (a .onnx file, or a folder holding model.onnx and config.json but
+/// no safetensors). Errors are one line naming the file and key or tensor.
 llvm::Expected<OpenedModel> openModel(llvm::StringRef path,
                                       const ImportOptions &options = {});
 

@@ -1,0 +1,788 @@
+//===- ONNXFile.cpp - an ONNX model file, checked, as onnx IR -------------===//
+
+#include "compiler/Importer/ONNX/ONNXFile.h"
+
+#include "dialects/ONNX/IR/ONNXOps.h"
+#include "passes/JsonFile.h"
+
+#include "sparsec/formats/weights_hash.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+// The generated classes of onnx-ml.proto (namespace ::onnx), as Debian's
+// libonnx-dev builds them.
+#ifndef ONNX_ML
+#define ONNX_ML 1
+#endif
+#ifndef ONNX_NAMESPACE
+#define ONNX_NAMESPACE onnx
+#endif
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <unordered_map>
+
+using namespace mlir;
+using namespace mlir::sparsec;
+using llvm::Expected;
+using llvm::StringRef;
+namespace onnx_ir = mlir::sparsec::onnx;
+
+namespace {
+
+/// Limits on what a file may claim (beyond them: a corrupt or hostile file).
+constexpr int kMaxRank = 8;
+constexpr int64_t kMaxDim = int64_t(1) << 32;
+constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 36;
+/// Initializers up to this many bytes also carry their value in the IR.
+constexpr uint64_t kInlineValueBytes = 64 * 1024;
+/// protobuf cannot parse a message of 2 GiB or more.
+constexpr uint64_t kMaxProtoBytes = (uint64_t(1) << 31) - 1;
+
+struct ElementInfo {
+  ::sparsec::DType dtype;
+  const char *name;
+};
+
+/// The element types sparsec reads; nullopt for the others.
+std::optional<ElementInfo> elementInfo(int onnxType) {
+  using ::sparsec::DType;
+  switch (onnxType) {
+  case ::onnx::TensorProto_DataType_FLOAT:
+    return ElementInfo{DType::kF32, "FLOAT"};
+  case ::onnx::TensorProto_DataType_FLOAT16:
+    return ElementInfo{DType::kF16, "FLOAT16"};
+  case ::onnx::TensorProto_DataType_BFLOAT16:
+    return ElementInfo{DType::kBF16, "BFLOAT16"};
+  case ::onnx::TensorProto_DataType_DOUBLE:
+    return ElementInfo{DType::kF64, "DOUBLE"};
+  case ::onnx::TensorProto_DataType_INT64:
+    return ElementInfo{DType::kI64, "INT64"};
+  case ::onnx::TensorProto_DataType_INT32:
+    return ElementInfo{DType::kI32, "INT32"};
+  case ::onnx::TensorProto_DataType_INT8:
+    return ElementInfo{DType::kI8, "INT8"};
+  case ::onnx::TensorProto_DataType_UINT8:
+    return ElementInfo{DType::kU8, "UINT8"};
+  case ::onnx::TensorProto_DataType_BOOL:
+    return ElementInfo{DType::kBool, "BOOL"};
+  default:
+    return std::nullopt;
+  }
+}
+
+Type mlirElementType(MLIRContext *context, ::sparsec::DType dtype) {
+  Builder b(context);
+  using ::sparsec::DType;
+  switch (dtype) {
+  case DType::kF32:
+    return b.getF32Type();
+  case DType::kF16:
+    return b.getF16Type();
+  case DType::kBF16:
+    return b.getBF16Type();
+  case DType::kF64:
+    return b.getF64Type();
+  case DType::kI64:
+    return b.getI64Type();
+  case DType::kI32:
+    return b.getI32Type();
+  case DType::kI8:
+    return b.getI8Type();
+  case DType::kU8:
+    return b.getIntegerType(8, /*isSigned=*/false);
+  case DType::kBool:
+    return b.getI1Type();
+  default:
+    return {};
+  }
+}
+
+/// One initializer (or Constant node value): checked shape and bytes.
+struct Tensor {
+  std::string name;
+  ::sparsec::DType dtype;
+  std::vector<int64_t> shape;
+  const uint8_t *data = nullptr;
+  uint64_t bytes = 0;
+  std::string file; ///< where the bytes are, for messages
+};
+
+} // namespace
+
+struct ONNXFile::Impl {
+  std::string path, folder;
+  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  ::onnx::ModelProto model;
+  llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> externalFiles;
+  /// Bytes converted from the typed fields (float_data, int64_data, ...).
+  std::vector<std::unique_ptr<std::vector<uint8_t>>> converted;
+  std::vector<Tensor> initializers;
+  std::unordered_map<std::string, size_t> initializerIndex;
+  /// Constant nodes' values, by output name.
+  std::unordered_map<std::string, Tensor> constants;
+
+  llvm::Error fail(const llvm::Twine &message) const {
+    return inputError(path + ": " + message);
+  }
+  Expected<Tensor> readTensor(const ::onnx::TensorProto &proto,
+                              const std::string &what);
+  llvm::Error check();
+};
+
+namespace {
+std::string describeNode(const ::onnx::NodeProto &node, int index) {
+  std::string name = node.name().empty()
+                         ? "#" + std::to_string(index)
+                         : "'" + node.name() + "'";
+  std::string type = node.domain().empty() || node.domain() == "ai.onnx"
+                         ? node.op_type()
+                         : node.domain() + "." + node.op_type();
+  return "node " + name + " (" + type + ")";
+}
+} // namespace
+
+Expected<Tensor> ONNXFile::Impl::readTensor(const ::onnx::TensorProto &proto,
+                                            const std::string &what) {
+  Tensor t;
+  t.name = proto.name();
+  t.file = path;
+  std::optional<ElementInfo> element = elementInfo(proto.data_type());
+  if (!element)
+    return fail(what + " has element type " +
+                std::to_string(proto.data_type()) +
+                ", which sparsec does not read (expected FLOAT, FLOAT16, "
+                "BFLOAT16, DOUBLE, INT64, INT32, INT8, UINT8 or BOOL)");
+  t.dtype = element->dtype;
+  if (proto.dims_size() > kMaxRank)
+    return fail(what + " has " + std::to_string(proto.dims_size()) +
+                " dimensions (at most " + std::to_string(kMaxRank) + ")");
+  uint64_t count = 1;
+  for (int64_t dim : proto.dims()) {
+    if (dim < 0 || dim > kMaxDim)
+      return fail(what + " has dimension " + std::to_string(dim) +
+                  " (expected 0.." + std::to_string(kMaxDim) + ")");
+    t.shape.push_back(dim);
+    count *= static_cast<uint64_t>(dim);
+    if (count > kMaxTensorBytes)
+      return fail(what + " is absurdly large (" +
+                  ::sparsec::formatShape(t.shape) + ")");
+  }
+  uint64_t elementBytes = ::sparsec::dtypeSize(t.dtype);
+  t.bytes = count * elementBytes;
+
+  if (proto.data_location() == ::onnx::TensorProto_DataLocation_EXTERNAL) {
+    std::string location;
+    uint64_t offset = 0;
+    std::optional<uint64_t> length;
+    for (const ::onnx::StringStringEntryProto &entry : proto.external_data()) {
+      auto number = [&](uint64_t &out) -> llvm::Error {
+        if (StringRef(entry.value()).getAsInteger(10, out))
+          return fail(what + ": external data " + entry.key() + " '" +
+                      entry.value() + "' is not a number");
+        return llvm::Error::success();
+      };
+      if (entry.key() == "location") {
+        location = entry.value();
+      } else if (entry.key() == "offset") {
+        if (llvm::Error err = number(offset))
+          return std::move(err);
+      } else if (entry.key() == "length") {
+        uint64_t value = 0;
+        if (llvm::Error err = number(value))
+          return std::move(err);
+        length = value;
+      }
+    }
+    if (location.empty())
+      return fail(what + " is stored externally but names no location");
+    // The location must stay inside the model's folder.
+    bool escapes = llvm::sys::path::is_absolute(location);
+    for (auto it = llvm::sys::path::begin(location),
+              end = llvm::sys::path::end(location);
+         it != end; ++it)
+      escapes |= *it == "..";
+    if (escapes)
+      return fail(what + ": external data location '" + location +
+                  "' is outside the model's folder (expected a relative "
+                  "path without '..')");
+    llvm::SmallString<256> dataPath(folder);
+    llvm::sys::path::append(dataPath, location);
+    llvm::SmallString<256> realFolder, realData;
+    if (llvm::sys::fs::real_path(folder, realFolder) ||
+        llvm::sys::fs::real_path(dataPath, realData))
+      return fail(what + ": external data file '" + location +
+                  "' not found in " + folder);
+    if (!StringRef(realData).starts_with(std::string(realFolder) + "/"))
+      return fail(what + ": external data file '" + location +
+                  "' resolves outside the model's folder (" + realData + ")");
+    auto &mapped = externalFiles[realData];
+    if (!mapped) {
+      auto file = llvm::MemoryBuffer::getFile(realData, /*IsText=*/false,
+                                              /*RequiresNullTerminator=*/false);
+      if (!file)
+        return fail(what + ": cannot read external data file '" + location +
+                    "': " + file.getError().message());
+      mapped = std::move(*file);
+    }
+    uint64_t size = mapped->getBufferSize();
+    if (length && *length != t.bytes)
+      return fail(what + ": external data length " + std::to_string(*length) +
+                  " does not match its shape " +
+                  ::sparsec::formatShape(t.shape) + " of " + element->name +
+                  " (" + std::to_string(t.bytes) + " bytes)");
+    if (offset > size || t.bytes > size - offset)
+      return fail(what + ": external data [" + std::to_string(offset) + ", " +
+                  std::to_string(offset + t.bytes) + ") runs past the end of " +
+                  location + " (" + std::to_string(size) + " bytes)");
+    t.data =
+        reinterpret_cast<const uint8_t *>(mapped->getBufferStart()) + offset;
+    t.file = std::string(dataPath);
+    return t;
+  }
+
+  if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != t.bytes)
+      return fail(what + " holds " + std::to_string(proto.raw_data().size()) +
+                  " bytes, but its shape " + ::sparsec::formatShape(t.shape) +
+                  " of " + element->name + " needs " + std::to_string(t.bytes));
+    t.data = reinterpret_cast<const uint8_t *>(proto.raw_data().data());
+    return t;
+  }
+  // Typed fields: copied into little-endian bytes of the element type.
+  auto out = std::make_unique<std::vector<uint8_t>>(t.bytes);
+  auto sizeError = [&](int64_t stored) {
+    return fail(what + " holds " + std::to_string(stored) +
+                " values, but its shape " + ::sparsec::formatShape(t.shape) +
+                " has " + std::to_string(count));
+  };
+  using ::sparsec::DType;
+  switch (t.dtype) {
+  case DType::kF32:
+    if (static_cast<uint64_t>(proto.float_data_size()) != count)
+      return sizeError(proto.float_data_size());
+    std::memcpy(out->data(), proto.float_data().data(), t.bytes);
+    break;
+  case DType::kF64:
+    if (static_cast<uint64_t>(proto.double_data_size()) != count)
+      return sizeError(proto.double_data_size());
+    std::memcpy(out->data(), proto.double_data().data(), t.bytes);
+    break;
+  case DType::kI64:
+    if (static_cast<uint64_t>(proto.int64_data_size()) != count)
+      return sizeError(proto.int64_data_size());
+    std::memcpy(out->data(), proto.int64_data().data(), t.bytes);
+    break;
+  default: // int32_data holds every narrower type, one value per int32
+    if (static_cast<uint64_t>(proto.int32_data_size()) != count)
+      return sizeError(proto.int32_data_size());
+    for (uint64_t i = 0; i < count; ++i) {
+      uint32_t value = static_cast<uint32_t>(proto.int32_data(i));
+      std::memcpy(out->data() + i * elementBytes, &value, elementBytes);
+    }
+  }
+  t.data = out->data();
+  converted.push_back(std::move(out));
+  return t;
+}
+
+llvm::Error ONNXFile::Impl::check() {
+  if (!model.has_graph())
+    return fail("no graph (not an ONNX model?)");
+  const ::onnx::GraphProto &graph = model.graph();
+  bool defaultOpset = false;
+  for (const ::onnx::OperatorSetIdProto &opset : model.opset_import())
+    defaultOpset |= opset.domain().empty() || opset.domain() == "ai.onnx";
+  if (!defaultOpset)
+    return fail("imports no version of the default ONNX operator set");
+
+  // Every name a node may read, as it becomes defined.
+  std::unordered_map<std::string, std::string> defined; // name -> by what
+  for (const ::onnx::TensorProto &proto : graph.initializer()) {
+    std::string what = "initializer '" + proto.name() + "'";
+    if (proto.name().empty())
+      return fail("an initializer has no name");
+    if (!defined.emplace(proto.name(), what).second)
+      return fail(what + " is defined twice");
+    Expected<Tensor> tensor = readTensor(proto, what);
+    if (!tensor)
+      return tensor.takeError();
+    initializerIndex[proto.name()] = initializers.size();
+    initializers.push_back(std::move(*tensor));
+  }
+  if (graph.sparse_initializer_size() > 0)
+    return fail("sparse initializers are not supported ('" +
+                graph.sparse_initializer(0).values().name() + "')");
+  for (const ::onnx::ValueInfoProto &input : graph.input()) {
+    if (initializerIndex.count(input.name()))
+      continue; // IR < 4 lists initializers as inputs too
+    if (!defined.emplace(input.name(), "graph input").second)
+      return fail("graph input '" + input.name() + "' is defined twice");
+    if (!input.type().has_tensor_type())
+      return fail("graph input '" + input.name() + "' is not a tensor");
+  }
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const ::onnx::NodeProto &node = graph.node(i);
+    std::string what = describeNode(node, i);
+    if (node.op_type().empty())
+      return fail("node #" + std::to_string(i) + " has no operator type");
+    for (const std::string &input : node.input())
+      if (!input.empty() && !defined.count(input))
+        return fail(what + " reads '" + input +
+                    "', which no graph input, initializer or earlier node "
+                    "defines (a missing initializer, or nodes out of order "
+                    "or in a cycle)");
+    for (const ::onnx::AttributeProto &attr : node.attribute())
+      if (attr.type() == ::onnx::AttributeProto_AttributeType_GRAPH ||
+          attr.type() == ::onnx::AttributeProto_AttributeType_GRAPHS)
+        return fail(what + " has a subgraph (attribute '" + attr.name() +
+                    "'); control flow is not supported yet");
+    if (node.op_type() == "Constant" && node.domain().empty()) {
+      const ::onnx::AttributeProto *value = nullptr;
+      for (const ::onnx::AttributeProto &attr : node.attribute())
+        if (attr.name() == "value" &&
+            attr.type() == ::onnx::AttributeProto_AttributeType_TENSOR)
+          value = &attr;
+      if (!value || node.output_size() != 1)
+        return fail(what + " is a Constant without a tensor 'value' and one "
+                           "output");
+      Expected<Tensor> tensor = readTensor(value->t(), what);
+      if (!tensor)
+        return tensor.takeError();
+      constants[node.output(0)] = std::move(*tensor);
+    }
+    for (const std::string &output : node.output()) {
+      if (output.empty())
+        continue;
+      if (!defined.emplace(output, what).second)
+        return fail(what + " defines '" + output + "', already defined by " +
+                    defined[output]);
+    }
+  }
+  for (const ::onnx::ValueInfoProto &output : graph.output())
+    if (!defined.count(output.name()))
+      return fail("graph output '" + output.name() +
+                  "' is not defined by any node, input or initializer");
+  return llvm::Error::success();
+}
+
+ONNXFile::ONNXFile() : impl(std::make_unique<Impl>()) {}
+ONNXFile::~ONNXFile() = default;
+
+const std::string &ONNXFile::path() const { return impl->path; }
+const std::string &ONNXFile::folder() const { return impl->folder; }
+
+std::optional<std::string> ONNXFile::findModelFile(StringRef path) {
+  if (llvm::sys::fs::is_regular_file(path))
+    return path.ends_with(".onnx") ? std::optional(path.str()) : std::nullopt;
+  if (!llvm::sys::fs::is_directory(path))
+    return std::nullopt;
+  auto in = [&](StringRef name) {
+    llvm::SmallString<256> file(path);
+    llvm::sys::path::append(file, name);
+    return std::string(file);
+  };
+  // A checkpoint with an ONNX export beside it is read as the checkpoint.
+  if (llvm::sys::fs::exists(in("model.safetensors")) ||
+      llvm::sys::fs::exists(in("model.safetensors.index.json")))
+    return std::nullopt;
+  if (llvm::sys::fs::is_regular_file(in("model.onnx")))
+    return in("model.onnx");
+  return std::nullopt;
+}
+
+Expected<std::shared_ptr<ONNXFile>> ONNXFile::open(StringRef path) {
+  std::shared_ptr<ONNXFile> file(new ONNXFile());
+  Impl &impl = *file->impl;
+  impl.path = path.str();
+  impl.folder = llvm::sys::path::parent_path(path).str();
+  if (impl.folder.empty())
+    impl.folder = ".";
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return inputError(path + ": cannot read: " + buffer.getError().message());
+  impl.buffer = std::move(*buffer);
+  if (impl.buffer->getBufferSize() > kMaxProtoBytes)
+    return impl.fail("is " + std::to_string(impl.buffer->getBufferSize()) +
+                     " bytes; protobuf reads at most 2 GiB (store the "
+                     "weights as external data)");
+  if (!impl.model.ParseFromArray(impl.buffer->getBufferStart(),
+                                 static_cast<int>(impl.buffer->getBufferSize())))
+    return impl.fail("not a valid ONNX model (protobuf parse failed)");
+  if (llvm::Error err = impl.check())
+    return std::move(err);
+  return file;
+}
+
+namespace {
+
+/// Builds the onnx-dialect function of a checked graph.
+class ModuleBuilder {
+public:
+  ModuleBuilder(MLIRContext &context, const ONNXFile::Impl &impl)
+      : context(context), b(&context), impl(impl) {}
+
+  Expected<OwningOpRef<ModuleOp>> build();
+
+private:
+  Location loc(StringRef name) {
+    return NameLoc::get(b.getStringAttr(name),
+                        FileLineColLoc::get(&context, impl.path, 1, 1));
+  }
+  Type valueType(const ::onnx::TypeProto &type);
+  Expected<Attribute> attribute(const ::onnx::AttributeProto &attr,
+                                const std::string &what);
+  Expected<DenseElementsAttr> elements(const Tensor &tensor);
+  Type resultType(const ::onnx::NodeProto &node, int output,
+                  ArrayRef<Value> operands);
+
+  MLIRContext &context;
+  OpBuilder b;
+  const ONNXFile::Impl &impl;
+  std::unordered_map<std::string, Type> declaredTypes;
+};
+
+Type ModuleBuilder::valueType(const ::onnx::TypeProto &type) {
+  const ::onnx::TypeProto_Tensor &tensor = type.tensor_type();
+  std::optional<ElementInfo> element = elementInfo(tensor.elem_type());
+  if (!element)
+    return {};
+  Type elementType = mlirElementType(&context, element->dtype);
+  if (!tensor.has_shape())
+    return UnrankedTensorType::get(elementType);
+  SmallVector<int64_t> shape;
+  for (const ::onnx::TensorShapeProto_Dimension &dim : tensor.shape().dim())
+    shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0 &&
+                            dim.dim_value() <= kMaxDim
+                        ? dim.dim_value()
+                        : ShapedType::kDynamic);
+  return RankedTensorType::get(shape, elementType);
+}
+
+Expected<DenseElementsAttr> ModuleBuilder::elements(const Tensor &tensor) {
+  Type elementType = mlirElementType(&context, tensor.dtype);
+  auto type = RankedTensorType::get(tensor.shape, elementType);
+  if (tensor.dtype == ::sparsec::DType::kBool) {
+    SmallVector<bool> values;
+    for (uint64_t i = 0; i < tensor.bytes; ++i)
+      values.push_back(tensor.data[i] != 0);
+    return DenseElementsAttr::get(type, values);
+  }
+  return DenseElementsAttr::getFromRawBuffer(
+      type, ArrayRef<char>(reinterpret_cast<const char *>(tensor.data),
+                           tensor.bytes));
+}
+
+Expected<Attribute>
+ModuleBuilder::attribute(const ::onnx::AttributeProto &attr,
+                         const std::string &what) {
+  switch (attr.type()) {
+  case ::onnx::AttributeProto_AttributeType_FLOAT:
+    return b.getF32FloatAttr(attr.f());
+  case ::onnx::AttributeProto_AttributeType_INT:
+    return b.getI64IntegerAttr(attr.i());
+  case ::onnx::AttributeProto_AttributeType_STRING:
+    return b.getStringAttr(attr.s());
+  case ::onnx::AttributeProto_AttributeType_FLOATS:
+    return b.getF32ArrayAttr(
+        SmallVector<float>(attr.floats().begin(), attr.floats().end()));
+  case ::onnx::AttributeProto_AttributeType_INTS:
+    return b.getI64ArrayAttr(
+        SmallVector<int64_t>(attr.ints().begin(), attr.ints().end()));
+  case ::onnx::AttributeProto_AttributeType_STRINGS: {
+    SmallVector<StringRef> strings(attr.strings().begin(),
+                                   attr.strings().end());
+    return b.getStrArrayAttr(strings);
+  }
+  case ::onnx::AttributeProto_AttributeType_TENSOR: {
+    Expected<Tensor> tensor = const_cast<ONNXFile::Impl &>(impl).readTensor(
+        attr.t(), what + " attribute '" + attr.name() + "'");
+    if (!tensor)
+      return tensor.takeError();
+    if (tensor->bytes > kInlineValueBytes * 16)
+      return impl.fail(what + " attribute '" + attr.name() +
+                       "' is a tensor too large to hold inline");
+    Expected<DenseElementsAttr> value = elements(*tensor);
+    if (!value)
+      return value.takeError();
+    return *value;
+  }
+  default:
+    return impl.fail(what + " attribute '" + attr.name() + "' has type " +
+                     std::to_string(attr.type()) +
+                     ", which sparsec does not read");
+  }
+}
+
+Type ModuleBuilder::resultType(const ::onnx::NodeProto &node, int output,
+                               ArrayRef<Value> operands) {
+  auto declared = declaredTypes.find(node.output(output));
+  if (declared != declaredTypes.end() && declared->second)
+    return declared->second;
+  // No declared type: the element type the operator gives, shape unknown.
+  Type elementType;
+  StringRef op = node.op_type();
+  if (op == "Cast") {
+    for (const ::onnx::AttributeProto &attr : node.attribute())
+      if (attr.name() == "to")
+        if (std::optional<ElementInfo> element =
+                elementInfo(static_cast<int>(attr.i())))
+          elementType = mlirElementType(&context, element->dtype);
+  } else if (op == "Shape" || op == "Size" || op == "NonZero" ||
+             op == "ArgMax" || op == "ArgMin" ||
+             (op == "TopK" && output == 1)) {
+    elementType = b.getI64Type();
+  } else if (op == "Equal" || op == "Less" || op == "Greater" ||
+             op == "LessOrEqual" || op == "GreaterOrEqual" || op == "Not" ||
+             op == "And" || op == "Or" || op == "IsNaN" || op == "IsInf") {
+    elementType = b.getI1Type();
+  } else if (op == "Gather" || op == "GatherElements" || op == "GatherND") {
+    if (!operands.empty())
+      if (auto shaped = dyn_cast<ShapedType>(operands[0].getType()))
+        elementType = shaped.getElementType();
+  } else {
+    for (Value operand : operands)
+      if (auto shaped = dyn_cast<ShapedType>(operand.getType())) {
+        elementType = shaped.getElementType();
+        break;
+      }
+  }
+  if (!elementType)
+    elementType = b.getF32Type();
+  return UnrankedTensorType::get(elementType);
+}
+
+Expected<OwningOpRef<ModuleOp>> ModuleBuilder::build() {
+  const ::onnx::GraphProto &graph = impl.model.graph();
+  for (const ::onnx::ValueInfoProto &info : graph.value_info())
+    declaredTypes[info.name()] = valueType(info.type());
+  for (const ::onnx::ValueInfoProto &info : graph.output())
+    declaredTypes[info.name()] = valueType(info.type());
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc("model"));
+  b.setInsertionPointToEnd(module->getBody());
+  SmallVector<Type> inputTypes;
+  SmallVector<const ::onnx::ValueInfoProto *> inputs;
+  for (const ::onnx::ValueInfoProto &input : graph.input()) {
+    if (impl.initializerIndex.count(input.name()))
+      continue;
+    Type type = valueType(input.type());
+    if (!type)
+      return impl.fail("graph input '" + input.name() +
+                       "' has an element type sparsec does not read (" +
+                       std::to_string(input.type().tensor_type().elem_type()) +
+                       ")");
+    inputTypes.push_back(type);
+    inputs.push_back(&input);
+  }
+  SmallVector<Type> outputTypes;
+  for (const ::onnx::ValueInfoProto &output : graph.output()) {
+    Type type = valueType(output.type());
+    if (!type)
+      return impl.fail("graph output '" + output.name() +
+                       "' has an element type sparsec does not read");
+    outputTypes.push_back(type);
+  }
+  std::string name = graph.name().empty() ? "graph" : graph.name();
+  auto func = func::FuncOp::create(b, loc(name), name,
+                                   b.getFunctionType(inputTypes, outputTypes));
+  func->setAttr(kONNXGraphAttrName, b.getUnitAttr());
+  Block *entry = func.addEntryBlock();
+  std::unordered_map<std::string, Value> values;
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    func.setArgAttr(i, kONNXNameAttrName, b.getStringAttr(input->name()));
+    values[input->name()] = entry->getArgument(i);
+  }
+  for (auto [i, output] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, kONNXNameAttrName, b.getStringAttr(output.name()));
+
+  b.setInsertionPointToStart(entry);
+  for (const Tensor &tensor : impl.initializers) {
+    Type elementType = mlirElementType(&context, tensor.dtype);
+    auto type = RankedTensorType::get(tensor.shape, elementType);
+    auto weight = onnx_ir::WeightOp::create(b, loc(tensor.name), type,
+                                         b.getStringAttr(tensor.name),
+                                         ElementsAttr());
+    if (tensor.bytes <= kInlineValueBytes) {
+      Expected<DenseElementsAttr> value = elements(tensor);
+      if (!value)
+        return value.takeError();
+      weight.setValueAttr(*value);
+    }
+    values[tensor.name] = weight;
+  }
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const ::onnx::NodeProto &node = graph.node(i);
+    std::string what = describeNode(node, i);
+    std::string nodeName =
+        node.name().empty() ? "#" + std::to_string(i) : node.name();
+    SmallVector<Value> operands;
+    for (const std::string &input : node.input()) {
+      if (input.empty()) {
+        // An omitted optional input: a placeholder no pattern reads.
+        operands.push_back(
+            onnx_ir::NoneOp::create(b, loc(nodeName), b.getNoneType()));
+        continue;
+      }
+      operands.push_back(values.at(input));
+    }
+    if (node.op_type() == "Constant" && node.domain().empty()) {
+      Expected<DenseElementsAttr> value =
+          elements(impl.constants.at(node.output(0)));
+      if (!value)
+        return value.takeError();
+      values[node.output(0)] =
+          arith::ConstantOp::create(b, loc(nodeName), *value);
+      continue;
+    }
+    SmallVector<NamedAttribute> attrs;
+    for (const ::onnx::AttributeProto &attr : node.attribute()) {
+      Expected<Attribute> value = attribute(attr, what);
+      if (!value)
+        return value.takeError();
+      attrs.push_back(b.getNamedAttr(attr.name(), *value));
+    }
+    SmallVector<Type> resultTypes;
+    for (int o = 0; o < node.output_size(); ++o)
+      resultTypes.push_back(resultType(node, o, operands));
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto op = onnx_ir::NodeOp::create(
+        b, loc(nodeName), resultTypes, operands, b.getStringAttr(node.op_type()),
+        b.getStringAttr(domain), b.getStringAttr(nodeName),
+        b.getDictionaryAttr(attrs));
+    for (int o = 0; o < node.output_size(); ++o)
+      if (!node.output(o).empty())
+        values[node.output(o)] = op.getResult(o);
+  }
+  SmallVector<Value> results;
+  for (const ::onnx::ValueInfoProto &output : graph.output()) {
+    Value value = values.at(output.name());
+    results.push_back(value);
+  }
+  // The declared output types win over the inferred ones.
+  for (auto [i, value] : llvm::enumerate(results))
+    if (value.getType() != outputTypes[i])
+      func.setResultAttr(i, "onnx.inferred", b.getUnitAttr());
+  func.setFunctionType(b.getFunctionType(
+      inputTypes, llvm::to_vector(llvm::map_range(
+                      results, [](Value v) { return v.getType(); }))));
+  func::ReturnOp::create(b, loc(name), results);
+  return module;
+}
+
+/// The initializers of float types, read in place; predictor tensors from a
+/// safetensors directory after them.
+class ONNXSource : public TensorSource {
+public:
+  ONNXSource(std::shared_ptr<const ONNXFile> file, const ONNXFile::Impl &impl,
+             std::unique_ptr<::sparsec::Checkpoint> predictors)
+      : file(std::move(file)), impl(impl), predictors(std::move(predictors)) {
+    for (const Tensor &t : impl.initializers) {
+      using ::sparsec::DType;
+      if (t.dtype != DType::kF32 && t.dtype != DType::kF16 &&
+          t.dtype != DType::kBF16)
+        continue;
+      SourceTensor tensor;
+      tensor.name = t.name;
+      tensor.dtype = t.dtype;
+      tensor.shape = t.shape;
+      tensor.file = t.file;
+      tensor.data = t.data;
+      tensors.emplace(t.name, std::move(tensor));
+    }
+    if (this->predictors)
+      for (const auto &f : this->predictors->files())
+        for (const ::sparsec::TensorInfo &info : f->tensors()) {
+          SourceTensor tensor;
+          tensor.name = info.name;
+          tensor.dtype = info.dtype;
+          tensor.shape = info.shape;
+          tensor.file = *info.file;
+          tensor.data = info.data;
+          tensors.emplace(info.name, std::move(tensor)); // the model's win
+        }
+  }
+
+  const SourceTensor *find(StringRef name) const override {
+    auto it = tensors.find(name.str());
+    return it == tensors.end() ? nullptr : &it->second;
+  }
+  const std::string &origin() const override { return impl.path; }
+
+  /// XXH3 of the model file, its external data files, config.json and the
+  /// predictor files.
+  Expected<std::string> hash() const override {
+    uint64_t hash = 1469598103934665603ull;
+    auto mix = [&](StringRef bytes) {
+      for (unsigned char c : bytes) {
+        hash ^= c;
+        hash *= 1099511628211ull;
+      }
+    };
+    auto mixData = [&](const void *data, size_t size) {
+      ::sparsec::Xxh3Hasher hasher;
+      hasher.update(data, size);
+      mix(::sparsec::hex64(hasher.digest()));
+    };
+    mixData(impl.buffer->getBufferStart(), impl.buffer->getBufferSize());
+    SmallVector<StringRef> names;
+    for (const auto &entry : impl.externalFiles)
+      names.push_back(entry.getKey());
+    llvm::sort(names);
+    for (StringRef name : names) {
+      const llvm::MemoryBuffer &buffer = *impl.externalFiles.find(name)->second;
+      mix(llvm::sys::path::filename(name));
+      mixData(buffer.getBufferStart(), buffer.getBufferSize());
+    }
+    llvm::SmallString<256> config(impl.folder);
+    llvm::sys::path::append(config, "config.json");
+    if (auto buffer = llvm::MemoryBuffer::getFile(config))
+      mix((*buffer)->getBuffer());
+    if (predictors)
+      for (const auto &f : predictors->files())
+        mixData(f->data(), f->dataSize());
+    std::string text;
+    llvm::raw_string_ostream(text) << llvm::format_hex_no_prefix(hash, 16);
+    return text;
+  }
+
+private:
+  std::shared_ptr<const ONNXFile> file;
+  const ONNXFile::Impl &impl;
+  std::unique_ptr<::sparsec::Checkpoint> predictors;
+  std::unordered_map<std::string, SourceTensor> tensors;
+};
+
+} // namespace
+
+Expected<OwningOpRef<ModuleOp>>
+ONNXFile::toModule(MLIRContext &context) const {
+  context.loadDialect<onnx_ir::ONNXDialect, arith::ArithDialect,
+                      func::FuncDialect>();
+  return ModuleBuilder(context, *impl).build();
+}
+
+Expected<std::unique_ptr<TensorSource>>
+ONNXFile::openWeights(std::shared_ptr<const ONNXFile> file,
+                      StringRef predictorDir) {
+  std::unique_ptr<::sparsec::Checkpoint> predictors;
+  if (!predictorDir.empty()) {
+    auto opened = ::sparsec::Checkpoint::openDirectory(predictorDir.str());
+    if (!opened.isOk())
+      return inputError(opened.status().message());
+    predictors = std::move(opened).value();
+  }
+  const Impl &impl = *file->impl;
+  return std::make_unique<ONNXSource>(std::move(file), impl,
+                                      std::move(predictors));
+}

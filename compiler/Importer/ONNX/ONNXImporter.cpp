@@ -1,0 +1,215 @@
+//===- ONNXImporter.cpp - ONNX decoder graph -> llm IR --------------------===//
+
+#include "compiler/Importer/ONNX/ONNXImporter.h"
+
+#include "passes/DecodeStep.h"
+#include "passes/JsonFile.h"
+#include "passes/Passes.h"
+
+#include "dialects/LLM/IR/LLMOps.h"
+#include "dialects/ONNX/IR/ONNXOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+namespace {
+
+/// Runs `build`'s passes on `module`; the first error, with its location,
+/// becomes the message.
+llvm::Error runChecked(MLIRContext &context, ModuleOp module,
+                       llvm::function_ref<void(PassManager &)> build,
+                       const std::string &origin, llvm::StringRef what) {
+  std::string firstError;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error && firstError.empty()) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      // The node's name is the useful part of its location.
+      if (auto name = dyn_cast<NameLoc>(diag.getLocation()))
+        os << diag;
+      else
+        os << diag.getLocation() << ": " << diag;
+      firstError = text;
+    }
+    return success();
+  });
+  PassManager pm(&context, ModuleOp::getOperationName());
+  build(pm);
+  if (failed(pm.run(module)) || failed(verify(module)))
+    return inputError(origin + ": " + what + ": " + firstError);
+  return llvm::Error::success();
+}
+
+/// The hyper-parameters the graph shows, to compare with config.json.
+llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
+                               const std::string &origin) {
+  auto mismatch = [&](llvm::StringRef what, const llvm::Twine &graph,
+                      const llvm::Twine &stated) {
+    return inputError(origin + ": the graph has " + what + " " + graph +
+                      ", but config.json says " + stated);
+  };
+  DecodeStep decode(step);
+  llm::KVCacheType cache = decode.getCacheType();
+  if (cache.getNumLayers() != config.numLayers)
+    return mismatch("layers", llvm::Twine(cache.getNumLayers()),
+                    llvm::Twine(config.numLayers));
+  if (cache.getNumKvHeads() != config.numKvHeads)
+    return mismatch("KV heads", llvm::Twine(cache.getNumKvHeads()),
+                    llvm::Twine(config.numKvHeads));
+  if (cache.getHeadDim() != config.headDim)
+    return mismatch("head_dim", llvm::Twine(cache.getHeadDim()),
+                    llvm::Twine(config.headDim));
+  if (decode.getVocabSize() != config.vocabSize)
+    return mismatch("vocabulary size", llvm::Twine(decode.getVocabSize()),
+                    llvm::Twine(config.vocabSize));
+  llvm::Error error = llvm::Error::success();
+  step.walk([&](Operation *op) {
+    if (error)
+      return;
+    if (auto attention = dyn_cast<llm::AttentionOp>(op)) {
+      if (attention.getNumHeads() != config.numHeads)
+        error = mismatch("attention heads",
+                         llvm::Twine(attention.getNumHeads()),
+                         llvm::Twine(config.numHeads));
+    } else if (auto norm = dyn_cast<llm::RMSNormOp>(op)) {
+      double eps = norm.getEpsilon().convertToDouble();
+      if (std::abs(eps - config.rmsNormEps) > 1e-3 * config.rmsNormEps)
+        error = mismatch("RMSNorm epsilon", formatNumber(eps),
+                         formatNumber(config.rmsNormEps));
+    } else if (auto rope = dyn_cast<llm::RotaryOp>(op)) {
+      if (!rope.getInvFreq() &&
+          std::abs(rope.getTheta().convertToDouble() - config.ropeTheta) >
+              1e-3 * config.ropeTheta)
+        error = mismatch("rope theta",
+                         formatNumber(rope.getTheta().convertToDouble()),
+                         formatNumber(config.ropeTheta));
+    } else if (auto ffn = dyn_cast<llm::FFNOp>(op)) {
+      int64_t neurons =
+          cast<RankedTensorType>(ffn.getGate().getType()).getDimSize(0);
+      if (neurons != config.intermediateSize)
+        error = mismatch("FFN size", llvm::Twine(neurons),
+                         llvm::Twine(config.intermediateSize));
+      else if (ffn.getActivation() != config.activation)
+        error = mismatch(
+            "activation",
+            llvm::Twine(llm::stringifyActivation(ffn.getActivation())),
+            llvm::Twine(llm::stringifyActivation(config.activation)));
+    } else if (auto embed = dyn_cast<llm::EmbedOp>(op)) {
+      int64_t hidden =
+          cast<RankedTensorType>(embed.getResult().getType()).getDimSize(0);
+      if (hidden != config.hiddenSize)
+        error = mismatch("hidden size", llvm::Twine(hidden),
+                         llvm::Twine(config.hiddenSize));
+    }
+  });
+  return error;
+}
+
+} // namespace
+
+llvm::Expected<OwningOpRef<ModuleOp>>
+onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,
+                         const ModelConfig &config, const TensorSource &weights,
+                         int64_t maxSeqLen) {
+  if (maxSeqLen <= 0)
+    maxSeqLen = config.maxPositions;
+  if (maxSeqLen > config.maxPositions)
+    return inputError("--max-seq-len " + llvm::Twine(maxSeqLen) +
+                      " exceeds the model's context length (" +
+                      llvm::Twine(config.maxPositions) + ")");
+  llvm::Expected<OwningOpRef<ModuleOp>> module = file.toModule(context);
+  if (!module)
+    return module.takeError();
+  context.loadDialect<llm::LLMDialect>();
+
+  // The KV cache holds what the embedding table holds (as for checkpoints).
+  std::string cacheType = "f16";
+  (*module)->walk([&](onnx::WeightOp weight) {
+    auto type = cast<RankedTensorType>(weight.getType());
+    if (type.getRank() == 2 && type.getDimSize(0) == config.vocabSize &&
+        type.getDimSize(1) == config.hiddenSize) {
+      if (type.getElementType().isF32())
+        cacheType = "f32";
+      else if (type.getElementType().isBF16())
+        cacheType = "bf16";
+    }
+  });
+  ConvertONNXToLLMPassOptions options;
+  options.maxSeqLen = maxSeqLen;
+  options.cacheType = cacheType;
+  options.slidingWindow = config.slidingWindow;
+  if (llvm::Error err = runChecked(
+          context, **module,
+          [&](PassManager &pm) {
+            pm.addPass(createConvertONNXToLLMPass(options));
+          },
+          file.path(), "cannot import"))
+    return std::move(err);
+
+  func::FuncOp step = DecodeStep::find(**module);
+  if (llvm::Error err = checkAgainstConfig(step, config, file.path()))
+    return std::move(err);
+
+  // Predictors from --predictor-dir, by the Hugging Face names of each
+  // layer; their input is the residual stream before the FFN's norm.
+  OpBuilder b(&context);
+  llvm::Error error = llvm::Error::success();
+  step.walk([&](llm::FFNOp ffn) {
+    if (error)
+      return;
+    std::string prefix =
+        "model.layers." + std::to_string(ffn.getLayer()) + ".mlp.predictor.";
+    const SourceTensor *fc1 = weights.find(prefix + "fc1.weight");
+    const SourceTensor *fc2 = weights.find(prefix + "fc2.weight");
+    if (!fc1 && !fc2)
+      return;
+    auto norm = ffn.getInput().getDefiningOp<llm::RMSNormOp>();
+    int64_t hidden = config.hiddenSize, neurons = config.intermediateSize;
+    if (!fc1 || !fc2 || fc1->shape.size() != 2 || fc2->shape.size() != 2 ||
+        fc1->shape[1] != hidden || fc2->shape[0] != neurons ||
+        fc2->shape[1] != fc1->shape[0] || !norm) {
+      error = inputError(weights.origin() + ": predictor of layer " +
+                         std::to_string(ffn.getLayer()) +
+                         " must be fc1 [rank, " + std::to_string(hidden) +
+                         "] and fc2 [" + std::to_string(neurons) +
+                         ", rank], on an FFN whose input is an RMSNorm");
+      return;
+    }
+    auto type = [&](const SourceTensor *t) {
+      Type element = t->dtype == ::sparsec::DType::kF32 ? b.getF32Type()
+                     : t->dtype == ::sparsec::DType::kBF16
+                         ? Type(b.getBF16Type())
+                         : Type(b.getF16Type());
+      return RankedTensorType::get(t->shape, element);
+    };
+    b.setInsertionPoint(ffn);
+    Value first = llm::ParamOp::create(b, ffn.getLoc(), type(fc1), fc1->name);
+    Value second = llm::ParamOp::create(b, ffn.getLoc(), type(fc2), fc2->name);
+    FloatAttr threshold;
+    if (config.predictorThreshold)
+      threshold = b.getF32FloatAttr(
+          static_cast<float>(*config.predictorThreshold));
+    auto replacement = llm::FFNOp::create(
+        b, ffn.getLoc(), ffn.getResult().getType(), ffn.getInput(),
+        ffn.getGate(), ffn.getUp(), ffn.getDown(), norm.getInput(), first,
+        second, ffn.getActivationAttr(), ffn.getLayerAttr(), threshold);
+    ffn.getResult().replaceAllUsesWith(replacement.getResult());
+    ffn->erase();
+  });
+  if (error)
+    return std::move(error);
+
+  if (llvm::Error err = runChecked(
+          context, **module,
+          [](PassManager &pm) { pm.addPass(createVerifyDecodeStepPass()); },
+          file.path(), "imported model does not verify"))
+    return std::move(err);
+  return module;
+}

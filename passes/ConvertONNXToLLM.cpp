@@ -1,0 +1,1057 @@
+//===- ConvertONNXToLLM.cpp - onnx graph -> llm decode step ---------------===//
+//
+// sparsec-convert-onnx-to-llm: see Passes.td for what is matched. The graph
+// function's body moves into a new decode step whose token, position and
+// cache stand in for the graph's inputs (as unrealized casts to the
+// inputs' tensor types). Each pattern rewrites one subgraph into an llm op
+// and hands the result back to the remaining onnx ops as an unrealized
+// cast of the flat llm vector to the ONNX type; later patterns look
+// through those casts (and through reshapes) to find their llm operands.
+// When no pattern applies any more, the returned logits must be an llm
+// value, and every onnx node must be dead.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/DecodeStep.h"
+#include "passes/Passes.h"
+
+#include "dialects/LLM/IR/LLMOps.h"
+#include "dialects/ONNX/IR/ONNXOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir::sparsec {
+#define GEN_PASS_DEF_CONVERTONNXTOLLMPASS
+#include "passes/Passes.h.inc"
+} // namespace mlir::sparsec
+
+using namespace mlir;
+using namespace mlir::sparsec;
+using onnx::NodeOp;
+
+namespace {
+
+/// What the patterns share: the step's arguments and what each graph input
+/// became.
+struct GraphInputs {
+  Value token, pos, cache;
+  /// past_key_values.N.key / .value casts -> (layer N, is the key).
+  llvm::DenseMap<Value, std::pair<int64_t, bool>> past;
+  Value tokenInput, positionInput;
+  int64_t headDim = 0;
+};
+
+bool isVector(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.getRank() == 1 && tensor.getElementType().isF32() &&
+         !tensor.isDynamicDim(0);
+}
+int64_t vectorSize(Value v) {
+  return cast<RankedTensorType>(v.getType()).getDimSize(0);
+}
+RankedTensorType vectorType(MLIRContext *context, int64_t size) {
+  return RankedTensorType::get({size}, Float32Type::get(context));
+}
+
+/// `v`'s defining node when it is the default-domain operator `type`.
+NodeOp nodeOf(Value v, StringRef type) {
+  auto node = v ? v.getDefiningOp<NodeOp>() : NodeOp();
+  if (!node || node.getOpType() != type || !node.getDomain().empty())
+    return {};
+  return node;
+}
+
+/// Looks through ops that relabel a tensor without changing its values.
+Value skipRelabels(Value v) {
+  while (v) {
+    auto node = v.getDefiningOp<NodeOp>();
+    if (!node || !node.getDomain().empty() || node->getNumOperands() == 0)
+      return v;
+    StringRef type = node.getOpType();
+    if (type != "Reshape" && type != "Squeeze" && type != "Unsqueeze" &&
+        type != "Flatten" && type != "Identity")
+      return v;
+    v = node->getOperand(0);
+  }
+  return v;
+}
+
+/// The llm vector an ONNX tensor holds (an earlier match's result), or null.
+Value llmValue(Value v) {
+  v = skipRelabels(v);
+  auto cast = v ? v.getDefiningOp<UnrealizedConversionCastOp>()
+                : UnrealizedConversionCastOp();
+  if (!cast || cast->getNumOperands() != 1 ||
+      !isVector(cast->getOperand(0).getType()))
+    return {};
+  return cast->getOperand(0);
+}
+
+/// `llmResult` as a value of the ONNX type `type`, for the ops not yet matched.
+Value toGraph(PatternRewriter &rewriter, Location loc, Value llmResult,
+              Type type) {
+  return UnrealizedConversionCastOp::create(rewriter, loc, type, llmResult)
+      .getResult(0);
+}
+
+/// The initializer `v` reads, through Identity and Cast (weights stored as
+/// f16/bf16 are cast to f32 in the graph).
+onnx::WeightOp weightOf(Value v) {
+  while (v) {
+    if (auto weight = v.getDefiningOp<onnx::WeightOp>())
+      return weight;
+    auto node = v.getDefiningOp<NodeOp>();
+    if (!node || !node.getDomain().empty() ||
+        (node.getOpType() != "Cast" && node.getOpType() != "Identity"))
+      return {};
+    v = node->getOperand(0);
+  }
+  return {};
+}
+
+/// An llm.param for the initializer, when it has an element type llm reads.
+Value paramOf(PatternRewriter &rewriter, onnx::WeightOp weight) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  Type element = type.getElementType();
+  if (!element.isF32() && !element.isF16() && !element.isBF16())
+    return {};
+  return llm::ParamOp::create(rewriter, weight.getLoc(), type,
+                              weight.getName());
+}
+
+/// The values of a constant tensor (arith.constant, or an initializer that
+/// carries its value), through Identity and Cast.
+DenseElementsAttr constantOf(Value v) {
+  while (v) {
+    if (auto constant = v.getDefiningOp<arith::ConstantOp>())
+      return dyn_cast<DenseElementsAttr>(constant.getValue());
+    if (auto weight = v.getDefiningOp<onnx::WeightOp>())
+      return weight.getValue()
+                 ? dyn_cast<DenseElementsAttr>(*weight.getValue())
+                 : DenseElementsAttr();
+    auto node = v.getDefiningOp<NodeOp>();
+    if (!node || !node.getDomain().empty() ||
+        (node.getOpType() != "Cast" && node.getOpType() != "Identity"))
+      return {};
+    v = node->getOperand(0);
+  }
+  return {};
+}
+
+/// A constant's values as doubles (floats or integers).
+std::optional<SmallVector<double>> constantValues(Value v) {
+  DenseElementsAttr attr = constantOf(v);
+  if (!attr)
+    return std::nullopt;
+  SmallVector<double> values;
+  if (isa<FloatType>(attr.getElementType())) {
+    for (APFloat value : attr.getValues<APFloat>())
+      values.push_back(value.convertToDouble());
+  } else if (attr.getElementType().isInteger()) {
+    for (APInt value : attr.getValues<APInt>())
+      values.push_back(static_cast<double>(value.getSExtValue()));
+  } else {
+    return std::nullopt;
+  }
+  return values;
+}
+
+std::optional<double> scalarOf(Value v) {
+  std::optional<SmallVector<double>> values = constantValues(v);
+  if (!values || values->empty())
+    return std::nullopt;
+  for (double value : *values)
+    if (value != values->front())
+      return std::nullopt;
+  return values->front();
+}
+
+/// Whether `v` is the graph input `input` (through relabels and casts).
+bool readsInput(Value v, Value input) {
+  while (v) {
+    v = skipRelabels(v);
+    if (v == input)
+      return true;
+    NodeOp cast = nodeOf(v, "Cast");
+    if (!cast)
+      return false;
+    v = cast->getOperand(0);
+  }
+  return false;
+}
+
+/// Both operands of a commutative node, in the order `first` accepts them.
+template <typename Fn>
+bool commuted(NodeOp node, Fn &&first, Value &a, Value &b) {
+  if (node->getNumOperands() != 2)
+    return false;
+  a = node->getOperand(0);
+  b = node->getOperand(1);
+  if (first(a))
+    return true;
+  std::swap(a, b);
+  return first(a);
+}
+
+template <typename OpTy>
+struct GraphPattern : public OpRewritePattern<NodeOp> {
+  GraphPattern(MLIRContext *context, const GraphInputs &inputs,
+               PatternBenefit benefit = 1)
+      : OpRewritePattern<NodeOp>(context, benefit), inputs(inputs) {}
+  const GraphInputs &inputs;
+};
+
+//===--- embedding ---------------------------------------------------------===//
+
+/// Gather(table [vocab, hidden], input_ids) -> llm.embed.
+struct EmbeddingPattern : public GraphPattern<llm::EmbedOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Gather" || !op.getDomain().empty() ||
+        op->getNumOperands() != 2 || op.getInt("axis", 0) != 0)
+      return failure();
+    onnx::WeightOp table = weightOf(op->getOperand(0));
+    if (!table || cast<RankedTensorType>(table.getType()).getRank() != 2 ||
+        !readsInput(op->getOperand(1), inputs.tokenInput))
+      return failure();
+    Value param = paramOf(rewriter, table);
+    if (!param)
+      return failure();
+    int64_t hidden = cast<RankedTensorType>(table.getType()).getDimSize(1);
+    Value embed = llm::EmbedOp::create(
+        rewriter, op.getLoc(), vectorType(getContext(), hidden), param,
+        inputs.token);
+    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), embed,
+                                   op->getResult(0).getType()));
+    return success();
+  }
+};
+
+//===--- RMSNorm -----------------------------------------------------------===//
+
+/// x * w / sqrt(mean(x^2) + eps), in the spellings exporters use:
+/// Mul(Mul(x, Reciprocal(Sqrt(s))), w), Mul(Div(x, Sqrt(s)), w), with
+/// s = Add(ReduceMean(Mul(x, x) | Pow(x, 2)), eps), in any operand order.
+struct RMSNormPattern : public GraphPattern<llm::RMSNormOp> {
+  using GraphPattern::GraphPattern;
+
+  /// x and eps when `v` is sqrt(mean(x^2) + eps) (Sqrt(s) node).
+  static bool matchRootMeanSquare(Value v, Value &x, double &eps) {
+    NodeOp sqrt = nodeOf(v, "Sqrt");
+    if (!sqrt)
+      return false;
+    NodeOp add = nodeOf(sqrt->getOperand(0), "Add");
+    if (!add)
+      return false;
+    Value meanValue, epsValue;
+    if (!commuted(
+            add, [](Value v) { return bool(nodeOf(v, "ReduceMean")); },
+            meanValue, epsValue))
+      return false;
+    std::optional<double> epsilon = scalarOf(epsValue);
+    NodeOp mean = nodeOf(meanValue, "ReduceMean");
+    if (!epsilon || mean.getInt("keepdims", 1) != 1)
+      return false;
+    Value square = mean->getOperand(0);
+    if (NodeOp mul = nodeOf(square, "Mul")) {
+      if (mul->getOperand(0) != mul->getOperand(1))
+        return false;
+      x = mul->getOperand(0);
+    } else if (NodeOp pow = nodeOf(square, "Pow")) {
+      std::optional<double> exponent = scalarOf(pow->getOperand(1));
+      if (!exponent || *exponent != 2.0)
+        return false;
+      x = pow->getOperand(0);
+    } else {
+      return false;
+    }
+    eps = *epsilon;
+    return true;
+  }
+
+  /// x and eps when `v` is x / rms(x).
+  static bool matchNormalized(Value v, Value &x, double &eps) {
+    if (NodeOp div = nodeOf(v, "Div")) {
+      Value inner;
+      return matchRootMeanSquare(div->getOperand(1), inner, eps) &&
+             inner == div->getOperand(0) && (x = inner, true);
+    }
+    NodeOp mul = nodeOf(v, "Mul");
+    if (!mul)
+      return false;
+    Value scaled, reciprocal;
+    if (!commuted(
+            mul, [](Value v) { return bool(nodeOf(v, "Reciprocal")); },
+            reciprocal, scaled))
+      return false;
+    Value inner;
+    return matchRootMeanSquare(
+               nodeOf(reciprocal, "Reciprocal")->getOperand(0), inner, eps) &&
+           inner == scaled && (x = inner, true);
+  }
+
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Mul" || !op.getDomain().empty())
+      return failure();
+    Value normalized, weightValue;
+    if (!commuted(
+            op,
+            [](Value v) {
+              onnx::WeightOp w = weightOf(v);
+              return w && cast<RankedTensorType>(w.getType()).getRank() == 1;
+            },
+            weightValue, normalized))
+      return failure();
+    Value x;
+    double eps = 0;
+    if (!matchNormalized(normalized, x, eps))
+      return failure();
+    Value input = llmValue(x);
+    onnx::WeightOp weight = weightOf(weightValue);
+    if (!input ||
+        cast<RankedTensorType>(weight.getType()).getDimSize(0) !=
+            vectorSize(input))
+      return failure();
+    Value param = paramOf(rewriter, weight);
+    if (!param)
+      return failure();
+    Value norm = llm::RMSNormOp::create(rewriter, op.getLoc(), input, param,
+                                        rewriter.getF32FloatAttr(eps));
+    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), norm,
+                                   op->getResult(0).getType()));
+    return success();
+  }
+};
+
+//===--- linear layers ------------------------------------------------------===//
+
+/// The llm input and [out, in] weight of x W^T: Gemm(x, W, transB=1) or
+/// MatMul(x, Transpose(W)).
+bool matchLinear(NodeOp op, Value &input, onnx::WeightOp &weight) {
+  if (!op.getDomain().empty())
+    return false;
+  if (op.getOpType() == "Gemm") {
+    if (op->getNumOperands() != 2 || op.getInt("transA", 0) != 0 ||
+        op.getInt("transB", 0) != 1 || op.getFloat("alpha", 1.0) != 1.0)
+      return false;
+    weight = weightOf(op->getOperand(1));
+  } else if (op.getOpType() == "MatMul") {
+    NodeOp transpose = nodeOf(op->getOperand(1), "Transpose");
+    if (!transpose)
+      return false;
+    SmallVector<int64_t> perm = transpose.getInts("perm");
+    if (!perm.empty() && perm != SmallVector<int64_t>{1, 0})
+      return false;
+    weight = weightOf(transpose->getOperand(0));
+  } else {
+    return false;
+  }
+  if (!weight || cast<RankedTensorType>(weight.getType()).getRank() != 2)
+    return false;
+  input = op->getOperand(0);
+  return true;
+}
+
+struct LinearPattern : public GraphPattern<llm::LinearOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    Value x;
+    onnx::WeightOp weight;
+    if (!matchLinear(op, x, weight))
+      return failure();
+    Value input = llmValue(x);
+    auto type = cast<RankedTensorType>(weight.getType());
+    if (!input || type.getDimSize(1) != vectorSize(input))
+      return failure();
+    Value param = paramOf(rewriter, weight);
+    if (!param)
+      return failure();
+    Value linear = llm::LinearOp::create(
+        rewriter, op.getLoc(), vectorType(getContext(), type.getDimSize(0)),
+        input, param);
+    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), linear,
+                                   op->getResult(0).getType()));
+    return success();
+  }
+};
+
+//===--- rotary embedding --------------------------------------------------===//
+
+/// x*cos + rotate_half(x)*sin with rotate_half(x) = Concat(-x2, x1) over the
+/// last axis, cos/sin = Cos/Sin(Concat(f, f)), f = position * inv_freq.
+struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
+  using GraphPattern::GraphPattern;
+
+  /// inv_freq when `v` is Cos or Sin (`trig`) of the position's angles.
+  std::optional<SmallVector<double>> angles(Value v, StringRef trig) const {
+    NodeOp node = nodeOf(v, trig);
+    NodeOp concat = node ? nodeOf(node->getOperand(0), "Concat") : NodeOp();
+    if (!concat || concat->getNumOperands() != 2 ||
+        concat->getOperand(0) != concat->getOperand(1))
+      return std::nullopt;
+    NodeOp mul = nodeOf(concat->getOperand(0), "Mul");
+    Value positions, frequencies;
+    if (!mul ||
+        !commuted(
+            mul,
+            [&](Value v) { return readsInput(v, inputs.positionInput); },
+            positions, frequencies))
+      return std::nullopt;
+    return constantValues(frequencies);
+  }
+
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Add" || !op.getDomain().empty() ||
+        op->getNumOperands() != 2)
+      return failure();
+    for (int first = 0; first < 2; ++first) {
+      NodeOp straight = nodeOf(op->getOperand(first), "Mul");
+      NodeOp rotated = nodeOf(op->getOperand(1 - first), "Mul");
+      if (!straight || !rotated)
+        continue;
+      Value x, cosValue, rot, sinValue;
+      if (!commuted(
+              straight, [&](Value v) { return bool(nodeOf(v, "Cos")); },
+              cosValue, x) ||
+          !commuted(
+              rotated, [&](Value v) { return bool(nodeOf(v, "Sin")); },
+              sinValue, rot))
+        continue;
+      std::optional<SmallVector<double>> invFreq = angles(cosValue, "Cos");
+      std::optional<SmallVector<double>> sinFreq = angles(sinValue, "Sin");
+      if (!invFreq || !sinFreq || *invFreq != *sinFreq || invFreq->size() < 1)
+        continue;
+      int64_t headDim = 2 * static_cast<int64_t>(invFreq->size());
+      // rotate_half(x) = Concat(Neg(x[half:]), x[:half]).
+      NodeOp concat = nodeOf(rot, "Concat");
+      if (!concat || concat->getNumOperands() != 2)
+        continue;
+      NodeOp neg = nodeOf(concat->getOperand(0), "Neg");
+      NodeOp second = neg ? nodeOf(neg->getOperand(0), "Slice") : NodeOp();
+      NodeOp firstHalf = nodeOf(concat->getOperand(1), "Slice");
+      if (!second || !firstHalf || second->getOperand(0) != x ||
+          firstHalf->getOperand(0) != x || second->getNumOperands() < 3 ||
+          firstHalf->getNumOperands() < 3)
+        continue;
+      std::optional<double> secondStart = scalarOf(second->getOperand(1));
+      std::optional<double> firstStart = scalarOf(firstHalf->getOperand(1));
+      std::optional<double> firstEnd = scalarOf(firstHalf->getOperand(2));
+      if (!secondStart || !firstStart || !firstEnd || *firstStart != 0 ||
+          *firstEnd != headDim / 2 || *secondStart != headDim / 2)
+        continue;
+      Value input = llmValue(x);
+      if (!input || vectorSize(input) % headDim != 0)
+        continue;
+      // theta from inv_freq[i] = theta^(-2i/d), rounded to an integer when
+      // that reproduces the (f32) table; the table itself when no theta does
+      // (scaled RoPE).
+      double estimate = invFreq->size() > 1
+                            ? std::pow((*invFreq)[1], -headDim / 2.0)
+                            : 10000.0;
+      auto reproduces = [&](double theta) {
+        for (size_t i = 0; i < invFreq->size(); ++i) {
+          double expected = std::pow(theta, -2.0 * i / headDim);
+          if (std::abs((*invFreq)[i] - expected) > 1e-5 * expected)
+            return false;
+        }
+        return true;
+      };
+      double theta = std::round(estimate);
+      if (!reproduces(theta))
+        theta = estimate;
+      DenseF32ArrayAttr table;
+      if (!reproduces(theta))
+        table = rewriter.getDenseF32ArrayAttr(llvm::to_vector(llvm::map_range(
+            *invFreq, [](double f) { return static_cast<float>(f); })));
+      Value rope = llm::RotaryOp::create(
+          rewriter, op.getLoc(), input, inputs.pos,
+          rewriter.getI64IntegerAttr(headDim),
+          rewriter.getF64FloatAttr(theta), table);
+      rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), rope,
+                                     op->getResult(0).getType()));
+      return success();
+    }
+    return failure();
+  }
+};
+
+//===--- attention ---------------------------------------------------------===//
+
+/// Softmax(Q K^T * scale) V with K = Concat(past key N, k), V =
+/// Concat(past value N, v) (axis 2), query heads grouped over KV heads.
+struct AttentionPattern : public GraphPattern<llm::AttentionOp> {
+  using GraphPattern::GraphPattern;
+
+  /// The new rows appended to layer `layer`'s past keys/values.
+  std::optional<std::pair<int64_t, Value>> appended(Value v, bool key) const {
+    NodeOp concat = nodeOf(v, "Concat");
+    if (!concat || concat->getNumOperands() != 2 ||
+        concat.getInt("axis", 0) != 2)
+      return std::nullopt;
+    auto past = inputs.past.find(concat->getOperand(0));
+    if (past == inputs.past.end() || past->second.second != key)
+      return std::nullopt;
+    return std::make_pair(past->second.first, concat->getOperand(1));
+  }
+
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "MatMul" || !op.getDomain().empty() ||
+        op->getNumOperands() != 2)
+      return failure();
+    NodeOp softmax = nodeOf(op->getOperand(0), "Softmax");
+    auto values = appended(op->getOperand(1), /*key=*/false);
+    if (!softmax || !values || softmax.getInt("axis", -1) != -1)
+      return failure();
+    // The scores, scaled after the product (Mul by s, or Div by 1/s).
+    Value scores = softmax->getOperand(0);
+    std::optional<double> scale;
+    if (NodeOp mul = nodeOf(scores, "Mul")) {
+      Value product, factor;
+      if (!commuted(
+              mul, [](Value v) { return bool(nodeOf(v, "MatMul")); }, product,
+              factor))
+        return failure();
+      scale = scalarOf(factor);
+      scores = product;
+    } else if (NodeOp div = nodeOf(scores, "Div")) {
+      std::optional<double> divisor = scalarOf(div->getOperand(1));
+      if (divisor && *divisor != 0)
+        scale = 1.0 / *divisor;
+      scores = div->getOperand(0);
+    }
+    NodeOp product = nodeOf(scores, "MatMul");
+    if (!scale || !product)
+      return failure();
+    NodeOp transpose = nodeOf(product->getOperand(1), "Transpose");
+    if (!transpose ||
+        transpose.getInts("perm") != SmallVector<int64_t>{0, 1, 3, 2})
+      return failure();
+    auto keys = appended(transpose->getOperand(0), /*key=*/true);
+    if (!keys || keys->first != values->first)
+      return failure();
+    Value q = llmValue(product->getOperand(0));
+    Value k = llmValue(keys->second), v = llmValue(values->second);
+    int64_t headDim = inputs.headDim;
+    if (!q || !k || !v || headDim <= 0 || vectorSize(q) % headDim != 0 ||
+        vectorSize(k) != vectorSize(v))
+      return failure();
+    // llm.attention scales by 1/sqrt(head_dim).
+    double expected = 1.0 / std::sqrt(static_cast<double>(headDim));
+    if (std::abs(*scale - expected) > 1e-6 * expected)
+      return failure();
+    Value attention = llm::AttentionOp::create(
+        rewriter, op.getLoc(), q, k, v, inputs.pos, inputs.cache,
+        rewriter.getI64IntegerAttr(keys->first),
+        rewriter.getI64IntegerAttr(vectorSize(q) / headDim));
+    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), attention,
+                                   op->getResult(0).getType()));
+    return success();
+  }
+};
+
+//===--- residual adds -------------------------------------------------------===//
+
+struct AddPattern : public GraphPattern<llm::AddOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Add" || !op.getDomain().empty() ||
+        op->getNumOperands() != 2)
+      return failure();
+    Value lhs = llmValue(op->getOperand(0)), rhs = llmValue(op->getOperand(1));
+    if (!lhs || !rhs || lhs.getType() != rhs.getType())
+      return failure();
+    Value add = llm::AddOp::create(rewriter, op.getLoc(), lhs, rhs);
+    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), add,
+                                   op->getResult(0).getType()));
+    return success();
+  }
+};
+
+//===--- FFN ---------------------------------------------------------------===//
+
+/// down(act(gate x, up x)) where gate and up are matched llm.linear ops of
+/// the same input: SwiGLU g*sigmoid(g)*u, dReLU relu(g)*relu(u), ReLU-gated
+/// relu(g)*u.
+struct FFNPattern : public GraphPattern<llm::FFNOp> {
+  using GraphPattern::GraphPattern;
+
+  static llm::LinearOp linearOf(Value v) {
+    Value value = llmValue(v);
+    return value ? value.getDefiningOp<llm::LinearOp>() : llm::LinearOp();
+  }
+
+  /// gate, up and the activation of `v` = act(g, u).
+  static bool matchActivation(Value v, llm::LinearOp &gate, llm::LinearOp &up,
+                              llm::Activation &activation) {
+    NodeOp mul = nodeOf(v, "Mul");
+    if (!mul || mul->getNumOperands() != 2)
+      return false;
+    for (int first = 0; first < 2; ++first) {
+      Value a = mul->getOperand(first), b = mul->getOperand(1 - first);
+      NodeOp relu = nodeOf(a, "Relu");
+      if (relu && nodeOf(b, "Relu")) { // dReLU
+        gate = linearOf(relu->getOperand(0));
+        up = linearOf(nodeOf(b, "Relu")->getOperand(0));
+        activation = llm::Activation::DReLU;
+        if (gate && up)
+          return true;
+      }
+      if (relu && linearOf(b)) { // ReLU-gated
+        gate = linearOf(relu->getOperand(0));
+        up = linearOf(b);
+        activation = llm::Activation::ReLU;
+        if (gate)
+          return true;
+      }
+      // SwiGLU: Mul(Mul(g, Sigmoid(g)), u).
+      NodeOp silu = nodeOf(a, "Mul");
+      Value g, sigmoid;
+      if (silu && linearOf(b) &&
+          commuted(
+              silu, [](Value v) { return bool(nodeOf(v, "Sigmoid")); },
+              sigmoid, g) &&
+          nodeOf(sigmoid, "Sigmoid")->getOperand(0) == g) {
+        gate = linearOf(g);
+        up = linearOf(b);
+        activation = llm::Activation::SwiGLU;
+        if (gate)
+          return true;
+      }
+    }
+    return false;
+  }
+
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    Value hiddenValue;
+    onnx::WeightOp downWeight;
+    if (!matchLinear(op, hiddenValue, downWeight))
+      return failure();
+    llm::LinearOp gate, up;
+    llm::Activation activation;
+    if (!matchActivation(hiddenValue, gate, up, activation) ||
+        gate.getInput() != up.getInput())
+      return failure();
+    auto downType = cast<RankedTensorType>(downWeight.getType());
+    int64_t neurons = vectorSize(gate.getResult());
+    if (vectorSize(up.getResult()) != neurons ||
+        downType.getDimSize(1) != neurons)
+      return failure();
+    Value down = paramOf(rewriter, downWeight);
+    if (!down)
+      return failure();
+    // Numbered in graph order once every FFN is matched (the pass).
+    Value ffn = llm::FFNOp::create(
+        rewriter, op.getLoc(),
+        vectorType(getContext(), downType.getDimSize(0)), gate.getInput(),
+        gate.getWeight(), up.getWeight(), down, Value(), Value(), Value(),
+        llm::ActivationAttr::get(getContext(), activation),
+        rewriter.getI64IntegerAttr(0), FloatAttr());
+    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), ffn,
+                                   op->getResult(0).getType()));
+    return success();
+  }
+};
+
+//===--- mixture of experts ------------------------------------------------===//
+
+/// sum over e of ffn_e(x) * w[e], with w = ScatterElements(zeros, top-k
+/// indices, top-k values / their sum) and the top-k of Softmax(router x):
+/// Mixtral's routing (softmax over all experts, top-k, renormalised), with
+/// every expert's FFN already matched. Anchored at the outermost Add of the
+/// sum: an inner one sums fewer experts than the router has.
+struct MoEPattern : public GraphPattern<llm::MoEOp> {
+  using GraphPattern::GraphPattern;
+
+  /// The terms of a sum of Adds (each inner Add used once).
+  static void collectTerms(Value v, SmallVectorImpl<Value> &terms,
+                           bool root = true) {
+    NodeOp add = nodeOf(v, "Add");
+    if (add && add->getNumOperands() == 2 && (root || v.hasOneUse())) {
+      collectTerms(add->getOperand(0), terms, /*root=*/false);
+      collectTerms(add->getOperand(1), terms, /*root=*/false);
+      return;
+    }
+    terms.push_back(v);
+  }
+
+  /// The routing weights' source: ScatterElements(zeros, indices, weights)
+  /// of a renormalised top-k of a softmax of the router. Sets the router
+  /// linear and k.
+  static bool matchRouting(Value v, llm::LinearOp &router, int64_t &topK) {
+    NodeOp scatter = nodeOf(v, "ScatterElements");
+    if (!scatter || scatter->getNumOperands() != 3 ||
+        scatter.getInt("axis", 0) != 1)
+      return false;
+    std::optional<SmallVector<double>> zeros =
+        constantValues(scatter->getOperand(0));
+    if (!zeros || llvm::any_of(*zeros, [](double z) { return z != 0; }))
+      return false;
+    NodeOp div = nodeOf(scatter->getOperand(2), "Div");
+    NodeOp topk = div ? div->getOperand(0).getDefiningOp<NodeOp>() : NodeOp();
+    if (!topk || topk.getOpType() != "TopK" ||
+        scatter->getOperand(1) != topk->getResult(1) ||
+        div->getOperand(0) != topk->getResult(0) ||
+        topk.getInt("largest", 1) != 1)
+      return false;
+    NodeOp sum = nodeOf(div->getOperand(1), "ReduceSum");
+    if (!sum || sum->getOperand(0) != topk->getResult(0))
+      return false;
+    std::optional<double> k = scalarOf(topk->getOperand(1));
+    NodeOp softmax = nodeOf(topk->getOperand(0), "Softmax");
+    if (!k || *k < 1 || !softmax)
+      return false;
+    Value logits = llmValue(softmax->getOperand(0));
+    router = logits ? logits.getDefiningOp<llm::LinearOp>() : llm::LinearOp();
+    topK = static_cast<int64_t>(*k);
+    return static_cast<bool>(router);
+  }
+
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Add" || !op.getDomain().empty())
+      return failure();
+    SmallVector<Value> terms;
+    collectTerms(op->getResult(0), terms);
+    if (terms.size() < 2)
+      return failure();
+    Value routing;
+    llm::LinearOp router;
+    int64_t topK = 0;
+    SmallVector<llm::FFNOp> experts;
+    for (Value term : terms) {
+      // ffn_e(x) * Slice(w, e, e + 1, axis 1).
+      NodeOp mul = nodeOf(term, "Mul");
+      Value ffnValue, weightValue;
+      if (!mul || !commuted(
+                      mul, [](Value v) { return bool(nodeOf(v, "Slice")); },
+                      weightValue, ffnValue))
+        return failure();
+      NodeOp slice = nodeOf(weightValue, "Slice");
+      std::optional<double> start = scalarOf(slice->getOperand(1));
+      std::optional<double> end =
+          slice->getNumOperands() > 2 ? scalarOf(slice->getOperand(2))
+                                      : std::nullopt;
+      std::optional<double> axis =
+          slice->getNumOperands() > 3 ? scalarOf(slice->getOperand(3))
+                                      : std::nullopt;
+      Value expertValue = llmValue(ffnValue);
+      auto expert = expertValue ? expertValue.getDefiningOp<llm::FFNOp>()
+                                : llm::FFNOp();
+      if (!start || !end || *end != *start + 1 || (axis && *axis != 1) ||
+          !expert || (routing && routing != slice->getOperand(0)))
+        return failure();
+      routing = slice->getOperand(0);
+      size_t index = static_cast<size_t>(*start);
+      if (index >= terms.size())
+        return failure();
+      if (experts.size() <= index)
+        experts.resize(index + 1);
+      if (experts[index])
+        return failure(); // an expert twice
+      experts[index] = expert;
+    }
+    if (!matchRouting(routing, router, topK))
+      return failure();
+    auto routerType = cast<RankedTensorType>(router.getWeight().getType());
+    int64_t numExperts = routerType.getDimSize(0);
+    if (static_cast<int64_t>(experts.size()) != numExperts ||
+        llvm::any_of(experts, [](llm::FFNOp e) { return !e; }) ||
+        topK > numExperts)
+      return failure();
+    Value input = router.getInput();
+    llm::Activation activation = experts.front().getActivation();
+    SmallVector<Value> gates, ups, downs;
+    for (llm::FFNOp expert : experts) {
+      if (expert.getInput() != input || expert.getActivation() != activation ||
+          expert.hasPredictor())
+        return failure();
+      gates.push_back(expert.getGate());
+      ups.push_back(expert.getUp());
+      downs.push_back(expert.getDown());
+    }
+    Value moe = llm::MoEOp::create(
+        rewriter, op.getLoc(), input.getType(), input, router.getWeight(),
+        gates, ups, downs, Value(), ValueRange(), ValueRange(),
+        rewriter.getI64IntegerAttr(numExperts),
+        rewriter.getI64IntegerAttr(topK),
+        llm::ActivationAttr::get(getContext(), activation),
+        rewriter.getI64IntegerAttr(0), FloatAttr());
+    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), moe,
+                                   op->getResult(0).getType()));
+    return success();
+  }
+};
+
+//===--- the pass ----------------------------------------------------------===//
+
+class ConvertONNXToLLM
+    : public sparsec::impl::ConvertONNXToLLMPassBase<ConvertONNXToLLM> {
+public:
+  using ConvertONNXToLLMPassBase::ConvertONNXToLLMPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    func::FuncOp graph;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (func->hasAttr("onnx.graph"))
+        graph = func;
+    if (!graph) {
+      module.emitError("sparsec-convert-onnx-to-llm: no function marked "
+                       "'onnx.graph'");
+      return signalPassFailure();
+    }
+    if (failed(convert(module, graph)))
+      return signalPassFailure();
+  }
+
+private:
+  LogicalResult convert(ModuleOp module, func::FuncOp graph);
+};
+
+StringRef nameOf(func::FuncOp func, unsigned index, bool result) {
+  auto name = result ? func.getResultAttrOfType<StringAttr>(index, "onnx.name")
+                     : func.getArgAttrOfType<StringAttr>(index, "onnx.name");
+  return name ? name.getValue() : StringRef();
+}
+
+/// "past_key_values.3.key" -> (3, true).
+std::optional<std::pair<int64_t, bool>> parsePastName(StringRef name) {
+  if (!name.consume_front("past_key_values."))
+    return std::nullopt;
+  auto [layerText, kind] = name.split('.');
+  int64_t layer = 0;
+  if (layerText.getAsInteger(10, layer) || layer < 0 ||
+      (kind != "key" && kind != "value"))
+    return std::nullopt;
+  return std::make_pair(layer, kind == "key");
+}
+
+LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
+  MLIRContext *context = &getContext();
+  OpBuilder b(context);
+  Location loc = graph.getLoc();
+  if (maxSeqLen <= 0)
+    return graph.emitError("sparsec-convert-onnx-to-llm: max-seq-len must be "
+                           "positive (the KV cache length)");
+  Type cacheElement = cacheType == "f32"    ? Type(b.getF32Type())
+                      : cacheType == "bf16" ? Type(b.getBF16Type())
+                      : cacheType == "f16"  ? Type(b.getF16Type())
+                                            : Type();
+  if (!cacheElement)
+    return graph.emitError("sparsec-convert-onnx-to-llm: kv-cache-type must "
+                           "be f16, bf16 or f32, got '")
+           << cacheType << "'";
+
+  // The inputs: one token and its position, and each layer's past keys and
+  // values ([1, kv_heads, past, head_dim]).
+  Block &body = graph.getBody().front();
+  GraphInputs inputs;
+  int64_t layers = 0, kvHeads = 0, headDim = 0;
+  for (unsigned i = 0; i < graph.getNumArguments(); ++i) {
+    StringRef name = nameOf(graph, i, /*result=*/false);
+    if (auto past = parsePastName(name)) {
+      auto type = dyn_cast<RankedTensorType>(graph.getArgument(i).getType());
+      if (!type || type.getRank() != 4 || type.isDynamicDim(1) ||
+          type.isDynamicDim(3))
+        return graph.emitError("graph input '")
+               << name << "' must be [batch, kv_heads, past, head_dim] "
+               << "with static kv_heads and head_dim, got "
+               << graph.getArgument(i).getType();
+      if (kvHeads && (kvHeads != type.getDimSize(1) ||
+                      headDim != type.getDimSize(3)))
+        return graph.emitError("graph input '")
+               << name << "' has " << type.getDimSize(1) << " KV heads of "
+               << type.getDimSize(3) << ", but other layers have " << kvHeads
+               << " of " << headDim;
+      kvHeads = type.getDimSize(1);
+      headDim = type.getDimSize(3);
+      layers = std::max(layers, past->first + 1);
+    }
+  }
+  if (layers == 0)
+    return graph.emitError("the graph has no 'past_key_values.N.key/value' "
+                           "inputs; sparsec imports decoder graphs with a KV "
+                           "cache");
+  inputs.headDim = headDim;
+  auto cacheTypeValue = llm::KVCacheType::get(
+      context, static_cast<unsigned>(layers),
+      static_cast<unsigned>(maxSeqLen), static_cast<unsigned>(kvHeads),
+      static_cast<unsigned>(headDim), cacheElement,
+      static_cast<unsigned>(slidingWindow));
+
+  // The step, with a provisional vocabulary (set once the logits are known).
+  b.setInsertionPoint(graph);
+  auto step = func::FuncOp::create(
+      b, loc, "decode_step", DecodeStep::getFunctionType(cacheTypeValue, 1));
+  step->setAttr(kDecodeStepAttrName, b.getUnitAttr());
+  Block *entry = step.addEntryBlock();
+  inputs.token = entry->getArgument(0);
+  inputs.pos = entry->getArgument(1);
+  inputs.cache = entry->getArgument(2);
+  b.setInsertionPointToStart(entry);
+  std::vector<bool> seenPast(2 * layers, false);
+  for (unsigned i = 0; i < graph.getNumArguments(); ++i) {
+    BlockArgument arg = graph.getArgument(i);
+    StringRef name = nameOf(graph, i, /*result=*/false);
+    Value source;
+    if (name == "input_ids") {
+      source = inputs.token;
+    } else if (name == "position_ids") {
+      source = inputs.pos;
+    } else if (auto past = parsePastName(name)) {
+      source = inputs.cache;
+      seenPast[2 * past->first + (past->second ? 0 : 1)] = true;
+    } else if (!arg.use_empty()) {
+      // Any other input (attention_mask, ...) must end up unused.
+      source = inputs.cache;
+    }
+    Value stand = arg;
+    if (source)
+      stand = UnrealizedConversionCastOp::create(b, arg.getLoc(),
+                                                 arg.getType(), source)
+                  .getResult(0);
+    if (name == "input_ids")
+      inputs.tokenInput = stand;
+    else if (name == "position_ids")
+      inputs.positionInput = stand;
+    else if (auto past = parsePastName(name))
+      inputs.past[stand] = *past;
+    arg.replaceAllUsesWith(stand);
+  }
+  if (!inputs.tokenInput || !inputs.positionInput)
+    return graph.emitError("the graph has no '")
+           << (inputs.tokenInput ? "position_ids" : "input_ids")
+           << "' input; sparsec imports graphs that take one token's "
+              "input_ids and position_ids";
+  for (int64_t l = 0; l < 2 * layers; ++l)
+    if (!seenPast[l])
+      return graph.emitError("the graph has no 'past_key_values.")
+             << l / 2 << (l % 2 ? ".value" : ".key") << "' input";
+
+  // The logits output; the present outputs are the cache llm.attention
+  // writes (checked to be the past concatenated with the new rows).
+  auto returnOp = cast<func::ReturnOp>(body.getTerminator());
+  Value logits;
+  for (unsigned i = 0; i < graph.getNumResults(); ++i) {
+    StringRef name = nameOf(graph, i, /*result=*/true);
+    Value value = returnOp.getOperand(i);
+    if (name == "logits") {
+      logits = value;
+    } else if (name.starts_with("present.")) {
+      NodeOp concat = nodeOf(value, "Concat");
+      auto past = concat ? inputs.past.find(concat->getOperand(0))
+                         : inputs.past.end();
+      if (past == inputs.past.end() ||
+          ("present." + std::to_string(past->second.first) +
+           (past->second.second ? ".key" : ".value")) != name)
+        return graph.emitError("graph output '")
+               << name << "' is not its layer's past concatenated with the "
+               << "new keys/values";
+    } else {
+      return graph.emitError("graph output '")
+             << name << "' is neither 'logits' nor 'present.N.key/value'";
+    }
+  }
+  if (!logits)
+    return graph.emitError("the graph has no 'logits' output");
+
+  // Move the body into the step; it returns the logits, as a vector.
+  entry->getOperations().splice(entry->end(), body.getOperations());
+  returnOp->erase();
+  b.setInsertionPointToEnd(entry);
+  auto logitsCast = UnrealizedConversionCastOp::create(
+      b, loc, RankedTensorType::get({ShapedType::kDynamic}, b.getF32Type()),
+      logits);
+  auto stepReturn = func::ReturnOp::create(b, loc, logitsCast.getResult(0));
+  graph.erase();
+
+  RewritePatternSet patterns(context);
+  patterns.add<EmbeddingPattern, RMSNormPattern, LinearPattern, RotaryPattern,
+               AttentionPattern, AddPattern, MoEPattern>(context, inputs);
+  // The FFN takes its down projection before LinearPattern could not.
+  patterns.add<FFNPattern>(context, inputs, /*benefit=*/2);
+  GreedyRewriteConfig config;
+  config.setMaxIterations(32);
+  (void)applyPatternsGreedily(step, std::move(patterns), config);
+
+  // The logits: the last linear layer's output becomes llm.lm_head.
+  Value logitsVector = llmValue(logitsCast->getOperand(0));
+  auto head = logitsVector ? logitsVector.getDefiningOp<llm::LinearOp>()
+                           : llm::LinearOp();
+  if (!head) {
+    // Report the first node still in use on the way to the logits.
+    Operation *first = nullptr;
+    step.walk([&](NodeOp node) {
+      if (!first && !node->use_empty())
+        first = node;
+    });
+    if (first)
+      return first->emitError()
+             << cast<NodeOp>(first).describe()
+             << " is not part of any pattern sparsec-convert-onnx-to-llm "
+                "recognises; the graph is refused";
+    return step.emitError("the logits are not a linear layer's output");
+  }
+  b.setInsertionPoint(head);
+  Value lmHead = llm::LMHeadOp::create(b, head.getLoc(),
+                                       head.getResult().getType(),
+                                       head.getInput(), head.getWeight());
+  stepReturn->setOperand(0, lmHead);
+  if (head->use_empty())
+    head->erase();
+  int64_t vocab = vectorSize(lmHead);
+  step.setFunctionType(DecodeStep::getFunctionType(cacheTypeValue, vocab));
+  logitsCast->erase();
+
+  // What no longer feeds the logits goes; anything left of the graph is a
+  // node no pattern took.
+  {
+    RewritePatternSet none(context);
+    (void)applyPatternsGreedily(step, std::move(none));
+  }
+  WalkResult leftover = step.walk([&](Operation *op) {
+    if (auto node = dyn_cast<NodeOp>(op)) {
+      op->emitError() << node.describe()
+                      << " is not part of any pattern "
+                         "sparsec-convert-onnx-to-llm recognises; the graph "
+                         "is refused";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (leftover.wasInterrupted())
+    return failure();
+  // Casts that stood in for unused inputs.
+  SmallVector<Operation *> dead;
+  step.walk([&](UnrealizedConversionCastOp cast) {
+    if (cast->use_empty())
+      dead.push_back(cast);
+  });
+  for (Operation *op : dead)
+    op->erase();
+
+  // FFN and MoE layers in graph order.
+  int64_t layer = 0;
+  step.walk([&](Operation *op) {
+    if (auto ffn = dyn_cast<llm::FFNOp>(op))
+      ffn.setLayerAttr(b.getI64IntegerAttr(layer++));
+    else if (auto moe = dyn_cast<llm::MoEOp>(op))
+      moe.setLayerAttr(b.getI64IntegerAttr(layer++));
+  });
+  (void)module;
+  return success();
+}
+
+} // namespace
