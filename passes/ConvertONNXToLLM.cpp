@@ -131,9 +131,8 @@ DenseElementsAttr constantOf(Value v) {
     if (auto constant = v.getDefiningOp<arith::ConstantOp>())
       return dyn_cast<DenseElementsAttr>(constant.getValue());
     if (auto weight = v.getDefiningOp<onnx::WeightOp>())
-      return weight.getValue()
-                 ? dyn_cast<DenseElementsAttr>(*weight.getValue())
-                 : DenseElementsAttr();
+      return weight.getValue() ? dyn_cast<DenseElementsAttr>(*weight.getValue())
+                               : DenseElementsAttr();
     auto node = v.getDefiningOp<NodeOp>();
     if (!node || !node.getDomain().empty() ||
         (node.getOpType() != "Cast" && node.getOpType() != "Identity"))
@@ -198,15 +197,15 @@ bool commuted(NodeOp node, Fn &&first, Value &a, Value &b) {
   return first(a);
 }
 
-template <typename OpTy>
-struct GraphPattern : public OpRewritePattern<NodeOp> {
+template <typename OpTy> struct GraphPattern : public OpRewritePattern<NodeOp> {
   GraphPattern(MLIRContext *context, const GraphInputs &inputs,
                PatternBenefit benefit = 1)
       : OpRewritePattern<NodeOp>(context, benefit), inputs(inputs) {}
   const GraphInputs &inputs;
 };
 
-//===--- embedding ---------------------------------------------------------===//
+//===--- embedding
+//---------------------------------------------------------===//
 
 /// Gather(table [vocab, hidden], input_ids) -> llm.embed.
 struct EmbeddingPattern : public GraphPattern<llm::EmbedOp> {
@@ -224,16 +223,17 @@ struct EmbeddingPattern : public GraphPattern<llm::EmbedOp> {
     if (!param)
       return failure();
     int64_t hidden = cast<RankedTensorType>(table.getType()).getDimSize(1);
-    Value embed = llm::EmbedOp::create(
-        rewriter, op.getLoc(), vectorType(getContext(), hidden), param,
-        inputs.token);
-    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), embed,
-                                   op->getResult(0).getType()));
+    Value embed = llm::EmbedOp::create(rewriter, op.getLoc(),
+                                       vectorType(getContext(), hidden), param,
+                                       inputs.token);
+    rewriter.replaceOp(
+        op, toGraph(rewriter, op.getLoc(), embed, op->getResult(0).getType()));
     return success();
   }
 };
 
-//===--- RMSNorm -----------------------------------------------------------===//
+//===--- RMSNorm
+//-----------------------------------------------------------===//
 
 /// x * w / sqrt(mean(x^2) + eps), in the spellings exporters use:
 /// Mul(Mul(x, Reciprocal(Sqrt(s))), w), Mul(Div(x, Sqrt(s)), w), with
@@ -291,8 +291,8 @@ struct RMSNormPattern : public GraphPattern<llm::RMSNormOp> {
             reciprocal, scaled))
       return false;
     Value inner;
-    return matchRootMeanSquare(
-               nodeOf(reciprocal, "Reciprocal")->getOperand(0), inner, eps) &&
+    return matchRootMeanSquare(nodeOf(reciprocal, "Reciprocal")->getOperand(0),
+                               inner, eps) &&
            inner == scaled && (x = inner, true);
   }
 
@@ -315,22 +315,22 @@ struct RMSNormPattern : public GraphPattern<llm::RMSNormOp> {
       return failure();
     Value input = llmValue(x);
     onnx::WeightOp weight = weightOf(weightValue);
-    if (!input ||
-        cast<RankedTensorType>(weight.getType()).getDimSize(0) !=
-            vectorSize(input))
+    if (!input || cast<RankedTensorType>(weight.getType()).getDimSize(0) !=
+                      vectorSize(input))
       return failure();
     Value param = paramOf(rewriter, weight);
     if (!param)
       return failure();
     Value norm = llm::RMSNormOp::create(rewriter, op.getLoc(), input, param,
                                         rewriter.getF32FloatAttr(eps));
-    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), norm,
-                                   op->getResult(0).getType()));
+    rewriter.replaceOp(
+        op, toGraph(rewriter, op.getLoc(), norm, op->getResult(0).getType()));
     return success();
   }
 };
 
-//===--- linear layers ------------------------------------------------------===//
+//===--- linear layers
+//------------------------------------------------------===//
 
 /// The llm input and [out, in] weight of x W^T: Gemm(x, W, transB=1) or
 /// MatMul(x, Transpose(W)).
@@ -377,13 +377,14 @@ struct LinearPattern : public GraphPattern<llm::LinearOp> {
     Value linear = llm::LinearOp::create(
         rewriter, op.getLoc(), vectorType(getContext(), type.getDimSize(0)),
         input, param);
-    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), linear,
-                                   op->getResult(0).getType()));
+    rewriter.replaceOp(
+        op, toGraph(rewriter, op.getLoc(), linear, op->getResult(0).getType()));
     return success();
   }
 };
 
-//===--- rotary embedding --------------------------------------------------===//
+//===--- rotary embedding
+//--------------------------------------------------===//
 
 /// x*cos + rotate_half(x)*sin with rotate_half(x) = Concat(-x2, x1) over the
 /// last axis, cos/sin = Cos/Sin(Concat(f, f)), f = position * inv_freq.
@@ -401,8 +402,7 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
     Value positions, frequencies;
     if (!mul ||
         !commuted(
-            mul,
-            [&](Value v) { return readsInput(v, inputs.positionInput); },
+            mul, [&](Value v) { return readsInput(v, inputs.positionInput); },
             positions, frequencies))
       return std::nullopt;
     return constantValues(frequencies);
@@ -472,19 +472,20 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
       if (!reproduces(theta))
         table = rewriter.getDenseF32ArrayAttr(llvm::to_vector(llvm::map_range(
             *invFreq, [](double f) { return static_cast<float>(f); })));
-      Value rope = llm::RotaryOp::create(
-          rewriter, op.getLoc(), input, inputs.pos,
-          rewriter.getI64IntegerAttr(headDim),
-          rewriter.getF64FloatAttr(theta), table);
-      rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), rope,
-                                     op->getResult(0).getType()));
+      Value rope =
+          llm::RotaryOp::create(rewriter, op.getLoc(), input, inputs.pos,
+                                rewriter.getI64IntegerAttr(headDim),
+                                rewriter.getF64FloatAttr(theta), table);
+      rewriter.replaceOp(
+          op, toGraph(rewriter, op.getLoc(), rope, op->getResult(0).getType()));
       return success();
     }
     return failure();
   }
 };
 
-//===--- attention ---------------------------------------------------------===//
+//===--- attention
+//---------------------------------------------------------===//
 
 /// Softmax(Q K^T * scale) V with K = Concat(past key N, k), V =
 /// Concat(past value N, v) (axis 2), query heads grouped over KV heads.
@@ -559,7 +560,8 @@ struct AttentionPattern : public GraphPattern<llm::AttentionOp> {
   }
 };
 
-//===--- residual adds -------------------------------------------------------===//
+//===--- residual adds
+//-------------------------------------------------------===//
 
 struct AddPattern : public GraphPattern<llm::AddOp> {
   using GraphPattern::GraphPattern;
@@ -572,13 +574,14 @@ struct AddPattern : public GraphPattern<llm::AddOp> {
     if (!lhs || !rhs || lhs.getType() != rhs.getType())
       return failure();
     Value add = llm::AddOp::create(rewriter, op.getLoc(), lhs, rhs);
-    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), add,
-                                   op->getResult(0).getType()));
+    rewriter.replaceOp(
+        op, toGraph(rewriter, op.getLoc(), add, op->getResult(0).getType()));
     return success();
   }
 };
 
-//===--- FFN ---------------------------------------------------------------===//
+//===--- FFN
+//---------------------------------------------------------------===//
 
 /// down(act(gate x, up x)) where gate and up are matched llm.linear ops of
 /// the same input: SwiGLU g*sigmoid(g)*u, dReLU relu(g)*relu(u), ReLU-gated
@@ -619,8 +622,8 @@ struct FFNPattern : public GraphPattern<llm::FFNOp> {
       Value g, sigmoid;
       if (silu && linearOf(b) &&
           commuted(
-              silu, [](Value v) { return bool(nodeOf(v, "Sigmoid")); },
-              sigmoid, g) &&
+              silu, [](Value v) { return bool(nodeOf(v, "Sigmoid")); }, sigmoid,
+              g) &&
           nodeOf(sigmoid, "Sigmoid")->getOperand(0) == g) {
         gate = linearOf(g);
         up = linearOf(b);
@@ -653,18 +656,18 @@ struct FFNPattern : public GraphPattern<llm::FFNOp> {
       return failure();
     // Numbered in graph order once every FFN is matched (the pass).
     Value ffn = llm::FFNOp::create(
-        rewriter, op.getLoc(),
-        vectorType(getContext(), downType.getDimSize(0)), gate.getInput(),
-        gate.getWeight(), up.getWeight(), down, Value(), Value(), Value(),
-        llm::ActivationAttr::get(getContext(), activation),
+        rewriter, op.getLoc(), vectorType(getContext(), downType.getDimSize(0)),
+        gate.getInput(), gate.getWeight(), up.getWeight(), down, Value(),
+        Value(), Value(), llm::ActivationAttr::get(getContext(), activation),
         rewriter.getI64IntegerAttr(0), FloatAttr());
-    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), ffn,
-                                   op->getResult(0).getType()));
+    rewriter.replaceOp(
+        op, toGraph(rewriter, op.getLoc(), ffn, op->getResult(0).getType()));
     return success();
   }
 };
 
-//===--- mixture of experts ------------------------------------------------===//
+//===--- mixture of experts
+//------------------------------------------------===//
 
 /// sum over e of ffn_e(x) * w[e], with w = ScatterElements(zeros, top-k
 /// indices, top-k values / their sum) and the top-k of Softmax(router x):
@@ -740,15 +743,15 @@ struct MoEPattern : public GraphPattern<llm::MoEOp> {
         return failure();
       NodeOp slice = nodeOf(weightValue, "Slice");
       std::optional<double> start = scalarOf(slice->getOperand(1));
-      std::optional<double> end =
-          slice->getNumOperands() > 2 ? scalarOf(slice->getOperand(2))
+      std::optional<double> end = slice->getNumOperands() > 2
+                                      ? scalarOf(slice->getOperand(2))
                                       : std::nullopt;
-      std::optional<double> axis =
-          slice->getNumOperands() > 3 ? scalarOf(slice->getOperand(3))
-                                      : std::nullopt;
+      std::optional<double> axis = slice->getNumOperands() > 3
+                                       ? scalarOf(slice->getOperand(3))
+                                       : std::nullopt;
       Value expertValue = llmValue(ffnValue);
-      auto expert = expertValue ? expertValue.getDefiningOp<llm::FFNOp>()
-                                : llm::FFNOp();
+      auto expert =
+          expertValue ? expertValue.getDefiningOp<llm::FFNOp>() : llm::FFNOp();
       if (!start || !end || *end != *start + 1 || (axis && *axis != 1) ||
           !expert || (routing && routing != slice->getOperand(0)))
         return failure();
@@ -788,13 +791,14 @@ struct MoEPattern : public GraphPattern<llm::MoEOp> {
         rewriter.getI64IntegerAttr(topK),
         llm::ActivationAttr::get(getContext(), activation),
         rewriter.getI64IntegerAttr(0), FloatAttr());
-    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), moe,
-                                   op->getResult(0).getType()));
+    rewriter.replaceOp(
+        op, toGraph(rewriter, op.getLoc(), moe, op->getResult(0).getType()));
     return success();
   }
 };
 
-//===--- the pass ----------------------------------------------------------===//
+//===--- the pass
+//----------------------------------------------------------===//
 
 class ConvertONNXToLLM
     : public sparsec::impl::ConvertONNXToLLMPassBase<ConvertONNXToLLM> {
@@ -819,6 +823,30 @@ public:
 private:
   LogicalResult convert(ModuleOp module, func::FuncOp graph);
 };
+
+/// Whether the logits reach the return through relabels of matched values
+/// only (no node left on the way).
+bool onlyCastsFeed(UnrealizedConversionCastOp logitsCast) {
+  return static_cast<bool>(llmValue(logitsCast->getOperand(0)));
+}
+
+/// The node to blame when a graph is refused: the first live node (in graph
+/// order) that reads a matched value and is not a mere relabel, where the
+/// patterns stopped; else the first live node.
+NodeOp firstUnmatched(func::FuncOp step) {
+  NodeOp first, frontier;
+  step.walk([&](NodeOp node) {
+    if (!first)
+      first = node;
+    bool relabel = node->getNumResults() == 0 ||
+                   skipRelabels(node->getResult(0)) != node->getResult(0);
+    if (!frontier && !relabel && llvm::any_of(node->getOperands(), [](Value v) {
+          return static_cast<bool>(llmValue(v));
+        }))
+      frontier = node;
+  });
+  return frontier ? frontier : first;
+}
 
 StringRef nameOf(func::FuncOp func, unsigned index, bool result) {
   auto name = result ? func.getResultAttrOfType<StringAttr>(index, "onnx.name")
@@ -869,8 +897,8 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
                << name << "' must be [batch, kv_heads, past, head_dim] "
                << "with static kv_heads and head_dim, got "
                << graph.getArgument(i).getType();
-      if (kvHeads && (kvHeads != type.getDimSize(1) ||
-                      headDim != type.getDimSize(3)))
+      if (kvHeads &&
+          (kvHeads != type.getDimSize(1) || headDim != type.getDimSize(3)))
         return graph.emitError("graph input '")
                << name << "' has " << type.getDimSize(1) << " KV heads of "
                << type.getDimSize(3) << ", but other layers have " << kvHeads
@@ -886,10 +914,9 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
                            "cache");
   inputs.headDim = headDim;
   auto cacheTypeValue = llm::KVCacheType::get(
-      context, static_cast<unsigned>(layers),
-      static_cast<unsigned>(maxSeqLen), static_cast<unsigned>(kvHeads),
-      static_cast<unsigned>(headDim), cacheElement,
-      static_cast<unsigned>(slidingWindow));
+      context, static_cast<unsigned>(layers), static_cast<unsigned>(maxSeqLen),
+      static_cast<unsigned>(kvHeads), static_cast<unsigned>(headDim),
+      cacheElement, static_cast<unsigned>(slidingWindow));
 
   // The step, with a provisional vocabulary (set once the logits are known).
   b.setInsertionPoint(graph);
@@ -919,8 +946,8 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
     }
     Value stand = arg;
     if (source)
-      stand = UnrealizedConversionCastOp::create(b, arg.getLoc(),
-                                                 arg.getType(), source)
+      stand = UnrealizedConversionCastOp::create(b, arg.getLoc(), arg.getType(),
+                                                 source)
                   .getResult(0);
     if (name == "input_ids")
       inputs.tokenInput = stand;
@@ -951,8 +978,8 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
       logits = value;
     } else if (name.starts_with("present.")) {
       NodeOp concat = nodeOf(value, "Concat");
-      auto past = concat ? inputs.past.find(concat->getOperand(0))
-                         : inputs.past.end();
+      auto past =
+          concat ? inputs.past.find(concat->getOperand(0)) : inputs.past.end();
       if (past == inputs.past.end() ||
           ("present." + std::to_string(past->second.first) +
            (past->second.second ? ".key" : ".value")) != name)
@@ -986,53 +1013,42 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
   config.setMaxIterations(32);
   (void)applyPatternsGreedily(step, std::move(patterns), config);
 
+  // What no longer feeds the logits goes.
+  {
+    RewritePatternSet none(context);
+    (void)applyPatternsGreedily(step, std::move(none));
+  }
   // The logits: the last linear layer's output becomes llm.lm_head.
   Value logitsVector = llmValue(logitsCast->getOperand(0));
   auto head = logitsVector ? logitsVector.getDefiningOp<llm::LinearOp>()
                            : llm::LinearOp();
-  if (!head) {
-    // Report the first node still in use on the way to the logits.
-    Operation *first = nullptr;
-    step.walk([&](NodeOp node) {
-      if (!first && !node->use_empty())
-        first = node;
-    });
-    if (first)
-      return first->emitError()
-             << cast<NodeOp>(first).describe()
+  if (!head || !onlyCastsFeed(logitsCast)) {
+    if (NodeOp unmatched = firstUnmatched(step))
+      return unmatched.emitError()
+             << unmatched.describe()
              << " is not part of any pattern sparsec-convert-onnx-to-llm "
                 "recognises; the graph is refused";
     return step.emitError("the logits are not a linear layer's output");
   }
   b.setInsertionPoint(head);
-  Value lmHead = llm::LMHeadOp::create(b, head.getLoc(),
-                                       head.getResult().getType(),
-                                       head.getInput(), head.getWeight());
+  Value lmHead =
+      llm::LMHeadOp::create(b, head.getLoc(), head.getResult().getType(),
+                            head.getInput(), head.getWeight());
   stepReturn->setOperand(0, lmHead);
+  logitsCast->erase();
   if (head->use_empty())
     head->erase();
   int64_t vocab = vectorSize(lmHead);
   step.setFunctionType(DecodeStep::getFunctionType(cacheTypeValue, vocab));
-  logitsCast->erase();
-
-  // What no longer feeds the logits goes; anything left of the graph is a
-  // node no pattern took.
   {
     RewritePatternSet none(context);
     (void)applyPatternsGreedily(step, std::move(none));
   }
-  WalkResult leftover = step.walk([&](Operation *op) {
-    if (auto node = dyn_cast<NodeOp>(op)) {
-      op->emitError() << node.describe()
-                      << " is not part of any pattern "
-                         "sparsec-convert-onnx-to-llm recognises; the graph "
-                         "is refused";
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  if (leftover.wasInterrupted())
-    return failure();
+  if (NodeOp unmatched = firstUnmatched(step))
+    return unmatched.emitError()
+           << unmatched.describe()
+           << " is not part of any pattern sparsec-convert-onnx-to-llm "
+              "recognises; the graph is refused";
   // Casts that stood in for unused inputs.
   SmallVector<Operation *> dead;
   step.walk([&](UnrealizedConversionCastOp cast) {

@@ -324,6 +324,15 @@ std::string executableName(llvm::StringRef modelPath) {
   std::string name = llvm::sys::path::filename(modelPath.rtrim('/')).str();
   if (llvm::StringRef(name).ends_with_insensitive(".gguf"))
     name = name.substr(0, name.size() - 5);
+  // An ONNX file is named after its folder when it is the folder's
+  // model.onnx (exporters' name for it), else after itself.
+  if (llvm::StringRef(name).ends_with_insensitive(".onnx")) {
+    name =
+        name == "model.onnx"
+            ? llvm::sys::path::filename(llvm::sys::path::parent_path(modelPath))
+                  .str()
+            : name.substr(0, name.size() - 5);
+  }
   static const char *const kTaken[] = {
       "", ".", "..", "weights.safetensors", "manifest.json", "tokenizer.json"};
   for (const char *taken : kTaken)

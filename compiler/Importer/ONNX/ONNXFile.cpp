@@ -141,9 +141,8 @@ struct ONNXFile::Impl {
 
 namespace {
 std::string describeNode(const ::onnx::NodeProto &node, int index) {
-  std::string name = node.name().empty()
-                         ? "#" + std::to_string(index)
-                         : "'" + node.name() + "'";
+  std::string name = node.name().empty() ? "#" + std::to_string(index)
+                                         : "'" + node.name() + "'";
   std::string type = node.domain().empty() || node.domain() == "ai.onnx"
                          ? node.op_type()
                          : node.domain() + "." + node.op_type();
@@ -416,8 +415,9 @@ Expected<std::shared_ptr<ONNXFile>> ONNXFile::open(StringRef path) {
     return impl.fail("is " + std::to_string(impl.buffer->getBufferSize()) +
                      " bytes; protobuf reads at most 2 GiB (store the "
                      "weights as external data)");
-  if (!impl.model.ParseFromArray(impl.buffer->getBufferStart(),
-                                 static_cast<int>(impl.buffer->getBufferSize())))
+  if (!impl.model.ParseFromArray(
+          impl.buffer->getBufferStart(),
+          static_cast<int>(impl.buffer->getBufferSize())))
     return impl.fail("not a valid ONNX model (protobuf parse failed)");
   if (llvm::Error err = impl.check())
     return std::move(err);
@@ -483,9 +483,8 @@ Expected<DenseElementsAttr> ModuleBuilder::elements(const Tensor &tensor) {
                            tensor.bytes));
 }
 
-Expected<Attribute>
-ModuleBuilder::attribute(const ::onnx::AttributeProto &attr,
-                         const std::string &what) {
+Expected<Attribute> ModuleBuilder::attribute(const ::onnx::AttributeProto &attr,
+                                             const std::string &what) {
   switch (attr.type()) {
   case ::onnx::AttributeProto_AttributeType_FLOAT:
     return b.getF32FloatAttr(attr.f());
@@ -610,9 +609,9 @@ Expected<OwningOpRef<ModuleOp>> ModuleBuilder::build() {
   for (const Tensor &tensor : impl.initializers) {
     Type elementType = mlirElementType(&context, tensor.dtype);
     auto type = RankedTensorType::get(tensor.shape, elementType);
-    auto weight = onnx_ir::WeightOp::create(b, loc(tensor.name), type,
-                                         b.getStringAttr(tensor.name),
-                                         ElementsAttr());
+    auto weight =
+        onnx_ir::WeightOp::create(b, loc(tensor.name), type,
+                                  b.getStringAttr(tensor.name), ElementsAttr());
     if (tensor.bytes <= kInlineValueBytes) {
       Expected<DenseElementsAttr> value = elements(tensor);
       if (!value)
@@ -657,9 +656,9 @@ Expected<OwningOpRef<ModuleOp>> ModuleBuilder::build() {
       resultTypes.push_back(resultType(node, o, operands));
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto op = onnx_ir::NodeOp::create(
-        b, loc(nodeName), resultTypes, operands, b.getStringAttr(node.op_type()),
-        b.getStringAttr(domain), b.getStringAttr(nodeName),
-        b.getDictionaryAttr(attrs));
+        b, loc(nodeName), resultTypes, operands,
+        b.getStringAttr(node.op_type()), b.getStringAttr(domain),
+        b.getStringAttr(nodeName), b.getDictionaryAttr(attrs));
     for (int o = 0; o < node.output_size(); ++o)
       if (!node.output(o).empty())
         values[node.output(o)] = op.getResult(o);
@@ -765,8 +764,7 @@ private:
 
 } // namespace
 
-Expected<OwningOpRef<ModuleOp>>
-ONNXFile::toModule(MLIRContext &context) const {
+Expected<OwningOpRef<ModuleOp>> ONNXFile::toModule(MLIRContext &context) const {
   context.loadDialect<onnx_ir::ONNXDialect, arith::ArithDialect,
                       func::FuncDialect>();
   return ModuleBuilder(context, *impl).build();

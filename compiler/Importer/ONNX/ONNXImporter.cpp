@@ -75,9 +75,9 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
       return;
     if (auto attention = dyn_cast<llm::AttentionOp>(op)) {
       if (attention.getNumHeads() != config.numHeads)
-        error = mismatch("attention heads",
-                         llvm::Twine(attention.getNumHeads()),
-                         llvm::Twine(config.numHeads));
+        error =
+            mismatch("attention heads", llvm::Twine(attention.getNumHeads()),
+                     llvm::Twine(config.numHeads));
     } else if (auto norm = dyn_cast<llm::RMSNormOp>(op)) {
       double eps = norm.getEpsilon().convertToDouble();
       if (std::abs(eps - config.rmsNormEps) > 1e-3 * config.rmsNormEps)
@@ -97,10 +97,10 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
         error = mismatch("FFN size", llvm::Twine(neurons),
                          llvm::Twine(config.intermediateSize));
       else if (ffn.getActivation() != config.activation)
-        error = mismatch(
-            "activation",
-            llvm::Twine(llm::stringifyActivation(ffn.getActivation())),
-            llvm::Twine(llm::stringifyActivation(config.activation)));
+        error =
+            mismatch("activation",
+                     llvm::Twine(llm::stringifyActivation(ffn.getActivation())),
+                     llvm::Twine(llm::stringifyActivation(config.activation)));
     } else if (auto embed = dyn_cast<llm::EmbedOp>(op)) {
       int64_t hidden =
           cast<RankedTensorType>(embed.getResult().getType()).getDimSize(0);
@@ -194,8 +194,8 @@ onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,
     Value second = llm::ParamOp::create(b, ffn.getLoc(), type(fc2), fc2->name);
     FloatAttr threshold;
     if (config.predictorThreshold)
-      threshold = b.getF32FloatAttr(
-          static_cast<float>(*config.predictorThreshold));
+      threshold =
+          b.getF32FloatAttr(static_cast<float>(*config.predictorThreshold));
     auto replacement = llm::FFNOp::create(
         b, ffn.getLoc(), ffn.getResult().getType(), ffn.getInput(),
         ffn.getGate(), ffn.getUp(), ffn.getDown(), norm.getInput(), first,

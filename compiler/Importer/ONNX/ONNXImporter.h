@@ -24,10 +24,11 @@ namespace mlir::sparsec::onnx_import {
 /// The decode step of `file`, checked against `config`. Layers with
 /// predictor tensors in `weights` (model.layers.N.mlp.predictor.fc1/fc2,
 /// from --predictor-dir) get them.
-llvm::Expected<OwningOpRef<ModuleOp>>
-importGraph(MLIRContext &context, const ONNXFile &file,
-            const ModelConfig &config, const TensorSource &weights,
-            int64_t maxSeqLen);
+llvm::Expected<OwningOpRef<ModuleOp>> importGraph(MLIRContext &context,
+                                                  const ONNXFile &file,
+                                                  const ModelConfig &config,
+                                                  const TensorSource &weights,
+                                                  int64_t maxSeqLen);
 
 } // namespace mlir::sparsec::onnx_import
 
