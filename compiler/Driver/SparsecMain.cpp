@@ -35,15 +35,15 @@ namespace {
 
 cl::OptionCategory sparsecCategory("sparsec options");
 
-cl::SubCommand
-    importCommand("import",
-                  "Import a Hugging Face checkpoint directory or a GGUF file "
-                  "as llm IR (one decode step; see docs/decode-step.md)");
+cl::SubCommand importCommand(
+    "import", "Import a Hugging Face checkpoint directory, a GGUF file or an "
+              "ONNX model "
+              "as llm IR (one decode step; see docs/decode-step.md)");
 
-cl::opt<std::string> importModelDir(cl::Positional, cl::Required,
-                                    cl::desc("<model dir | model.gguf>"),
-                                    cl::sub(importCommand),
-                                    cl::cat(sparsecCategory));
+cl::opt<std::string>
+    importModelDir(cl::Positional, cl::Required,
+                   cl::desc("<model dir | model.gguf | model.onnx>"),
+                   cl::sub(importCommand), cl::cat(sparsecCategory));
 cl::opt<std::string> importOutput("o", cl::init("-"),
                                   cl::desc("Output file (default: stdout)"),
                                   cl::value_desc("file"),
@@ -67,9 +67,10 @@ cl::opt<bool> importLocations(
 cl::SubCommand packCommand(
     "pack", "Write the packed weights file a (sparsified) module reads, from "
             "the checkpoint it was imported from");
-cl::opt<std::string> packModelDir(cl::Positional, cl::Required,
-                                  cl::desc("<model dir | model.gguf>"),
-                                  cl::sub(packCommand));
+cl::opt<std::string>
+    packModelDir(cl::Positional, cl::Required,
+                 cl::desc("<model dir | model.gguf | model.onnx>"),
+                 cl::sub(packCommand));
 cl::opt<std::string> packInput(cl::Positional, cl::Required,
                                cl::desc("<module.mlir>"), cl::sub(packCommand));
 cl::opt<std::string> packOutput("o", cl::Required,
@@ -83,13 +84,15 @@ cl::opt<std::string> packPredictorDir(
 
 cl::SubCommand
     compileCommand("compile",
-                   "Compile a Hugging Face checkpoint or a GGUF file into a "
+                   "Compile a Hugging Face checkpoint, a GGUF file or an ONNX "
+                   "model into a "
                    "decode executable: OUT/<name>, OUT/weights.safetensors, "
                    "OUT/manifest.json (and OUT/tokenizer.json for real "
                    "tokenizers)");
-cl::opt<std::string> compileModelDir(cl::Positional, cl::Required,
-                                     cl::desc("<model dir | model.gguf>"),
-                                     cl::sub(compileCommand));
+cl::opt<std::string>
+    compileModelDir(cl::Positional, cl::Required,
+                    cl::desc("<model dir | model.gguf | model.onnx>"),
+                    cl::sub(compileCommand));
 cl::opt<std::string> compileOut("o", cl::Required, cl::desc("Output folder"),
                                 cl::value_desc("OUT"), cl::sub(compileCommand),
                                 cl::cat(sparsecCategory));

@@ -53,9 +53,9 @@ mlir::sparsec::openModel(llvm::StringRef path, const ImportOptions &options) {
     if (!llvm::sys::fs::is_regular_file(path))
       return inputError(path + ": not a regular file or a directory");
     if (!gguf::isGGUFFile(path))
-      return inputError(path + ": not a directory and not a GGUF file "
-                               "(expected a Hugging Face checkpoint directory "
-                               "or a .gguf file)");
+      return inputError(path + ": not a directory, a GGUF file or a .onnx "
+                               "file (expected a Hugging Face checkpoint "
+                               "directory, a .gguf or a .onnx file)");
     if (!options.predictorDir.empty())
       return inputError("--predictor-dir is for Hugging Face checkpoints; a "
                         "GGUF carries its predictors (blk.N.fc1/fc2) itself");
