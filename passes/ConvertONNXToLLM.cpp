@@ -44,6 +44,8 @@ struct GraphInputs {
   llvm::DenseMap<Value, std::pair<int64_t, bool>> past;
   Value tokenInput, positionInput;
   int64_t headDim = 0;
+  /// Reads initializers the IR holds no value of (may be empty).
+  ONNXWeightReader reader;
 };
 
 bool isVector(Type type) {
@@ -115,13 +117,34 @@ onnx::WeightOp weightOf(Value v) {
 }
 
 /// An llm.param for the initializer, when it has an element type llm reads.
-Value paramOf(PatternRewriter &rewriter, onnx::WeightOp weight) {
+/// `transposed`: the initializer holds a matrix as [in, out] (MatMul's
+/// layout); the param is its transpose, named "transpose(<name>)", which
+/// the importer's tensor source produces.
+Value paramOf(PatternRewriter &rewriter, onnx::WeightOp weight,
+              bool transposed = false) {
   auto type = cast<RankedTensorType>(weight.getType());
   Type element = type.getElementType();
   if (!element.isF32() && !element.isF16() && !element.isBF16())
     return {};
-  return llm::ParamOp::create(rewriter, weight.getLoc(), type,
-                              weight.getName());
+  if (!transposed)
+    return llm::ParamOp::create(rewriter, weight.getLoc(), type,
+                                weight.getName());
+  if (type.getRank() != 2)
+    return {};
+  auto swapped =
+      RankedTensorType::get({type.getDimSize(1), type.getDimSize(0)}, element);
+  return llm::ParamOp::create(rewriter, weight.getLoc(), swapped,
+                              ("transpose(" + weight.getName() + ")").str());
+}
+
+/// The shape of the param paramOf makes.
+int64_t paramRows(onnx::WeightOp weight, bool transposed) {
+  return cast<RankedTensorType>(weight.getType())
+      .getDimSize(transposed ? 1 : 0);
+}
+int64_t paramColumns(onnx::WeightOp weight, bool transposed) {
+  return cast<RankedTensorType>(weight.getType())
+      .getDimSize(transposed ? 0 : 1);
 }
 
 /// The values of a constant tensor (arith.constant, or an initializer that
@@ -170,6 +193,100 @@ std::optional<double> scalarOf(Value v) {
   return values->front();
 }
 
+/// Rows [first, first + count) of a 2-D float constant or initializer, from
+/// the IR's value or else the importer's reader.
+std::optional<SmallVector<double>> rowsOf(Value v, int64_t first, int64_t count,
+                                          const GraphInputs &inputs) {
+  onnx::WeightOp weight = weightOf(v);
+  auto type =
+      weight ? cast<RankedTensorType>(weight.getType()) : RankedTensorType();
+  if (!weight || type.getRank() != 2 || first < 0 ||
+      first + count > type.getDimSize(0))
+    return std::nullopt;
+  int64_t cols = type.getDimSize(1);
+  if (weight.getValue()) {
+    std::optional<SmallVector<double>> all = constantValues(weight);
+    if (!all)
+      return std::nullopt;
+    return SmallVector<double>(all->begin() + first * cols,
+                               all->begin() + (first + count) * cols);
+  }
+  if (!inputs.reader)
+    return std::nullopt;
+  std::optional<std::vector<double>> rows =
+      inputs.reader(weight.getName(), first, count);
+  if (!rows || static_cast<int64_t>(rows->size()) != count * cols)
+    return std::nullopt;
+  return SmallVector<double>(rows->begin(), rows->end());
+}
+
+/// The rotary frequencies behind cos/sin caches ([positions, d/2] of
+/// cos(p f_i), sin(p f_i)): f_i from row 1, checked against the last row.
+std::optional<SmallVector<double>>
+frequenciesOfCaches(Value cosCache, Value sinCache, const GraphInputs &in) {
+  onnx::WeightOp cosWeight = weightOf(cosCache);
+  if (!cosWeight)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(cosWeight.getType());
+  if (type.getRank() != 2 || type.getDimSize(0) < 2)
+    return std::nullopt;
+  int64_t last = type.getDimSize(0) - 1;
+  auto cos1 = rowsOf(cosCache, 1, 1, in), sin1 = rowsOf(sinCache, 1, 1, in);
+  auto cosN = rowsOf(cosCache, last, 1, in),
+       sinN = rowsOf(sinCache, last, 1, in);
+  if (!cos1 || !sin1 || !cosN || !sinN || cos1->size() != sin1->size())
+    return std::nullopt;
+  SmallVector<double> frequencies;
+  for (size_t i = 0; i < cos1->size(); ++i) {
+    double f = std::atan2((*sin1)[i], (*cos1)[i]);
+    // The last row must be the same frequency at position `last` (f16
+    // caches hold ~1e-3).
+    double angle = f * static_cast<double>(last);
+    if (std::abs(std::cos(angle) - (*cosN)[i]) > 2e-2 ||
+        std::abs(std::sin(angle) - (*sinN)[i]) > 2e-2)
+      return std::nullopt;
+    frequencies.push_back(f);
+  }
+  return frequencies;
+}
+
+/// theta when frequencies are theta^(-2i/d) (rounded to an integer when
+/// that reproduces them); else nullopt (scaled RoPE: keep the table).
+std::optional<double> thetaOf(ArrayRef<double> frequencies, int64_t headDim,
+                              double tolerance) {
+  double estimate = frequencies.size() > 1
+                        ? std::pow(frequencies[1], -headDim / 2.0)
+                        : 10000.0;
+  auto reproduces = [&](double theta) {
+    for (size_t i = 0; i < frequencies.size(); ++i) {
+      double expected = std::pow(theta, -2.0 * i / headDim);
+      if (std::abs(frequencies[i] - expected) > tolerance * expected)
+        return false;
+    }
+    return true;
+  };
+  if (reproduces(std::round(estimate)))
+    return std::round(estimate);
+  if (reproduces(estimate))
+    return estimate;
+  return std::nullopt;
+}
+
+/// llm.rope of `input` with these frequencies: theta when they follow it,
+/// else the table itself.
+Value createRope(PatternRewriter &rewriter, Location loc, Value input,
+                 Value pos, ArrayRef<double> frequencies, double tolerance) {
+  int64_t headDim = 2 * static_cast<int64_t>(frequencies.size());
+  std::optional<double> theta = thetaOf(frequencies, headDim, tolerance);
+  DenseF32ArrayAttr table;
+  if (!theta)
+    table = rewriter.getDenseF32ArrayAttr(llvm::to_vector(llvm::map_range(
+        frequencies, [](double f) { return static_cast<float>(f); })));
+  return llm::RotaryOp::create(
+      rewriter, loc, input, pos, rewriter.getI64IntegerAttr(headDim),
+      rewriter.getF64FloatAttr(theta.value_or(10000.0)), table);
+}
+
 /// Whether `v` is the graph input `input` (through relabels and casts).
 bool readsInput(Value v, Value input) {
   while (v) {
@@ -204,8 +321,7 @@ template <typename OpTy> struct GraphPattern : public OpRewritePattern<NodeOp> {
   const GraphInputs &inputs;
 };
 
-//===--- embedding
-//---------------------------------------------------------===//
+//===--- embedding --------------------------------------------------------===//
 
 /// Gather(table [vocab, hidden], input_ids) -> llm.embed.
 struct EmbeddingPattern : public GraphPattern<llm::EmbedOp> {
@@ -232,8 +348,7 @@ struct EmbeddingPattern : public GraphPattern<llm::EmbedOp> {
   }
 };
 
-//===--- RMSNorm
-//-----------------------------------------------------------===//
+//===--- RMSNorm ----------------------------------------------------------===//
 
 /// x * w / sqrt(mean(x^2) + eps), in the spellings exporters use:
 /// Mul(Mul(x, Reciprocal(Sqrt(s))), w), Mul(Div(x, Sqrt(s)), w), with
@@ -329,27 +444,32 @@ struct RMSNormPattern : public GraphPattern<llm::RMSNormOp> {
   }
 };
 
-//===--- linear layers
-//------------------------------------------------------===//
+//===--- linear layers ----------------------------------------------------===//
 
-/// The llm input and [out, in] weight of x W^T: Gemm(x, W, transB=1) or
-/// MatMul(x, Transpose(W)).
-bool matchLinear(NodeOp op, Value &input, onnx::WeightOp &weight) {
+/// The input and weight of x W^T: Gemm(x, W, transB=1) or MatMul(x,
+/// Transpose(W)) with W [out, in]; or, `transposed`, Gemm(x, W) or
+/// MatMul(x, W) with W [in, out] (what torch.onnx and onnxruntime-genai
+/// write).
+bool matchLinear(NodeOp op, Value &input, onnx::WeightOp &weight,
+                 bool &transposed) {
   if (!op.getDomain().empty())
     return false;
   if (op.getOpType() == "Gemm") {
     if (op->getNumOperands() != 2 || op.getInt("transA", 0) != 0 ||
-        op.getInt("transB", 0) != 1 || op.getFloat("alpha", 1.0) != 1.0)
+        op.getFloat("alpha", 1.0) != 1.0)
       return false;
+    transposed = op.getInt("transB", 0) == 0;
     weight = weightOf(op->getOperand(1));
   } else if (op.getOpType() == "MatMul") {
-    NodeOp transpose = nodeOf(op->getOperand(1), "Transpose");
-    if (!transpose)
-      return false;
-    SmallVector<int64_t> perm = transpose.getInts("perm");
-    if (!perm.empty() && perm != SmallVector<int64_t>{1, 0})
-      return false;
-    weight = weightOf(transpose->getOperand(0));
+    transposed = true;
+    weight = weightOf(op->getOperand(1));
+    if (NodeOp transpose = nodeOf(op->getOperand(1), "Transpose")) {
+      SmallVector<int64_t> perm = transpose.getInts("perm");
+      if (!perm.empty() && perm != SmallVector<int64_t>{1, 0})
+        return false;
+      transposed = false;
+      weight = weightOf(transpose->getOperand(0));
+    }
   } else {
     return false;
   }
@@ -365,26 +485,25 @@ struct LinearPattern : public GraphPattern<llm::LinearOp> {
                                 PatternRewriter &rewriter) const override {
     Value x;
     onnx::WeightOp weight;
-    if (!matchLinear(op, x, weight))
+    bool transposed = false;
+    if (!matchLinear(op, x, weight, transposed))
       return failure();
     Value input = llmValue(x);
-    auto type = cast<RankedTensorType>(weight.getType());
-    if (!input || type.getDimSize(1) != vectorSize(input))
+    if (!input || paramColumns(weight, transposed) != vectorSize(input))
       return failure();
-    Value param = paramOf(rewriter, weight);
+    Value param = paramOf(rewriter, weight, transposed);
     if (!param)
       return failure();
     Value linear = llm::LinearOp::create(
-        rewriter, op.getLoc(), vectorType(getContext(), type.getDimSize(0)),
-        input, param);
+        rewriter, op.getLoc(),
+        vectorType(getContext(), paramRows(weight, transposed)), input, param);
     rewriter.replaceOp(
         op, toGraph(rewriter, op.getLoc(), linear, op->getResult(0).getType()));
     return success();
   }
 };
 
-//===--- rotary embedding
-//--------------------------------------------------===//
+//===--- rotary embedding -------------------------------------------------===//
 
 /// x*cos + rotate_half(x)*sin with rotate_half(x) = Concat(-x2, x1) over the
 /// last axis, cos/sin = Cos/Sin(Concat(f, f)), f = position * inv_freq.
@@ -451,31 +570,8 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
       Value input = llmValue(x);
       if (!input || vectorSize(input) % headDim != 0)
         continue;
-      // theta from inv_freq[i] = theta^(-2i/d), rounded to an integer when
-      // that reproduces the (f32) table; the table itself when no theta does
-      // (scaled RoPE).
-      double estimate = invFreq->size() > 1
-                            ? std::pow((*invFreq)[1], -headDim / 2.0)
-                            : 10000.0;
-      auto reproduces = [&](double theta) {
-        for (size_t i = 0; i < invFreq->size(); ++i) {
-          double expected = std::pow(theta, -2.0 * i / headDim);
-          if (std::abs((*invFreq)[i] - expected) > 1e-5 * expected)
-            return false;
-        }
-        return true;
-      };
-      double theta = std::round(estimate);
-      if (!reproduces(theta))
-        theta = estimate;
-      DenseF32ArrayAttr table;
-      if (!reproduces(theta))
-        table = rewriter.getDenseF32ArrayAttr(llvm::to_vector(llvm::map_range(
-            *invFreq, [](double f) { return static_cast<float>(f); })));
       Value rope =
-          llm::RotaryOp::create(rewriter, op.getLoc(), input, inputs.pos,
-                                rewriter.getI64IntegerAttr(headDim),
-                                rewriter.getF64FloatAttr(theta), table);
+          createRope(rewriter, op.getLoc(), input, inputs.pos, *invFreq, 1e-5);
       rewriter.replaceOp(
           op, toGraph(rewriter, op.getLoc(), rope, op->getResult(0).getType()));
       return success();
@@ -484,8 +580,7 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
   }
 };
 
-//===--- attention
-//---------------------------------------------------------===//
+//===--- attention --------------------------------------------------------===//
 
 /// Softmax(Q K^T * scale) V with K = Concat(past key N, k), V =
 /// Concat(past value N, v) (axis 2), query heads grouped over KV heads.
@@ -560,8 +655,7 @@ struct AttentionPattern : public GraphPattern<llm::AttentionOp> {
   }
 };
 
-//===--- residual adds
-//-------------------------------------------------------===//
+//===--- residual adds ----------------------------------------------------===//
 
 struct AddPattern : public GraphPattern<llm::AddOp> {
   using GraphPattern::GraphPattern;
@@ -580,8 +674,7 @@ struct AddPattern : public GraphPattern<llm::AddOp> {
   }
 };
 
-//===--- FFN
-//---------------------------------------------------------------===//
+//===--- FFN --------------------------------------------------------------===//
 
 /// down(act(gate x, up x)) where gate and up are matched llm.linear ops of
 /// the same input: SwiGLU g*sigmoid(g)*u, dReLU relu(g)*relu(u), ReLU-gated
@@ -639,24 +732,25 @@ struct FFNPattern : public GraphPattern<llm::FFNOp> {
                                 PatternRewriter &rewriter) const override {
     Value hiddenValue;
     onnx::WeightOp downWeight;
-    if (!matchLinear(op, hiddenValue, downWeight))
+    bool transposed = false;
+    if (!matchLinear(op, hiddenValue, downWeight, transposed))
       return failure();
     llm::LinearOp gate, up;
     llm::Activation activation;
     if (!matchActivation(hiddenValue, gate, up, activation) ||
         gate.getInput() != up.getInput())
       return failure();
-    auto downType = cast<RankedTensorType>(downWeight.getType());
     int64_t neurons = vectorSize(gate.getResult());
     if (vectorSize(up.getResult()) != neurons ||
-        downType.getDimSize(1) != neurons)
+        paramColumns(downWeight, transposed) != neurons)
       return failure();
-    Value down = paramOf(rewriter, downWeight);
+    Value down = paramOf(rewriter, downWeight, transposed);
     if (!down)
       return failure();
     // Numbered in graph order once every FFN is matched (the pass).
     Value ffn = llm::FFNOp::create(
-        rewriter, op.getLoc(), vectorType(getContext(), downType.getDimSize(0)),
+        rewriter, op.getLoc(),
+        vectorType(getContext(), paramRows(downWeight, transposed)),
         gate.getInput(), gate.getWeight(), up.getWeight(), down, Value(),
         Value(), Value(), llm::ActivationAttr::get(getContext(), activation),
         rewriter.getI64IntegerAttr(0), FloatAttr());
@@ -666,8 +760,194 @@ struct FFNPattern : public GraphPattern<llm::FFNOp> {
   }
 };
 
-//===--- mixture of experts
-//------------------------------------------------===//
+//===--- onnxruntime contrib ops (onnxruntime-genai)
+//-----------------------===//
+
+/// A node of the com.microsoft domain (or, for the ops onnxruntime also
+/// registers in the default one, that).
+bool isContrib(NodeOp op, StringRef type, bool orDefault = false) {
+  return op.getOpType() == type && (op.getDomain() == "com.microsoft" ||
+                                    (orDefault && op.getDomain().empty()));
+}
+
+/// Whether `v` is an omitted optional input.
+bool isOmitted(Value v) { return !v || isa<NoneType>(v.getType()); }
+
+/// SimplifiedLayerNormalization(x, w) = RMSNorm over the last axis.
+struct SimplifiedLayerNormPattern : public GraphPattern<llm::RMSNormOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isContrib(op, "SimplifiedLayerNormalization", /*orDefault=*/true) ||
+        op->getNumOperands() != 2 || op.getInt("axis", -1) != -1 ||
+        llvm::any_of(op->getResults().drop_front(),
+                     [](Value r) { return !r.use_empty(); }))
+      return failure();
+    Value input = llmValue(op->getOperand(0));
+    onnx::WeightOp weight = weightOf(op->getOperand(1));
+    if (!input || !weight ||
+        cast<RankedTensorType>(weight.getType()).getRank() != 1)
+      return failure();
+    Value param = paramOf(rewriter, weight);
+    if (!param)
+      return failure();
+    Value norm = llm::RMSNormOp::create(
+        rewriter, op.getLoc(), input, param,
+        rewriter.getF32FloatAttr(op.getFloat("epsilon", 1e-5)));
+    rewriter.replaceAllUsesWith(
+        op->getResult(0),
+        toGraph(rewriter, op.getLoc(), norm, op->getResult(0).getType()));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// SkipSimplifiedLayerNormalization(x, skip, w): result 0 = RMSNorm(x +
+/// skip), result 3 = x + skip (the residual stream).
+struct SkipSimplifiedLayerNormPattern : public GraphPattern<llm::RMSNormOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isContrib(op, "SkipSimplifiedLayerNormalization") ||
+        op->getNumOperands() < 3 ||
+        (op->getNumOperands() > 3 && !isOmitted(op->getOperand(3))))
+      return failure();
+    for (unsigned r = 1; r < op->getNumResults() && r < 3; ++r)
+      if (!op->getResult(r).use_empty())
+        return failure();
+    Value x = llmValue(op->getOperand(0)), skip = llmValue(op->getOperand(1));
+    onnx::WeightOp weight = weightOf(op->getOperand(2));
+    if (!x || !skip || x.getType() != skip.getType() || !weight)
+      return failure();
+    Value param = paramOf(rewriter, weight);
+    if (!param)
+      return failure();
+    Value sum = llm::AddOp::create(rewriter, op.getLoc(), x, skip);
+    Value norm = llm::RMSNormOp::create(
+        rewriter, op.getLoc(), sum, param,
+        rewriter.getF32FloatAttr(op.getFloat("epsilon", 1e-5)));
+    rewriter.replaceAllUsesWith(
+        op->getResult(0),
+        toGraph(rewriter, op.getLoc(), norm, op->getResult(0).getType()));
+    if (op->getNumResults() > 3)
+      rewriter.replaceAllUsesWith(
+          op->getResult(3),
+          toGraph(rewriter, op.getLoc(), sum, op->getResult(3).getType()));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// llm.param of rows [first, first + count) of `param`'s tensor, named
+/// "rows(<name>,first,count)" (the importer's tensor source slices it).
+Value sliceRows(PatternRewriter &rewriter, llm::ParamOp param, int64_t first,
+                int64_t count) {
+  auto type = cast<RankedTensorType>(param.getType());
+  auto rows =
+      RankedTensorType::get({count, type.getDimSize(1)}, type.getElementType());
+  std::string name = ("rows(" + param.getName() + "," + Twine(first) + "," +
+                      Twine(count) + ")")
+                         .str();
+  return llm::ParamOp::create(rewriter, param.getLoc(), rows, name);
+}
+
+/// GroupQueryAttention(q, k, v, past_key, past_value, seqlens_k,
+/// total_sequence_length[, cos_cache, sin_cache]): attention over the cache
+/// for one token, with the rotary embedding inside when do_rotary. q, k and
+/// v may come packed in the query (one linear layer): it is split by rows.
+struct GroupQueryAttentionPattern : public GraphPattern<llm::AttentionOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isContrib(op, "GroupQueryAttention") || op->getNumOperands() < 7 ||
+        op.getInt("rotary_interleaved", 0) != 0 ||
+        op.getFloat("softcap", 0.0) != 0.0 ||
+        op.getInt("smooth_softmax", 0) != 0 ||
+        op.getInt("local_window_size", -1) != -1)
+      return failure();
+    // The present outputs are the cache llm.attention writes (the pass
+    // already took them off the step's results).
+    if (llvm::any_of(op->getResults().drop_front(),
+                     [](Value r) { return !r.use_empty(); }))
+      return failure();
+    auto keys = inputs.past.find(op->getOperand(3));
+    auto values = inputs.past.find(op->getOperand(4));
+    if (keys == inputs.past.end() || values == inputs.past.end() ||
+        !keys->second.second || values->second.second ||
+        keys->second.first != values->second.first)
+      return failure();
+    int64_t heads = op.getInt("num_heads", 0),
+            kvHeads = op.getInt("kv_num_heads", 0);
+    int64_t headDim = inputs.headDim;
+    if (heads <= 0 || kvHeads <= 0 || headDim <= 0)
+      return failure();
+    double scale = op.getFloat("scale", 0.0);
+    double expected = 1.0 / std::sqrt(static_cast<double>(headDim));
+    if (scale != 0.0 && std::abs(scale - expected) > 1e-6 * expected)
+      return failure();
+    std::optional<SmallVector<double>> frequencies;
+    if (op.getInt("do_rotary", 0) != 0) {
+      if (op->getNumOperands() < 9)
+        return failure();
+      frequencies =
+          frequenciesOfCaches(op->getOperand(7), op->getOperand(8), inputs);
+      if (!frequencies ||
+          2 * static_cast<int64_t>(frequencies->size()) != headDim)
+        return failure();
+    }
+    Value q = llmValue(op->getOperand(0)), k, v;
+    if (!q)
+      return failure();
+    int64_t qRows = heads * headDim, kvRows = kvHeads * headDim;
+    bool packed = isOmitted(op->getOperand(1)) && isOmitted(op->getOperand(2));
+    llm::LinearOp packedLinear;
+    llm::ParamOp packedWeight;
+    if (packed) {
+      // One linear layer of (heads + 2 kv heads) * head_dim rows.
+      packedLinear = q.getDefiningOp<llm::LinearOp>();
+      packedWeight =
+          packedLinear ? packedLinear.getWeight().getDefiningOp<llm::ParamOp>()
+                       : llm::ParamOp();
+      if (!packedWeight || vectorSize(q) != qRows + 2 * kvRows)
+        return failure();
+    } else {
+      k = llmValue(op->getOperand(1));
+      v = llmValue(op->getOperand(2));
+      if (!k || !v || vectorSize(q) != qRows || vectorSize(k) != kvRows ||
+          vectorSize(v) != kvRows)
+        return failure();
+    }
+    // Matched: rewrite.
+    if (packed) {
+      Location loc = packedLinear.getLoc();
+      auto linear = [&](int64_t first, int64_t count) -> Value {
+        return llm::LinearOp::create(
+            rewriter, loc, vectorType(getContext(), count),
+            packedLinear.getInput(),
+            sliceRows(rewriter, packedWeight, first, count));
+      };
+      q = linear(0, qRows);
+      k = linear(qRows, kvRows);
+      v = linear(qRows + kvRows, kvRows);
+    }
+    if (frequencies) {
+      // Frequencies recovered from cos/sin values: ~1e-4 relative.
+      q = createRope(rewriter, op.getLoc(), q, inputs.pos, *frequencies, 1e-4);
+      k = createRope(rewriter, op.getLoc(), k, inputs.pos, *frequencies, 1e-4);
+    }
+    Value attention = llm::AttentionOp::create(
+        rewriter, op.getLoc(), q, k, v, inputs.pos, inputs.cache,
+        rewriter.getI64IntegerAttr(keys->second.first),
+        rewriter.getI64IntegerAttr(heads));
+    rewriter.replaceAllUsesWith(
+        op->getResult(0),
+        toGraph(rewriter, op.getLoc(), attention, op->getResult(0).getType()));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+//===--- mixture of experts -----------------------------------------------===//
 
 /// sum over e of ffn_e(x) * w[e], with w = ScatterElements(zeros, top-k
 /// indices, top-k values / their sum) and the top-k of Softmax(router x):
@@ -797,13 +1077,15 @@ struct MoEPattern : public GraphPattern<llm::MoEOp> {
   }
 };
 
-//===--- the pass
-//----------------------------------------------------------===//
+//===--- the pass ---------------------------------------------------------===//
 
 class ConvertONNXToLLM
     : public sparsec::impl::ConvertONNXToLLMPassBase<ConvertONNXToLLM> {
 public:
   using ConvertONNXToLLMPassBase::ConvertONNXToLLMPassBase;
+
+  /// Large initializers' data (the importer's); none in sparsec-opt.
+  ONNXWeightReader reader;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -913,6 +1195,7 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
                            "inputs; sparsec imports decoder graphs with a KV "
                            "cache");
   inputs.headDim = headDim;
+  inputs.reader = reader;
   auto cacheTypeValue = llm::KVCacheType::get(
       context, static_cast<unsigned>(layers), static_cast<unsigned>(maxSeqLen),
       static_cast<unsigned>(kvHeads), static_cast<unsigned>(headDim),
@@ -957,11 +1240,11 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
       inputs.past[stand] = *past;
     arg.replaceAllUsesWith(stand);
   }
-  if (!inputs.tokenInput || !inputs.positionInput)
-    return graph.emitError("the graph has no '")
-           << (inputs.tokenInput ? "position_ids" : "input_ids")
-           << "' input; sparsec imports graphs that take one token's "
-              "input_ids and position_ids";
+  // position_ids may be absent: GroupQueryAttention derives positions
+  // from the attention mask (and the step knows its position).
+  if (!inputs.tokenInput)
+    return graph.emitError("the graph has no 'input_ids' input; sparsec "
+                           "imports graphs that take one token's input_ids");
   for (int64_t l = 0; l < 2 * layers; ++l)
     if (!seenPast[l])
       return graph.emitError("the graph has no 'past_key_values.")
@@ -977,9 +1260,25 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
     if (name == "logits") {
       logits = value;
     } else if (name.starts_with("present.")) {
-      NodeOp concat = nodeOf(value, "Concat");
+      // Concat(past, new), or an attention node's present output (its
+      // result 1 or 2, past at operand 3 or 4 in the contrib ops).
+      Value pastOperand;
+      if (NodeOp concat = nodeOf(value, "Concat")) {
+        pastOperand = concat->getOperand(0);
+      } else if (auto node = value.getDefiningOp<NodeOp>()) {
+        auto result = cast<OpResult>(value).getResultNumber();
+        if (node.getDomain() == "com.microsoft" &&
+            (node.getOpType() == "GroupQueryAttention" ||
+             node.getOpType() == "MultiHeadAttention") &&
+            (result == 1 || result == 2)) {
+          unsigned operand =
+              (node.getOpType() == "GroupQueryAttention" ? 2 : 5) + result;
+          if (operand < node->getNumOperands())
+            pastOperand = node->getOperand(operand);
+        }
+      }
       auto past =
-          concat ? inputs.past.find(concat->getOperand(0)) : inputs.past.end();
+          pastOperand ? inputs.past.find(pastOperand) : inputs.past.end();
       if (past == inputs.past.end() ||
           ("present." + std::to_string(past->second.first) +
            (past->second.second ? ".key" : ".value")) != name)
@@ -1005,8 +1304,11 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
   graph.erase();
 
   RewritePatternSet patterns(context);
-  patterns.add<EmbeddingPattern, RMSNormPattern, LinearPattern, RotaryPattern,
-               AttentionPattern, AddPattern, MoEPattern>(context, inputs);
+  patterns
+      .add<EmbeddingPattern, RMSNormPattern, LinearPattern, RotaryPattern,
+           AttentionPattern, AddPattern, MoEPattern, SimplifiedLayerNormPattern,
+           SkipSimplifiedLayerNormPattern, GroupQueryAttentionPattern>(context,
+                                                                       inputs);
   // The FFN takes its down projection before LinearPattern could not.
   patterns.add<FFNPattern>(context, inputs, /*benefit=*/2);
   GreedyRewriteConfig config;
@@ -1071,3 +1373,10 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
 }
 
 } // namespace
+
+std::unique_ptr<Pass> mlir::sparsec::createConvertONNXToLLMPass(
+    const ConvertONNXToLLMPassOptions &options, ONNXWeightReader reader) {
+  auto pass = std::make_unique<ConvertONNXToLLM>(options);
+  pass->reader = std::move(reader);
+  return pass;
+}

@@ -6,6 +6,10 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <functional>
+#include <optional>
+#include <vector>
+
 namespace mlir::sparsec {
 
 #define GEN_PASS_DECL
@@ -13,6 +17,19 @@ namespace mlir::sparsec {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// What sparsec-convert-onnx-to-llm reads of an initializer the IR does not
+/// hold the value of (large ones: an onnx.weight without `value`): rows
+/// [firstRow, firstRow + rows) of the 2-D float initializer `name`, as
+/// doubles; nullopt when there is no such initializer.
+using ONNXWeightReader = std::function<std::optional<std::vector<double>>(
+    llvm::StringRef name, int64_t firstRow, int64_t rows)>;
+
+/// sparsec-convert-onnx-to-llm reading large initializers through `reader`
+/// (the importer's); the registered pass reads only inline values.
+std::unique_ptr<Pass>
+createConvertONNXToLLMPass(const ConvertONNXToLLMPassOptions &options,
+                           ONNXWeightReader reader);
 
 /// Name of the unit attribute that marks a function as a model's decode step.
 inline constexpr llvm::StringLiteral kDecodeStepAttrName = "llm.decode_step";

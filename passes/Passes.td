@@ -33,7 +33,9 @@ def ConvertONNXToLLMPass : Pass<"sparsec-convert-onnx-to-llm", "::mlir::ModuleOp
     * RMSNorm, decomposed: `x * w / sqrt(mean(x^2) + eps)` in its
       Mul/Pow/ReduceMean/Add/Sqrt/Reciprocal/Div spellings -> `llm.rms_norm`;
     * `Gemm(x, W, transB=1)` or `MatMul(x, Transpose(W))` -> `llm.linear`
-      (the last one, into the logits, -> `llm.lm_head`);
+      (the last one, into the logits, -> `llm.lm_head`); `MatMul(x, W)` and
+      `Gemm(x, W)` with W stored [in, out] read `transpose(W)`, which the
+      importer's tensor source transposes;
     * RoPE with rotate_half: `x*cos + concat(-x2, x1)*sin`, cos/sin of
       `position * inv_freq` -> `llm.rope` (theta recovered from inv_freq);
     * attention: `Softmax(Q K^T * scale) V` over `Concat(past, new)` keys

@@ -59,6 +59,12 @@ cl::opt<int64_t> importMaxSeqLen(
     cl::desc("Context length (default: the model's max_position_embeddings "
              "/ context_length)"),
     cl::sub(importCommand), cl::cat(sparsecCategory));
+cl::opt<bool> importONNXGraph(
+    "onnx-graph", cl::init(false),
+    cl::desc("For an ONNX model: print the graph as `onnx` dialect IR, "
+             "before sparsec-convert-onnx-to-llm (the input of its lit "
+             "tests)"),
+    cl::sub(importCommand), cl::cat(sparsecCategory));
 cl::opt<bool> importLocations(
     "print-locations", cl::init(false),
     cl::desc("Print each op's location (its Hugging Face module path)"),
@@ -212,7 +218,11 @@ int runImport() {
   auto opened = mlir::sparsec::openModel(importModelDir, options);
   if (!opened)
     return fail(toString(opened.takeError()));
-  auto module = mlir::sparsec::importModel(context, *opened, options);
+  if (importONNXGraph && !opened->onnx)
+    return fail(importModelDir + ": --onnx-graph is for ONNX models");
+  auto module = importONNXGraph
+                    ? opened->onnx->toModule(context)
+                    : mlir::sparsec::importModel(context, *opened, options);
   if (!module)
     return fail(toString(module.takeError()));
 

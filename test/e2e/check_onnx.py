@@ -7,8 +7,8 @@ running that same file.
 The executable decodes greedily from the prompt's bytes (byte-level
 tokenizer) and dumps every step's logits (--dump-logits); onnxruntime then
 replays the same tokens one decode step at a time through the graph
-(input_ids, position_ids and the past_key_values it returned as present.*,
-in f32). Every step's logits must agree within
+(input_ids, position_ids or an all-ones attention_mask, whichever the graph
+takes, and the past_key_values it returned as present.*, in f32). Every step's logits must agree within
 max|a - b| <= tol * max(1, max|b|), and the executable's greedy token must be
 onnxruntime's argmax at every step.
 
@@ -46,6 +46,7 @@ def main():
     past = {i.name: i for i in session.get_inputs()
             if i.name.startswith("past_key_values.")}
     outputs = [o.name for o in session.get_outputs()]
+    names = {i.name for i in session.get_inputs()}
     cache = {}
     for name, info in past.items():
         _, heads, _, dim = info.shape
@@ -64,8 +65,11 @@ def main():
     for pos in range(steps):
         if pos >= len(prompt):
             tokens.append(int(np.argmax(logits[pos - 1])))
-        feeds = {"input_ids": np.array([[tokens[pos]]], dtype=np.int64),
-                 "position_ids": np.array([[pos]], dtype=np.int64)}
+        feeds = {"input_ids": np.array([[tokens[pos]]], dtype=np.int64)}
+        if "position_ids" in names:
+            feeds["position_ids"] = np.array([[pos]], dtype=np.int64)
+        if "attention_mask" in names:  # onnxruntime-genai's graphs
+            feeds["attention_mask"] = np.ones((1, pos + 1), dtype=np.int64)
         feeds.update(cache)
         result = dict(zip(outputs, session.run(outputs, feeds)))
         for name in past:

@@ -712,11 +712,67 @@ public:
         }
   }
 
+  /// A tensor by name. The ONNX importer also asks for views of
+  /// initializers, which read() makes: "transpose(X)" (X a matrix stored
+  /// [in, out], MatMul's layout) and "rows(X,first,count)" (a packed
+  /// q/k/v matrix's part).
   const SourceTensor *find(StringRef name) const override {
     auto it = tensors.find(name.str());
-    return it == tensors.end() ? nullptr : &it->second;
+    if (it != tensors.end())
+      return &it->second;
+    auto made = views.find(name.str());
+    if (made != views.end())
+      return &made->second;
+    std::optional<View> view = parseView(name);
+    if (!view)
+      return nullptr;
+    const SourceTensor *inner = find(view->inner);
+    if (!inner || inner->shape.size() != 2)
+      return nullptr;
+    SourceTensor tensor = *inner;
+    tensor.name = name.str();
+    tensor.data = nullptr; // read() makes it
+    if (view->transpose) {
+      std::swap(tensor.shape[0], tensor.shape[1]);
+      tensor.storedAs = "transposed ([in, out] in the file)";
+    } else {
+      if (view->first < 0 || view->count <= 0 ||
+          view->first + view->count > tensor.shape[0])
+        return nullptr;
+      tensor.shape[0] = view->count;
+      tensor.storedAs = "rows of a packed matrix";
+    }
+    return &views.emplace(name.str(), std::move(tensor)).first->second;
   }
   const std::string &origin() const override { return impl.path; }
+
+  llvm::Error read(const SourceTensor &tensor, uint8_t *out) const override {
+    if (tensor.data)
+      return TensorSource::read(tensor, out);
+    std::optional<View> view = parseView(tensor.name);
+    const SourceTensor *inner = view ? find(view->inner) : nullptr;
+    if (!inner)
+      return TensorSource::read(tensor, out);
+    std::vector<uint8_t> whole(inner->numBytes());
+    if (llvm::Error err = read(*inner, whole.data()))
+      return err;
+    int64_t rows = inner->shape[0], cols = inner->shape[1];
+    size_t element = ::sparsec::dtypeSize(inner->dtype);
+    if (!view->transpose) {
+      std::memcpy(out, whole.data() + view->first * cols * element,
+                  view->count * cols * element);
+      return llvm::Error::success();
+    }
+    // [rows, cols] -> [cols, rows], a tile at a time.
+    constexpr int64_t kTile = 32;
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+        for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r)
+          for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c)
+            std::memcpy(out + (c * rows + r) * element,
+                        whole.data() + (r * cols + c) * element, element);
+    return llvm::Error::success();
+  }
 
   /// XXH3 of the model file, its external data files, config.json and the
   /// predictor files.
@@ -760,6 +816,34 @@ private:
   const ONNXFile::Impl &impl;
   std::unique_ptr<::sparsec::Checkpoint> predictors;
   std::unordered_map<std::string, SourceTensor> tensors;
+  struct View {
+    std::string inner;
+    bool transpose = false;
+    int64_t first = 0, count = 0;
+  };
+  /// "transpose(X)" or "rows(X,first,count)".
+  static std::optional<View> parseView(StringRef name) {
+    View view;
+    if (!name.consume_back(")"))
+      return std::nullopt;
+    if (name.consume_front("transpose(")) {
+      view.inner = name.str();
+      view.transpose = true;
+      return view;
+    }
+    if (!name.consume_front("rows("))
+      return std::nullopt;
+    auto [rest, count] = name.rsplit(',');
+    auto [inner, first] = rest.rsplit(',');
+    if (first.getAsInteger(10, view.first) ||
+        count.getAsInteger(10, view.count) || inner.empty())
+      return std::nullopt;
+    view.inner = inner.str();
+    return view;
+  }
+
+  /// Views made on demand by find() (node-based: references stay valid).
+  mutable std::unordered_map<std::string, SourceTensor> views;
 };
 
 } // namespace

@@ -9,12 +9,15 @@
 #include "dialects/LLM/IR/LLMOps.h"
 #include "dialects/ONNX/IR/ONNXOps.h"
 
+#include "sparsec/formats/gguf.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -145,10 +148,45 @@ onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,
   options.maxSeqLen = maxSeqLen;
   options.cacheType = cacheType;
   options.slidingWindow = config.slidingWindow;
+  // Large initializers (cos/sin caches) are read from the file.
+  ONNXWeightReader reader =
+      [&weights](llvm::StringRef name, int64_t first,
+                 int64_t rows) -> std::optional<std::vector<double>> {
+    const SourceTensor *tensor = weights.find(name);
+    if (!tensor || !tensor->data || tensor->shape.size() != 2 || first < 0 ||
+        first + rows > tensor->shape[0])
+      return std::nullopt;
+    int64_t cols = tensor->shape[1];
+    std::vector<double> values;
+    for (int64_t i = first * cols; i < (first + rows) * cols; ++i) {
+      const uint8_t *at =
+          tensor->data + i * ::sparsec::dtypeSize(tensor->dtype);
+      switch (tensor->dtype) {
+      case ::sparsec::DType::kF32: {
+        float value;
+        std::memcpy(&value, at, 4);
+        values.push_back(value);
+        break;
+      }
+      case ::sparsec::DType::kF16:
+      case ::sparsec::DType::kBF16: {
+        uint16_t bits;
+        std::memcpy(&bits, at, 2);
+        values.push_back(tensor->dtype == ::sparsec::DType::kF16
+                             ? ::sparsec::halfToFloat(bits)
+                             : ::sparsec::bf16ToFloat(bits));
+        break;
+      }
+      default:
+        return std::nullopt;
+      }
+    }
+    return values;
+  };
   if (llvm::Error err = runChecked(
           context, **module,
           [&](PassManager &pm) {
-            pm.addPass(createConvertONNXToLLMPass(options));
+            pm.addPass(createConvertONNXToLLMPass(options, reader));
           },
           file.path(), "cannot import"))
     return std::move(err);
