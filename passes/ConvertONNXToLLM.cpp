@@ -137,16 +137,6 @@ Value paramOf(PatternRewriter &rewriter, onnx::WeightOp weight,
                               ("transpose(" + weight.getName() + ")").str());
 }
 
-/// The shape of the param paramOf makes.
-int64_t paramRows(onnx::WeightOp weight, bool transposed) {
-  return cast<RankedTensorType>(weight.getType())
-      .getDimSize(transposed ? 1 : 0);
-}
-int64_t paramColumns(onnx::WeightOp weight, bool transposed) {
-  return cast<RankedTensorType>(weight.getType())
-      .getDimSize(transposed ? 0 : 1);
-}
-
 /// The values of a constant tensor (arith.constant, or an initializer that
 /// carries its value), through Identity and Cast.
 DenseElementsAttr constantOf(Value v) {
@@ -221,7 +211,10 @@ std::optional<SmallVector<double>> rowsOf(Value v, int64_t first, int64_t count,
 }
 
 /// The rotary frequencies behind cos/sin caches ([positions, d/2] of
-/// cos(p f_i), sin(p f_i)): f_i from row 1, checked against the last row.
+/// cos(p f_i), sin(p f_i)). f_i comes from row 1 and is refined on rows 2,
+/// 4, 8, ... (the angle measured there, unwrapped next to the prediction,
+/// divided by the row): f16 caches hold angles to ~1e-3, so row 1 alone
+/// would be off by that much. Every row read must agree with the result.
 std::optional<SmallVector<double>>
 frequenciesOfCaches(Value cosCache, Value sinCache, const GraphInputs &in) {
   onnx::WeightOp cosWeight = weightOf(cosCache);
@@ -232,22 +225,50 @@ frequenciesOfCaches(Value cosCache, Value sinCache, const GraphInputs &in) {
     return std::nullopt;
   int64_t last = type.getDimSize(0) - 1;
   auto cos1 = rowsOf(cosCache, 1, 1, in), sin1 = rowsOf(sinCache, 1, 1, in);
-  auto cosN = rowsOf(cosCache, last, 1, in),
-       sinN = rowsOf(sinCache, last, 1, in);
-  if (!cos1 || !sin1 || !cosN || !sinN || cos1->size() != sin1->size())
+  if (!cos1 || !sin1 || cos1->size() != sin1->size())
     return std::nullopt;
   SmallVector<double> frequencies;
-  for (size_t i = 0; i < cos1->size(); ++i) {
-    double f = std::atan2((*sin1)[i], (*cos1)[i]);
-    // The last row must be the same frequency at position `last` (f16
-    // caches hold ~1e-3).
-    double angle = f * static_cast<double>(last);
-    if (std::abs(std::cos(angle) - (*cosN)[i]) > 2e-2 ||
-        std::abs(std::sin(angle) - (*sinN)[i]) > 2e-2)
+  for (size_t i = 0; i < cos1->size(); ++i)
+    frequencies.push_back(std::atan2((*sin1)[i], (*cos1)[i]));
+  for (int64_t row = 2; row <= last; row *= 2) {
+    auto cosRow = rowsOf(cosCache, row, 1, in),
+         sinRow = rowsOf(sinCache, row, 1, in);
+    if (!cosRow || !sinRow)
       return std::nullopt;
-    frequencies.push_back(f);
+    for (size_t i = 0; i < frequencies.size(); ++i) {
+      double predicted = frequencies[i] * static_cast<double>(row);
+      double measured = std::atan2((*sinRow)[i], (*cosRow)[i]);
+      double turns = std::round((predicted - measured) / (2 * M_PI));
+      double angle = measured + 2 * M_PI * turns;
+      // More than a quarter turn off: not a rotary table.
+      if (std::abs(angle - predicted) > M_PI / 2)
+        return std::nullopt;
+      frequencies[i] = angle / static_cast<double>(row);
+    }
+  }
+  auto cosLast = rowsOf(cosCache, last, 1, in),
+       sinLast = rowsOf(sinCache, last, 1, in);
+  if (!cosLast || !sinLast)
+    return std::nullopt;
+  for (size_t i = 0; i < frequencies.size(); ++i) {
+    double angle = frequencies[i] * static_cast<double>(last);
+    if (std::abs(std::cos(angle) - (*cosLast)[i]) > 2e-2 ||
+        std::abs(std::sin(angle) - (*sinLast)[i]) > 2e-2)
+      return std::nullopt;
   }
   return frequencies;
+}
+
+/// How closely frequencies recovered from a cos/sin cache can match
+/// theta^(-2i/d): f32 caches to ~1e-6, f16/bf16 ones to ~1e-3 (their angles
+/// hold ~3 digits).
+double cacheTolerance(Value cache) {
+  onnx::WeightOp weight = weightOf(cache);
+  return weight && cast<RankedTensorType>(weight.getType())
+                       .getElementType()
+                       .isF32()
+             ? 1e-5
+             : 2e-3;
 }
 
 /// theta when frequencies are theta^(-2i/d) (rounded to an integer when
@@ -446,57 +467,123 @@ struct RMSNormPattern : public GraphPattern<llm::RMSNormOp> {
 
 //===--- linear layers ----------------------------------------------------===//
 
-/// The input and weight of x W^T: Gemm(x, W, transB=1) or MatMul(x,
-/// Transpose(W)) with W [out, in]; or, `transposed`, Gemm(x, W) or
-/// MatMul(x, W) with W [in, out] (what torch.onnx and onnxruntime-genai
-/// write).
-bool matchLinear(NodeOp op, Value &input, onnx::WeightOp &weight,
-                 bool &transposed) {
+/// A matched x W^T: its input and where the [out, in] weight comes from.
+struct LinearMatch {
+  Value input;
+  /// A float initializer, stored [out, in] or (`transposed`) [in, out].
+  onnx::WeightOp weight;
+  bool transposed = false;
+  /// Or a MatMulNBits node's 4-bit blocks and scales.
+  NodeOp nbits;
+
+  int64_t rows() {
+    if (nbits)
+      return nbits.getInt("N", 0);
+    return cast<RankedTensorType>(weight.getType())
+        .getDimSize(transposed ? 1 : 0);
+  }
+  int64_t columns() {
+    if (nbits)
+      return nbits.getInt("K", 0);
+    return cast<RankedTensorType>(weight.getType())
+        .getDimSize(transposed ? 0 : 1);
+  }
+
+  /// The llm.param of the [out, in] weight. MatMulNBits weights are named
+  /// "dequantize_nbits(B,scales,bits,block_size)": the importer's tensor
+  /// source decodes them (and hands ggml q4_0 blocks on where they are
+  /// those).
+  Value param(PatternRewriter &rewriter) {
+    if (!nbits)
+      return paramOf(rewriter, weight, transposed);
+    onnx::WeightOp blocks = weightOf(nbits->getOperand(1));
+    onnx::WeightOp scales = weightOf(nbits->getOperand(2));
+    Type element = cast<RankedTensorType>(scales.getType()).getElementType();
+    auto type = RankedTensorType::get({rows(), columns()}, element);
+    std::string name =
+        ("dequantize_nbits(" + blocks.getName() + "," + scales.getName() + "," +
+         Twine(nbits.getInt("bits", 4)) + "," +
+         Twine(nbits.getInt("block_size", 0)) + ")")
+            .str();
+    return llm::ParamOp::create(rewriter, nbits.getLoc(), type, name);
+  }
+};
+
+/// x W^T as Gemm(x, W, transB=1) or MatMul(x, Transpose(W)) with W [out,
+/// in]; Gemm(x, W) or MatMul(x, W) with W [in, out] (what torch.onnx and
+/// onnxruntime-genai write); or MatMulNBits (4-bit blocks without zero
+/// points, f32/f16 scales).
+std::optional<LinearMatch> matchLinear(NodeOp op) {
+  LinearMatch match;
+  if (op.getDomain() == "com.microsoft" && op.getOpType() == "MatMulNBits") {
+    // A, B, scales; no zero points, group index or bias.
+    for (unsigned i = 3; i < op->getNumOperands(); ++i)
+      if (!isa<NoneType>(op->getOperand(i).getType()))
+        return std::nullopt;
+    int64_t k = op.getInt("K", 0), n = op.getInt("N", 0);
+    int64_t block = op.getInt("block_size", 0);
+    onnx::WeightOp blocks = weightOf(op->getOperand(1));
+    onnx::WeightOp scales = op->getNumOperands() > 2
+                                ? weightOf(op->getOperand(2))
+                                : onnx::WeightOp();
+    if (op.getInt("bits", 4) != 4 || k <= 0 || n <= 0 || block < 16 ||
+        k % block != 0 || !blocks || !scales)
+      return std::nullopt;
+    auto blockType = cast<RankedTensorType>(blocks.getType());
+    auto scaleType = cast<RankedTensorType>(scales.getType());
+    Type scaleElement = scaleType.getElementType();
+    if (blockType.getShape() != ArrayRef<int64_t>{n, k / block, block / 2} ||
+        scaleType.getNumElements() != n * (k / block) ||
+        !(scaleElement.isF32() || scaleElement.isF16()))
+      return std::nullopt;
+    match.nbits = op;
+    match.input = op->getOperand(0);
+    return match;
+  }
   if (!op.getDomain().empty())
-    return false;
+    return std::nullopt;
   if (op.getOpType() == "Gemm") {
     if (op->getNumOperands() != 2 || op.getInt("transA", 0) != 0 ||
         op.getFloat("alpha", 1.0) != 1.0)
-      return false;
-    transposed = op.getInt("transB", 0) == 0;
-    weight = weightOf(op->getOperand(1));
+      return std::nullopt;
+    match.transposed = op.getInt("transB", 0) == 0;
+    match.weight = weightOf(op->getOperand(1));
   } else if (op.getOpType() == "MatMul") {
-    transposed = true;
-    weight = weightOf(op->getOperand(1));
+    match.transposed = true;
+    match.weight = weightOf(op->getOperand(1));
     if (NodeOp transpose = nodeOf(op->getOperand(1), "Transpose")) {
       SmallVector<int64_t> perm = transpose.getInts("perm");
       if (!perm.empty() && perm != SmallVector<int64_t>{1, 0})
-        return false;
-      transposed = false;
-      weight = weightOf(transpose->getOperand(0));
+        return std::nullopt;
+      match.transposed = false;
+      match.weight = weightOf(transpose->getOperand(0));
     }
   } else {
-    return false;
+    return std::nullopt;
   }
-  if (!weight || cast<RankedTensorType>(weight.getType()).getRank() != 2)
-    return false;
-  input = op->getOperand(0);
-  return true;
+  if (!match.weight ||
+      cast<RankedTensorType>(match.weight.getType()).getRank() != 2)
+    return std::nullopt;
+  match.input = op->getOperand(0);
+  return match;
 }
 
 struct LinearPattern : public GraphPattern<llm::LinearOp> {
   using GraphPattern::GraphPattern;
   LogicalResult matchAndRewrite(NodeOp op,
                                 PatternRewriter &rewriter) const override {
-    Value x;
-    onnx::WeightOp weight;
-    bool transposed = false;
-    if (!matchLinear(op, x, weight, transposed))
+    std::optional<LinearMatch> match = matchLinear(op);
+    if (!match)
       return failure();
-    Value input = llmValue(x);
-    if (!input || paramColumns(weight, transposed) != vectorSize(input))
+    Value input = llmValue(match->input);
+    if (!input || match->columns() != vectorSize(input))
       return failure();
-    Value param = paramOf(rewriter, weight, transposed);
+    Value param = match->param(rewriter);
     if (!param)
       return failure();
     Value linear = llm::LinearOp::create(
-        rewriter, op.getLoc(),
-        vectorType(getContext(), paramRows(weight, transposed)), input, param);
+        rewriter, op.getLoc(), vectorType(getContext(), match->rows()), input,
+        param);
     rewriter.replaceOp(
         op, toGraph(rewriter, op.getLoc(), linear, op->getResult(0).getType()));
     return success();
@@ -730,27 +817,24 @@ struct FFNPattern : public GraphPattern<llm::FFNOp> {
 
   LogicalResult matchAndRewrite(NodeOp op,
                                 PatternRewriter &rewriter) const override {
-    Value hiddenValue;
-    onnx::WeightOp downWeight;
-    bool transposed = false;
-    if (!matchLinear(op, hiddenValue, downWeight, transposed))
+    std::optional<LinearMatch> downMatch = matchLinear(op);
+    if (!downMatch)
       return failure();
     llm::LinearOp gate, up;
     llm::Activation activation;
-    if (!matchActivation(hiddenValue, gate, up, activation) ||
+    if (!matchActivation(downMatch->input, gate, up, activation) ||
         gate.getInput() != up.getInput())
       return failure();
     int64_t neurons = vectorSize(gate.getResult());
     if (vectorSize(up.getResult()) != neurons ||
-        paramColumns(downWeight, transposed) != neurons)
+        downMatch->columns() != neurons)
       return failure();
-    Value down = paramOf(rewriter, downWeight, transposed);
+    Value down = downMatch->param(rewriter);
     if (!down)
       return failure();
     // Numbered in graph order once every FFN is matched (the pass).
     Value ffn = llm::FFNOp::create(
-        rewriter, op.getLoc(),
-        vectorType(getContext(), paramRows(downWeight, transposed)),
+        rewriter, op.getLoc(), vectorType(getContext(), downMatch->rows()),
         gate.getInput(), gate.getWeight(), up.getWeight(), down, Value(),
         Value(), Value(), llm::ActivationAttr::get(getContext(), activation),
         rewriter.getI64IntegerAttr(0), FloatAttr());
@@ -759,6 +843,27 @@ struct FFNPattern : public GraphPattern<llm::FFNOp> {
     return success();
   }
 };
+
+/// What a Concat(past N keys/values, new rows) on axis 2 is.
+struct AttentionAppend {
+  bool valid = false, isKey = false;
+  int64_t layer = 0;
+  Value rows;
+};
+AttentionAppend appendedTo(Value v, const GraphInputs &inputs) {
+  AttentionAppend result;
+  NodeOp concat = v ? nodeOf(v, "Concat") : NodeOp();
+  if (!concat || concat->getNumOperands() != 2 || concat.getInt("axis", 0) != 2)
+    return result;
+  auto past = inputs.past.find(concat->getOperand(0));
+  if (past == inputs.past.end())
+    return result;
+  result.valid = true;
+  result.layer = past->second.first;
+  result.isKey = past->second.second;
+  result.rows = concat->getOperand(1);
+  return result;
+}
 
 //===--- onnxruntime contrib ops (onnxruntime-genai)
 //-----------------------===//
@@ -931,13 +1036,170 @@ struct GroupQueryAttentionPattern : public GraphPattern<llm::AttentionOp> {
       v = linear(qRows + kvRows, kvRows);
     }
     if (frequencies) {
-      // Frequencies recovered from cos/sin values: ~1e-4 relative.
-      q = createRope(rewriter, op.getLoc(), q, inputs.pos, *frequencies, 1e-4);
-      k = createRope(rewriter, op.getLoc(), k, inputs.pos, *frequencies, 1e-4);
+      q = createRope(rewriter, op.getLoc(), q, inputs.pos, *frequencies,
+                     cacheTolerance(op->getOperand(7)));
+      k = createRope(rewriter, op.getLoc(), k, inputs.pos, *frequencies,
+                     cacheTolerance(op->getOperand(7)));
     }
     Value attention = llm::AttentionOp::create(
         rewriter, op.getLoc(), q, k, v, inputs.pos, inputs.cache,
         rewriter.getI64IntegerAttr(keys->second.first),
+        rewriter.getI64IntegerAttr(heads));
+    rewriter.replaceAllUsesWith(
+        op->getResult(0),
+        toGraph(rewriter, op.getLoc(), attention, op->getResult(0).getType()));
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// RotaryEmbedding(x, position_ids, cos_cache, sin_cache), not interleaved,
+/// over whole heads: llm.rope.
+struct RotaryEmbeddingPattern : public GraphPattern<llm::RotaryOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isContrib(op, "RotaryEmbedding") || op->getNumOperands() != 4 ||
+        op.getInt("interleaved", 0) != 0 ||
+        op.getInt("is_packed_batching", 0) != 0 ||
+        op.getFloat("scale", 1.0) != 1.0 || !inputs.positionInput ||
+        !readsInput(op->getOperand(1), inputs.positionInput))
+      return failure();
+    Value input = llmValue(op->getOperand(0));
+    std::optional<SmallVector<double>> frequencies =
+        frequenciesOfCaches(op->getOperand(2), op->getOperand(3), inputs);
+    if (!input || !frequencies)
+      return failure();
+    int64_t headDim = 2 * static_cast<int64_t>(frequencies->size());
+    int64_t rotaryDim = op.getInt("rotary_embedding_dim", 0);
+    int64_t heads = op.getInt("num_heads", 0);
+    if ((rotaryDim != 0 && rotaryDim != headDim) ||
+        vectorSize(input) % headDim != 0 ||
+        (heads != 0 && heads * headDim != vectorSize(input)))
+      return failure();
+    Value rope = createRope(rewriter, op.getLoc(), input, inputs.pos,
+                            *frequencies, cacheTolerance(op->getOperand(2)));
+    rewriter.replaceOp(
+        op, toGraph(rewriter, op.getLoc(), rope, op->getResult(0).getType()));
+    return success();
+  }
+};
+
+/// The present keys or values a multi-head attention input reads, with the
+/// KV heads repeated for every query head as Hugging Face's repeat_kv
+/// does: Reshape(Transpose(Reshape(Expand(Unsqueeze(present, axis 2))),
+/// perm [0, 2, 1, 3])) to [batch, sequence, heads * head_dim].
+Value unrepeat(Value v) {
+  NodeOp reshape = nodeOf(v, "Reshape");
+  NodeOp transpose =
+      reshape ? nodeOf(reshape->getOperand(0), "Transpose") : NodeOp();
+  if (!transpose ||
+      transpose.getInts("perm") != SmallVector<int64_t>{0, 2, 1, 3})
+    return {};
+  NodeOp merge = nodeOf(transpose->getOperand(0), "Reshape");
+  NodeOp expand = merge ? nodeOf(merge->getOperand(0), "Expand") : NodeOp();
+  NodeOp unsqueeze =
+      expand ? nodeOf(expand->getOperand(0), "Unsqueeze") : NodeOp();
+  if (!unsqueeze)
+    return {};
+  std::optional<SmallVector<double>> axes =
+      unsqueeze->getNumOperands() > 1
+          ? constantValues(unsqueeze->getOperand(1))
+          : std::optional<SmallVector<double>>(SmallVector<double>(
+                llvm::map_range(unsqueeze.getInts("axes"),
+                                [](int64_t a) { return double(a); })));
+  if (!axes || *axes != SmallVector<double>{2})
+    return {};
+  return unsqueeze->getOperand(0);
+}
+
+/// The new rows of [batch, kv_heads, new, head_dim] keys/values made from a
+/// flat projection: Transpose(Reshape(x, [0, 0, kv_heads, -1]), perm
+/// [0, 2, 1, 3]).
+Value unsplitHeads(Value v) {
+  NodeOp transpose = nodeOf(v, "Transpose");
+  if (!transpose ||
+      transpose.getInts("perm") != SmallVector<int64_t>{0, 2, 1, 3})
+    return {};
+  return llmValue(transpose->getOperand(0));
+}
+
+/// Whether the attention bias only masks (it derives from the mask and
+/// shapes, never from weights or positions): for one new token attending
+/// to every cached one it is zero.
+bool isMaskOnly(Value bias, const GraphInputs &inputs) {
+  SmallVector<Value> work{bias};
+  llvm::DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    if (v == inputs.positionInput)
+      return false;
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return false;
+    if (auto weight = dyn_cast<onnx::WeightOp>(def)) {
+      if (!weight.getValue() ||
+          isa<FloatType>(
+              cast<RankedTensorType>(weight.getType()).getElementType()))
+        return false;
+      continue;
+    }
+    if (isa<UnrealizedConversionCastOp>(def)) {
+      // A graph input's stand-in: the mask and the token's shape only.
+      if (isVector(def->getOperand(0).getType()))
+        return false;
+      continue;
+    }
+    if (isa<arith::ConstantOp, onnx::NoneOp>(def))
+      continue;
+    auto node = dyn_cast<NodeOp>(def);
+    if (!node || !node.getDomain().empty())
+      return false;
+    llvm::append_range(work, node->getOperands());
+  }
+  return true;
+}
+
+/// MultiHeadAttention(q, keys, values, ..., attention_bias) over the whole
+/// sequence: keys and values are the layer's present (past concatenated
+/// with the new rows) with the KV heads repeated, as onnxruntime-genai
+/// writes for CPUs.
+struct MultiHeadAttentionPattern : public GraphPattern<llm::AttentionOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isContrib(op, "MultiHeadAttention") || op->getNumOperands() < 3 ||
+        op.getInt("unidirectional", 0) != 0 ||
+        llvm::any_of(op->getResults().drop_front(),
+                     [](Value r) { return !r.use_empty(); }))
+      return failure();
+    // No bias, padding mask or past of its own.
+    for (unsigned i = 3; i < op->getNumOperands(); ++i)
+      if (i != 5 && !isOmitted(op->getOperand(i)))
+        return failure();
+    if (op->getNumOperands() > 5 && !isOmitted(op->getOperand(5)) &&
+        !isMaskOnly(op->getOperand(5), inputs))
+      return failure();
+    AttentionAppend keys = appendedTo(unrepeat(op->getOperand(1)), inputs),
+                    values = appendedTo(unrepeat(op->getOperand(2)), inputs);
+    if (!keys.valid || !values.valid || !keys.isKey || values.isKey ||
+        keys.layer != values.layer)
+      return failure();
+    Value q = llmValue(op->getOperand(0));
+    Value k = unsplitHeads(keys.rows), v = unsplitHeads(values.rows);
+    int64_t heads = op.getInt("num_heads", 0), headDim = inputs.headDim;
+    if (!q || !k || !v || heads <= 0 || vectorSize(q) != heads * headDim ||
+        vectorSize(k) != vectorSize(v) || vectorSize(k) % headDim != 0)
+      return failure();
+    double scale = op.getFloat("scale", 0.0);
+    double expected = 1.0 / std::sqrt(static_cast<double>(headDim));
+    if (scale != 0.0 && std::abs(scale - expected) > 1e-6 * expected)
+      return failure();
+    Value attention = llm::AttentionOp::create(
+        rewriter, op.getLoc(), q, k, v, inputs.pos, inputs.cache,
+        rewriter.getI64IntegerAttr(keys.layer),
         rewriter.getI64IntegerAttr(heads));
     rewriter.replaceAllUsesWith(
         op->getResult(0),
@@ -1307,8 +1569,8 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
   patterns
       .add<EmbeddingPattern, RMSNormPattern, LinearPattern, RotaryPattern,
            AttentionPattern, AddPattern, MoEPattern, SimplifiedLayerNormPattern,
-           SkipSimplifiedLayerNormPattern, GroupQueryAttentionPattern>(context,
-                                                                       inputs);
+           SkipSimplifiedLayerNormPattern, GroupQueryAttentionPattern,
+           RotaryEmbeddingPattern, MultiHeadAttentionPattern>(context, inputs);
   // The FFN takes its down projection before LinearPattern could not.
   patterns.add<FFNPattern>(context, inputs, /*benefit=*/2);
   GreedyRewriteConfig config;

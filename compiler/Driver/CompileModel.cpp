@@ -505,9 +505,11 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
       llvm::formatv(
           "{0} tensors, {1:F1} MiB read{2}{3}", packed->numTensors,
           packed->numBytes / 1048576.0,
-          packed->converted.empty()
-              ? std::string()
-              : " (dequantized to f16: " + packed->converted + ")",
+          packed->converted.empty() ? std::string()
+                                    : (opened->format == ModelFormat::ONNX
+                                           ? " (converted: "
+                                           : " (dequantized to f16: ") +
+                                          packed->converted + ")",
           packed->numQuantized == 0
               ? std::string()
               : llvm::formatv(", {0}{1}", quantizedSummary(*packed),

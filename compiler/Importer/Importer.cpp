@@ -28,14 +28,20 @@ mlir::sparsec::openModel(llvm::StringRef path, const ImportOptions &options) {
       return file.takeError();
     model.onnx = *file;
     model.path = (*file)->folder();
-    llvm::SmallString<256> configPath(model.path);
+    // config.json (Optimum, sparsec-synth), else onnxruntime-genai's
+    // genai_config.json.
+    llvm::SmallString<256> configPath(model.path), genaiPath(model.path);
     llvm::sys::path::append(configPath, "config.json");
-    if (!llvm::sys::fs::exists(configPath))
-      return inputError(*onnxPath + ": no config.json beside it (sparsec "
-                                    "reads the hyper-parameters there and "
-                                    "checks the graph against them)");
+    llvm::sys::path::append(genaiPath, "genai_config.json");
     llvm::Expected<ModelConfig> config =
-        hf::parseModelConfig(std::string(configPath));
+        llvm::sys::fs::exists(configPath)
+            ? hf::parseModelConfig(std::string(configPath))
+        : llvm::sys::fs::exists(genaiPath)
+            ? onnx_import::parseGenAIConfig(genaiPath)
+            : llvm::Expected<ModelConfig>(inputError(
+                  *onnxPath + ": no config.json or genai_config.json beside "
+                              "it (sparsec reads the hyper-parameters there "
+                              "and checks the graph against them)"));
     if (!config)
       return config.takeError();
     model.config = std::move(*config);

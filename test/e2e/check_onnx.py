@@ -8,14 +8,18 @@ The executable decodes greedily from the prompt's bytes (byte-level
 tokenizer) and dumps every step's logits (--dump-logits); onnxruntime then
 replays the same tokens one decode step at a time through the graph
 (input_ids, position_ids or an all-ones attention_mask, whichever the graph
-takes, and the past_key_values it returned as present.*, in f32). Every step's logits must agree within
+takes, and the past_key_values it returned as present.*, in the graph's type). Every step's logits must agree within
 max|a - b| <= tol * max(1, max|b|), and the executable's greedy token must be
-onnxruntime's argmax at every step.
+onnxruntime's argmax at every step, unless onnxruntime's logit for it is
+within that bound of its top one (a near-tie, counted and reported).
 
 Tolerances: with f32 weights both sides compute in f32 and keep an f32 KV
 cache, so only summation order differs (1e-4 bound). With f16/bf16 weights
-sparsec keeps its KV cache in that type while onnxruntime keeps f32, so the
-bound is looser (the caller's, 5e-3, as for the numpy reference).
+in an f32 graph sparsec keeps its KV cache in that type while onnxruntime
+keeps f32, so the bound is looser (the caller's, 5e-3, as for the numpy
+reference). A graph that computes in f16 (onnxruntime-genai -p fp16) rounds
+every activation to 11 bits where sparsec keeps f32: the caller's bound
+(3e-2) is that of f16 arithmetic over a few layers.
 """
 import argparse
 import subprocess
@@ -32,6 +36,9 @@ def main():
     parser.add_argument("--prompt", default="Sparse models decode fast.")
     parser.add_argument("-n", type=int, default=16)
     parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--f32-matmulnbits", action="store_true",
+                        help="run MatMulNBits in f32 (accuracy_level 1) "
+                             "rather than on int8-rounded activations")
     args = parser.parse_args()
 
     dump = args.exe + ".logits.bin"
@@ -41,7 +48,25 @@ def main():
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
-    session = ort.InferenceSession(args.onnx, options,
+    # onnxruntime's f16-on-CPU casts reuse buffers by the graph's symbolic
+    # dimension names, which onnxruntime-genai's graphs share between
+    # sequence and total lengths: plan each run afresh instead.
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    options.enable_mem_reuse = False
+    model = args.onnx
+    if args.f32_matmulnbits:
+        # The graph's accuracy_level 4 lets onnxruntime round the
+        # activations to int8 in MatMulNBits; level 1 computes in f32, the
+        # exact value of the graph (its weights unchanged).
+        import onnx
+        graph = onnx.load(args.onnx)
+        for node in graph.graph.node:
+            if node.op_type == "MatMulNBits":
+                for attr in node.attribute:
+                    if attr.name == "accuracy_level":
+                        attr.i = 1
+        model = graph.SerializeToString()
+    session = ort.InferenceSession(model, options,
                                    providers=["CPUExecutionProvider"])
     past = {i.name: i for i in session.get_inputs()
             if i.name.startswith("past_key_values.")}
@@ -50,7 +75,8 @@ def main():
     cache = {}
     for name, info in past.items():
         _, heads, _, dim = info.shape
-        cache[name] = np.zeros((1, heads, 0, dim), dtype=np.float32)
+        dtype = np.float16 if info.type == "tensor(float16)" else np.float32
+        cache[name] = np.zeros((1, heads, 0, dim), dtype=dtype)
 
     prompt = list(args.prompt.encode())
     steps = len(prompt) + args.n - 1
@@ -62,6 +88,7 @@ def main():
     logits = logits.reshape(steps, vocab)
     tokens = list(prompt)
     worst = 0.0
+    swaps = 0
     for pos in range(steps):
         if pos >= len(prompt):
             tokens.append(int(np.argmax(logits[pos - 1])))
@@ -74,18 +101,31 @@ def main():
         result = dict(zip(outputs, session.run(outputs, feeds)))
         for name in past:
             cache[name] = result["present." + name[len("past_key_values."):]]
-        want = result["logits"].reshape(-1)
+        want = result["logits"].reshape(-1).astype(np.float32)
         got = logits[pos]
         err = float(np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want))))
         worst = max(worst, err)
         if err > args.tol:
             sys.exit(f"step {pos}: logits differ from onnxruntime's by "
                      f"{err:.3g} (relative) > {args.tol:g}")
-        if int(np.argmax(got)) != int(np.argmax(want)):
+        ours, theirs = int(np.argmax(got)), int(np.argmax(want))
+        bound = args.tol * max(1.0, float(np.max(np.abs(want))))
+        if ours != theirs and want[theirs] - want[ours] <= bound:
+            # Two top logits within the bound of each other: either is
+            # right; both sides go on with the executable's token.
+            swaps += 1
+            continue
+        if ours != theirs:
+            top = np.sort(want)[-2:]
             sys.exit(f"step {pos}: greedy token {int(np.argmax(got))} != "
-                     f"onnxruntime's {int(np.argmax(want))}")
+                     f"onnxruntime's {int(np.argmax(want))} (logit error "
+                     f"{err:.3g}; onnxruntime's top two {top[1]:.5g}, "
+                     f"{top[0]:.5g})")
     print(f"onnx e2e ok: {steps} steps, max relative logit error vs "
-          f"onnxruntime {worst:.2e}, greedy tokens identical")
+          f"onnxruntime {worst:.2e}, " +
+          ("greedy tokens identical" if not swaps else
+           f"greedy tokens identical except {swaps} near-tie(s) (top "
+           f"logits within the bound)"))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include "dialects/ONNX/IR/ONNXOps.h"
 #include "passes/JsonFile.h"
 
+#include "sparsec/formats/gguf.h"
 #include "sparsec/formats/weights_hash.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,6 +30,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstring>
+#include <functional>
 #include <unordered_map>
 
 using namespace mlir;
@@ -130,6 +132,8 @@ struct ONNXFile::Impl {
   std::unordered_map<std::string, size_t> initializerIndex;
   /// Constant nodes' values, by output name.
   std::unordered_map<std::string, Tensor> constants;
+  /// The nodes' indices in an order where inputs come before readers.
+  std::vector<int> order;
 
   llvm::Error fail(const llvm::Twine &message) const {
     return inputError(path + ": " + message);
@@ -329,17 +333,16 @@ llvm::Error ONNXFile::Impl::check() {
     if (!input.type().has_tensor_type())
       return fail("graph input '" + input.name() + "' is not a tensor");
   }
+  // Each node on its own; then an order in which every input is defined
+  // before it is read. The ONNX spec asks for nodes in such an order, but
+  // exporters do not always write them so (onnxruntime sorts them itself):
+  // sort, and refuse only inputs nothing defines, and cycles.
+  std::unordered_map<std::string, int> producer;
   for (int i = 0; i < graph.node_size(); ++i) {
     const ::onnx::NodeProto &node = graph.node(i);
     std::string what = describeNode(node, i);
     if (node.op_type().empty())
       return fail("node #" + std::to_string(i) + " has no operator type");
-    for (const std::string &input : node.input())
-      if (!input.empty() && !defined.count(input))
-        return fail(what + " reads '" + input +
-                    "', which no graph input, initializer or earlier node "
-                    "defines (a missing initializer, or nodes out of order "
-                    "or in a cycle)");
     for (const ::onnx::AttributeProto &attr : node.attribute())
       if (attr.type() == ::onnx::AttributeProto_AttributeType_GRAPH ||
           attr.type() == ::onnx::AttributeProto_AttributeType_GRAPHS)
@@ -362,11 +365,55 @@ llvm::Error ONNXFile::Impl::check() {
     for (const std::string &output : node.output()) {
       if (output.empty())
         continue;
-      if (!defined.emplace(output, what).second)
+      if (defined.count(output))
         return fail(what + " defines '" + output + "', already defined by " +
                     defined[output]);
+      auto [it, fresh] = producer.emplace(output, i);
+      if (!fresh)
+        return fail(what + " defines '" + output + "', already defined by " +
+                    describeNode(graph.node(it->second), it->second));
     }
   }
+  for (int i = 0; i < graph.node_size(); ++i)
+    for (const std::string &input : graph.node(i).input())
+      if (!input.empty() && !defined.count(input) && !producer.count(input))
+        return fail(describeNode(graph.node(i), i) + " reads '" + input +
+                    "', which no graph input, initializer or node defines "
+                    "(a missing initializer?)");
+  // Kahn's algorithm, keeping the file's order among ready nodes.
+  std::vector<int> waiting(graph.node_size(), 0);
+  std::unordered_map<std::string, std::vector<int>> readers;
+  for (int i = 0; i < graph.node_size(); ++i)
+    for (const std::string &input : graph.node(i).input())
+      if (!input.empty() && !defined.count(input)) {
+        ++waiting[i];
+        readers[input].push_back(i);
+      }
+  std::vector<int> ready;
+  for (int i = graph.node_size() - 1; i >= 0; --i)
+    if (waiting[i] == 0)
+      ready.push_back(i);
+  while (!ready.empty()) {
+    int i = ready.back();
+    ready.pop_back();
+    order.push_back(i);
+    std::vector<int> released;
+    for (const std::string &output : graph.node(i).output())
+      for (int reader : readers[output])
+        if (--waiting[reader] == 0)
+          released.push_back(reader);
+    llvm::sort(released, std::greater<int>());
+    ready.insert(ready.end(), released.begin(), released.end());
+    llvm::sort(ready, std::greater<int>());
+  }
+  if (static_cast<int>(order.size()) != graph.node_size())
+    for (int i = 0; i < graph.node_size(); ++i)
+      if (waiting[i] > 0)
+        return fail(describeNode(graph.node(i), i) +
+                    " is part of a cycle (its inputs depend on its own "
+                    "outputs)");
+  for (const auto &entry : producer)
+    defined.emplace(entry.first, "a node");
   for (const ::onnx::ValueInfoProto &output : graph.output())
     if (!defined.count(output.name()))
       return fail("graph output '" + output.name() +
@@ -620,7 +667,7 @@ Expected<OwningOpRef<ModuleOp>> ModuleBuilder::build() {
     }
     values[tensor.name] = weight;
   }
-  for (int i = 0; i < graph.node_size(); ++i) {
+  for (int i : impl.order) {
     const ::onnx::NodeProto &node = graph.node(i);
     std::string what = describeNode(node, i);
     std::string nodeName =
@@ -712,6 +759,65 @@ public:
         }
   }
 
+  /// A MatMulNBits weight, "dequantize_nbits(B,scales,bits,block_size)":
+  /// 4-bit levels B [N, K / block, block / 2] (element 2i in the low nibble
+  /// of byte i, 2i + 1 in the high one; zero point 8) and a scale per block.
+  struct NBits {
+    const Tensor *blocks = nullptr, *scales = nullptr;
+    int64_t rows = 0, columns = 0, block = 0;
+
+    /// Level (0..15) of element `k` of row `n`.
+    int level(int64_t n, int64_t k) const {
+      uint8_t byte = blocks->data[(n * columns + k) / 2];
+      return k % 2 == 0 ? byte & 0xF : byte >> 4;
+    }
+    float scale(int64_t n, int64_t k) const {
+      int64_t index = n * (columns / block) + k / block;
+      if (scales->dtype == ::sparsec::DType::kF32) {
+        float value;
+        std::memcpy(&value, scales->data + 4 * index, 4);
+        return value;
+      }
+      uint16_t bits;
+      std::memcpy(&bits, scales->data + 2 * index, 2);
+      return ::sparsec::halfToFloat(bits);
+    }
+  };
+  std::optional<NBits> parseNBits(StringRef name) const {
+    if (!name.consume_front("dequantize_nbits(") || !name.consume_back(")"))
+      return std::nullopt;
+    SmallVector<StringRef, 4> parts;
+    name.split(parts, ',');
+    int64_t bits = 0;
+    NBits nbits;
+    auto find = [&](StringRef n) -> const Tensor * {
+      auto it = impl.initializerIndex.find(n.str());
+      return it == impl.initializerIndex.end() ? nullptr
+                                               : &impl.initializers[it->second];
+    };
+    if (parts.size() != 4 || parts[2].getAsInteger(10, bits) || bits != 4 ||
+        parts[3].getAsInteger(10, nbits.block) || nbits.block < 2 ||
+        nbits.block % 2 != 0)
+      return std::nullopt;
+    nbits.blocks = find(parts[0]);
+    nbits.scales = find(parts[1]);
+    if (!nbits.blocks || !nbits.scales ||
+        nbits.blocks->dtype != ::sparsec::DType::kU8 ||
+        nbits.blocks->shape.size() != 3 ||
+        nbits.blocks->shape[2] != nbits.block / 2 ||
+        (nbits.scales->dtype != ::sparsec::DType::kF32 &&
+         nbits.scales->dtype != ::sparsec::DType::kF16))
+      return std::nullopt;
+    nbits.rows = nbits.blocks->shape[0];
+    nbits.columns = nbits.blocks->shape[1] * nbits.block;
+    int64_t scaleCount = 1;
+    for (int64_t dim : nbits.scales->shape)
+      scaleCount *= dim;
+    if (scaleCount != nbits.rows * nbits.blocks->shape[1])
+      return std::nullopt;
+    return nbits;
+  }
+
   /// A tensor by name. The ONNX importer also asks for views of
   /// initializers, which read() makes: "transpose(X)" (X a matrix stored
   /// [in, out], MatMul's layout) and "rows(X,first,count)" (a packed
@@ -723,6 +829,29 @@ public:
     auto made = views.find(name.str());
     if (made != views.end())
       return &made->second;
+    if (std::optional<NBits> nbits = parseNBits(name)) {
+      SourceTensor tensor;
+      tensor.name = name.str();
+      tensor.dtype = nbits->scales->dtype;
+      tensor.shape = {nbits->rows, nbits->columns};
+      tensor.file = nbits->blocks->file;
+      tensor.storedAs =
+          "MatMulNBits 4-bit blocks of " + std::to_string(nbits->block) +
+          " dequantized to " +
+          (tensor.dtype == ::sparsec::DType::kF32 ? "f32" : "f16");
+      // Blocks of 32 with f16 scales (or f32 ones f16 holds exactly) are
+      // ggml's q4_0 blocks with their nibbles reordered: packed as stored.
+      bool exact = nbits->block == 32;
+      for (int64_t n = 0; exact && n < nbits->rows; ++n)
+        for (int64_t k = 0; exact && k < nbits->columns; k += nbits->block) {
+          float scale = nbits->scale(n, k);
+          exact =
+              ::sparsec::halfToFloat(::sparsec::floatToHalf(scale)) == scale;
+        }
+      if (exact)
+        tensor.blocks = ::sparsec::GgmlType::kQ4_0;
+      return &views.emplace(name.str(), std::move(tensor)).first->second;
+    }
     std::optional<View> view = parseView(name);
     if (!view)
       return nullptr;
@@ -735,12 +864,14 @@ public:
     if (view->transpose) {
       std::swap(tensor.shape[0], tensor.shape[1]);
       tensor.storedAs = "transposed ([in, out] in the file)";
+      tensor.blocks.reset();
     } else {
       if (view->first < 0 || view->count <= 0 ||
           view->first + view->count > tensor.shape[0])
         return nullptr;
       tensor.shape[0] = view->count;
       tensor.storedAs = "rows of a packed matrix";
+      // Rows of blocks stay blocks (readBlocks copies the range).
     }
     return &views.emplace(name.str(), std::move(tensor)).first->second;
   }
@@ -749,6 +880,21 @@ public:
   llvm::Error read(const SourceTensor &tensor, uint8_t *out) const override {
     if (tensor.data)
       return TensorSource::read(tensor, out);
+    if (std::optional<NBits> nbits = parseNBits(tensor.name)) {
+      for (int64_t n = 0; n < nbits->rows; ++n)
+        for (int64_t k = 0; k < nbits->columns; ++k) {
+          float value =
+              static_cast<float>(nbits->level(n, k) - 8) * nbits->scale(n, k);
+          int64_t at = n * nbits->columns + k;
+          if (tensor.dtype == ::sparsec::DType::kF32) {
+            std::memcpy(out + 4 * at, &value, 4);
+          } else {
+            uint16_t half = ::sparsec::floatToHalf(value);
+            std::memcpy(out + 2 * at, &half, 2);
+          }
+        }
+      return llvm::Error::success();
+    }
     std::optional<View> view = parseView(tensor.name);
     const SourceTensor *inner = view ? find(view->inner) : nullptr;
     if (!inner)
@@ -771,6 +917,41 @@ public:
           for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c)
             std::memcpy(out + (c * rows + r) * element,
                         whole.data() + (r * cols + c) * element, element);
+    return llvm::Error::success();
+  }
+
+  /// ggml q4_0 blocks (f16 scale, then element j in the low nibble of byte
+  /// j and j + 16 in its high nibble) of a MatMulNBits weight.
+  llvm::Error readBlocks(const SourceTensor &tensor,
+                         uint8_t *out) const override {
+    std::optional<NBits> nbits = parseNBits(tensor.name);
+    if (!nbits && tensor.blocks) {
+      // A row range of a quantized matrix: its rows of blocks.
+      std::optional<View> view = parseView(tensor.name);
+      const SourceTensor *inner = view ? find(view->inner) : nullptr;
+      if (!inner || view->transpose || inner->blocks != tensor.blocks)
+        return TensorSource::readBlocks(tensor, out);
+      int64_t rowBytes = inner->shape[1] /
+                         ::sparsec::ggmlBlockSize(*inner->blocks) *
+                         ::sparsec::ggmlBlockBytes(*inner->blocks);
+      std::vector<uint8_t> whole(inner->shape[0] * rowBytes);
+      if (llvm::Error err = readBlocks(*inner, whole.data()))
+        return err;
+      std::memcpy(out, whole.data() + view->first * rowBytes,
+                  view->count * rowBytes);
+      return llvm::Error::success();
+    }
+    if (!nbits || !tensor.blocks)
+      return TensorSource::readBlocks(tensor, out);
+    for (int64_t n = 0; n < nbits->rows; ++n)
+      for (int64_t k = 0; k < nbits->columns; k += 32) {
+        uint16_t scale = ::sparsec::floatToHalf(nbits->scale(n, k));
+        std::memcpy(out, &scale, 2);
+        for (int j = 0; j < 16; ++j)
+          out[2 + j] = static_cast<uint8_t>(nbits->level(n, k + j) |
+                                            (nbits->level(n, k + j + 16) << 4));
+        out += 18;
+      }
     return llvm::Error::success();
   }
 

@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -60,6 +61,7 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
   };
   DecodeStep decode(step);
   llm::KVCacheType cache = decode.getCacheType();
+  // Zero: not stated (genai_config.json leaves some out).
   if (cache.getNumLayers() != config.numLayers)
     return mismatch("layers", llvm::Twine(cache.getNumLayers()),
                     llvm::Twine(config.numLayers));
@@ -77,17 +79,18 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
     if (error)
       return;
     if (auto attention = dyn_cast<llm::AttentionOp>(op)) {
-      if (attention.getNumHeads() != config.numHeads)
+      if (config.numHeads && attention.getNumHeads() != config.numHeads)
         error =
             mismatch("attention heads", llvm::Twine(attention.getNumHeads()),
                      llvm::Twine(config.numHeads));
     } else if (auto norm = dyn_cast<llm::RMSNormOp>(op)) {
       double eps = norm.getEpsilon().convertToDouble();
-      if (std::abs(eps - config.rmsNormEps) > 1e-3 * config.rmsNormEps)
+      if (config.rmsNormEps > 0 &&
+          std::abs(eps - config.rmsNormEps) > 1e-3 * config.rmsNormEps)
         error = mismatch("RMSNorm epsilon", formatNumber(eps),
                          formatNumber(config.rmsNormEps));
     } else if (auto rope = dyn_cast<llm::RotaryOp>(op)) {
-      if (!rope.getInvFreq() &&
+      if (!rope.getInvFreq() && config.ropeTheta > 0 &&
           std::abs(rope.getTheta().convertToDouble() - config.ropeTheta) >
               1e-3 * config.ropeTheta)
         error = mismatch("rope theta",
@@ -96,10 +99,11 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
     } else if (auto ffn = dyn_cast<llm::FFNOp>(op)) {
       int64_t neurons =
           cast<RankedTensorType>(ffn.getGate().getType()).getDimSize(0);
-      if (neurons != config.intermediateSize)
+      if (config.intermediateSize && neurons != config.intermediateSize)
         error = mismatch("FFN size", llvm::Twine(neurons),
                          llvm::Twine(config.intermediateSize));
-      else if (ffn.getActivation() != config.activation)
+      else if (config.intermediateSize &&
+               ffn.getActivation() != config.activation)
         error =
             mismatch("activation",
                      llvm::Twine(llm::stringifyActivation(ffn.getActivation())),
@@ -107,7 +111,7 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
     } else if (auto embed = dyn_cast<llm::EmbedOp>(op)) {
       int64_t hidden =
           cast<RankedTensorType>(embed.getResult().getType()).getDimSize(0);
-      if (hidden != config.hiddenSize)
+      if (config.hiddenSize && hidden != config.hiddenSize)
         error = mismatch("hidden size", llvm::Twine(hidden),
                          llvm::Twine(config.hiddenSize));
     }
@@ -116,6 +120,67 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
 }
 
 } // namespace
+
+llvm::Expected<ModelConfig>
+onnx_import::parseGenAIConfig(llvm::StringRef path) {
+  llvm::Expected<llvm::json::Value> json = readJsonFile(path);
+  if (!json)
+    return json.takeError();
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Object *model = root ? root->getObject("model") : nullptr;
+  const llvm::json::Object *decoder =
+      model ? model->getObject("decoder") : nullptr;
+  if (!decoder)
+    return inputError(path + ": no 'model.decoder' object (not an "
+                             "onnxruntime-genai genai_config.json?)");
+  ModelConfig config;
+  auto integer = [&](const llvm::json::Object *object, llvm::StringRef key,
+                     int64_t &field, bool required) -> llvm::Error {
+    std::optional<int64_t> value = object->getInteger(key);
+    if (!value) {
+      if (required || object->get(key))
+        return inputError(path + ": '" + key +
+                          "' must be present and an integer");
+      return llvm::Error::success();
+    }
+    if (*value <= 0 || *value > (int64_t(1) << 31))
+      return inputError(path + ": '" + key + "' is " + llvm::Twine(*value) +
+                        " (expected 1..2^31)");
+    field = *value;
+    return llvm::Error::success();
+  };
+  for (auto [object, key, field] :
+       {std::tuple{decoder, "hidden_size", &config.hiddenSize},
+        std::tuple{decoder, "num_attention_heads", &config.numHeads},
+        std::tuple{decoder, "num_key_value_heads", &config.numKvHeads},
+        std::tuple{decoder, "num_hidden_layers", &config.numLayers},
+        std::tuple{decoder, "head_size", &config.headDim},
+        std::tuple{model, "vocab_size", &config.vocabSize},
+        std::tuple{model, "context_length", &config.maxPositions}})
+    if (llvm::Error err = integer(object, key, *field, /*required=*/true))
+      return std::move(err);
+  int64_t bos = 0;
+  if (llvm::Error err = integer(model, "bos_token_id", bos, false))
+    return std::move(err);
+  if (model->get("bos_token_id"))
+    config.bosTokenId = bos;
+  if (const llvm::json::Value *eos = model->get("eos_token_id")) {
+    if (std::optional<int64_t> id = eos->getAsInteger())
+      config.eosTokenIds.push_back(*id);
+    else if (const llvm::json::Array *ids = eos->getAsArray())
+      for (const llvm::json::Value &id : *ids)
+        if (std::optional<int64_t> value = id.getAsInteger())
+          config.eosTokenIds.push_back(*value);
+  }
+  std::string type = model->getString("type").value_or("").str();
+  config.architecture = "onnxruntime-genai " + (type.empty() ? "?" : type);
+  config.family = type == "mixtral" ? ModelFamily::Mixtral : ModelFamily::Llama;
+  // Stated by the graph, not by this file.
+  config.intermediateSize = 0;
+  config.rmsNormEps = 0;
+  config.ropeTheta = 0;
+  return config;
+}
 
 llvm::Expected<OwningOpRef<ModuleOp>>
 onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,

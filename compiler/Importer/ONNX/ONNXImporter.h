@@ -4,8 +4,9 @@
 // folder) is imported by reading the graph into the `onnx` dialect
 // (ONNXFile) and matching it into the llm decode step with
 // sparsec-convert-onnx-to-llm. The weights are the graph's initializers,
-// read in place. config.json states the hyper-parameters; the graph must
-// agree with it, and a disagreement is an error naming both.
+// read in place. config.json (Optimum, sparsec-synth) or genai_config.json
+// (onnxruntime-genai) states the hyper-parameters; the graph must agree with
+// them, and a disagreement is an error naming both.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +22,14 @@
 
 namespace mlir::sparsec::onnx_import {
 
-/// The decode step of `file`, checked against `config`. Layers with
+/// The hyper-parameters onnxruntime-genai's genai_config.json states (its
+/// `model` and `model.decoder` sections). What it leaves out (FFN size,
+/// RMSNorm epsilon, rope theta, activation) stays 0 or unset: the graph
+/// decides those.
+llvm::Expected<ModelConfig> parseGenAIConfig(llvm::StringRef path);
+
+/// The decode step of `file`, checked against `config` (its non-zero
+/// fields). Layers with
 /// predictor tensors in `weights` (model.layers.N.mlp.predictor.fc1/fc2,
 /// from --predictor-dir) get them.
 llvm::Expected<OwningOpRef<ModuleOp>> importGraph(MLIRContext &context,
