@@ -22,6 +22,9 @@ APT_PACKAGES=(
   libpcre2-dev libpcre2-dev:arm64
   # Python for test tooling (fixture generation, numpy reference).
   python3 python3-venv python3-pip
+  # torch (CPU) for the ONNX exporters the importer is tested with
+  # (tools/requirements-export.txt).
+  python3-torch
 )
 
 SUDO=""
@@ -69,5 +72,26 @@ if [ -f "$REQS" ]; then
     echo "$want" > "$stamp"
   else
     echo "install-deps: Python venv up to date"
+  fi
+fi
+
+# The exporters (onnxruntime-genai's builder, Optimum) in their own venv, over
+# Debian's torch: tools/requirements-export.txt says why.
+EXPORT_VENV="$BUILD_DIR/export-venv"
+EXPORT_REQS="$REPO_ROOT/tools/requirements-export.txt"
+if [ -f "$EXPORT_REQS" ]; then
+  if [ ! -x "$EXPORT_VENV/bin/python" ]; then
+    echo "install-deps: creating the exporters' venv in $EXPORT_VENV"
+    mkdir -p "$BUILD_DIR"
+    /usr/bin/python3 -m venv --system-site-packages "$EXPORT_VENV"
+  fi
+  stamp="$EXPORT_VENV/.requirements.sha256"
+  want="$(sha256sum < "$EXPORT_REQS" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "install-deps: installing the exporters from tools/requirements-export.txt"
+    "$EXPORT_VENV/bin/pip" install -q --disable-pip-version-check -r "$EXPORT_REQS"
+    echo "$want" > "$stamp"
+  else
+    echo "install-deps: exporters' venv up to date"
   fi
 fi

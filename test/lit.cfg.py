@@ -32,6 +32,12 @@ config.substitutions.append(("%py", sys.executable))
 # against PyPI packages rather than our code.
 venv_python = os.path.join(config.sparsec_obj_root, "venv", "bin", "python3")
 config.substitutions.append(("%venv-python", venv_python))
+# The exporters' venv (onnxruntime-genai's builder, Optimum, over Debian's
+# torch), made by scripts/install-deps.sh: ONNX files as users' tools write
+# them.
+export_python = os.path.join(config.sparsec_obj_root, "export-venv", "bin",
+                             "python3")
+config.substitutions.append(("%export-python", export_python))
 llvm_config.add_tool_substitutions(
     ["sparsec-synth", "sparsec-reference", "sparsec-tokenize"],
     [config.sparsec_tools_dir])

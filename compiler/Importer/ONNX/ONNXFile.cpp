@@ -314,11 +314,23 @@ llvm::Error ONNXFile::Impl::check() {
     std::string what = "initializer '" + proto.name() + "'";
     if (proto.name().empty())
       return fail("an initializer has no name");
-    if (!defined.emplace(proto.name(), what).second)
-      return fail(what + " is defined twice");
+    bool repeated = !defined.emplace(proto.name(), what).second;
     Expected<Tensor> tensor = readTensor(proto, what);
     if (!tensor)
       return tensor.takeError();
+    if (repeated) {
+      // Exporters sometimes write a tied weight twice (onnxruntime-genai's
+      // builder does): the same tensor again is harmless; a different one
+      // leaves the model ambiguous.
+      auto first = initializerIndex.find(proto.name());
+      if (first == initializerIndex.end())
+        return fail(what + " is defined twice");
+      const Tensor &earlier = initializers[first->second];
+      if (earlier.dtype != tensor->dtype || earlier.shape != tensor->shape ||
+          std::memcmp(earlier.data, tensor->data, tensor->bytes) != 0)
+        return fail(what + " is defined twice, with different values");
+      continue;
+    }
     initializerIndex[proto.name()] = initializers.size();
     initializers.push_back(std::move(*tensor));
   }
