@@ -68,6 +68,39 @@ NodeOp nodeOf(Value v, StringRef type) {
   return node;
 }
 
+/// A Cast to the type its input already has (torch exports `.float()` of
+/// float tensors so).
+bool isNoOpCast(NodeOp node) {
+  if (node.getOpType() != "Cast")
+    return false;
+  auto from = dyn_cast<ShapedType>(node->getOperand(0).getType());
+  auto to = dyn_cast<ShapedType>(node->getResult(0).getType());
+  return from && to && from.getElementType() == to.getElementType();
+}
+
+/// A Transpose that only moves dimensions of size 1 (with batch 1 and one
+/// token, [1, 1, heads, d] -> [1, heads, 1, d]): the elements keep their
+/// order. Needs the input's shape (sparsec-fold-onnx-shapes finds it).
+bool isOrderPreservingTranspose(NodeOp node) {
+  if (node.getOpType() != "Transpose")
+    return false;
+  auto type = dyn_cast<RankedTensorType>(node->getOperand(0).getType());
+  SmallVector<int64_t> perm = node.getInts("perm");
+  if (!type || static_cast<int64_t>(perm.size()) != type.getRank())
+    return false;
+  int64_t last = -1;
+  for (int64_t axis : perm) {
+    if (axis < 0 || axis >= type.getRank() || type.isDynamicDim(axis))
+      return false;
+    if (type.getDimSize(axis) == 1)
+      continue;
+    if (axis < last)
+      return false;
+    last = axis;
+  }
+  return true;
+}
+
 /// Looks through ops that relabel a tensor without changing its values.
 Value skipRelabels(Value v) {
   while (v) {
@@ -75,8 +108,11 @@ Value skipRelabels(Value v) {
     if (!node || !node.getDomain().empty() || node->getNumOperands() == 0)
       return v;
     StringRef type = node.getOpType();
-    if (type != "Reshape" && type != "Squeeze" && type != "Unsqueeze" &&
-        type != "Flatten" && type != "Identity")
+    bool relabel = type == "Reshape" || type == "Squeeze" ||
+                   type == "Unsqueeze" || type == "Flatten" ||
+                   type == "Identity" || isNoOpCast(node) ||
+                   isOrderPreservingTranspose(node);
+    if (!relabel)
       return v;
     v = node->getOperand(0);
   }
@@ -421,14 +457,22 @@ struct RMSNormPattern : public GraphPattern<llm::RMSNormOp> {
     NodeOp mul = nodeOf(v, "Mul");
     if (!mul)
       return false;
+    // x * 1/rms: Reciprocal(Sqrt(s)) or Div(1, Sqrt(s)) (torch's rsqrt).
+    auto inverse = [](Value v) -> Value {
+      if (NodeOp reciprocal = nodeOf(v, "Reciprocal"))
+        return reciprocal->getOperand(0);
+      NodeOp div = nodeOf(v, "Div");
+      std::optional<double> one =
+          div ? scalarOf(div->getOperand(0)) : std::nullopt;
+      return one && *one == 1.0 ? div->getOperand(1) : Value();
+    };
     Value scaled, reciprocal;
     if (!commuted(
-            mul, [](Value v) { return bool(nodeOf(v, "Reciprocal")); },
+            mul, [&](Value v) { return static_cast<bool>(inverse(v)); },
             reciprocal, scaled))
       return false;
     Value inner;
-    return matchRootMeanSquare(nodeOf(reciprocal, "Reciprocal")->getOperand(0),
-                               inner, eps) &&
+    return matchRootMeanSquare(inverse(reciprocal), inner, eps) &&
            inner == scaled && (x = inner, true);
   }
 
@@ -447,6 +491,8 @@ struct RMSNormPattern : public GraphPattern<llm::RMSNormOp> {
       return failure();
     Value x;
     double eps = 0;
+    if (NodeOp cast = nodeOf(normalized, "Cast"); cast && isNoOpCast(cast))
+      normalized = cast->getOperand(0);
     if (!matchNormalized(normalized, x, eps))
       return failure();
     Value input = llmValue(x);
@@ -598,19 +644,35 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
   using GraphPattern::GraphPattern;
 
   /// inv_freq when `v` is Cos or Sin (`trig`) of the position's angles.
+  /// Cos/Sin(Concat(f, f)) with f = position * inv_freq, as a Mul, or as
+  /// transformers' MatMul(inv_freq[None, :, None], position[:, None, :])
+  /// (through casts, unsqueezes and an Expand of the frequencies).
   std::optional<SmallVector<double>> angles(Value v, StringRef trig) const {
-    NodeOp node = nodeOf(v, trig);
-    NodeOp concat = node ? nodeOf(node->getOperand(0), "Concat") : NodeOp();
+    NodeOp node = nodeOf(skipRelabels(v), trig);
+    NodeOp concat =
+        node ? nodeOf(skipRelabels(node->getOperand(0)), "Concat") : NodeOp();
     if (!concat || concat->getNumOperands() != 2 ||
-        concat->getOperand(0) != concat->getOperand(1))
+        concat->getOperand(0) != concat->getOperand(1) || !inputs.positionInput)
       return std::nullopt;
-    NodeOp mul = nodeOf(concat->getOperand(0), "Mul");
+    Value f = skipRelabels(concat->getOperand(0));
+    NodeOp product = nodeOf(f, "Mul") ? nodeOf(f, "Mul") : nodeOf(f, "MatMul");
     Value positions, frequencies;
-    if (!mul ||
+    if (!product ||
         !commuted(
-            mul, [&](Value v) { return readsInput(v, inputs.positionInput); },
+            product,
+            [&](Value v) { return readsInput(v, inputs.positionInput); },
             positions, frequencies))
       return std::nullopt;
+    // The frequencies' constant, through casts and an Expand over batch 1.
+    while (true) {
+      frequencies = skipRelabels(frequencies);
+      NodeOp wrapper = nodeOf(frequencies, "Expand");
+      if (!wrapper)
+        wrapper = nodeOf(frequencies, "Cast");
+      if (!wrapper)
+        break;
+      frequencies = wrapper->getOperand(0);
+    }
     return constantValues(frequencies);
   }
 
@@ -626,10 +688,12 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
         continue;
       Value x, cosValue, rot, sinValue;
       if (!commuted(
-              straight, [&](Value v) { return bool(nodeOf(v, "Cos")); },
+              straight,
+              [&](Value v) { return bool(nodeOf(skipRelabels(v), "Cos")); },
               cosValue, x) ||
           !commuted(
-              rotated, [&](Value v) { return bool(nodeOf(v, "Sin")); },
+              rotated,
+              [&](Value v) { return bool(nodeOf(skipRelabels(v), "Sin")); },
               sinValue, rot))
         continue;
       std::optional<SmallVector<double>> invFreq = angles(cosValue, "Cos");
@@ -671,14 +735,21 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
 
 /// Softmax(Q K^T * scale) V with K = Concat(past key N, k), V =
 /// Concat(past value N, v) (axis 2), query heads grouped over KV heads.
+Value unrepeat(Value v);
+bool isMaskOnly(Value bias, const GraphInputs &inputs);
+
 struct AttentionPattern : public GraphPattern<llm::AttentionOp> {
   using GraphPattern::GraphPattern;
 
-  /// The new rows appended to layer `layer`'s past keys/values.
+  /// The new rows appended to layer `layer`'s past keys/values (axis 2 of
+  /// [batch, kv heads, positions, head dim]), perhaps with the KV heads
+  /// repeated for every query head afterwards (repeat_kv).
   std::optional<std::pair<int64_t, Value>> appended(Value v, bool key) const {
+    if (Value present = unrepeat(v))
+      v = present;
     NodeOp concat = nodeOf(v, "Concat");
-    if (!concat || concat->getNumOperands() != 2 ||
-        concat.getInt("axis", 0) != 2)
+    int64_t axis = concat ? concat.getInt("axis", 0) : 0;
+    if (!concat || concat->getNumOperands() != 2 || (axis != 2 && axis != -2))
       return std::nullopt;
     auto past = inputs.past.find(concat->getOperand(0));
     if (past == inputs.past.end() || past->second.second != key)
@@ -691,12 +762,25 @@ struct AttentionPattern : public GraphPattern<llm::AttentionOp> {
     if (op.getOpType() != "MatMul" || !op.getDomain().empty() ||
         op->getNumOperands() != 2)
       return failure();
-    NodeOp softmax = nodeOf(op->getOperand(0), "Softmax");
+    NodeOp softmax = nodeOf(skipRelabels(op->getOperand(0)), "Softmax");
     auto values = appended(op->getOperand(1), /*key=*/false);
-    if (!softmax || !values || softmax.getInt("axis", -1) != -1)
+    int64_t softmaxAxis = softmax ? softmax.getInt("axis", -1) : 0;
+    if (!softmax || !values || (softmaxAxis != -1 && softmaxAxis != 3))
       return failure();
-    // The scores, scaled after the product (Mul by s, or Div by 1/s).
-    Value scores = softmax->getOperand(0);
+    // The scores, scaled after the product (Mul by s, or Div by 1/s), with
+    // a mask added before or after (zero for one token that sees the whole
+    // cache).
+    Value scores = skipRelabels(softmax->getOperand(0));
+    auto withoutMask = [&](Value v) {
+      NodeOp add = nodeOf(v, "Add");
+      if (!add || add->getNumOperands() != 2)
+        return v;
+      for (int i = 0; i < 2; ++i)
+        if (isMaskOnly(add->getOperand(1 - i), inputs))
+          return add->getOperand(i);
+      return v;
+    };
+    scores = withoutMask(scores);
     std::optional<double> scale;
     if (NodeOp mul = nodeOf(scores, "Mul")) {
       Value product, factor;
@@ -712,7 +796,7 @@ struct AttentionPattern : public GraphPattern<llm::AttentionOp> {
         scale = 1.0 / *divisor;
       scores = div->getOperand(0);
     }
-    NodeOp product = nodeOf(scores, "MatMul");
+    NodeOp product = nodeOf(withoutMask(scores), "MatMul");
     if (!scale || !product)
       return failure();
     NodeOp transpose = nodeOf(product->getOperand(1), "Transpose");
@@ -732,12 +816,20 @@ struct AttentionPattern : public GraphPattern<llm::AttentionOp> {
     double expected = 1.0 / std::sqrt(static_cast<double>(headDim));
     if (std::abs(*scale - expected) > 1e-6 * expected)
       return failure();
+    int64_t heads = vectorSize(q) / headDim;
     Value attention = llm::AttentionOp::create(
         rewriter, op.getLoc(), q, k, v, inputs.pos, inputs.cache,
         rewriter.getI64IntegerAttr(keys->first),
-        rewriter.getI64IntegerAttr(vectorSize(q) / headDim));
-    rewriter.replaceOp(op, toGraph(rewriter, op.getLoc(), attention,
-                                   op->getResult(0).getType()));
+        rewriter.getI64IntegerAttr(heads));
+    // The result is [batch 1, heads, 1 token, head_dim] (the grouped form
+    // [1, kv heads, group, head_dim] holds the same elements in the same
+    // order): given that shape, the transposes after it are seen to keep
+    // the order, whatever the graph left unknown.
+    auto resultType = RankedTensorType::get(
+        {1, heads, 1, headDim},
+        cast<ShapedType>(op->getResult(0).getType()).getElementType());
+    rewriter.replaceOp(op,
+                       toGraph(rewriter, op.getLoc(), attention, resultType));
     return success();
   }
 };
@@ -1085,19 +1177,25 @@ struct RotaryEmbeddingPattern : public GraphPattern<llm::RotaryOp> {
   }
 };
 
-/// The present keys or values a multi-head attention input reads, with the
-/// KV heads repeated for every query head as Hugging Face's repeat_kv
-/// does: Reshape(Transpose(Reshape(Expand(Unsqueeze(present, axis 2))),
-/// perm [0, 2, 1, 3])) to [batch, sequence, heads * head_dim].
+/// The present keys or values with the KV heads repeated for every query
+/// head as Hugging Face's repeat_kv does: Reshape(Expand(Unsqueeze(present,
+/// axis 2))) to [batch, heads, positions, head_dim] (or further to [batch,
+/// positions, heads * head_dim], as onnxruntime-genai writes); null when
+/// `v` is not that.
 Value unrepeat(Value v) {
-  NodeOp reshape = nodeOf(v, "Reshape");
-  NodeOp transpose =
-      reshape ? nodeOf(reshape->getOperand(0), "Transpose") : NodeOp();
-  if (!transpose ||
-      transpose.getInts("perm") != SmallVector<int64_t>{0, 2, 1, 3})
+  NodeOp merge = nodeOf(v, "Reshape");
+  if (!merge)
     return {};
-  NodeOp merge = nodeOf(transpose->getOperand(0), "Reshape");
-  NodeOp expand = merge ? nodeOf(merge->getOperand(0), "Expand") : NodeOp();
+  // onnxruntime-genai then moves the heads next to the sequence and
+  // flattens: Reshape(Transpose(Reshape(...), perm [0, 2, 1, 3])).
+  if (NodeOp transpose = nodeOf(merge->getOperand(0), "Transpose")) {
+    if (transpose.getInts("perm") != SmallVector<int64_t>{0, 2, 1, 3})
+      return {};
+    merge = nodeOf(transpose->getOperand(0), "Reshape");
+    if (!merge)
+      return {};
+  }
+  NodeOp expand = nodeOf(merge->getOperand(0), "Expand");
   NodeOp unsqueeze =
       expand ? nodeOf(expand->getOperand(0), "Unsqueeze") : NodeOp();
   if (!unsqueeze)
@@ -1124,9 +1222,11 @@ Value unsplitHeads(Value v) {
   return llmValue(transpose->getOperand(0));
 }
 
-/// Whether the attention bias only masks (it derives from the mask and
-/// shapes, never from weights or positions): for one new token attending
-/// to every cached one it is zero.
+/// Whether the attention bias only masks: it derives from the attention
+/// mask, the positions and the shapes of tensors, never from weights or the
+/// values of activations. For one new token at position p (the number of
+/// cached tokens: the decode step's contract) it is zero over positions
+/// 0..p, which is what llm.attention attends to.
 bool isMaskOnly(Value bias, const GraphInputs &inputs) {
   SmallVector<Value> work{bias};
   llvm::DenseSet<Value> seen;
@@ -1134,8 +1234,6 @@ bool isMaskOnly(Value bias, const GraphInputs &inputs) {
     Value v = work.pop_back_val();
     if (!seen.insert(v).second)
       continue;
-    if (v == inputs.positionInput)
-      return false;
     Operation *def = v.getDefiningOp();
     if (!def)
       return false;
@@ -1147,7 +1245,8 @@ bool isMaskOnly(Value bias, const GraphInputs &inputs) {
       continue;
     }
     if (isa<UnrealizedConversionCastOp>(def)) {
-      // A graph input's stand-in: the mask and the token's shape only.
+      // A graph input's stand-in (mask, token, position, past), or a
+      // matched activation, whose values a mask must not read.
       if (isVector(def->getOperand(0).getType()))
         return false;
       continue;
@@ -1157,6 +1256,9 @@ bool isMaskOnly(Value bias, const GraphInputs &inputs) {
     auto node = dyn_cast<NodeOp>(def);
     if (!node || !node.getDomain().empty())
       return false;
+    // A shape does not depend on the values.
+    if (node.getOpType() == "Shape")
+      continue;
     llvm::append_range(work, node->getOperands());
   }
   return true;

@@ -63,6 +63,30 @@ def ConvertONNXToLLMPass : Pass<"sparsec-convert-onnx-to-llm", "::mlir::ModuleOp
   ];
 }
 
+def FoldONNXShapesPass : Pass<"sparsec-fold-onnx-shapes", "::mlir::ModuleOp"> {
+  let summary = "Evaluates the shape arithmetic of an imported ONNX decode graph";
+  let description = [{
+    Exporters that trace a model (torch.onnx, Optimum) compute reshape
+    targets, slice bounds and masks from `Shape` of the tensors, for any
+    batch and sequence length. In a decode step the batch and the sequence
+    are 1, so most of that arithmetic has a value. This pass propagates
+    shapes (and the values of tensors of up to 64 elements) through the
+    function marked `onnx.graph`, from its inputs with batch 1, one token,
+    and the past length unknown; replaces each node whose value is then
+    known with an `arith.constant`; and gives the other nodes the shapes it
+    found (so sparsec-convert-onnx-to-llm can tell a Transpose that only
+    moves unit dimensions from one that reorders). What depends on the past
+    length (the causal mask) stays.
+
+    ```mlir
+    %s = onnx.node "Shape"(%x) : (tensor<1x1x64xf32>) -> tensor<*xi64>
+    %d = onnx.node "Gather"(%s, %c2) {node_attributes = {axis = 0 : i64}} ...
+    // becomes
+    %d = arith.constant dense<64> : tensor<i64>
+    ```
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Verification
 //===----------------------------------------------------------------------===//

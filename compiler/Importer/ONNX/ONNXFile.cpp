@@ -875,7 +875,7 @@ public:
     tensor.data = nullptr; // read() makes it
     if (view->transpose) {
       std::swap(tensor.shape[0], tensor.shape[1]);
-      tensor.storedAs = "transposed ([in, out] in the file)";
+      tensor.storedAs = "transposed from [in][out]";
       tensor.blocks.reset();
     } else {
       if (view->first < 0 || view->count <= 0 ||

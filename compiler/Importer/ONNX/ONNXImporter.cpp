@@ -251,6 +251,7 @@ onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,
   if (llvm::Error err = runChecked(
           context, **module,
           [&](PassManager &pm) {
+            pm.addPass(createFoldONNXShapesPass());
             pm.addPass(createConvertONNXToLLMPass(options, reader));
           },
           file.path(), "cannot import"))
