@@ -675,15 +675,12 @@ void FoldONNXShapes::fold(func::FuncOp func) {
     auto type = RankedTensorType::get(shape, element);
     if (k.hasStaticShape() && k.allValuesKnown() &&
         static_cast<int64_t>(k.values->size()) == k.numElements() &&
-        (element.isInteger(64) || element.isInteger(32) || element.isF32() ||
+        // Shape arithmetic is on integers; float values stay where they
+        // are (a cast weight must stay a weight for the patterns).
+        (element.isInteger(64) || element.isInteger(32) ||
          element.isInteger(1))) {
       DenseElementsAttr value;
-      if (element.isF32()) {
-        SmallVector<float> floats;
-        for (auto v : *k.values)
-          floats.push_back(static_cast<float>(*v));
-        value = DenseElementsAttr::get(type, ArrayRef<float>(floats));
-      } else if (element.isInteger(1)) {
+      if (element.isInteger(1)) {
         SmallVector<bool> bools;
         for (auto v : *k.values)
           bools.push_back(*v != 0);
