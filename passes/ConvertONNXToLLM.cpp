@@ -371,6 +371,44 @@ bool commuted(NodeOp node, Fn &&first, Value &a, Value &b) {
   return first(a);
 }
 
+/// Whether `v` is the token's position: the position_ids input, or the
+/// cache position exporters compute without one, Range(p, p + 1, 1) with p
+/// the past length, Shape(past_key_values.N.*)[2] (the decode step's
+/// contract: a token's position is the number of tokens before it).
+bool readsPosition(Value v, const GraphInputs &inputs) {
+  auto strip = [](Value v) {
+    while (true) {
+      v = skipRelabels(v);
+      NodeOp cast = nodeOf(v, "Cast");
+      if (!cast)
+        return v;
+      v = cast->getOperand(0);
+    }
+  };
+  auto isPastLength = [&](Value v) {
+    NodeOp gather = nodeOf(strip(v), "Gather");
+    NodeOp shape = gather ? nodeOf(gather->getOperand(0), "Shape") : NodeOp();
+    std::optional<double> index =
+        gather ? scalarOf(gather->getOperand(1)) : std::nullopt;
+    return shape && index && *index == 2 && gather.getInt("axis", 0) == 0 &&
+           inputs.past.count(shape->getOperand(0));
+  };
+  v = strip(v);
+  if (inputs.positionInput && v == strip(inputs.positionInput))
+    return true;
+  NodeOp range = nodeOf(v, "Range");
+  if (!range || range->getNumOperands() != 3)
+    return false;
+  std::optional<double> delta = scalarOf(range->getOperand(2));
+  NodeOp end = nodeOf(strip(range->getOperand(1)), "Add");
+  Value start, one;
+  if (!delta || *delta != 1 || !end || !isPastLength(range->getOperand(0)) ||
+      !commuted(end, isPastLength, start, one))
+    return false;
+  std::optional<double> step = scalarOf(one);
+  return step && *step == 1;
+}
+
 template <typename OpTy> struct GraphPattern : public OpRewritePattern<NodeOp> {
   GraphPattern(MLIRContext *context, const GraphInputs &inputs,
                PatternBenefit benefit = 1)
@@ -652,15 +690,14 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
     NodeOp concat =
         node ? nodeOf(skipRelabels(node->getOperand(0)), "Concat") : NodeOp();
     if (!concat || concat->getNumOperands() != 2 ||
-        concat->getOperand(0) != concat->getOperand(1) || !inputs.positionInput)
+        concat->getOperand(0) != concat->getOperand(1))
       return std::nullopt;
     Value f = skipRelabels(concat->getOperand(0));
     NodeOp product = nodeOf(f, "Mul") ? nodeOf(f, "Mul") : nodeOf(f, "MatMul");
     Value positions, frequencies;
     if (!product ||
         !commuted(
-            product,
-            [&](Value v) { return readsInput(v, inputs.positionInput); },
+            product, [&](Value v) { return readsPosition(v, inputs); },
             positions, frequencies))
       return std::nullopt;
     // The frequencies' constant, through casts and an Expand over batch 1.
@@ -1154,8 +1191,8 @@ struct RotaryEmbeddingPattern : public GraphPattern<llm::RotaryOp> {
     if (!isContrib(op, "RotaryEmbedding") || op->getNumOperands() != 4 ||
         op.getInt("interleaved", 0) != 0 ||
         op.getInt("is_packed_batching", 0) != 0 ||
-        op.getFloat("scale", 1.0) != 1.0 || !inputs.positionInput ||
-        !readsInput(op->getOperand(1), inputs.positionInput))
+        op.getFloat("scale", 1.0) != 1.0 ||
+        !readsPosition(op->getOperand(1), inputs))
       return failure();
     Value input = llmValue(op->getOperand(0));
     std::optional<SmallVector<double>> frequencies =

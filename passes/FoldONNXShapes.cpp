@@ -55,7 +55,8 @@ struct Known {
     return n;
   }
   bool allValuesKnown() const {
-    return values && llvm::all_of(*values, [](auto v) { return v.has_value(); });
+    return values &&
+           llvm::all_of(*values, [](auto v) { return v.has_value(); });
   }
 };
 
@@ -145,9 +146,10 @@ private:
       return it->second;
     Known k;
     if (auto ranked = dyn_cast<RankedTensorType>(v.getType()))
-      k.shape = SmallVector<int64_t>(llvm::map_range(
-          ranked.getShape(),
-          [](int64_t d) { return ShapedType::isDynamic(d) ? kUnknown : d; }));
+      k.shape = SmallVector<int64_t>(
+          llvm::map_range(ranked.getShape(), [](int64_t d) {
+            return ShapedType::isDynamic(d) ? kUnknown : d;
+          }));
     return k;
   }
 
@@ -181,15 +183,14 @@ Known FoldONNXShapes::compute(NodeOp op) {
     isInt = shaped.getElementType().isInteger();
 
   // Elementwise: broadcast shapes, compute small known values.
-  static const StringRef kBinary[] = {"Add",     "Sub",  "Mul",  "Div",
-                                      "Pow",     "Equal", "Greater",
-                                      "Less",    "Max",  "Min",  "And",
-                                      "Or",      "GreaterOrEqual",
-                                      "LessOrEqual", "Where"};
+  static const StringRef kBinary[] = {
+      "Add",  "Sub", "Mul", "Div", "Pow", "Equal",          "Greater",
+      "Less", "Max", "Min", "And", "Or",  "GreaterOrEqual", "LessOrEqual",
+      "Where"};
   static const StringRef kUnary[] = {
-      "Neg",  "Sqrt", "Reciprocal", "Relu",    "Sigmoid", "Cos",  "Sin",
-      "Cast", "Softmax", "Identity", "Not",    "Abs",     "Exp",  "Log",
-      "Tanh", "Erf",  "Floor",      "Ceil",    "Trilu",   "IsNaN"};
+      "Neg",  "Sqrt",    "Reciprocal", "Relu", "Sigmoid", "Cos",  "Sin",
+      "Cast", "Softmax", "Identity",   "Not",  "Abs",     "Exp",  "Log",
+      "Tanh", "Erf",     "Floor",      "Ceil", "Trilu",   "IsNaN"};
   if (llvm::is_contained(kUnary, type)) {
     Known in = operand(0);
     out.shape = in.shape;
@@ -469,6 +470,31 @@ Known FoldONNXShapes::compute(NodeOp op) {
   }
   if (type == "Range") {
     Known s = operand(0), l = operand(1), d = operand(2);
+    // Range(p, p + k, 1) has k elements whatever p is (the cache position
+    // p..p+1 of a token, with the past length p unknown).
+    auto stripCasts = [](Value v) {
+      while (auto cast = v.getDefiningOp<NodeOp>()) {
+        if (cast.getOpType() != "Cast" || !cast.getDomain().empty())
+          break;
+        v = cast->getOperand(0);
+      }
+      return v;
+    };
+    if (auto add = stripCasts(op->getOperand(1)).getDefiningOp<NodeOp>();
+        add && add.getOpType() == "Add" && add->getNumOperands() == 2 &&
+        d.allValuesKnown() && d.values->size() == 1 &&
+        *d.values->front() == 1) {
+      Value start = stripCasts(op->getOperand(0));
+      for (int i = 0; i < 2; ++i) {
+        Known k = get(add->getOperand(1 - i));
+        if (stripCasts(add->getOperand(i)) == start && k.allValuesKnown() &&
+            k.values->size() == 1 && *k.values->front() >= 0) {
+          out.shape =
+              SmallVector<int64_t>{static_cast<int64_t>(*k.values->front())};
+          return out;
+        }
+      }
+    }
     if (!s.allValuesKnown() || !l.allValuesKnown() || !d.allValuesKnown() ||
         s.values->size() != 1 || l.values->size() != 1 ||
         d.values->size() != 1 || *d.values->front() == 0)
@@ -623,8 +649,8 @@ void FoldONNXShapes::fold(func::FuncOp func) {
   known.clear();
   // A decode step: batch 1, one new token; the past length stays unknown.
   for (BlockArgument arg : func.getArguments()) {
-    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                  "onnx.name");
+    auto name =
+        func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "onnx.name");
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!name || !type)
       continue;
@@ -669,9 +695,8 @@ void FoldONNXShapes::fold(func::FuncOp func) {
     if (!shaped)
       return;
     Type element = shaped.getElementType();
-    SmallVector<int64_t> shape(llvm::map_range(*k.shape, [](int64_t d) {
-      return d < 0 ? ShapedType::kDynamic : d;
-    }));
+    SmallVector<int64_t> shape(llvm::map_range(
+        *k.shape, [](int64_t d) { return d < 0 ? ShapedType::kDynamic : d; }));
     auto type = RankedTensorType::get(shape, element);
     if (k.hasStaticShape() && k.allValuesKnown() &&
         static_cast<int64_t>(k.values->size()) == k.numElements() &&

@@ -8,7 +8,9 @@ The executable decodes greedily from the prompt's bytes (byte-level
 tokenizer) and dumps every step's logits (--dump-logits); onnxruntime then
 replays the same tokens one decode step at a time through the graph
 (input_ids, position_ids or an all-ones attention_mask, whichever the graph
-takes, and the past_key_values it returned as present.*, in the graph's type). Every step's logits must agree within
+takes, use_cache_branch for a merged decoder as Optimum sets it, and the
+past_key_values it returned as present.*, in the graph's type). Every step's
+logits must agree within
 max|a - b| <= tol * max(1, max|b|), and the executable's greedy token must be
 onnxruntime's argmax at every step, unless onnxruntime's logit for it is
 within that bound of its top one (a near-tie, counted and reported).
@@ -95,8 +97,10 @@ def main():
         feeds = {"input_ids": np.array([[tokens[pos]]], dtype=np.int64)}
         if "position_ids" in names:
             feeds["position_ids"] = np.array([[pos]], dtype=np.int64)
-        if "attention_mask" in names:  # onnxruntime-genai's graphs
+        if "attention_mask" in names:  # onnxruntime-genai, Optimum
             feeds["attention_mask"] = np.ones((1, pos + 1), dtype=np.int64)
+        if "use_cache_branch" in names:  # Optimum's merged decoder
+            feeds["use_cache_branch"] = np.array([pos > 0])
         feeds.update(cache)
         result = dict(zip(outputs, session.run(outputs, feeds)))
         for name in past:

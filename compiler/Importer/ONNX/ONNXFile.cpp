@@ -132,8 +132,17 @@ struct ONNXFile::Impl {
   std::unordered_map<std::string, size_t> initializerIndex;
   /// Constant nodes' values, by output name.
   std::unordered_map<std::string, Tensor> constants;
-  /// The nodes' indices in an order where inputs come before readers.
+  /// The graph's nodes (a merged decoder's If replaced by its branch's).
+  std::vector<const ::onnx::NodeProto *> nodes;
+  /// Values that are other values under another name (the If's outputs).
+  std::unordered_map<std::string, std::string> aliases;
+  /// Indices into `nodes` in an order where inputs come before readers.
   std::vector<int> order;
+
+  const std::string &resolve(const std::string &name) const {
+    auto it = aliases.find(name);
+    return it == aliases.end() ? name : it->second;
+  }
 
   llvm::Error fail(const llvm::Twine &message) const {
     return inputError(path + ": " + message);
@@ -345,13 +354,51 @@ llvm::Error ONNXFile::Impl::check() {
     if (!input.type().has_tensor_type())
       return fail("graph input '" + input.name() + "' is not a tensor");
   }
+  // The nodes: the graph's, with Optimum's merged decoder (an If on the
+  // graph input use_cache_branch) replaced by its with-past branch, which a
+  // decode step takes; its outputs become aliases of the branch's.
+  for (const ::onnx::NodeProto &node : graph.node()) {
+    bool mergedDecoder = node.op_type() == "If" && node.domain().empty() &&
+                         node.input_size() == 1 &&
+                         node.input(0) == "use_cache_branch" &&
+                         defined.count("use_cache_branch") &&
+                         defined["use_cache_branch"] == "graph input";
+    if (!mergedDecoder) {
+      nodes.push_back(&node);
+      continue;
+    }
+    const ::onnx::GraphProto *branch = nullptr;
+    for (const ::onnx::AttributeProto &attr : node.attribute())
+      if (attr.name() == "then_branch" &&
+          attr.type() == ::onnx::AttributeProto_AttributeType_GRAPH)
+        branch = &attr.g();
+    if (!branch || branch->output_size() != node.output_size())
+      return fail("node '" + node.name() +
+                  "' (If on use_cache_branch) has no then_branch with its " +
+                  std::to_string(node.output_size()) + " outputs");
+    for (const ::onnx::TensorProto &proto : branch->initializer()) {
+      std::string what = "initializer '" + proto.name() + "'";
+      if (!defined.emplace(proto.name(), what).second)
+        return fail(what + " is defined twice");
+      Expected<Tensor> tensor = readTensor(proto, what);
+      if (!tensor)
+        return tensor.takeError();
+      initializerIndex[proto.name()] = initializers.size();
+      initializers.push_back(std::move(*tensor));
+    }
+    for (const ::onnx::NodeProto &inner : branch->node())
+      nodes.push_back(&inner);
+    for (int o = 0; o < node.output_size(); ++o)
+      aliases[node.output(o)] = branch->output(o).name();
+  }
+
   // Each node on its own; then an order in which every input is defined
   // before it is read. The ONNX spec asks for nodes in such an order, but
   // exporters do not always write them so (onnxruntime sorts them itself):
   // sort, and refuse only inputs nothing defines, and cycles.
   std::unordered_map<std::string, int> producer;
-  for (int i = 0; i < graph.node_size(); ++i) {
-    const ::onnx::NodeProto &node = graph.node(i);
+  for (int i = 0; i < static_cast<int>(nodes.size()); ++i) {
+    const ::onnx::NodeProto &node = *nodes[i];
     std::string what = describeNode(node, i);
     if (node.op_type().empty())
       return fail("node #" + std::to_string(i) + " has no operator type");
@@ -383,26 +430,28 @@ llvm::Error ONNXFile::Impl::check() {
       auto [it, fresh] = producer.emplace(output, i);
       if (!fresh)
         return fail(what + " defines '" + output + "', already defined by " +
-                    describeNode(graph.node(it->second), it->second));
+                    describeNode(*nodes[it->second], it->second));
     }
   }
-  for (int i = 0; i < graph.node_size(); ++i)
-    for (const std::string &input : graph.node(i).input())
-      if (!input.empty() && !defined.count(input) && !producer.count(input))
-        return fail(describeNode(graph.node(i), i) + " reads '" + input +
+  for (int i = 0; i < static_cast<int>(nodes.size()); ++i)
+    for (const std::string &name : nodes[i]->input())
+      if (const std::string &input = resolve(name);
+          !input.empty() && !defined.count(input) && !producer.count(input))
+        return fail(describeNode(*nodes[i], i) + " reads '" + input +
                     "', which no graph input, initializer or node defines "
                     "(a missing initializer?)");
   // Kahn's algorithm, keeping the file's order among ready nodes.
-  std::vector<int> waiting(graph.node_size(), 0);
+  std::vector<int> waiting(static_cast<int>(nodes.size()), 0);
   std::unordered_map<std::string, std::vector<int>> readers;
-  for (int i = 0; i < graph.node_size(); ++i)
-    for (const std::string &input : graph.node(i).input())
-      if (!input.empty() && !defined.count(input)) {
+  for (int i = 0; i < static_cast<int>(nodes.size()); ++i)
+    for (const std::string &name : nodes[i]->input())
+      if (const std::string &input = resolve(name);
+          !input.empty() && !defined.count(input)) {
         ++waiting[i];
         readers[input].push_back(i);
       }
   std::vector<int> ready;
-  for (int i = graph.node_size() - 1; i >= 0; --i)
+  for (int i = static_cast<int>(nodes.size()) - 1; i >= 0; --i)
     if (waiting[i] == 0)
       ready.push_back(i);
   while (!ready.empty()) {
@@ -410,7 +459,7 @@ llvm::Error ONNXFile::Impl::check() {
     ready.pop_back();
     order.push_back(i);
     std::vector<int> released;
-    for (const std::string &output : graph.node(i).output())
+    for (const std::string &output : nodes[i]->output())
       for (int reader : readers[output])
         if (--waiting[reader] == 0)
           released.push_back(reader);
@@ -418,16 +467,16 @@ llvm::Error ONNXFile::Impl::check() {
     ready.insert(ready.end(), released.begin(), released.end());
     llvm::sort(ready, std::greater<int>());
   }
-  if (static_cast<int>(order.size()) != graph.node_size())
-    for (int i = 0; i < graph.node_size(); ++i)
+  if (static_cast<int>(order.size()) != static_cast<int>(nodes.size()))
+    for (int i = 0; i < static_cast<int>(nodes.size()); ++i)
       if (waiting[i] > 0)
-        return fail(describeNode(graph.node(i), i) +
+        return fail(describeNode(*nodes[i], i) +
                     " is part of a cycle (its inputs depend on its own "
                     "outputs)");
   for (const auto &entry : producer)
     defined.emplace(entry.first, "a node");
   for (const ::onnx::ValueInfoProto &output : graph.output())
-    if (!defined.count(output.name()))
+    if (!defined.count(resolve(output.name())))
       return fail("graph output '" + output.name() +
                   "' is not defined by any node, input or initializer");
   return llvm::Error::success();
@@ -453,8 +502,12 @@ std::optional<std::string> ONNXFile::findModelFile(StringRef path) {
   if (llvm::sys::fs::exists(in("model.safetensors")) ||
       llvm::sys::fs::exists(in("model.safetensors.index.json")))
     return std::nullopt;
-  if (llvm::sys::fs::is_regular_file(in("model.onnx")))
-    return in("model.onnx");
+  // model.onnx (Optimum, onnxruntime-genai, sparsec-synth), else Optimum's
+  // legacy export: the merged decoder, or the decoder with past.
+  for (const char *name : {"model.onnx", "decoder_model_merged.onnx",
+                           "decoder_with_past_model.onnx"})
+    if (llvm::sys::fs::is_regular_file(in(name)))
+      return in(name);
   return std::nullopt;
 }
 
@@ -680,7 +733,7 @@ Expected<OwningOpRef<ModuleOp>> ModuleBuilder::build() {
     values[tensor.name] = weight;
   }
   for (int i : impl.order) {
-    const ::onnx::NodeProto &node = graph.node(i);
+    const ::onnx::NodeProto &node = *impl.nodes[i];
     std::string what = describeNode(node, i);
     std::string nodeName =
         node.name().empty() ? "#" + std::to_string(i) : node.name();
@@ -692,7 +745,7 @@ Expected<OwningOpRef<ModuleOp>> ModuleBuilder::build() {
             onnx_ir::NoneOp::create(b, loc(nodeName), b.getNoneType()));
         continue;
       }
-      operands.push_back(values.at(input));
+      operands.push_back(values.at(impl.resolve(input)));
     }
     if (node.op_type() == "Constant" && node.domain().empty()) {
       Expected<DenseElementsAttr> value =
@@ -724,7 +777,7 @@ Expected<OwningOpRef<ModuleOp>> ModuleBuilder::build() {
   }
   SmallVector<Value> results;
   for (const ::onnx::ValueInfoProto &output : graph.output()) {
-    Value value = values.at(output.name());
+    Value value = values.at(impl.resolve(output.name()));
     results.push_back(value);
   }
   // The declared output types win over the inferred ones.

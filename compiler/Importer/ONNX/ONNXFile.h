@@ -38,7 +38,9 @@ public:
   ~ONNXFile();
 
   /// When `path` is an ONNX model (a .onnx file, or a folder holding
-  /// model.onnx and no safetensors checkpoint), the .onnx file's path.
+  /// model.onnx, or Optimum's legacy decoder_model_merged.onnx or
+  /// decoder_with_past_model.onnx, and no safetensors checkpoint), the .onnx
+  /// file's path.
   static std::optional<std::string> findModelFile(llvm::StringRef path);
 
   /// Opens and checks `path` (a .onnx file).
