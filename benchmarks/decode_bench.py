@@ -22,6 +22,8 @@ onnxruntime (PyPI) runs the same model's ONNX export when the export fits
 in memory; exporting the 8-layer model needs far more than this machine's
 24 GiB, so by default the comparison uses a 2-layer model of the same shape,
 against sparsec's dense executable of that model, at the same thread count.
+Two more rows compile that model from its model.onnx (the ONNX importer;
+predictors from the checkpoint): what a user who holds the ONNX file gets.
 """
 import argparse
 import json
@@ -101,7 +103,8 @@ def check_free_space(folder, needed):
                  f"variants there (or pass --reuse)")
 
 
-def compile_model(bin_dir, model, out, variant, reuse=False, max_seq=256):
+def compile_model(bin_dir, model, out, variant, reuse=False, max_seq=256,
+                  extra=()):
     mode, quant, keep = parse_variant(variant)
     exe = os.path.join(out, os.path.basename(model))
     sparsec = os.path.join(bin_dir, "sparsec")
@@ -116,7 +119,7 @@ def compile_model(bin_dir, model, out, variant, reuse=False, max_seq=256):
         cmd += ["--quant", quant]
     if keep:
         cmd += ["--quant-keep", keep]
-    run(cmd)
+    run(cmd + list(extra))
     return os.path.join(out, os.path.basename(model))
 
 
@@ -374,17 +377,39 @@ def main():
     generate(bin_dir, small, args, args.onnx_layers, onnx=True)
     dense = compile_model(bin_dir, small, small + "-dense", "dense")
     predicted = compile_model(bin_dir, small, small + "-predicted", "predicted")
+    # The same model compiled from its ONNX file (the ONNX importer): a
+    # folder holding only model.onnx and config.json, the predictors from
+    # the checkpoint (--predictor-dir).
+    onnx_only = small + "-onnx-only"
+    os.makedirs(onnx_only, exist_ok=True)
+    for name in os.listdir(small):
+        if name.startswith("model.onnx") or name == "config.json":
+            link = os.path.join(onnx_only, name)
+            if not os.path.lexists(link):
+                os.symlink(os.path.join(small, name), link)
+    from_onnx = compile_model(bin_dir, onnx_only, onnx_only + "-dense", "dense")
+    from_onnx_pred = compile_model(bin_dir, onnx_only, onnx_only + "-predicted",
+                                   "predicted",
+                                   extra=["--predictor-dir", small])
     ort_runner = OrtRunner(small, args.threads)
     ort_ms, dense_ms, pred_ms, dense_bytes, pred_bytes = [], [], [], 0, 0
+    onnx_ms, onnx_pred_ms = [], []
     for rep in range(args.reps):
         ms, dense_bytes = sparsec_run(dense, args.threads, args.tokens)
         dense_ms.append(ms)
         ort_ms.append(ort_runner.run(args.tokens))
         ms, pred_bytes = sparsec_run(predicted, args.threads, args.tokens)
         pred_ms.append(ms)
+        onnx_ms.append(sparsec_run(from_onnx, args.threads, args.tokens)[0])
+        onnx_pred_ms.append(
+            sparsec_run(from_onnx_pred, args.threads, args.tokens)[0])
     rows = [("sparsec dense", statistics.median(dense_ms), dense_bytes),
             ("onnxruntime (dense)", statistics.median(ort_ms), dense_bytes),
-            ("sparsec predicted", statistics.median(pred_ms), pred_bytes)]
+            ("sparsec predicted", statistics.median(pred_ms), pred_bytes),
+            ("sparsec dense, from model.onnx", statistics.median(onnx_ms),
+             dense_bytes),
+            ("sparsec predicted, from model.onnx",
+             statistics.median(onnx_pred_ms), pred_bytes)]
     table(f"against onnxruntime on the same {args.onnx_layers}-layer model's "
           f"ONNX export (f16 weights, same threads)", rows, bw, rows[0][1])
 
