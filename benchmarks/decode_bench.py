@@ -194,11 +194,12 @@ def stream(bin_dir, threads):
 
 def table(title, rows, bandwidth, baseline):
     print(f"\n{title}")
-    print(f"  {'variant':<28}{'tok/s':>8}{'ms/token':>10}{'MB/token':>10}"
+    width = max([28] + [len(name) + 2 for name, _, _ in rows])
+    print(f"  {'variant':<{width}}{'tok/s':>8}{'ms/token':>10}{'MB/token':>10}"
           f"{'GB/s':>8}{'roofline':>10}{'vs dense':>10}")
     for name, ms, nbytes in rows:
         gbs = nbytes / (ms / 1e3) / 1e9
-        print(f"  {name:<28}{1e3 / ms:>8.2f}{ms:>10.2f}{nbytes / 1e6:>10.1f}"
+        print(f"  {name:<{width}}{1e3 / ms:>8.2f}{ms:>10.2f}{nbytes / 1e6:>10.1f}"
               f"{gbs:>8.1f}{100 * gbs / bandwidth:>9.0f}%"
               f"{baseline / ms:>9.2f}x")
 
