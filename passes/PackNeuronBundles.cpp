@@ -9,7 +9,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+
 #include "passes/SparseFFNUtils.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -49,6 +52,7 @@ class PackNeuronBundles
 public:
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    bundleSources.clear();
     module.walk([&](sfn::FusedSparseFFNOp ffn) { pack(ffn); });
     module->setAttr("sparsec.weights_layout",
                     IntegerAttr::get(IntegerType::get(&getContext(), 64),
@@ -86,7 +90,19 @@ private:
         weightType.getElementType());
     OpBuilder builder(ffn);
     Location loc = ffn.getLoc();
-    std::string name = commonModulePrefix(names) + "neuron_bundles";
+    // "<module>.neuron_bundles" for names under a module path (Hugging
+    // Face's); else, or when that name already holds other rows (sources
+    // named without a common module, as ONNX exports name them),
+    // "neuron_bundles(<sources>)": two FFNs must never share a bundle.
+    std::string prefix = commonModulePrefix(names);
+    std::string joined = llvm::join(names, ",");
+    std::string name = prefix + "neuron_bundles";
+    auto [it, fresh] = bundleSources.try_emplace(name, joined);
+    if (prefix.empty() || StringRef(prefix).contains('(') ||
+        (!fresh && it->second != joined)) {
+      name = "neuron_bundles(" + joined + ")";
+      bundleSources.try_emplace(name, joined);
+    }
     Value bundle = sfn::BundleParamOp::create(
         builder, loc, bundleType, name, builder.getStrArrayAttr(names),
         builder.getDenseI64ArrayAttr(transposed));
@@ -97,6 +113,9 @@ private:
       operand->set(part);
     }
   }
+
+  /// Bundle name -> its sources, joined: what each name already holds.
+  llvm::StringMap<std::string> bundleSources;
 };
 
 } // namespace

@@ -67,3 +67,23 @@ func.func @already_packed(%x: tensor<64xf32>) -> tensor<64xf32> {
   %y = sfn.fused_sparse_ffn %x, %g, %u, %dt {activation = #llm.activation<relu>, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
   return %y : tensor<64xf32>
 }
+
+// -----
+
+// Weights named without a common module path (ONNX exports' "onnx::MatMul_N"):
+// each FFN's bundle is named after its sources, so two layers never share
+// one (sharing would make layer 1 read layer 0's rows).
+// CHECK-LABEL: func.func @unnamed_modules
+// CHECK: sfn.bundle_param "neuron_bundles(transpose(onnx::MatMul_1),transpose(onnx::MatMul_2))" sources ["transpose(onnx::MatMul_1)", "transpose(onnx::MatMul_2)"]
+// CHECK: sfn.bundle_param "neuron_bundles(transpose(onnx::MatMul_4),transpose(onnx::MatMul_5))" sources ["transpose(onnx::MatMul_4)", "transpose(onnx::MatMul_5)"]
+func.func @unnamed_modules(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %g0 = llm.param "transpose(onnx::MatMul_0)" : tensor<256x64xf16>
+  %u0 = llm.param "transpose(onnx::MatMul_1)" : tensor<256x64xf16>
+  %d0 = llm.param "transpose(onnx::MatMul_2)" transposed : tensor<256x64xf16>
+  %y0 = sfn.fused_sparse_ffn %x, %g0, %u0, %d0 {activation = #llm.activation<drelu>, layer = 0 : i64, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  %g1 = llm.param "transpose(onnx::MatMul_3)" : tensor<256x64xf16>
+  %u1 = llm.param "transpose(onnx::MatMul_4)" : tensor<256x64xf16>
+  %d1 = llm.param "transpose(onnx::MatMul_5)" transposed : tensor<256x64xf16>
+  %y1 = sfn.fused_sparse_ffn %y0, %g1, %u1, %d1 {activation = #llm.activation<drelu>, layer = 1 : i64, mode = #sfn.mode<exact>} : (tensor<64xf32>, tensor<256x64xf16>, tensor<256x64xf16>, tensor<256x64xf16>) -> tensor<64xf32>
+  return %y1 : tensor<64xf32>
+}

@@ -275,7 +275,11 @@ onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,
     if (!fc1 && !fc2)
       return;
     auto norm = ffn.getInput().getDefiningOp<llm::RMSNormOp>();
-    int64_t hidden = config.hiddenSize, neurons = config.intermediateSize;
+    // The FFN's own sizes: genai_config.json does not state the FFN's.
+    int64_t hidden =
+        cast<RankedTensorType>(ffn.getInput().getType()).getDimSize(0);
+    int64_t neurons =
+        cast<RankedTensorType>(ffn.getGate().getType()).getDimSize(0);
     if (!fc1 || !fc2 || fc1->shape.size() != 2 || fc2->shape.size() != 2 ||
         fc1->shape[1] != hidden || fc2->shape[0] != neurons ||
         fc2->shape[1] != fc1->shape[0] || !norm) {
