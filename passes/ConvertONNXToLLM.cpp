@@ -137,6 +137,16 @@ Value toGraph(PatternRewriter &rewriter, Location loc, Value llmResult,
       .getResult(0);
 }
 
+/// Replaces `op` (its result 0; any others must be unused) with the llm
+/// value `result`, seen by the graph as `type` (default: the result's own).
+void replaceWithLLM(PatternRewriter &rewriter, Operation *op, Value result,
+                    Type type = {}) {
+  Value replacement = toGraph(rewriter, op->getLoc(), result,
+                              type ? type : op->getResult(0).getType());
+  rewriter.replaceAllUsesWith(op->getResult(0), replacement);
+  rewriter.eraseOp(op);
+}
+
 /// The initializer `v` reads, through Identity and Cast (weights stored as
 /// f16/bf16 are cast to f32 in the graph).
 onnx::WeightOp weightOf(Value v) {
@@ -437,8 +447,7 @@ struct EmbeddingPattern : public GraphPattern<llm::EmbedOp> {
     Value embed = llm::EmbedOp::create(rewriter, op.getLoc(),
                                        vectorType(getContext(), hidden), param,
                                        inputs.token);
-    rewriter.replaceOp(
-        op, toGraph(rewriter, op.getLoc(), embed, op->getResult(0).getType()));
+    replaceWithLLM(rewriter, op, embed);
     return success();
   }
 };
@@ -543,8 +552,7 @@ struct RMSNormPattern : public GraphPattern<llm::RMSNormOp> {
       return failure();
     Value norm = llm::RMSNormOp::create(rewriter, op.getLoc(), input, param,
                                         rewriter.getF32FloatAttr(eps));
-    rewriter.replaceOp(
-        op, toGraph(rewriter, op.getLoc(), norm, op->getResult(0).getType()));
+    replaceWithLLM(rewriter, op, norm);
     return success();
   }
 };
@@ -668,8 +676,7 @@ struct LinearPattern : public GraphPattern<llm::LinearOp> {
     Value linear = llm::LinearOp::create(
         rewriter, op.getLoc(), vectorType(getContext(), match->rows()), input,
         param);
-    rewriter.replaceOp(
-        op, toGraph(rewriter, op.getLoc(), linear, op->getResult(0).getType()));
+    replaceWithLLM(rewriter, op, linear);
     return success();
   }
 };
@@ -760,8 +767,7 @@ struct RotaryPattern : public GraphPattern<llm::RotaryOp> {
         continue;
       Value rope =
           createRope(rewriter, op.getLoc(), input, inputs.pos, *invFreq, 1e-5);
-      rewriter.replaceOp(
-          op, toGraph(rewriter, op.getLoc(), rope, op->getResult(0).getType()));
+      replaceWithLLM(rewriter, op, rope);
       return success();
     }
     return failure();
@@ -865,8 +871,7 @@ struct AttentionPattern : public GraphPattern<llm::AttentionOp> {
     auto resultType = RankedTensorType::get(
         {1, heads, 1, headDim},
         cast<ShapedType>(op->getResult(0).getType()).getElementType());
-    rewriter.replaceOp(op,
-                       toGraph(rewriter, op.getLoc(), attention, resultType));
+    replaceWithLLM(rewriter, op, attention, resultType);
     return success();
   }
 };
@@ -884,8 +889,7 @@ struct AddPattern : public GraphPattern<llm::AddOp> {
     if (!lhs || !rhs || lhs.getType() != rhs.getType())
       return failure();
     Value add = llm::AddOp::create(rewriter, op.getLoc(), lhs, rhs);
-    rewriter.replaceOp(
-        op, toGraph(rewriter, op.getLoc(), add, op->getResult(0).getType()));
+    replaceWithLLM(rewriter, op, add);
     return success();
   }
 };
@@ -967,8 +971,7 @@ struct FFNPattern : public GraphPattern<llm::FFNOp> {
         gate.getInput(), gate.getWeight(), up.getWeight(), down, Value(),
         Value(), Value(), llm::ActivationAttr::get(getContext(), activation),
         rewriter.getI64IntegerAttr(0), FloatAttr());
-    rewriter.replaceOp(
-        op, toGraph(rewriter, op.getLoc(), ffn, op->getResult(0).getType()));
+    replaceWithLLM(rewriter, op, ffn);
     return success();
   }
 };
@@ -1028,10 +1031,7 @@ struct SimplifiedLayerNormPattern : public GraphPattern<llm::RMSNormOp> {
     Value norm = llm::RMSNormOp::create(
         rewriter, op.getLoc(), input, param,
         rewriter.getF32FloatAttr(op.getFloat("epsilon", 1e-5)));
-    rewriter.replaceAllUsesWith(
-        op->getResult(0),
-        toGraph(rewriter, op.getLoc(), norm, op->getResult(0).getType()));
-    rewriter.eraseOp(op);
+    replaceWithLLM(rewriter, op, norm);
     return success();
   }
 };
@@ -1174,10 +1174,7 @@ struct GroupQueryAttentionPattern : public GraphPattern<llm::AttentionOp> {
         rewriter, op.getLoc(), q, k, v, inputs.pos, inputs.cache,
         rewriter.getI64IntegerAttr(keys->second.first),
         rewriter.getI64IntegerAttr(heads));
-    rewriter.replaceAllUsesWith(
-        op->getResult(0),
-        toGraph(rewriter, op.getLoc(), attention, op->getResult(0).getType()));
-    rewriter.eraseOp(op);
+    replaceWithLLM(rewriter, op, attention);
     return success();
   }
 };
@@ -1208,8 +1205,7 @@ struct RotaryEmbeddingPattern : public GraphPattern<llm::RotaryOp> {
       return failure();
     Value rope = createRope(rewriter, op.getLoc(), input, inputs.pos,
                             *frequencies, cacheTolerance(op->getOperand(2)));
-    rewriter.replaceOp(
-        op, toGraph(rewriter, op.getLoc(), rope, op->getResult(0).getType()));
+    replaceWithLLM(rewriter, op, rope);
     return success();
   }
 };
@@ -1340,10 +1336,7 @@ struct MultiHeadAttentionPattern : public GraphPattern<llm::AttentionOp> {
         rewriter, op.getLoc(), q, k, v, inputs.pos, inputs.cache,
         rewriter.getI64IntegerAttr(keys.layer),
         rewriter.getI64IntegerAttr(heads));
-    rewriter.replaceAllUsesWith(
-        op->getResult(0),
-        toGraph(rewriter, op.getLoc(), attention, op->getResult(0).getType()));
-    rewriter.eraseOp(op);
+    replaceWithLLM(rewriter, op, attention);
     return success();
   }
 };
@@ -1472,8 +1465,7 @@ struct MoEPattern : public GraphPattern<llm::MoEOp> {
         rewriter.getI64IntegerAttr(topK),
         llm::ActivationAttr::get(getContext(), activation),
         rewriter.getI64IntegerAttr(0), FloatAttr());
-    rewriter.replaceOp(
-        op, toGraph(rewriter, op.getLoc(), moe, op->getResult(0).getType()));
+    replaceWithLLM(rewriter, op, moe);
     return success();
   }
 };

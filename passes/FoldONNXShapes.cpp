@@ -166,6 +166,13 @@ private:
     return out;
   }
 
+  /// A node's axes: its second input (opset 13+) or its `axes` attribute.
+  std::optional<SmallVector<int64_t>> axesOf(NodeOp op) {
+    if (op->getNumOperands() > 1)
+      return ints(op->getOperand(1));
+    return op.getInts("axes");
+  }
+
   Known compute(NodeOp op);
   void fold(func::FuncOp func);
 };
@@ -328,9 +335,7 @@ Known FoldONNXShapes::compute(NodeOp op) {
     Known in = operand(0);
     if (!in.shape)
       return out;
-    std::optional<SmallVector<int64_t>> axes =
-        op->getNumOperands() > 1 ? ints(op->getOperand(1))
-                                 : std::optional(op.getInts("axes"));
+    std::optional<SmallVector<int64_t>> axes = axesOf(op);
     if (!axes)
       return out;
     SmallVector<int64_t> shape = *in.shape;
@@ -618,9 +623,7 @@ Known FoldONNXShapes::compute(NodeOp op) {
     Known in = operand(0);
     if (!in.shape)
       return out;
-    std::optional<SmallVector<int64_t>> axes =
-        op->getNumOperands() > 1 ? ints(op->getOperand(1))
-                                 : std::optional(op.getInts("axes"));
+    std::optional<SmallVector<int64_t>> axes = axesOf(op);
     if (!axes)
       return out;
     int64_t rank = in.shape->size();

@@ -44,13 +44,8 @@ public:
   /// file's name, size and header, and the XXH3 of each file's tensor data
   /// (another checkpoint of the same shapes hashes differently).
   llvm::Expected<std::string> hash() const override {
-    uint64_t hash = 1469598103934665603ull;
-    auto mix = [&](llvm::StringRef bytes) {
-      for (unsigned char c : bytes) {
-        hash ^= c;
-        hash *= 1099511628211ull;
-      }
-    };
+    WeightsFingerprint fingerprint;
+    auto mix = [&](llvm::StringRef bytes) { fingerprint.mix(bytes); };
     llvm::SmallVector<std::string> files;
     std::error_code ec;
     for (llvm::sys::fs::directory_iterator it(modelDir, ec), end;
@@ -87,28 +82,16 @@ public:
     for (const ::sparsec::Checkpoint *checkpoint :
          {model.get(), predictors.get()})
       if (checkpoint)
-        for (const auto &file : checkpoint->files()) {
-          ::sparsec::Xxh3Hasher data;
-          data.update(file->data(), file->dataSize());
-          mix(::sparsec::hex64(data.digest()));
-        }
-    std::string text;
-    llvm::raw_string_ostream(text) << llvm::format_hex_no_prefix(hash, 16);
-    return text;
+        for (const auto &file : checkpoint->files())
+          fingerprint.mixData(file->data(), file->dataSize());
+    return fingerprint.hex();
   }
 
 private:
   void add(const ::sparsec::Checkpoint &checkpoint) {
     for (const auto &file : checkpoint.files())
-      for (const ::sparsec::TensorInfo &info : file->tensors()) {
-        SourceTensor tensor;
-        tensor.name = info.name;
-        tensor.dtype = info.dtype;
-        tensor.shape = info.shape;
-        tensor.file = *info.file;
-        tensor.data = info.data;
-        tensors.emplace(info.name, std::move(tensor)); // first one wins
-      }
+      for (const ::sparsec::TensorInfo &info : file->tensors())
+        tensors.emplace(info.name, sourceTensorOf(info)); // first one wins
   }
 
   std::string modelDir;
@@ -118,6 +101,35 @@ private:
 };
 
 } // namespace
+
+SourceTensor mlir::sparsec::sourceTensorOf(const ::sparsec::TensorInfo &info) {
+  SourceTensor tensor;
+  tensor.name = info.name;
+  tensor.dtype = info.dtype;
+  tensor.shape = info.shape;
+  tensor.file = *info.file;
+  tensor.data = info.data;
+  return tensor;
+}
+
+void WeightsFingerprint::mix(llvm::StringRef bytes) {
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+}
+
+void WeightsFingerprint::mixData(const void *data, size_t size) {
+  ::sparsec::Xxh3Hasher hasher;
+  hasher.update(data, size);
+  mix(::sparsec::hex64(hasher.digest()));
+}
+
+std::string WeightsFingerprint::hex() const {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format_hex_no_prefix(hash, 16);
+  return text;
+}
 
 int64_t SourceTensor::numElements() const {
   int64_t count = 1;

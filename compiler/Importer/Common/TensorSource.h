@@ -71,6 +71,23 @@ public:
   virtual llvm::Expected<std::string> hash() const = 0;
 };
 
+/// The SourceTensor of a safetensors tensor, read in place.
+SourceTensor sourceTensorOf(const ::sparsec::TensorInfo &info);
+
+/// What TensorSource::hash() returns: FNV-1a over what identifies the
+/// weights (file names, sizes, headers), with bulk data folded in as its
+/// XXH3; 16 hex digits.
+class WeightsFingerprint {
+public:
+  void mix(llvm::StringRef bytes);
+  /// Mixes the XXH3 of `size` bytes at `data`.
+  void mixData(const void *data, size_t size);
+  std::string hex() const;
+
+private:
+  uint64_t hash = 1469598103934665603ull;
+};
+
 /// A Hugging Face checkpoint directory (model.safetensors or a sharded
 /// index) and, when `predictorDir` is not empty, a directory of predictor
 /// tensors (looked up after the model's own).

@@ -148,24 +148,14 @@ public:
   /// FNV-1a over the file name, its size, everything before the tensor
   /// data (header, metadata, tensor table) and the XXH3 of the data.
   Expected<std::string> hash() const override {
-    uint64_t hash = 1469598103934665603ull;
-    auto mix = [&](StringRef bytes) {
-      for (unsigned char c : bytes) {
-        hash ^= c;
-        hash *= 1099511628211ull;
-      }
-    };
-    mix(llvm::sys::path::filename(file->path()));
-    mix(std::to_string(file->fileSize()));
-    mix(StringRef(reinterpret_cast<const char *>(file->fileData()),
-                  static_cast<size_t>(file->dataOffset())));
-    ::sparsec::Xxh3Hasher data;
-    data.update(file->fileData() + file->dataOffset(),
-                file->fileSize() - file->dataOffset());
-    mix(::sparsec::hex64(data.digest()));
-    std::string text;
-    llvm::raw_string_ostream(text) << llvm::format_hex_no_prefix(hash, 16);
-    return text;
+    WeightsFingerprint fingerprint;
+    fingerprint.mix(llvm::sys::path::filename(file->path()));
+    fingerprint.mix(std::to_string(file->fileSize()));
+    fingerprint.mix(StringRef(reinterpret_cast<const char *>(file->fileData()),
+                              static_cast<size_t>(file->dataOffset())));
+    fingerprint.mixData(file->fileData() + file->dataOffset(),
+                        file->fileSize() - file->dataOffset());
+    return fingerprint.hex();
   }
 
   /// Registers `name` for `slice`, shaped `shape`.

@@ -813,15 +813,8 @@ public:
     }
     if (this->predictors)
       for (const auto &f : this->predictors->files())
-        for (const ::sparsec::TensorInfo &info : f->tensors()) {
-          SourceTensor tensor;
-          tensor.name = info.name;
-          tensor.dtype = info.dtype;
-          tensor.shape = info.shape;
-          tensor.file = *info.file;
-          tensor.data = info.data;
-          tensors.emplace(info.name, std::move(tensor)); // the model's win
-        }
+        for (const ::sparsec::TensorInfo &info : f->tensors())
+          tensors.emplace(info.name, sourceTensorOf(info)); // the model's win
   }
 
   /// A MatMulNBits weight, "dequantize_nbits(B,scales,bits,block_size)":
@@ -1023,38 +1016,28 @@ public:
   /// XXH3 of the model file, its external data files, config.json and the
   /// predictor files.
   Expected<std::string> hash() const override {
-    uint64_t hash = 1469598103934665603ull;
-    auto mix = [&](StringRef bytes) {
-      for (unsigned char c : bytes) {
-        hash ^= c;
-        hash *= 1099511628211ull;
-      }
-    };
-    auto mixData = [&](const void *data, size_t size) {
-      ::sparsec::Xxh3Hasher hasher;
-      hasher.update(data, size);
-      mix(::sparsec::hex64(hasher.digest()));
-    };
-    mixData(impl.buffer->getBufferStart(), impl.buffer->getBufferSize());
+    WeightsFingerprint fingerprint;
+    fingerprint.mixData(impl.buffer->getBufferStart(),
+                        impl.buffer->getBufferSize());
     SmallVector<StringRef> names;
     for (const auto &entry : impl.externalFiles)
       names.push_back(entry.getKey());
     llvm::sort(names);
     for (StringRef name : names) {
       const llvm::MemoryBuffer &buffer = *impl.externalFiles.find(name)->second;
-      mix(llvm::sys::path::filename(name));
-      mixData(buffer.getBufferStart(), buffer.getBufferSize());
+      fingerprint.mix(llvm::sys::path::filename(name));
+      fingerprint.mixData(buffer.getBufferStart(), buffer.getBufferSize());
     }
-    llvm::SmallString<256> config(impl.folder);
-    llvm::sys::path::append(config, "config.json");
-    if (auto buffer = llvm::MemoryBuffer::getFile(config))
-      mix((*buffer)->getBuffer());
+    for (const char *config : {"config.json", "genai_config.json"}) {
+      llvm::SmallString<256> path(impl.folder);
+      llvm::sys::path::append(path, config);
+      if (auto buffer = llvm::MemoryBuffer::getFile(path))
+        fingerprint.mix((*buffer)->getBuffer());
+    }
     if (predictors)
       for (const auto &f : predictors->files())
-        mixData(f->data(), f->dataSize());
-    std::string text;
-    llvm::raw_string_ostream(text) << llvm::format_hex_no_prefix(hash, 16);
-    return text;
+        fingerprint.mixData(f->data(), f->dataSize());
+    return fingerprint.hex();
   }
 
 private:
