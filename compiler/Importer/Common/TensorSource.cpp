@@ -102,6 +102,16 @@ private:
 
 } // namespace
 
+llvm::Expected<std::unique_ptr<::sparsec::Checkpoint>>
+mlir::sparsec::openPredictorCheckpoint(llvm::StringRef dir) {
+  if (dir.empty())
+    return std::unique_ptr<::sparsec::Checkpoint>();
+  auto opened = ::sparsec::Checkpoint::openDirectory(dir.str());
+  if (!opened.isOk())
+    return inputError(opened.status().message());
+  return std::move(opened).value();
+}
+
 SourceTensor mlir::sparsec::sourceTensorOf(const ::sparsec::TensorInfo &info) {
   SourceTensor tensor;
   tensor.name = info.name;
@@ -158,13 +168,9 @@ mlir::sparsec::openSafetensorsSource(llvm::StringRef modelDir,
   auto model = ::sparsec::Checkpoint::openDirectory(modelDir.str());
   if (!model.isOk())
     return inputError(model.status().message());
-  std::unique_ptr<::sparsec::Checkpoint> predictors;
-  if (!predictorDir.empty()) {
-    auto opened = ::sparsec::Checkpoint::openDirectory(predictorDir.str());
-    if (!opened.isOk())
-      return inputError(opened.status().message());
-    predictors = std::move(opened).value();
-  }
+  auto predictors = openPredictorCheckpoint(predictorDir);
+  if (!predictors)
+    return predictors.takeError();
   return std::make_unique<SafetensorsSource>(
-      modelDir.str(), std::move(model).value(), std::move(predictors));
+      modelDir.str(), std::move(model).value(), std::move(*predictors));
 }

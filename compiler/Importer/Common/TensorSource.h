@@ -71,6 +71,11 @@ public:
   virtual llvm::Expected<std::string> hash() const = 0;
 };
 
+/// The safetensors checkpoint in `dir` (--predictor-dir), or null when
+/// `dir` is empty.
+llvm::Expected<std::unique_ptr<::sparsec::Checkpoint>>
+openPredictorCheckpoint(llvm::StringRef dir);
+
 /// The SourceTensor of a safetensors tensor, read in place.
 SourceTensor sourceTensorOf(const ::sparsec::TensorInfo &info);
 

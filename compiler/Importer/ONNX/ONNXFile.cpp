@@ -1086,14 +1086,10 @@ Expected<OwningOpRef<ModuleOp>> ONNXFile::toModule(MLIRContext &context) const {
 Expected<std::unique_ptr<TensorSource>>
 ONNXFile::openWeights(std::shared_ptr<const ONNXFile> file,
                       StringRef predictorDir) {
-  std::unique_ptr<::sparsec::Checkpoint> predictors;
-  if (!predictorDir.empty()) {
-    auto opened = ::sparsec::Checkpoint::openDirectory(predictorDir.str());
-    if (!opened.isOk())
-      return inputError(opened.status().message());
-    predictors = std::move(opened).value();
-  }
+  auto predictors = openPredictorCheckpoint(predictorDir);
+  if (!predictors)
+    return predictors.takeError();
   const Impl &impl = *file->impl;
   return std::make_unique<ONNXSource>(std::move(file), impl,
-                                      std::move(predictors));
+                                      std::move(*predictors));
 }
