@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 #include <cmath>
 
@@ -1752,6 +1753,21 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
   });
   for (Operation *op : dead)
     op->erase();
+
+  // Every layer's attention must feed the logits; a graph that computes
+  // them without some layer (an exporter's mistake) is not the model.
+  llvm::SmallBitVector attended(layers);
+  step.walk([&](llm::AttentionOp attention) {
+    if (attention.getLayer() < static_cast<uint64_t>(layers))
+      attended.set(attention.getLayer());
+  });
+  if (!attended.all()) {
+    int missing = attended.find_first_unset();
+    return step.emitError("the logits do not depend on layer ")
+           << missing << " (past_key_values." << missing
+           << ".key/value are never read on the way to them): the graph is "
+              "not a whole decoder";
+  }
 
   // FFN and MoE layers in graph order.
   int64_t layer = 0;
