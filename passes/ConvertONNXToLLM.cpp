@@ -1471,6 +1471,161 @@ struct MoEPattern : public GraphPattern<llm::MoEOp> {
   }
 };
 
+/// Why sparsec-convert-onnx-to-llm cannot import a com.microsoft MoE or
+/// QMoE node, or empty when MoEContribPattern may match it.
+std::string whyUnsupported(NodeOp op) {
+  if (op.getDomain() != "com.microsoft")
+    return {};
+  if (op.getOpType() == "QMoE")
+    return "experts quantized inside the MoE node (QMoE) are not read; "
+           "export them unquantized (MoE) and let sparsec quantize "
+           "(--quant)";
+  if (op.getOpType() != "MoE")
+    return {};
+  if (op.getInt("use_sparse_mixer", 0) != 0)
+    return "sparse-mixer routing (use_sparse_mixer = 1) is not the softmax "
+           "top-k routing llm.moe computes";
+  if (op.getInt("normalize_routing_weights", 0) != 1)
+    return "the top-k routing weights are not renormalised "
+           "(normalize_routing_weights = 0); llm.moe renormalises them, as "
+           "Mixtral does";
+  for (unsigned bias : {3u, 5u, 7u})
+    if (bias < op->getNumOperands() && !isOmitted(op->getOperand(bias)))
+      return "experts with biases (fc1/fc2/fc3_experts_bias) are not "
+             "supported";
+  bool fc3 = op->getNumOperands() > 6 && !isOmitted(op->getOperand(6));
+  StringRef activation = op.getString("activation_type", "relu");
+  if (activation == "swiglu") {
+    if (op.hasAttribute("swiglu_limit"))
+      return "a clamped SwiGLU (swiglu_limit) is not supported";
+    if (op.getFloat("activation_alpha", 1.0) != 1.0 ||
+        op.getFloat("activation_beta", 0.0) != 0.0)
+      return "SwiGLU with activation_alpha != 1 or activation_beta != 0 is "
+             "not silu(g) * u";
+    int64_t fusion = op.getInt("swiglu_fusion", 0);
+    if (fusion < 0 || fusion > 2 || (fusion == 0) != fc3)
+      return "SwiGLU needs its up projection: fc3 with swiglu_fusion = 0, "
+             "or fused into fc1 (swiglu_fusion 1 or 2) without fc3";
+    return {};
+  }
+  if (activation == "silu" || activation == "relu")
+    return fc3 ? std::string()
+               : ("activation_type '" + activation.str() +
+                  "' without fc3 is an ungated FFN; sparsec's FFNs are gated");
+  return "activation_type '" + activation.str() +
+         "' is not one of swiglu, silu, relu";
+}
+
+/// llm.param of matrix `index` of a stacked [experts, rows, columns]
+/// initializer, named "expert(<name>,index)" (the importer's tensor source
+/// takes the slab in place).
+llm::ParamOp expertParam(PatternRewriter &rewriter, onnx::WeightOp stack,
+                         int64_t index) {
+  auto type = cast<RankedTensorType>(stack.getType());
+  auto matrix = RankedTensorType::get({type.getDimSize(1), type.getDimSize(2)},
+                                      type.getElementType());
+  return llm::ParamOp::create(
+      rewriter, stack.getLoc(), matrix,
+      ("expert(" + stack.getName() + "," + Twine(index) + ")").str());
+}
+
+/// llm.param of rows first, first + step, ... (`count` of them) of `param`,
+/// named "strided_rows(<name>,first,count,step)".
+Value stridedRows(PatternRewriter &rewriter, llm::ParamOp param, int64_t first,
+                  int64_t count, int64_t step) {
+  auto type = cast<RankedTensorType>(param.getType());
+  auto rows =
+      RankedTensorType::get({count, type.getDimSize(1)}, type.getElementType());
+  std::string name = ("strided_rows(" + param.getName() + "," + Twine(first) +
+                      "," + Twine(count) + "," + Twine(step) + ")")
+                         .str();
+  return llm::ParamOp::create(rewriter, param.getLoc(), rows, name);
+}
+
+/// com.microsoft.MoE(x, router logits, fc1, -, fc2, -[, fc3, -]) as
+/// onnxruntime-genai's builder writes for MoE models: the router a linear
+/// layer of x, Mixtral's routing (softmax, top k, renormalised) and gated
+/// experts stacked [experts, rows, columns]: SwiGLU with gate and up in fc1
+/// interleaved row by row (swiglu_fusion 1, the layout onnxruntime's CPU
+/// kernel runs) or one after the other (2), or act(fc1 x) * (fc3 x) with
+/// act swiglu/silu (SwiGLU) or relu (ReLU-gated). whyUnsupported() says
+/// what it refuses.
+struct MoEContribPattern : public GraphPattern<llm::MoEOp> {
+  using GraphPattern::GraphPattern;
+  LogicalResult matchAndRewrite(NodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isContrib(op, "MoE") || op->getNumOperands() < 5 ||
+        !whyUnsupported(op).empty())
+      return failure();
+    Value input = llmValue(op->getOperand(0));
+    Value logits = llmValue(op->getOperand(1));
+    auto router =
+        logits ? logits.getDefiningOp<llm::LinearOp>() : llm::LinearOp();
+    if (!input || !router || router.getInput() != input)
+      return failure();
+    bool hasFc3 = op->getNumOperands() > 6 && !isOmitted(op->getOperand(6));
+    onnx::WeightOp fc1 = weightOf(op->getOperand(2));
+    onnx::WeightOp fc2 = weightOf(op->getOperand(4));
+    onnx::WeightOp fc3 =
+        hasFc3 ? weightOf(op->getOperand(6)) : onnx::WeightOp();
+    if (!fc1 || !fc2 || (hasFc3 && !fc3))
+      return failure();
+    int64_t experts = vectorSize(logits), hidden = vectorSize(input);
+    int64_t topK = op.getInt("k", 1);
+    int64_t fusion = hasFc3 ? 0 : op.getInt("swiglu_fusion", 0);
+    auto shapeOf = [](onnx::WeightOp w) {
+      auto type = cast<RankedTensorType>(w.getType());
+      return type.hasStaticShape() && type.getRank() == 3
+                 ? SmallVector<int64_t>(type.getShape())
+                 : SmallVector<int64_t>();
+    };
+    SmallVector<int64_t> shape1 = shapeOf(fc1), shape2 = shapeOf(fc2);
+    if (shape1.empty() || shape2.empty() || topK < 1 || topK > experts)
+      return failure();
+    int64_t neurons = shape2[2];
+    int64_t fc1Rows = fusion ? 2 * neurons : neurons;
+    if (shape1 != SmallVector<int64_t>{experts, fc1Rows, hidden} ||
+        shape2 != SmallVector<int64_t>{experts, hidden, neurons} ||
+        (fc3 && shapeOf(fc3) != SmallVector<int64_t>{experts, neurons, hidden}))
+      return failure();
+    for (onnx::WeightOp w : {fc1, fc2, fc3}) {
+      Type element =
+          w ? cast<RankedTensorType>(w.getType()).getElementType() : Type();
+      if (w && !element.isF32() && !element.isF16() && !element.isBF16())
+        return failure();
+    }
+    llm::Activation activation =
+        op.getString("activation_type", "relu") == "relu"
+            ? llm::Activation::ReLU
+            : llm::Activation::SwiGLU;
+    SmallVector<Value> gates, ups, downs;
+    for (int64_t e = 0; e < experts; ++e) {
+      llm::ParamOp first = expertParam(rewriter, fc1, e);
+      if (fusion == 0) {
+        gates.push_back(first);
+        ups.push_back(expertParam(rewriter, fc3, e));
+      } else {
+        gates.push_back(fusion == 1
+                            ? stridedRows(rewriter, first, 0, neurons, 2)
+                            : sliceRows(rewriter, first, 0, neurons));
+        ups.push_back(fusion == 1
+                          ? stridedRows(rewriter, first, 1, neurons, 2)
+                          : sliceRows(rewriter, first, neurons, neurons));
+        rewriter.eraseOp(first);
+      }
+      downs.push_back(expertParam(rewriter, fc2, e));
+    }
+    Value moe = llm::MoEOp::create(
+        rewriter, op.getLoc(), input.getType(), input, router.getWeight(),
+        gates, ups, downs, Value(), ValueRange(), ValueRange(),
+        rewriter.getI64IntegerAttr(experts), rewriter.getI64IntegerAttr(topK),
+        llm::ActivationAttr::get(getContext(), activation),
+        rewriter.getI64IntegerAttr(0), FloatAttr());
+    replaceWithLLM(rewriter, op, moe);
+    return success();
+  }
+};
+
 //===--- the pass ---------------------------------------------------------===//
 
 class ConvertONNXToLLM
@@ -1522,6 +1677,19 @@ NodeOp firstUnmatched(func::FuncOp step) {
       frontier = node;
   });
   return frontier ? frontier : first;
+}
+
+/// The error refusing the graph at `unmatched`, with the reason where one
+/// is known.
+LogicalResult refuse(NodeOp unmatched) {
+  InFlightDiagnostic diag = unmatched.emitError();
+  diag << unmatched.describe();
+  std::string reason = whyUnsupported(unmatched);
+  if (!reason.empty())
+    return diag << " cannot be imported: " << reason
+                << "; the graph is refused";
+  return diag << " is not part of any pattern sparsec-convert-onnx-to-llm "
+                 "recognises; the graph is refused";
 }
 
 StringRef nameOf(func::FuncOp func, unsigned index, bool result) {
@@ -1698,11 +1866,11 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
   graph.erase();
 
   RewritePatternSet patterns(context);
-  patterns
-      .add<EmbeddingPattern, RMSNormPattern, LinearPattern, RotaryPattern,
-           AttentionPattern, AddPattern, MoEPattern, SimplifiedLayerNormPattern,
-           SkipSimplifiedLayerNormPattern, GroupQueryAttentionPattern,
-           RotaryEmbeddingPattern, MultiHeadAttentionPattern>(context, inputs);
+  patterns.add<EmbeddingPattern, RMSNormPattern, LinearPattern, RotaryPattern,
+               AttentionPattern, AddPattern, MoEPattern, MoEContribPattern,
+               SimplifiedLayerNormPattern, SkipSimplifiedLayerNormPattern,
+               GroupQueryAttentionPattern, RotaryEmbeddingPattern,
+               MultiHeadAttentionPattern>(context, inputs);
   // The FFN takes its down projection before LinearPattern could not.
   patterns.add<FFNPattern>(context, inputs, /*benefit=*/2);
   GreedyRewriteConfig config;
@@ -1720,10 +1888,7 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
                            : llm::LinearOp();
   if (!head || !onlyCastsFeed(logitsCast)) {
     if (NodeOp unmatched = firstUnmatched(step))
-      return unmatched.emitError()
-             << unmatched.describe()
-             << " is not part of any pattern sparsec-convert-onnx-to-llm "
-                "recognises; the graph is refused";
+      return refuse(unmatched);
     return step.emitError("the logits are not a linear layer's output");
   }
   b.setInsertionPoint(head);
@@ -1741,10 +1906,7 @@ LogicalResult ConvertONNXToLLM::convert(ModuleOp module, func::FuncOp graph) {
     (void)applyPatternsGreedily(step, std::move(none));
   }
   if (NodeOp unmatched = firstUnmatched(step))
-    return unmatched.emitError()
-           << unmatched.describe()
-           << " is not part of any pattern sparsec-convert-onnx-to-llm "
-              "recognises; the graph is refused";
+    return refuse(unmatched);
   // Casts that stood in for unused inputs.
   SmallVector<Operation *> dead;
   step.walk([&](UnrealizedConversionCastOp cast) {

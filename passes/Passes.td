@@ -45,11 +45,15 @@ def ConvertONNXToLLMPass : Pass<"sparsec-convert-onnx-to-llm", "::mlir::ModuleOp
       (`relu(g)*relu(u)`) and ReLU-gated (`relu(g)*u`) -> `llm.ffn`;
     * Mixtral's MoE: the sum of `ffn_e(x) * w[e]` over every expert, `w`
       scattered from the renormalised `TopK` of `Softmax(router x)` ->
-      `llm.moe`;
+      `llm.moe`; and `com.microsoft.MoE` with Mixtral's routing and gated
+      experts stacked [experts, rows, columns] (each expert a view
+      `expert(W,e)`; SwiGLU gate/up fused in fc1 interleaved or one after
+      the other, or apart in fc1/fc3) -> `llm.moe`;
     * `Add` of two matched values -> `llm.add`.
 
     FFN and MoE layers are numbered in graph order. A graph the patterns do not
-    cover is refused, naming the first node left unmatched; nothing is
+    cover is refused, naming the first node left unmatched (and why, for
+    contrib ops whose attributes sparsec cannot follow); nothing is
     imported half-way.
   }];
   let dependentDialects = ["::mlir::sparsec::llm::LLMDialect"];

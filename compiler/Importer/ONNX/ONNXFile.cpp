@@ -878,8 +878,10 @@ public:
 
   /// A tensor by name. The ONNX importer also asks for views of
   /// initializers, which read() makes: "transpose(X)" (X a matrix stored
-  /// [in, out], MatMul's layout) and "rows(X,first,count)" (a packed
-  /// q/k/v matrix's part).
+  /// [in, out], MatMul's layout), "rows(X,first,count)" (a packed q/k/v
+  /// matrix's part), "strided_rows(X,first,count,step)" (gate or up rows of
+  /// an interleaved gate/up matrix) and "expert(X,e)" (matrix e of a stack
+  /// [experts, rows, columns], as MoE nodes take them).
   const SourceTensor *find(StringRef name) const override {
     auto it = tensors.find(name.str());
     if (it != tensors.end())
@@ -914,12 +916,30 @@ public:
     if (!view)
       return nullptr;
     const SourceTensor *inner = find(view->inner);
+    if (inner && view->kind == View::kExpert) {
+      // A slab of the stack, in place.
+      if (inner->shape.size() != 3 || !inner->data || view->first < 0 ||
+          view->first >= inner->shape[0])
+        return nullptr;
+      SourceTensor tensor = *inner;
+      tensor.name = name.str();
+      tensor.shape = {inner->shape[1], inner->shape[2]};
+      tensor.data = inner->data + view->first * tensor.numBytes();
+      return &views.emplace(name.str(), std::move(tensor)).first->second;
+    }
     if (!inner || inner->shape.size() != 2)
       return nullptr;
     SourceTensor tensor = *inner;
     tensor.name = name.str();
     tensor.data = nullptr; // read() makes it
-    if (view->transpose) {
+    if (view->kind == View::kStridedRows) {
+      if (view->first < 0 || view->count <= 0 || view->step <= 0 ||
+          view->first + (view->count - 1) * view->step >= tensor.shape[0])
+        return nullptr;
+      tensor.shape[0] = view->count;
+      tensor.storedAs = "rows of an interleaved gate/up matrix";
+      tensor.blocks.reset();
+    } else if (view->kind == View::kTranspose) {
       std::swap(tensor.shape[0], tensor.shape[1]);
       tensor.storedAs = "transposed from [in][out]";
       tensor.blocks.reset();
@@ -962,9 +982,17 @@ public:
       return err;
     int64_t rows = inner->shape[0], cols = inner->shape[1];
     size_t element = ::sparsec::dtypeSize(inner->dtype);
-    if (!view->transpose) {
+    if (view->kind == View::kRows) {
       std::memcpy(out, whole.data() + view->first * cols * element,
                   view->count * cols * element);
+      return llvm::Error::success();
+    }
+    if (view->kind == View::kStridedRows) {
+      for (int64_t r = 0; r < view->count; ++r)
+        std::memcpy(out + r * cols * element,
+                    whole.data() +
+                        (view->first + r * view->step) * cols * element,
+                    cols * element);
       return llvm::Error::success();
     }
     // [rows, cols] -> [cols, rows], a tile at a time.
@@ -987,7 +1015,7 @@ public:
       // A row range of a quantized matrix: its rows of blocks.
       std::optional<View> view = parseView(tensor.name);
       const SourceTensor *inner = view ? find(view->inner) : nullptr;
-      if (!inner || view->transpose || inner->blocks != tensor.blocks)
+      if (!inner || view->kind != View::kRows || inner->blocks != tensor.blocks)
         return TensorSource::readBlocks(tensor, out);
       int64_t rowBytes = inner->shape[1] /
                          ::sparsec::ggmlBlockSize(*inner->blocks) *
@@ -1046,28 +1074,53 @@ private:
   std::unique_ptr<::sparsec::Checkpoint> predictors;
   std::unordered_map<std::string, SourceTensor> tensors;
   struct View {
+    enum Kind { kTranspose, kRows, kStridedRows, kExpert } kind = kTranspose;
     std::string inner;
-    bool transpose = false;
-    int64_t first = 0, count = 0;
+    /// Rows: first, count, step; expert: its index in `first`.
+    int64_t first = 0, count = 0, step = 1;
   };
-  /// "transpose(X)" or "rows(X,first,count)".
+  /// "transpose(X)", "rows(X,first,count)",
+  /// "strided_rows(X,first,count,step)" or "expert(X,e)"; X may be a view.
   static std::optional<View> parseView(StringRef name) {
     View view;
     if (!name.consume_back(")"))
       return std::nullopt;
+    // The trailing integer arguments, last first.
+    auto integers = [&](StringRef args, int n,
+                        SmallVectorImpl<int64_t> &values) -> StringRef {
+      for (int i = 0; i < n; ++i) {
+        auto [rest, text] = args.rsplit(',');
+        int64_t value = 0;
+        if (rest.size() == args.size() || text.getAsInteger(10, value))
+          return {};
+        values.insert(values.begin(), value);
+        args = rest;
+      }
+      return args;
+    };
+    SmallVector<int64_t, 3> values;
+    StringRef inner;
     if (name.consume_front("transpose(")) {
-      view.inner = name.str();
-      view.transpose = true;
-      return view;
+      inner = name;
+    } else if (name.consume_front("rows(")) {
+      view.kind = View::kRows;
+      inner = integers(name, 2, values);
+    } else if (name.consume_front("strided_rows(")) {
+      view.kind = View::kStridedRows;
+      inner = integers(name, 3, values);
+    } else if (name.consume_front("expert(")) {
+      view.kind = View::kExpert;
+      inner = integers(name, 1, values);
     }
-    if (!name.consume_front("rows("))
-      return std::nullopt;
-    auto [rest, count] = name.rsplit(',');
-    auto [inner, first] = rest.rsplit(',');
-    if (first.getAsInteger(10, view.first) ||
-        count.getAsInteger(10, view.count) || inner.empty())
+    if (inner.empty())
       return std::nullopt;
     view.inner = inner.str();
+    if (!values.empty())
+      view.first = values[0];
+    if (values.size() > 1)
+      view.count = values[1];
+    if (values.size() > 2)
+      view.step = values[2];
     return view;
   }
 

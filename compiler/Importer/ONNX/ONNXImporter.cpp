@@ -79,7 +79,8 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
     if (error)
       return;
     if (auto attention = dyn_cast<llm::AttentionOp>(op)) {
-      if (config.numHeads && attention.getNumHeads() != config.numHeads)
+      if (config.numHeads &&
+          static_cast<int64_t>(attention.getNumHeads()) != config.numHeads)
         error =
             mismatch("attention heads", llvm::Twine(attention.getNumHeads()),
                      llvm::Twine(config.numHeads));
@@ -96,10 +97,37 @@ llvm::Error checkAgainstConfig(func::FuncOp step, const ModelConfig &config,
         error = mismatch("rope theta",
                          formatNumber(rope.getTheta().convertToDouble()),
                          formatNumber(config.ropeTheta));
+    } else if (auto moe = dyn_cast<llm::MoEOp>(op)) {
+      int64_t neurons = cast<RankedTensorType>(moe.getGates().front().getType())
+                            .getDimSize(0);
+      if (!config.isMoE())
+        error = inputError(origin + ": the graph has mixture-of-experts "
+                                    "layers, but the config describes a "
+                                    "dense model");
+      else if (config.numExperts &&
+               static_cast<int64_t>(moe.getNumExperts()) != config.numExperts)
+        error = mismatch("experts", llvm::Twine(moe.getNumExperts()),
+                         llvm::Twine(config.numExperts));
+      else if (config.topK &&
+               static_cast<int64_t>(moe.getTopK()) != config.topK)
+        error = mismatch("experts per token", llvm::Twine(moe.getTopK()),
+                         llvm::Twine(config.topK));
+      else if (config.intermediateSize && neurons != config.intermediateSize)
+        error = mismatch("expert FFN size", llvm::Twine(neurons),
+                         llvm::Twine(config.intermediateSize));
+      else if (config.intermediateSize &&
+               moe.getActivation() != config.activation)
+        error =
+            mismatch("activation",
+                     llvm::Twine(llm::stringifyActivation(moe.getActivation())),
+                     llvm::Twine(llm::stringifyActivation(config.activation)));
     } else if (auto ffn = dyn_cast<llm::FFNOp>(op)) {
       int64_t neurons =
           cast<RankedTensorType>(ffn.getGate().getType()).getDimSize(0);
-      if (config.intermediateSize && neurons != config.intermediateSize)
+      if (config.isMoE())
+        error = inputError(origin + ": the graph has a dense FFN, but the "
+                                    "config describes a mixture of experts");
+      else if (config.intermediateSize && neurons != config.intermediateSize)
         error = mismatch("FFN size", llvm::Twine(neurons),
                          llvm::Twine(config.intermediateSize));
       else if (config.intermediateSize &&
@@ -262,33 +290,24 @@ onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,
     return std::move(err);
 
   // Predictors from --predictor-dir, by the Hugging Face names of each
-  // layer; their input is the residual stream before the FFN's norm.
+  // layer (and expert); their input is the residual stream before the
+  // FFN's norm.
   OpBuilder b(&context);
   llvm::Error error = llvm::Error::success();
-  step.walk([&](llm::FFNOp ffn) {
-    if (error)
-      return;
-    std::string prefix =
-        "model.layers." + std::to_string(ffn.getLayer()) + ".mlp.predictor.";
+  auto predictorOf = [&](Operation *op, const std::string &prefix,
+                         int64_t hidden, int64_t neurons, Value &fc1Param,
+                         Value &fc2Param) -> bool {
     const SourceTensor *fc1 = weights.find(prefix + "fc1.weight");
     const SourceTensor *fc2 = weights.find(prefix + "fc2.weight");
     if (!fc1 && !fc2)
-      return;
-    auto norm = ffn.getInput().getDefiningOp<llm::RMSNormOp>();
-    // The FFN's own sizes: genai_config.json does not state the FFN's.
-    int64_t hidden =
-        cast<RankedTensorType>(ffn.getInput().getType()).getDimSize(0);
-    int64_t neurons =
-        cast<RankedTensorType>(ffn.getGate().getType()).getDimSize(0);
+      return false;
     if (!fc1 || !fc2 || fc1->shape.size() != 2 || fc2->shape.size() != 2 ||
         fc1->shape[1] != hidden || fc2->shape[0] != neurons ||
-        fc2->shape[1] != fc1->shape[0] || !norm) {
-      error = inputError(weights.origin() + ": predictor of layer " +
-                         std::to_string(ffn.getLayer()) +
+        fc2->shape[1] != fc1->shape[0]) {
+      error = inputError(weights.origin() + ": predictor " + prefix +
                          " must be fc1 [rank, " + std::to_string(hidden) +
-                         "] and fc2 [" + std::to_string(neurons) +
-                         ", rank], on an FFN whose input is an RMSNorm");
-      return;
+                         "] and fc2 [" + std::to_string(neurons) + ", rank]");
+      return false;
     }
     auto type = [&](const SourceTensor *t) {
       Type element = t->dtype == ::sparsec::DType::kF32 ? b.getF32Type()
@@ -297,20 +316,96 @@ onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,
                          : Type(b.getF16Type());
       return RankedTensorType::get(t->shape, element);
     };
-    b.setInsertionPoint(ffn);
-    Value first = llm::ParamOp::create(b, ffn.getLoc(), type(fc1), fc1->name);
-    Value second = llm::ParamOp::create(b, ffn.getLoc(), type(fc2), fc2->name);
-    FloatAttr threshold;
-    if (config.predictorThreshold)
-      threshold =
-          b.getF32FloatAttr(static_cast<float>(*config.predictorThreshold));
-    auto replacement = llm::FFNOp::create(
-        b, ffn.getLoc(), ffn.getResult().getType(), ffn.getInput(),
-        ffn.getGate(), ffn.getUp(), ffn.getDown(), norm.getInput(), first,
-        second, ffn.getActivationAttr(), ffn.getLayerAttr(), threshold);
-    ffn.getResult().replaceAllUsesWith(replacement.getResult());
-    ffn->erase();
+    b.setInsertionPoint(op);
+    fc1Param = llm::ParamOp::create(b, op->getLoc(), type(fc1), fc1->name);
+    fc2Param = llm::ParamOp::create(b, op->getLoc(), type(fc2), fc2->name);
+    return true;
+  };
+  auto normInput = [&](Value input, int64_t layer) -> Value {
+    auto norm = input.getDefiningOp<llm::RMSNormOp>();
+    if (!norm)
+      error = inputError(weights.origin() + ": the predictors of layer " +
+                         std::to_string(layer) +
+                         " need an FFN whose input is an RMSNorm");
+    return norm ? norm.getInput() : Value();
+  };
+  FloatAttr threshold;
+  if (config.predictorThreshold)
+    threshold =
+        b.getF32FloatAttr(static_cast<float>(*config.predictorThreshold));
+  SmallVector<Operation *> layers;
+  step.walk([&](Operation *op) {
+    if (isa<llm::FFNOp, llm::MoEOp>(op))
+      layers.push_back(op);
   });
+  for (Operation *op : layers) {
+    if (auto ffn = dyn_cast<llm::FFNOp>(op)) {
+      int64_t hidden =
+          cast<RankedTensorType>(ffn.getInput().getType()).getDimSize(0);
+      int64_t neurons =
+          cast<RankedTensorType>(ffn.getGate().getType()).getDimSize(0);
+      Value fc1, fc2;
+      std::string prefix =
+          "model.layers." + std::to_string(ffn.getLayer()) + ".mlp.predictor.";
+      if (!predictorOf(ffn, prefix, hidden, neurons, fc1, fc2)) {
+        if (error)
+          break;
+        continue;
+      }
+      Value input = normInput(ffn.getInput(), ffn.getLayer());
+      if (!input)
+        break;
+      b.setInsertionPoint(ffn);
+      auto replacement = llm::FFNOp::create(
+          b, ffn.getLoc(), ffn.getResult().getType(), ffn.getInput(),
+          ffn.getGate(), ffn.getUp(), ffn.getDown(), input, fc1, fc2,
+          ffn.getActivationAttr(), ffn.getLayerAttr(), threshold);
+      ffn.getResult().replaceAllUsesWith(replacement.getResult());
+      ffn->erase();
+      continue;
+    }
+    // An MoE layer: every expert has a predictor, or none has.
+    auto moe = cast<llm::MoEOp>(op);
+    int64_t hidden =
+        cast<RankedTensorType>(moe.getInput().getType()).getDimSize(0);
+    int64_t neurons =
+        cast<RankedTensorType>(moe.getGates().front().getType()).getDimSize(0);
+    SmallVector<Value> fc1s, fc2s;
+    for (int64_t e = 0; e < static_cast<int64_t>(moe.getNumExperts()); ++e) {
+      Value fc1, fc2;
+      std::string prefix = "model.layers." + std::to_string(moe.getLayer()) +
+                           ".block_sparse_moe.experts." + std::to_string(e) +
+                           ".predictor.";
+      if (predictorOf(moe, prefix, hidden, neurons, fc1, fc2)) {
+        fc1s.push_back(fc1);
+        fc2s.push_back(fc2);
+      } else if (error) {
+        break;
+      }
+    }
+    if (error)
+      break;
+    if (fc1s.empty())
+      continue;
+    if (fc1s.size() != moe.getNumExperts()) {
+      error = inputError(weights.origin() + ": layer " +
+                         std::to_string(moe.getLayer()) + " has predictors " +
+                         "for " + std::to_string(fc1s.size()) + " of its " +
+                         std::to_string(moe.getNumExperts()) + " experts");
+      break;
+    }
+    Value input = normInput(moe.getInput(), moe.getLayer());
+    if (!input)
+      break;
+    b.setInsertionPoint(moe);
+    auto replacement = llm::MoEOp::create(
+        b, moe.getLoc(), moe.getResult().getType(), moe.getInput(),
+        moe.getRouter(), moe.getGates(), moe.getUps(), moe.getDowns(), input,
+        fc1s, fc2s, moe.getNumExpertsAttr(), moe.getTopKAttr(),
+        moe.getActivationAttr(), moe.getLayerAttr(), threshold);
+    moe.getResult().replaceAllUsesWith(replacement.getResult());
+    moe->erase();
+  }
   if (error)
     return std::move(error);
 

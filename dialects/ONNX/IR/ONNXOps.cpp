@@ -41,6 +41,18 @@ llvm::SmallVector<int64_t> NodeOp::getInts(llvm::StringRef name) const {
   return values;
 }
 
+llvm::StringRef NodeOp::getString(llvm::StringRef name,
+                                  llvm::StringRef fallback) const {
+  auto value = dyn_cast_or_null<StringAttr>(
+      const_cast<NodeOp *>(this)->getNodeAttributes().get(name));
+  return value ? value.getValue() : fallback;
+}
+
+bool NodeOp::hasAttribute(llvm::StringRef name) const {
+  return static_cast<bool>(
+      const_cast<NodeOp *>(this)->getNodeAttributes().get(name));
+}
+
 std::string NodeOp::describe() const {
   auto self = const_cast<NodeOp *>(this);
   std::string text = "node '" + self->getNodeName().str() + "' (";

@@ -61,6 +61,11 @@ def ONNX_NodeOp : ONNX_Op<"node", [Pure]> {
     double getFloat(::llvm::StringRef name, double fallback) const;
     /// The list of integers `name`, empty when the node has none.
     ::llvm::SmallVector<int64_t> getInts(::llvm::StringRef name) const;
+    /// The string attribute `name`, or `fallback` when the node has none.
+    ::llvm::StringRef getString(::llvm::StringRef name,
+                                ::llvm::StringRef fallback) const;
+    /// Whether the node carries the attribute `name`.
+    bool hasAttribute(::llvm::StringRef name) const;
     /// "node 'n_Gemm_3' (Gemm)", for messages.
     std::string describe() const;
   }];
