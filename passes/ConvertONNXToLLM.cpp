@@ -949,29 +949,81 @@ struct FFNPattern : public GraphPattern<llm::FFNOp> {
     return false;
   }
 
+  /// A predictor in the graph: `v` = act * mask with mask =
+  /// Cast(Greater(fc2(Relu(fc1 r)), threshold)) (neuron i runs iff its
+  /// score exceeds the threshold, sparsec's predictor rule). Sets the
+  /// activation's value, fc1 (a matched linear layer of r) and fc2's match.
+  static bool matchPredictorMask(Value v, Value &act, llm::LinearOp &fc1,
+                                 std::optional<LinearMatch> &fc2,
+                                 double &threshold) {
+    NodeOp mul = nodeOf(v, "Mul");
+    if (!mul || mul->getNumOperands() != 2)
+      return false;
+    for (int first = 0; first < 2; ++first) {
+      NodeOp cast = nodeOf(mul->getOperand(1 - first), "Cast");
+      NodeOp greater = cast && cast.getInt("to", 0) == 1 // float
+                           ? nodeOf(cast->getOperand(0), "Greater")
+                           : NodeOp();
+      std::optional<double> t =
+          greater ? scalarOf(greater->getOperand(1)) : std::nullopt;
+      auto scores =
+          greater ? greater->getOperand(0).getDefiningOp<NodeOp>() : NodeOp();
+      if (!t || !scores)
+        continue;
+      fc2 = matchLinear(scores);
+      NodeOp relu = fc2 ? nodeOf(fc2->input, "Relu") : NodeOp();
+      fc1 = relu ? linearOf(relu->getOperand(0)) : llm::LinearOp();
+      if (!fc1)
+        continue;
+      act = mul->getOperand(first);
+      threshold = *t;
+      return true;
+    }
+    return false;
+  }
+
   LogicalResult matchAndRewrite(NodeOp op,
                                 PatternRewriter &rewriter) const override {
     std::optional<LinearMatch> downMatch = matchLinear(op);
     if (!downMatch)
       return failure();
+    Value activated = downMatch->input;
+    llm::LinearOp fc1;
+    std::optional<LinearMatch> fc2;
+    double threshold = 0.0;
+    bool predicted =
+        matchPredictorMask(activated, activated, fc1, fc2, threshold);
     llm::LinearOp gate, up;
     llm::Activation activation;
-    if (!matchActivation(downMatch->input, gate, up, activation) ||
+    if (!matchActivation(activated, gate, up, activation) ||
         gate.getInput() != up.getInput())
       return failure();
     int64_t neurons = vectorSize(gate.getResult());
     if (vectorSize(up.getResult()) != neurons ||
-        downMatch->columns() != neurons)
+        downMatch->columns() != neurons ||
+        (predicted &&
+         (fc2->rows() != neurons || fc2->columns() != vectorSize(fc1))))
       return failure();
     Value down = downMatch->param(rewriter);
     if (!down)
       return failure();
+    Value predictorInput, fc1Weight, fc2Weight;
+    FloatAttr thresholdAttr;
+    if (predicted) {
+      fc2Weight = fc2->param(rewriter);
+      if (!fc2Weight)
+        return failure();
+      predictorInput = fc1.getInput();
+      fc1Weight = fc1.getWeight();
+      thresholdAttr = rewriter.getF32FloatAttr(static_cast<float>(threshold));
+    }
     // Numbered in graph order once every FFN is matched (the pass).
     Value ffn = llm::FFNOp::create(
         rewriter, op.getLoc(), vectorType(getContext(), downMatch->rows()),
-        gate.getInput(), gate.getWeight(), up.getWeight(), down, Value(),
-        Value(), Value(), llm::ActivationAttr::get(getContext(), activation),
-        rewriter.getI64IntegerAttr(0), FloatAttr());
+        gate.getInput(), gate.getWeight(), up.getWeight(), down, predictorInput,
+        fc1Weight, fc2Weight,
+        llm::ActivationAttr::get(getContext(), activation),
+        rewriter.getI64IntegerAttr(0), thresholdAttr);
     replaceWithLLM(rewriter, op, ffn);
     return success();
   }

@@ -42,7 +42,9 @@ def ConvertONNXToLLMPass : Pass<"sparsec-convert-onnx-to-llm", "::mlir::ModuleOp
       and values, grouped heads -> `llm.attention` (the present outputs are
       the cache it writes);
     * FFNs: `down(act(gate x, up x))` for SwiGLU (`g*sigmoid(g)*u`), dReLU
-      (`relu(g)*relu(u)`) and ReLU-gated (`relu(g)*u`) -> `llm.ffn`;
+      (`relu(g)*relu(u)`) and ReLU-gated (`relu(g)*u`) -> `llm.ffn`, with a
+      predictor when the activation is masked by
+      `Cast(Greater(fc2(Relu(fc1 r)), threshold))`;
     * Mixtral's MoE: the sum of `ffn_e(x) * w[e]` over every expert, `w`
       scattered from the renormalised `TopK` of `Softmax(router x)` ->
       `llm.moe`; and `com.microsoft.MoE` with Mixtral's routing and gated

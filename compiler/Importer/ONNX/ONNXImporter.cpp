@@ -340,6 +340,8 @@ onnx_import::importGraph(MLIRContext &context, const ONNXFile &file,
   });
   for (Operation *op : layers) {
     if (auto ffn = dyn_cast<llm::FFNOp>(op)) {
+      if (ffn.hasPredictor()) // the graph's own
+        continue;
       int64_t hidden =
           cast<RankedTensorType>(ffn.getInput().getType()).getDimSize(0);
       int64_t neurons =

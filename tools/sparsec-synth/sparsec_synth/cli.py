@@ -102,6 +102,10 @@ def make_parser():
     p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
     p.add_argument("--onnx", action="store_true",
                    help="also write model.onnx: one decode step, past/present KV per layer")
+    p.add_argument("--onnx-predictors", action="store_true",
+                   help="bamboo: model.onnx also applies each FFN's predictor (neurons whose "
+                        "score does not exceed the threshold are zeroed), as predicted mode "
+                        "computes; implies --onnx")
     p.add_argument("--max-seq-len", type=positive_int, default=4096,
                    help="max_position_embeddings in config.json (default 4096)")
     p.add_argument("--max-shard-size", type=parse_size, default=parse_size("2GiB"),
@@ -159,6 +163,8 @@ def validate(a):
         if (rank - 1) // 2 > a.hidden - 1:
             raise UsageError(f"--predictor-rank {rank} too large for --hidden {a.hidden} "
                              f"(need (R-1)/2 <= hidden-1, i.e. R <= {2 * a.hidden - 1})")
+    if a.onnx_predictors and a.arch != "bamboo":
+        raise UsageError(f"--onnx-predictors is only valid with --arch bamboo (got --arch {a.arch})")
     if not (0.1 <= a.power_law_alpha <= 3.0):
         raise UsageError(f"--power-law-alpha {a.power_law_alpha} out of range [0.1, 3]")
     theta = a.rope_theta if a.rope_theta is not None else (1e6 if a.arch == "mixtral" else 10000.0)
@@ -263,7 +269,7 @@ def acceptance(stats):
     return bad
 
 
-def generate(spec, out_dir, max_shard, want_onnx, log):
+def generate(spec, out_dir, max_shard, want_onnx, log, onnx_predictors=False):
     from .st_writer import write_checkpoint
     t0 = time.time()
     log(f"building {spec.arch} model: hidden {spec.hidden}, intermediate {spec.intermediate}, "
@@ -278,7 +284,7 @@ def generate(spec, out_dir, max_shard, want_onnx, log):
     if want_onnx:
         log("writing model.onnx")
         from .onnx_export import export_onnx
-        files += export_onnx(out_dir, cfg, store, spec.dtype)
+        files += export_onnx(out_dir, cfg, store, spec.dtype, onnx_predictors)
     bad = acceptance(stats)
     report = {"arch": spec.arch, "files": ["config.json"] + files, "ffn": stats,
               "acceptance": {"ok": not bad, "failures": bad,
@@ -321,7 +327,8 @@ def main(argv=None):
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)     # mkdtemp makes it 0700
-        stats, bad = generate(spec, tmp, a.max_shard_size, a.onnx, log)
+        stats, bad = generate(spec, tmp, a.max_shard_size, a.onnx or a.onnx_predictors, log,
+                              a.onnx_predictors)
         if os.path.exists(out):          # --force
             old = tempfile.mkdtemp(prefix=os.path.basename(out) + ".old-", dir=parent)
             os.rename(out, os.path.join(old, "x"))

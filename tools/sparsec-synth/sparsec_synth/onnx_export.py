@@ -15,7 +15,9 @@ like the numpy reference.  Above ~1.5 GiB of weights they go to model.onnx.data
 (external data).  Semantics follow the HF Mistral/Mixtral modelling code: RMSNorm,
 RoPE with rotate_half, grouped-query attention (query head h uses KV head h // (A/K)),
 SwiGLU or dReLU FFN, Mixtral router softmax -> top-k -> renormalise.  The predictor
-tensors are not used by the graph.
+tensors are not used by the graph, unless `predictors`: then each FFN's activation is
+multiplied by its predictor's mask, Cast(Greater(fc2(Relu(fc1 r)), threshold)) with r the
+residual stream before the FFN's norm, which is what predicted mode computes.
 """
 
 import math
@@ -28,7 +30,7 @@ IR_VERSION = 8
 EXTERNAL_THRESHOLD = 1536 * 2**20
 
 
-def export_onnx(out_dir, cfg, store, dtype):
+def export_onnx(out_dir, cfg, store, dtype, predictors=False):
     import onnx
     from onnx import TensorProto, helper
 
@@ -119,13 +121,19 @@ def export_onnx(out_dir, cfg, store, dtype):
     s_flat = const("shape_flat", np.array([1, A * D], dtype=np.int64))
     s_logits = const("shape_logits", np.array([1, 1, V], dtype=np.int64))
 
-    def ffn(x, p, names):
+    def ffn(x, p, names, residual=None):
         g = linear(x, p + names[0] + ".weight")
         u = linear(x, p + names[1] + ".weight")
         if drelu:
             act = node("Mul", [node("Relu", [g]), node("Relu", [u])])
         else:
             act = node("Mul", [node("Mul", [g, node("Sigmoid", [g])]), u])
+        if residual is not None:
+            low = node("Relu", [linear(residual, p + "predictor.fc1.weight")])
+            score = linear(low, p + "predictor.fc2.weight")
+            threshold = float(cfg["sparsec_predictor"]["threshold"])
+            fires = node("Greater", [score, const("threshold", np.array(threshold, dtype=np.float32))])
+            act = node("Mul", [act, node("Cast", [fires], {"to": TensorProto.FLOAT})])
         return linear(act, p + names[2] + ".weight")
 
     for layer in range(L):
@@ -150,7 +158,8 @@ def export_onnx(out_dir, cfg, store, dtype):
         h = node("Add", [h, linear(at, p + "self_attn.o_proj.weight")])
         x = rms_norm(h, p + "post_attention_layernorm.weight")
         if not moe:
-            y = ffn(x, p + "mlp.", ("gate_proj", "up_proj", "down_proj"))
+            y = ffn(x, p + "mlp.", ("gate_proj", "up_proj", "down_proj"),
+                    residual=h if predictors else None)
         else:
             E = cfg["num_local_experts"]
             k_top = cfg["num_experts_per_tok"]
