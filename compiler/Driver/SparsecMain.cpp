@@ -9,6 +9,7 @@
 #include "compiler/Driver/SparsecMain.h"
 
 #include "compiler/Driver/CompileModel.h"
+#include "compiler/Driver/EvalModel.h"
 #include "compiler/Importer/Importer.h"
 #include "compiler/InitAll.h"
 #include "compiler/Packer/WeightPacker.h"
@@ -184,6 +185,40 @@ cl::opt<bool> compileQuiet("quiet", cl::init(false),
                            cl::desc("No progress lines"),
                            cl::sub(compileCommand), cl::cat(sparsecCategory));
 
+cl::SubCommand evalCommand(
+    "eval", "Measure a compiled model's accuracy on a text: perplexity, and "
+            "against a baseline (the dense model) KL divergence and top-1 "
+            "agreement; FFN density per layer. Writes OUT/report.json and "
+            "OUT/report.html");
+cl::opt<std::string> evalOut(cl::Positional, cl::Required,
+                             cl::desc("<OUT folder of sparsec compile>"),
+                             cl::sub(evalCommand));
+cl::opt<std::string> evalData("data", cl::Required,
+                              cl::desc("The text to score (UTF-8)"),
+                              cl::value_desc("FILE.txt"), cl::sub(evalCommand),
+                              cl::cat(sparsecCategory));
+cl::opt<std::string>
+    evalBaseline("baseline", cl::init(""),
+                 cl::desc("OUT folder of the model to compare with (usually "
+                          "the same model compiled --mode dense)"),
+                 cl::value_desc("OUT_DENSE"), cl::sub(evalCommand),
+                 cl::cat(sparsecCategory));
+cl::opt<int64_t> evalTokens("tokens", cl::init(1024),
+                            cl::desc("Predictions to score (default 1024)"),
+                            cl::sub(evalCommand), cl::cat(sparsecCategory));
+cl::opt<int64_t>
+    evalContext("context", cl::init(0),
+                cl::desc("Positions per chunk (default: min(max_len, 512))"),
+                cl::sub(evalCommand), cl::cat(sparsecCategory));
+cl::opt<int64_t> evalThreads("threads", cl::init(0),
+                             cl::desc("Threads (default: all)"),
+                             cl::sub(evalCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> evalReportDir(
+    "o", cl::init(""), cl::desc("Folder for report.json/.html (default OUT)"),
+    cl::value_desc("DIR"), cl::sub(evalCommand), cl::cat(sparsecCategory));
+cl::opt<bool> evalQuiet("quiet", cl::init(false), cl::desc("No progress lines"),
+                        cl::sub(evalCommand), cl::cat(sparsecCategory));
+
 /// Prints one error line. Messages quote names and values from the files
 /// they are about; control characters in them are escaped here, so that no
 /// input can forge a second line or reach the terminal as an escape
@@ -314,6 +349,26 @@ int runCompile() {
   return 0;
 }
 
+int runEval() {
+  mlir::sparsec::EvalOptions options;
+  options.outDir = evalOut;
+  options.baselineDir = evalBaseline;
+  options.data = evalData;
+  options.tokens = evalTokens;
+  options.context = evalContext;
+  options.threads = evalThreads;
+  options.reportDir = evalReportDir;
+  options.quiet = evalQuiet;
+  if (evalContext < 0 || evalThreads < 0)
+    return fail("--context and --threads must not be negative");
+  auto result = mlir::sparsec::evalModel(options);
+  if (!result)
+    return fail(toString(result.takeError()));
+  if (!evalQuiet)
+    errs() << "sparsec eval: wrote " << *result << "\n";
+  return 0;
+}
+
 } // namespace
 
 int mlir::sparsec::sparsecMain(int argc, char **argv) {
@@ -325,7 +380,8 @@ int mlir::sparsec::sparsecMain(int argc, char **argv) {
           "  sparsec import MODEL_DIR [-o model.mlir]\n"
           "  sparsec pack MODEL_DIR module.mlir -o weights.safetensors\n"
           "  sparsec compile MODEL_DIR [--target T] [--mode M] [--quant Q] "
-          "-o OUT/\n",
+          "-o OUT/\n"
+          "  sparsec eval OUT/ --data FILE.txt [--baseline OUT_DENSE/]\n",
           &errs()))
     return 1;
   if (importCommand)
@@ -334,6 +390,8 @@ int mlir::sparsec::sparsecMain(int argc, char **argv) {
     return runPack();
   if (compileCommand)
     return runCompile();
+  if (evalCommand)
+    return runEval();
   cl::PrintHelpMessage();
   return 1;
 }

@@ -67,7 +67,9 @@ TEST(CliOptionsTest, HelpNeedsNoPrompt) {
 }
 
 TEST(CliOptionsTest, RejectsBadFlags) {
-  expectError({}, "--prompt TEXT is required (or --interactive) (see --help)");
+  expectError(
+      {},
+      "--prompt TEXT is required (or --interactive, or --eval) (see --help)");
   expectError({"--prompt", "x", "--frobnicate"},
               "unknown flag '--frobnicate' (see --help)");
   expectError({"--prompt", "x", "stray"},
@@ -140,8 +142,9 @@ TEST(CliOptionsTest, RejectsBadChatFlags) {
               "--profile does not work with --interactive (see --help)");
   expectError({"--prompt", "x", "--chat=1"},
               "--chat takes no value, got '1' (see --help)");
-  expectError({"--chat"},
-              "--prompt TEXT is required (or --interactive) (see --help)");
+  expectError(
+      {"--chat"},
+      "--prompt TEXT is required (or --interactive, or --eval) (see --help)");
 }
 
 } // namespace

@@ -95,6 +95,78 @@ TEST_F(ModelMainTest, BenchPrintsTheTable) {
         << result.output;
 }
 
+TEST_F(ModelMainTest, EvalScoresTheText) {
+  // The fake step predicts token + 1 with logit 10 (0 elsewhere, 256
+  // tokens): every next letter of the alphabet is its top-1, with
+  // probability e^10 / (e^10 + 255). 20 predictions in chunks of 8
+  // positions (no BOS: a chunk's first token is not predicted): 7 + 7 + 6.
+  std::string text = dir.file("abc.txt");
+  std::ofstream(text) << "abcdefghijklmnopqrstuvwxyz";
+  std::string save = dir.file("base.bin"), report = dir.file("report.json");
+  Result result =
+      runModel({"--model-dir", dir.path(), "--eval", text, "--eval-tokens",
+                "20", "--eval-context", "8", "--eval-save", save},
+               "2>/dev/null");
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_NE(result.output.find("eval: 20 tokens of " + text +
+                               " in 3 chunks of up to 8"),
+            std::string::npos)
+      << result.output;
+  // 1 + 255 e^-10 = 1.01158.
+  EXPECT_NE(result.output.find("perplexity           1.0116  (top-1 accuracy "
+                               "100.00%)"),
+            std::string::npos)
+      << result.output;
+  // The fake step reports FFN i computing i + 1 neurons of 16 / 8 / 8.
+  EXPECT_NE(result.output.find("layer 1              FFN density 0.3125"),
+            std::string::npos)
+      << result.output;
+
+  // Compared with itself: no divergence.
+  result = runModel({"--model-dir", dir.path(), "--eval", text, "--eval-tokens",
+                     "20", "--eval-context", "8", "--eval-baseline", save,
+                     "--eval-report", report},
+                    "2>/dev/null");
+  EXPECT_EQ(result.exitCode, 0) << result.output;
+  EXPECT_NE(result.output.find("vs baseline          perplexity 1.0116, KLD "
+                               "mean 0.000000, p99 0.000000, top-1 agreement "
+                               "100.00%"),
+            std::string::npos)
+      << result.output;
+  std::ifstream in(report);
+  std::string json((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("\"scored_tokens\": 20"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"top1_agreement\": 1.0"), std::string::npos) << json;
+
+  // A baseline over other tokens is refused.
+  result = runModel({"--model-dir", dir.path(), "--eval", text, "--eval-tokens",
+                     "19", "--eval-context", "8", "--eval-baseline", save});
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_NE(result.output.find("error: --eval-baseline '" + save +
+                               "' scored other tokens (20 positions; another "
+                               "text, tokenizer, --eval-tokens or "
+                               "--eval-context?)"),
+            std::string::npos)
+      << result.output;
+  result = runModel(
+      {"--model-dir", dir.path(), "--eval", text, "--eval-context", "17"});
+  EXPECT_NE(result.output.find("error: --eval-context 17 exceeds the model's "
+                               "context of 16 tokens (max_len)"),
+            std::string::npos)
+      << result.output;
+  result =
+      runModel({"--model-dir", dir.path(), "--eval", text, "--prompt", "x"});
+  EXPECT_NE(result.output.find("error: --eval scores a text: it does not take "
+                               "--prompt"),
+            std::string::npos)
+      << result.output;
+  result = runModel(
+      {"--model-dir", dir.path(), "--prompt", "x", "--eval-save", save});
+  EXPECT_NE(result.output.find("need --eval FILE"), std::string::npos)
+      << result.output;
+}
+
 TEST_F(ModelMainTest, LoadsFromItsOwnFolderByDefault) {
   // Without --model-dir it looks next to the executable (the build's bin/),
   // which holds no manifest: the error names that folder's manifest.json.

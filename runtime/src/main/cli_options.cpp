@@ -172,6 +172,27 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
       if (status.isOk() && !isChatFormat(value))
         status = badFlag("--chat-template expects one of " + chatFormatList() +
                          ", got '" + value + "'");
+    } else if (flag == "--eval" || flag == "--eval-save" ||
+               flag == "--eval-baseline" || flag == "--eval-report") {
+      status = takeValue();
+      if (status.isOk() && value.empty())
+        status = badFlag(flag + " expects a file, got ''");
+      (flag == "--eval"            ? options.evalFile
+       : flag == "--eval-save"     ? options.evalSave
+       : flag == "--eval-baseline" ? options.evalBaseline
+                                   : options.evalReport) = value;
+    } else if (flag == "--eval-tokens" || flag == "--eval-context") {
+      status = takeValue();
+      if (status.isOk())
+        status = parseInteger(flag, value, flag == "--eval-context" ? 2 : 1,
+                              std::numeric_limits<int32_t>::max(),
+                              flag == "--eval-context"
+                                  ? "an integer >= 2 (positions per chunk)"
+                                  : "a positive integer (tokens to score)",
+                              flag == "--eval-context" ? options.evalContext
+                                                       : options.evalTokens);
+      if (flag == "--eval-tokens")
+        options.hasEvalTokens = true;
     } else if (!flag.empty() && flag[0] == '-') {
       status = badFlag("unknown flag '" + flag + "'");
     } else {
@@ -183,8 +204,22 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
   }
   if (options.help)
     return options;
+  bool evalFlags = !options.evalSave.empty() || !options.evalBaseline.empty() ||
+                   !options.evalReport.empty() || options.evalContext != 0 ||
+                   options.hasEvalTokens;
+  if (evalFlags && options.evalFile.empty())
+    return badFlag("--eval-tokens, --eval-context, --eval-save, "
+                   "--eval-baseline and --eval-report need --eval FILE");
+  if (!options.evalFile.empty()) {
+    if (options.hasPrompt || options.interactive || options.chat ||
+        options.bench || options.profile || !options.dumpLogits.empty())
+      return badFlag("--eval scores a text: it does not take --prompt, "
+                     "--interactive, --chat, --bench, --profile or "
+                     "--dump-logits");
+    return options;
+  }
   if (!options.hasPrompt && !options.interactive)
-    return badFlag("--prompt TEXT is required (or --interactive)");
+    return badFlag("--prompt TEXT is required (or --interactive, or --eval)");
   bool chat = options.chat || options.interactive;
   if (options.hasSystem && !chat)
     return badFlag("--system needs --chat or --interactive");
@@ -207,6 +242,10 @@ std::string cliUsage(const std::string &program) {
          "       " +
          program +
          " --interactive [--system TEXT] [options]\n"
+         "       " +
+         program + " --eval FILE.txt [--eval-tokens N] [--eval-context C]\n" +
+         pad +
+         "[--eval-save FILE] [--eval-baseline FILE] [--eval-report FILE]\n"
          "\n"
          "Runs the compiled model: encodes the prompt, steps it through the\n"
          "decode step, then generates up to N tokens and prints the text as "
@@ -259,6 +298,18 @@ std::string cliUsage(const std::string &program) {
          "  --dump-logits FILE  write every step's logits (f32, native\n"
          "                    endianness, vocab_size per step, prompt steps\n"
          "                    first) to FILE, for comparisons\n"
+         "  --eval FILE.txt   score a text instead: its tokens go through the\n"
+         "                    model in chunks (teacher forcing) and each\n"
+         "                    prediction of the next token is scored:\n"
+         "                    perplexity, top-1 accuracy, FFN density\n"
+         "  --eval-tokens N   predictions to score (default 1024)\n"
+         "  --eval-context C  positions per chunk, each from an empty cache\n"
+         "                    (default: the smaller of max_len and 512)\n"
+         "  --eval-save FILE  write every scored position's log-probabilities\n"
+         "                    (f32, whole vocabulary) for --eval-baseline\n"
+         "  --eval-baseline FILE  compare with the model that saved FILE over\n"
+         "                    the same text: KL divergence, top-1 agreement\n"
+         "  --eval-report FILE  write the scores as JSON\n"
          "  --help            this text\n";
 }
 

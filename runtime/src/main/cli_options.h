@@ -5,6 +5,8 @@
 //             [--model-dir DIR] [--help]
 //             [--chat] [--system TEXT] [--chat-template NAME]
 //   OUT/model --interactive [--prompt TEXT] [--system TEXT] ...
+//   OUT/model --eval FILE.txt [--eval-tokens N] [--eval-context C]
+//             [--eval-save FILE] [--eval-baseline FILE] [--eval-report FILE]
 //
 // Parsed by hand (the executable links nothing but the runtime). Flags take
 // their value as the next argument or after '=' (--seed=3). A bad flag is a
@@ -60,13 +62,22 @@ struct CliOptions {
   bool verifyWeights = false;
   /// Whether --prompt was given.
   bool hasPrompt = false;
+  /// --eval FILE: score the text instead of generating (main/evaluate.h).
+  std::string evalFile;
+  /// --eval-tokens: predictions scored (default 1024).
+  int64_t evalTokens = 1024;
+  /// --eval-context: positions per chunk (0: min(max_len, 512)).
+  int64_t evalContext = 0;
+  std::string evalSave, evalBaseline, evalReport;
+  bool hasEvalTokens = false;
   bool help = false;
 };
 
 /// Parses the arguments after the program name. --prompt is required
-/// unless --help or --interactive is given; --system and --chat-template
-/// need --chat or --interactive; --interactive excludes --bench and
-/// --profile.
+/// unless --help, --interactive or --eval is given; --system and
+/// --chat-template need --chat or --interactive; --interactive excludes
+/// --bench and --profile; --eval excludes the generation flags, and the
+/// --eval-* flags need it.
 StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args);
 
 /// The --help text.

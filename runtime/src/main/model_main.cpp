@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "main/cli_options.h"
+#include "main/evaluate.h"
 #include "main/profile_report.h"
 #include "sparsec/formats/status.h"
 #include "sparsec/runtime.h"
@@ -508,6 +509,10 @@ int run(const sparsec::CliOptions &options) {
     return 1;
   if (!check(sparsec_model_query_info(model, &info)))
     return 1;
+  if (!options.evalFile.empty()) {
+    sparsec::Status status = sparsec::evaluateText(options, model, info);
+    return status.isOk() ? 0 : fail(status.message());
+  }
   const int64_t maxLen = info.max_len;
   bool chat = options.chat || options.interactive;
   std::string format;
