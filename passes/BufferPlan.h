@@ -24,6 +24,16 @@ inline constexpr llvm::StringLiteral kStatsSlotAttrName = "sparsec.stats_slot";
 /// On the module: the number of stats slots.
 inline constexpr llvm::StringLiteral kNumFFNsAttrName = "sparsec.num_ffns";
 /// On the module: bytes of the scratch argument (sparsec-plan-scratch).
+/// On the module: the step keeps each dense FFN's input, gate activations
+/// and activations in scratch for the runtime to read (--record-activations).
+inline constexpr llvm::StringLiteral kRecordActivationsAttrName =
+    "sparsec.record_activations";
+/// On a temporary (memref.alloc): the records it holds, an array of
+/// {slot = FFN stats slot, kind = "input" | "gate" | "activation"}.
+inline constexpr llvm::StringLiteral kRecordTagsAttrName = "sparsec.records";
+/// On the module after sparsec-plan-scratch: the records' places, an array
+/// of {slot, kind, offset (bytes into scratch), count (f32 elements)}.
+inline constexpr llvm::StringLiteral kRecordsAttrName = "sparsec.records";
 inline constexpr llvm::StringLiteral kScratchBytesAttrName =
     "sparsec.scratch_bytes";
 /// On the module: kernels the step runs through the thread pool.

@@ -391,21 +391,33 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
                                                      : "");
 
   SparsifyPipelineOptions sparse;
+  if (options.recordActivations) {
+    if (options.mode != "auto" && options.mode != "dense")
+      return inputError("--record-activations runs every FFN dense; it "
+                        "does not take --mode " +
+                        options.mode);
+    if (target->isCUDA())
+      return inputError("--record-activations is for CPU targets");
+    (**module)->setAttr(kRecordActivationsAttrName,
+                        UnitAttr::get((**module)->getContext()));
+  }
   // Calibration statistics decide the modes only when the user did not:
   // an explicit --mode applies to every layer (--layers still refines it).
   std::string stats = options.stats;
   if (stats.empty() && options.mode == "auto" &&
       llvm::sys::fs::exists(options.modelDir + "/synth_report.json"))
     stats = options.modelDir + "/synth_report.json";
-  if (options.mode != "auto")
+  if (options.mode != "auto" || options.recordActivations)
     stats.clear();
   sparse.stats = stats;
-  sparse.defaultMode = options.mode;
+  sparse.defaultMode = options.recordActivations ? "dense" : options.mode;
   sparse.layerModes = options.layers;
   sparse.activationThreshold = options.activationThreshold;
   // --mode governs the experts of an MoE block too, unless --expert-mode
   // says otherwise (threshold mode has no expert form: they stay auto).
   std::string expertMode = options.expertMode;
+  if (options.recordActivations)
+    expertMode = "dense";
   if (expertMode.empty())
     expertMode = llvm::is_contained({"dense", "exact", "predicted"},
                                     llvm::StringRef(options.mode))
@@ -481,6 +493,20 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     for (StringAttr name : names.getAsRange<StringAttr>())
       kernels.push_back(name.getValue());
     manifest[SPARSEC_MANIFEST_KEY_KERNELS] = std::move(kernels);
+  }
+  if (auto records = (**module)->getAttrOfType<ArrayAttr>(kRecordsAttrName)) {
+    llvm::json::Array entries;
+    for (auto record : records.getAsRange<DictionaryAttr>())
+      entries.push_back(
+          llvm::json::Object{{SPARSEC_MANIFEST_RECORD_KEY_FFN,
+                              record.getAs<IntegerAttr>("slot").getInt()},
+                             {SPARSEC_MANIFEST_RECORD_KEY_KIND,
+                              record.getAs<StringAttr>("kind").getValue()},
+                             {SPARSEC_MANIFEST_RECORD_KEY_OFFSET,
+                              record.getAs<IntegerAttr>("offset").getInt()},
+                             {SPARSEC_MANIFEST_RECORD_KEY_COUNT,
+                              record.getAs<IntegerAttr>("count").getInt()}});
+    manifest[SPARSEC_MANIFEST_KEY_RECORDS] = std::move(entries);
   }
   if (llvm::Error err = embedStepInfo(**module, manifest))
     return std::move(err);

@@ -41,6 +41,9 @@ struct CompileOptions {
   std::string passesBeforeSparsify;
   std::string passesAfterSparsify;
   EmitKind emit = EmitKind::Executable;
+  /// Every FFN dense, its input and activations left in scratch after each
+  /// step (manifest "records"): what sparsec calibrate runs.
+  bool recordActivations = false;
   bool quiet = false;
 };
 

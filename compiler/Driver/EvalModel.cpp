@@ -134,8 +134,8 @@ std::string chart(StringRef title, ArrayRef<std::string> labels,
   // Axes and three gridlines.
   for (int g = 0; g <= 4; ++g) {
     double y = top + plotH - plotH * g / 4.0;
-    os << "<line x1=\"" << left << "\" x2=\"" << left + plotW << "\" y1=\""
-       << y << "\" y2=\"" << y << "\" class=\"grid\"/>\n";
+    os << "<line x1=\"" << left << "\" x2=\"" << left + plotW << "\" y1=\"" << y
+       << "\" y2=\"" << y << "\" class=\"grid\"/>\n";
     os << "<text x=\"" << left - 6 << "\" y=\"" << y + 4
        << "\" text-anchor=\"end\">" << number(maximum * g / 4.0) << "</text>\n";
   }
@@ -153,9 +153,9 @@ std::string chart(StringRef title, ArrayRef<std::string> labels,
          << escapeHtml(labels[i]) << ": " << number(values[i])
          << "</title></rect>\n";
       if (n <= 40 || i % ((n + 39) / 40) == 0)
-        os << "<text x=\"" << x + slot * 0.35 << "\" y=\""
-           << top + plotH + 16 << "\" text-anchor=\"middle\">"
-           << escapeHtml(labels[i]) << "</text>\n";
+        os << "<text x=\"" << x + slot * 0.35 << "\" y=\"" << top + plotH + 16
+           << "\" text-anchor=\"middle\">" << escapeHtml(labels[i])
+           << "</text>\n";
     }
   } else if (n > 0) {
     os << "<polyline class=\"line\" points=\"";
@@ -205,8 +205,8 @@ Error writeHtmlReport(const std::string &reportJson, const std::string &path) {
   os << "<p>" << static_cast<int64_t>(numberOf(report, "scored_tokens"))
      << " tokens of <code>"
      << escapeHtml(report->getString("text").value_or("")) << "</code>, in "
-     << static_cast<int64_t>(numberOf(report, "chunks"))
-     << " chunks of up to " << static_cast<int64_t>(numberOf(report, "context"))
+     << static_cast<int64_t>(numberOf(report, "chunks")) << " chunks of up to "
+     << static_cast<int64_t>(numberOf(report, "context"))
      << " positions (teacher forcing).";
   if (auto dir = report->getString("model_dir"))
     os << " Model: <code>" << escapeHtml(*dir) << "</code>.";
@@ -323,7 +323,8 @@ Expected<std::string> evalModel(const EvalOptions &options) {
       return failure("cannot create a temporary file: " + ec.message());
     if (!options.quiet)
       errs() << "sparsec eval: baseline " << *baseExe << "\n";
-    if (Error err = runEval(*baseExe, options, {"--eval-save", baseFile.str().str()}))
+    if (Error err =
+            runEval(*baseExe, options, {"--eval-save", baseFile.str().str()}))
       return std::move(err);
     extra.insert(extra.end(), {"--eval-baseline", baseFile.str().str()});
   }
@@ -360,8 +361,8 @@ Expected<std::string> evalModel(const EvalOptions &options) {
       return failure(reportJson + ": cannot write: " + ec.message());
     out << formatv("{0:2}", json::Value(std::move(*report))) << "\n";
   }
-  if (Error err = writeHtmlReport(std::string(reportJson),
-                                  std::string(reportHtml)))
+  if (Error err =
+          writeHtmlReport(std::string(reportJson), std::string(reportHtml)))
     return std::move(err);
   return std::string(reportHtml);
 }

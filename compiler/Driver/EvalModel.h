@@ -28,8 +28,8 @@ struct EvalOptions {
   std::string baselineDir; ///< "" = no baseline
   std::string data;
   int64_t tokens = 1024;
-  int64_t context = 0; ///< 0 = the executable's default
-  int64_t threads = 0; ///< 0 = the executable's default
+  int64_t context = 0;   ///< 0 = the executable's default
+  int64_t threads = 0;   ///< 0 = the executable's default
   std::string reportDir; ///< "" = outDir
   bool quiet = false;
 };

@@ -181,6 +181,12 @@ cl::opt<mlir::sparsec::EmitKind> compileEmit(
                clEnumValN(mlir::sparsec::EmitKind::Executable, "exe",
                           "the executable, weights and manifest (default)")),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<bool> compileRecordActivations(
+    "record-activations", cl::init(false),
+    cl::desc("Run every FFN dense and keep each step's FFN inputs and "
+             "activations for OUT/model --eval --record (what sparsec "
+             "calibrate compiles)"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<bool> compileQuiet("quiet", cl::init(false),
                            cl::desc("No progress lines"),
                            cl::sub(compileCommand), cl::cat(sparsecCategory));
@@ -334,6 +340,7 @@ int runCompile() {
   options.maxSeqLen = compileMaxSeqLen;
   options.emit = compileEmit;
   options.quiet = compileQuiet;
+  options.recordActivations = compileRecordActivations;
   if (compileMaxSeqLen < 0)
     return fail("--max-seq-len must be positive");
   if (!compileQuant.empty() &&

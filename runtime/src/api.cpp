@@ -500,6 +500,7 @@ sparsec_model_query_info(const sparsec_model_t *model,
     info.kv_cache_bytes = m.kvCacheBytes;
     info.weights_bytes = model->model->weightsSize();
     info.other_bytes_per_token = m.otherBytesPerToken;
+    info.num_records = m.records.size();
     *out_info = info;
     return Status::ok();
   });
@@ -1102,6 +1103,53 @@ sparsec_session_query_kernel_profile(const sparsec_session_t *session,
     out_kernel->name = entry.name.c_str();
     out_kernel->calls = entry.calls;
     out_kernel->seconds = entry.seconds;
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_model_query_record(const sparsec_model_t *model, size_t index,
+                           sparsec_record_info_t *out_info) {
+  return guarded([&]() -> Status {
+    if (!model)
+      return nullArgument("sparsec_model_query_record", "model");
+    if (!out_info)
+      return nullArgument("sparsec_model_query_record", "out_info");
+    const sparsec::Manifest &m = model->model->manifest();
+    if (index >= m.records.size())
+      return Status(StatusCode::kOutOfRange,
+                    "sparsec_model_query_record: index " +
+                        std::to_string(index) + " is beyond the model's " +
+                        std::to_string(m.records.size()) + " records");
+    const sparsec::ManifestRecord &record = m.records[index];
+    out_info->ffn = static_cast<size_t>(record.ffn);
+    out_info->kind = record.kind.c_str();
+    out_info->count = static_cast<size_t>(record.count);
+    return Status::ok();
+  });
+}
+
+extern "C" sparsec_status_t
+sparsec_session_record(const sparsec_session_t *session, size_t index,
+                       const float **out_values) {
+  return guarded([&]() -> Status {
+    if (!session)
+      return nullArgument("sparsec_session_record", "session");
+    if (!out_values)
+      return nullArgument("sparsec_session_record", "out_values");
+    const sparsec::Manifest &m = session->model->model->manifest();
+    if (index >= m.records.size())
+      return Status(StatusCode::kOutOfRange,
+                    "sparsec_session_record: index " + std::to_string(index) +
+                        " is beyond the model's " +
+                        std::to_string(m.records.size()) + " records");
+    if (session->device)
+      return Status(StatusCode::kUnimplemented,
+                    "sparsec_session_record: the step runs on a GPU; records "
+                    "are read from CPU steps only");
+    // The manifest checked that the record lies inside the scratch.
+    *out_values = reinterpret_cast<const float *>(session->scratch->data() +
+                                                  m.records[index].offset);
     return Status::ok();
   });
 }

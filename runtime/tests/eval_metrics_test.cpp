@@ -14,7 +14,8 @@ TEST(EvalMetrics, LogSumExpAndArgmax) {
   std::vector<float> logits = {1.0f, 3.0f, 3.0f, -2.0f};
   LogitSummary s = summarizeLogits(logits.data(), logits.size());
   EXPECT_EQ(s.argmax, 1); // the first of equal maxima
-  double expected = std::log(std::exp(1.0) + 2 * std::exp(3.0) + std::exp(-2.0));
+  double expected =
+      std::log(std::exp(1.0) + 2 * std::exp(3.0) + std::exp(-2.0));
   EXPECT_NEAR(s.logSumExp, expected, 1e-12);
   // Large logits do not overflow.
   std::vector<float> big = {1000.0f, 1000.0f};

@@ -35,6 +35,8 @@ public:
       return signalPassFailure();
     DecodeStepABI abi(func);
     int64_t bytes = 0;
+    Builder builder(module.getContext());
+    SmallVector<Attribute> records;
     WalkResult result = func.walk([&](memref::AllocOp alloc) {
       MemRefType type = alloc.getType();
       if (!type.hasStaticShape() || !type.getLayout().isIdentity()) {
@@ -43,6 +45,16 @@ public:
             << type;
         return WalkResult::interrupt();
       }
+      // Records (--record-activations) say where they landed.
+      if (auto tags = alloc->getAttrOfType<ArrayAttr>(kRecordTagsAttrName))
+        for (auto tag : tags.getAsRange<DictionaryAttr>()) {
+          SmallVector<NamedAttribute> entry(tag.getValue());
+          entry.push_back(
+              builder.getNamedAttr("offset", builder.getI64IntegerAttr(bytes)));
+          entry.push_back(builder.getNamedAttr(
+              "count", builder.getI64IntegerAttr(type.getNumElements())));
+          records.push_back(builder.getDictionaryAttr(entry));
+        }
       OpBuilder b(alloc);
       Value view = abi.getScratchView(b, alloc.getLoc(), bytes, type);
       alloc.replaceAllUsesWith(view);
@@ -53,6 +65,8 @@ public:
     });
     if (result.wasInterrupted())
       return signalPassFailure();
+    if (!records.empty())
+      module->setAttr(kRecordsAttrName, builder.getArrayAttr(records));
     module->setAttr(kScratchBytesAttrName, OpBuilder(module).getI64IntegerAttr(
                                                std::max<int64_t>(bytes, 64)));
   }

@@ -554,6 +554,67 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
     }
   }
 
+  if (root.contains(SPARSEC_MANIFEST_KEY_RECORDS)) {
+    const json *records = nullptr;
+    if (Status status = reader.array(root, SPARSEC_MANIFEST_KEY_RECORDS,
+                                     SPARSEC_MANIFEST_KEY_RECORDS, records);
+        !status.isOk())
+      return status;
+    for (size_t i = 0; i < records->size(); ++i) {
+      const json &entry = (*records)[i];
+      std::string where = std::string(SPARSEC_MANIFEST_KEY_RECORDS) + "[" +
+                          std::to_string(i) + "]";
+      if (!entry.is_object())
+        return reader.expected(where, "an object", entry);
+      ManifestRecord record;
+      int64_t numFfns = static_cast<int64_t>(manifest.ffns.size());
+      if (Status status =
+              reader.integer(entry, SPARSEC_MANIFEST_RECORD_KEY_FFN,
+                             indexed(SPARSEC_MANIFEST_KEY_RECORDS, i,
+                                     SPARSEC_MANIFEST_RECORD_KEY_FFN),
+                             0, std::max<int64_t>(numFfns - 1, 0), record.ffn);
+          !status.isOk())
+        return status;
+      std::string kindKey = indexed(SPARSEC_MANIFEST_KEY_RECORDS, i,
+                                    SPARSEC_MANIFEST_RECORD_KEY_KIND);
+      if (Status status = reader.string(entry, SPARSEC_MANIFEST_RECORD_KEY_KIND,
+                                        kindKey, record.kind);
+          !status.isOk())
+        return status;
+      if (record.kind != "input" && record.kind != "gate" &&
+          record.kind != "activation")
+        return reader.error(kindKey, "unknown kind '" + record.kind +
+                                         "' (expected input, gate or "
+                                         "activation)");
+      std::string offsetKey = indexed(SPARSEC_MANIFEST_KEY_RECORDS, i,
+                                      SPARSEC_MANIFEST_RECORD_KEY_OFFSET);
+      if (Status status = reader.size(entry, SPARSEC_MANIFEST_RECORD_KEY_OFFSET,
+                                      offsetKey, record.offset);
+          !status.isOk())
+        return status;
+      if (Status status = reader.integer(
+              entry, SPARSEC_MANIFEST_RECORD_KEY_COUNT,
+              indexed(SPARSEC_MANIFEST_KEY_RECORDS, i,
+                      SPARSEC_MANIFEST_RECORD_KEY_COUNT),
+              1, std::numeric_limits<int32_t>::max(), record.count);
+          !status.isOk())
+        return status;
+      // Inside the scratch, f32-aligned (never trust the file).
+      uint64_t end = 0;
+      if (numFfns == 0 || record.offset % 4 != 0 ||
+          __builtin_add_overflow(
+              record.offset, static_cast<uint64_t>(record.count) * 4, &end) ||
+          end > manifest.scratchBytes)
+        return reader.error(
+            offsetKey, "the record (" + std::to_string(record.count) +
+                           " floats at byte " + std::to_string(record.offset) +
+                           ") is not 4-byte aligned inside the " +
+                           std::to_string(manifest.scratchBytes) +
+                           " bytes of scratch");
+      manifest.records.push_back(std::move(record));
+    }
+  }
+
   const json *tokenizer = nullptr;
   if (Status status =
           reader.objectMember(root, SPARSEC_MANIFEST_KEY_TOKENIZER,

@@ -99,6 +99,16 @@
  * kernel order, for --profile. */
 #define SPARSEC_MANIFEST_KEY_KERNELS "kernels"
 #define SPARSEC_MANIFEST_KEY_TOKENIZER "tokenizer"
+/* Optional (sparsec compile --record-activations): per-token vectors the
+ * step leaves in scratch, each an entry of "ffn" (index into "ffns"),
+ * "kind" (input: the FFN's input; gate: act(gate x) per neuron;
+ * activation: the value each neuron feeds the down projection), "offset"
+ * (bytes into scratch) and "count" (f32 elements). */
+#define SPARSEC_MANIFEST_KEY_RECORDS "records"
+#define SPARSEC_MANIFEST_RECORD_KEY_FFN "ffn"
+#define SPARSEC_MANIFEST_RECORD_KEY_KIND "kind"
+#define SPARSEC_MANIFEST_RECORD_KEY_OFFSET "offset"
+#define SPARSEC_MANIFEST_RECORD_KEY_COUNT "count"
 
 /* The file name the compiler gives the packed weights ("weights_file"). */
 #define SPARSEC_MANIFEST_WEIGHTS_FILE_NAME "weights.safetensors"

@@ -99,6 +99,9 @@ typedef struct sparsec_model_info_t {
   /* Size of the weights file's data section. */
   uint64_t weights_bytes;
   uint64_t other_bytes_per_token;
+  /* Vectors a --record-activations step leaves after each step
+   * (sparsec_model_query_record); 0 for other models. */
+  size_t num_records;
 } sparsec_model_info_t;
 
 /* Recomputes the XXH3-64 of the weights' data section and compares it with
@@ -365,6 +368,27 @@ sparsec_session_query_kernel_profile(const sparsec_session_t *session,
 sparsec_status_t sparsec_session_stats(const sparsec_session_t *session,
                                        int32_t *out_counts, size_t capacity,
                                        size_t *out_count);
+
+/* Record `index` in [0, num_records) of a model compiled with
+ * --record-activations: which FFN (sparsec_model_query_ffn's index), its
+ * kind ("input": the FFN's input, hidden_size floats; "gate": act(gate x)
+ * per neuron; "activation": what each neuron feeds the down projection)
+ * and its length. */
+typedef struct sparsec_record_info_t {
+  size_t ffn;
+  const char *kind; /* owned by the model */
+  size_t count;
+} sparsec_record_info_t;
+
+sparsec_status_t sparsec_model_query_record(const sparsec_model_t *model,
+                                            size_t index,
+                                            sparsec_record_info_t *out_info);
+
+/* The last step's values of record `index` (count floats), valid until the
+ * session's next step. An MoE expert's are only its last run's: whether it
+ * ran in the last step is sparsec_session_stats' count > 0. */
+sparsec_status_t sparsec_session_record(const sparsec_session_t *session,
+                                        size_t index, const float **out_values);
 
 /* The position the next step runs at (the number of tokens stepped). */
 int64_t sparsec_session_position(const sparsec_session_t *session);

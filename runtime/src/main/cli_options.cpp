@@ -172,6 +172,11 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
       if (status.isOk() && !isChatFormat(value))
         status = badFlag("--chat-template expects one of " + chatFormatList() +
                          ", got '" + value + "'");
+    } else if (flag == "--record") {
+      status = takeValue();
+      options.recordDir = value;
+      if (status.isOk() && value.empty())
+        status = badFlag("--record expects a folder, got ''");
     } else if (flag == "--eval" || flag == "--eval-save" ||
                flag == "--eval-baseline" || flag == "--eval-report") {
       status = takeValue();
@@ -206,10 +211,11 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
     return options;
   bool evalFlags = !options.evalSave.empty() || !options.evalBaseline.empty() ||
                    !options.evalReport.empty() || options.evalContext != 0 ||
-                   options.hasEvalTokens;
+                   !options.recordDir.empty() || options.hasEvalTokens;
   if (evalFlags && options.evalFile.empty())
     return badFlag("--eval-tokens, --eval-context, --eval-save, "
-                   "--eval-baseline and --eval-report need --eval FILE");
+                   "--eval-baseline, --eval-report and --record need --eval "
+                   "FILE");
   if (!options.evalFile.empty()) {
     if (options.hasPrompt || options.interactive || options.chat ||
         options.bench || options.profile || !options.dumpLogits.empty())
@@ -310,6 +316,9 @@ std::string cliUsage(const std::string &program) {
          "  --eval-baseline FILE  compare with the model that saved FILE over\n"
          "                    the same text: KL divergence, top-1 agreement\n"
          "  --eval-report FILE  write the scores as JSON\n"
+         "  --record DIR      with a model compiled --record-activations:\n"
+         "                    write each step's FFN inputs and activations\n"
+         "                    (f16) to DIR, for sparsec calibrate\n"
          "  --help            this text\n";
 }
 

@@ -69,6 +69,9 @@ struct CliOptions {
   /// --eval-context: positions per chunk (0: min(max_len, 512)).
   int64_t evalContext = 0;
   std::string evalSave, evalBaseline, evalReport;
+  /// --record DIR (with --eval): the records of a --record-activations
+  /// model, one file each, for sparsec calibrate.
+  std::string recordDir;
   bool hasEvalTokens = false;
   bool help = false;
 };

@@ -27,8 +27,8 @@ LogitSummary summarizeLogits(const float *logits, size_t vocab) {
 void logProbabilities(const float *logits, size_t vocab,
                       const LogitSummary &summary, float *out) {
   for (size_t v = 0; v < vocab; ++v)
-    out[v] = static_cast<float>(static_cast<double>(logits[v]) -
-                                summary.logSumExp);
+    out[v] =
+        static_cast<float>(static_cast<double>(logits[v]) - summary.logSumExp);
 }
 
 double klDivergence(const float *baseLogProbs, const float *logits,

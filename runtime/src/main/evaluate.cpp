@@ -3,6 +3,7 @@
 #include "main/evaluate.h"
 
 #include "main/eval_metrics.h"
+#include "sparsec/formats/gguf.h"
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +15,9 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace sparsec {
 namespace {
@@ -85,6 +88,97 @@ struct FFNUse {
   int64_t ran = 0;
 };
 
+/// --record: each record's values and the steps they were taken at.
+class Recorder {
+public:
+  Status open(const std::string &dir, sparsec_model_t *model,
+              const sparsec_model_info_t &info,
+              const std::vector<FFNUse> &ffns) {
+    if (info.num_records == 0)
+      return Status(StatusCode::kFailedPrecondition,
+                    "--record: this model keeps no records; compile it with "
+                    "sparsec compile --record-activations");
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return ioError("--record: cannot create", dir);
+    dir_ = dir;
+    for (size_t i = 0; i < info.num_records; ++i) {
+      sparsec_record_info_t record;
+      Status status = fromC(sparsec_model_query_record(model, i, &record));
+      if (!status.isOk())
+        return status;
+      Entry entry{record, std::to_string(i), {}, {}, 0};
+      std::string base = dir + "/record-" + entry.name;
+      entry.values.open(base + ".f16", std::ios::binary | std::ios::trunc);
+      entry.steps.open(base + ".steps", std::ios::binary | std::ios::trunc);
+      if (!entry.values || !entry.steps)
+        return ioError("--record: cannot write", base + ".f16");
+      entries_.push_back(std::move(entry));
+    }
+    ffns_ = &ffns;
+    return Status::ok();
+  }
+
+  /// After step `step`, whose FFN counts are `counts`.
+  Status take(const sparsec_session_t *session, int64_t step,
+              const std::vector<int32_t> &counts) {
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      Entry &entry = entries_[i];
+      if (entry.info.ffn >= counts.size() || counts[entry.info.ffn] <= 0)
+        continue; // an expert that did not run
+      const float *values = nullptr;
+      Status status = fromC(sparsec_session_record(session, i, &values));
+      if (!status.isOk())
+        return status;
+      half_.resize(entry.info.count);
+      for (size_t k = 0; k < entry.info.count; ++k)
+        half_[k] = floatToHalf(values[k]);
+      int32_t at = static_cast<int32_t>(step);
+      entry.values.write(reinterpret_cast<const char *>(half_.data()),
+                         static_cast<std::streamsize>(half_.size() * 2));
+      entry.steps.write(reinterpret_cast<const char *>(&at), sizeof(at));
+      ++entry.rows;
+    }
+    return Status::ok();
+  }
+
+  Status close() {
+    nlohmann::json list = nlohmann::json::array();
+    for (Entry &entry : entries_) {
+      entry.values.close();
+      entry.steps.close();
+      if (entry.values.fail() || entry.steps.fail())
+        return ioError("--record: cannot write",
+                       dir_ + "/record-" + entry.name + ".f16");
+      const sparsec_ffn_info_t &ffn = (*ffns_)[entry.info.ffn].info;
+      list.push_back({{"index", entry.name},
+                      {"ffn", entry.info.ffn},
+                      {"layer", ffn.layer},
+                      {"expert", ffn.expert},
+                      {"kind", entry.info.kind},
+                      {"count", entry.info.count},
+                      {"rows", entry.rows},
+                      {"file", "record-" + entry.name + ".f16"},
+                      {"steps", "record-" + entry.name + ".steps"}});
+    }
+    std::ofstream out(dir_ + "/records.json", std::ios::trunc);
+    if (!out || !(out << list.dump(2) << "\n"))
+      return ioError("--record: cannot write", dir_ + "/records.json");
+    return Status::ok();
+  }
+
+private:
+  struct Entry {
+    sparsec_record_info_t info;
+    std::string name;
+    std::ofstream values, steps;
+    int64_t rows;
+  };
+  std::string dir_;
+  std::vector<Entry> entries_;
+  const std::vector<FFNUse> *ffns_ = nullptr;
+  std::vector<uint16_t> half_;
+};
+
 } // namespace
 
 Status evaluateText(const CliOptions &options, sparsec_model_t *model,
@@ -126,8 +220,8 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
     std::vector<int32_t> chunk;
     if (info.bos_id >= 0)
       chunk.push_back(info.bos_id);
-    int64_t room = std::min<int64_t>(
-        context, options.evalTokens - positions + 1); // scored + 1 inputs
+    int64_t room = std::min<int64_t>(context, options.evalTokens - positions +
+                                                  1); // scored + 1 inputs
     while (static_cast<int64_t>(chunk.size()) < room && next < tokens.size())
       chunk.push_back(tokens[next++]);
     if (chunk.size() < 2)
@@ -188,6 +282,13 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
       return status;
   }
   std::vector<int32_t> counts(info.num_ffns);
+  std::optional<Recorder> recorder;
+  if (!options.recordDir.empty()) {
+    recorder.emplace();
+    status = recorder->open(options.recordDir, model, info, ffns);
+    if (!status.isOk())
+      return status;
+  }
 
   sparsec_session_options_t sessionOptions;
   sparsec_session_options_initialize(&sessionOptions);
@@ -222,6 +323,10 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
                                 static_cast<double>(ffns[f].info.neurons);
           ++ffns[f].ran;
         }
+      if (status.isOk() && recorder)
+        status = recorder->take(session, steps - 1, counts);
+      if (!status.isOk())
+        break;
       int32_t target = chunk[i + 1];
       LogitSummary summary = summarizeLogits(logits.data(), vocab);
       nll.push_back(summary.logSumExp - logits[target]);
@@ -257,6 +362,11 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
   }
   if (save.is_open() && !save.flush())
     return ioError("cannot write --eval-save", options.evalSave);
+  if (recorder) {
+    status = recorder->close();
+    if (!status.isOk())
+      return status;
+  }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
@@ -284,7 +394,8 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
     b["perplexity"] = std::exp(mean(baseNll));
     b["kld_mean"] = mean(kld);
     b["kld_p99"] = quantile(kld, 0.99);
-    b["kld_max"] = kld.empty() ? 0.0 : *std::max_element(kld.begin(), kld.end());
+    b["kld_max"] =
+        kld.empty() ? 0.0 : *std::max_element(kld.begin(), kld.end());
     b["top1_agreement"] = static_cast<double>(agree) / n;
     b["kld"] = kld;
     report["baseline"] = b;
@@ -300,14 +411,14 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
     entry["neurons"] = use.info.neurons;
     entry["density"] =
         use.ran ? use.densitySum / static_cast<double>(use.ran) : 0.0;
-    entry["ran"] = steps ? static_cast<double>(use.ran) /
-                               static_cast<double>(steps)
-                         : 0.0;
+    entry["ran"] =
+        steps ? static_cast<double>(use.ran) / static_cast<double>(steps) : 0.0;
     layers[use.info.layer]["layer"] = use.info.layer;
     layers[use.info.layer]["ffns"].push_back(entry);
     auto &[computed, neurons] = layerDensity[use.info.layer];
     computed += use.densitySum * use.info.neurons;
-    neurons += static_cast<double>(use.info.neurons) * static_cast<double>(steps);
+    neurons +=
+        static_cast<double>(use.info.neurons) * static_cast<double>(steps);
   }
   report["layers"] = nlohmann::json::array();
   for (auto &[layer, entry] : layers) {

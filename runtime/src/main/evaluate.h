@@ -17,6 +17,10 @@
 // whole vocabulary) for a later --eval-baseline: 16-byte magic
 // "sparsec-eval-v1\0", u32 vocab, u32 positions, u64 FNV-1a of the token
 // sequence, then positions x vocab floats. --eval-report writes report.json.
+// --record DIR (a model compiled --record-activations): after each step,
+// each record's values (f16) are appended to DIR/record-<i>.f16 and the
+// step's number (i32) to DIR/record-<i>.steps when its FFN ran; DIR/
+// records.json lists them (index, layer, expert, kind, count, rows).
 //
 //===----------------------------------------------------------------------===//
 

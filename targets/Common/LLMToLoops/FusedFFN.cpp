@@ -24,6 +24,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -35,6 +36,24 @@ namespace {
 int64_t lineElements(Value rows) {
   Type element = cast<MemRefType>(rows.getType()).getElementType();
   return std::max<int64_t>(1, 64 / (element.getIntOrFloatBitWidth() / 8));
+}
+
+/// Tags the temporary `buffer` (a memref.alloc, which sparsec-plan-scratch
+/// places) as holding record `kind` of the FFN in stats slot `slot`.
+void tagRecord(ConversionPatternRewriter &rewriter, Value buffer, int64_t slot,
+               StringRef kind) {
+  auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+  if (!alloc)
+    return;
+  SmallVector<Attribute> tags;
+  if (auto existing = alloc->getAttrOfType<ArrayAttr>(kRecordTagsAttrName))
+    llvm::append_range(tags, existing);
+  tags.push_back(rewriter.getDictionaryAttr(
+      {rewriter.getNamedAttr("slot", rewriter.getI64IntegerAttr(slot)),
+       rewriter.getNamedAttr("kind", rewriter.getStringAttr(kind))}));
+  rewriter.modifyOpInPlace(alloc, [&] {
+    alloc->setAttr(kRecordTagsAttrName, rewriter.getArrayAttr(tags));
+  });
 }
 
 struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
@@ -80,13 +99,24 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       // projection in its own layout: out = down h, one dot product per
       // output (on integers for quantized rows, like any matvec).
       Value h = createTemporary(rewriter, loc, neurons, f32);
+      // --record-activations: act(gate_i x) kept too, and the buffers
+      // tagged for the manifest's records (scratch is never reused).
+      Value gates;
+      if (op->getParentOfType<ModuleOp>()->hasAttr(
+              kRecordActivationsAttrName)) {
+        gates = createTemporary(rewriter, loc, neurons, f32);
+        tagRecord(rewriter, x, statsSlot.getInt(), "input");
+        tagRecord(rewriter, gates, statsSlot.getInt(), "gate");
+        tagRecord(rewriter, h, statsSlot.getInt(), "activation");
+      }
       DotInput xIn = kb.prepareDotInput(up, x, hidden);
       kb.parallel(
           neurons,
           [&](Value i) {
-            kb.store(kb.activation(act, kb.dot(gate, i, xIn, hidden),
-                                   kb.dot(up, i, xIn, hidden)),
-                     h, i);
+            Value g = kb.dot(gate, i, xIn, hidden);
+            kb.store(kb.activation(act, g, kb.dot(up, i, xIn, hidden)), h, i);
+            if (gates) // act(g) * 1
+              kb.store(kb.activation(act, g, kb.f32(1.0f)), gates, i);
           },
           "gate/up");
       kb.matvec(out, down, h, /*relu=*/false, "down");

@@ -58,6 +58,14 @@ struct ManifestFfn {
   uint64_t rowBytes = 0;
 };
 
+/// A vector a --record-activations step leaves in scratch ("records").
+struct ManifestRecord {
+  int64_t ffn = 0;  ///< index into ffns
+  std::string kind; ///< "input", "gate" or "activation"
+  uint64_t offset = 0;
+  int64_t count = 0; ///< f32 elements
+};
+
 struct TokenizerSpec {
   /// "byte" or "hf".
   std::string type;
@@ -99,6 +107,7 @@ struct Manifest {
   /// The step's kernels by number ("kernels"; empty when the manifest has
   /// none): what --profile calls them.
   std::vector<std::string> kernels;
+  std::vector<ManifestRecord> records;
   TokenizerSpec tokenizer;
 
   /// Reads and validates `path`; errors start with `path`.
