@@ -2,9 +2,11 @@
 # that scripts/install-deps.sh makes under the build folder; these wrappers
 # put the tools next to sparsec in build/bin.
 set(SPARSEC_VENV_PYTHON ${CMAKE_BINARY_DIR}/venv/bin/python3)
-foreach(tool sparsec-synth sparsec-reference)
+foreach(tool sparsec-synth sparsec-reference sparsec-fit-predictors)
   if(tool STREQUAL "sparsec-synth")
     set(script ${PROJECT_SOURCE_DIR}/tools/sparsec-synth/sparsec-synth)
+  elseif(tool STREQUAL "sparsec-fit-predictors")
+    set(script ${PROJECT_SOURCE_DIR}/tools/fit-predictors/fit_predictors.py)
   else()
     set(script ${PROJECT_SOURCE_DIR}/tools/reference/sparsec_reference.py)
   endif()

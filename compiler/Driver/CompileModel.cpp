@@ -587,6 +587,14 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
        << "\n";
   }
+  // An accuracy report of an earlier compile into OUT is not this model's.
+  llvm::sys::fs::remove(out("report.json"));
+  llvm::sys::fs::remove(out("report.html"));
+  if (!options.calibrationFile.empty())
+    if (std::error_code ec = llvm::sys::fs::copy_file(options.calibrationFile,
+                                                      out("calibration.json")))
+      return inputError(out("calibration.json") +
+                        ": cannot write: " + ec.message());
   progress.end(tokenizerNote);
   if (!tokenizer->chatTemplateNote.empty() && !options.quiet)
     llvm::errs() << "sparsec compile: note: " << tokenizer->chatTemplateNote

@@ -44,6 +44,9 @@ struct CompileOptions {
   /// Every FFN dense, its input and activations left in scratch after each
   /// step (manifest "records"): what sparsec calibrate runs.
   bool recordActivations = false;
+  /// sparsec calibrate's calibration.json, copied beside the executable
+  /// (sparsec eval's predictor recall); "" = none.
+  std::string calibrationFile;
   bool quiet = false;
 };
 

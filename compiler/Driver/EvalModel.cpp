@@ -116,7 +116,7 @@ std::string number(double value, const char *format = "%.4g") {
 std::string chart(StringRef title, ArrayRef<std::string> labels,
                   ArrayRef<double> values, bool bars, StringRef yLabel,
                   double yMax = 0.0) {
-  const double width = 720, height = 260, left = 60, right = 20, top = 30,
+  const double width = 720, height = 260, left = 78, right = 20, top = 30,
                bottom = 40;
   double plotW = width - left - right, plotH = height - top - bottom;
   double maximum = yMax;
@@ -205,7 +205,8 @@ Error writeHtmlReport(const std::string &reportJson, const std::string &path) {
   os << "<p>" << static_cast<int64_t>(numberOf(report, "scored_tokens"))
      << " tokens of <code>"
      << escapeHtml(report->getString("text").value_or("")) << "</code>, in "
-     << static_cast<int64_t>(numberOf(report, "chunks")) << " chunks of up to "
+     << static_cast<int64_t>(numberOf(report, "chunks"))
+     << (numberOf(report, "chunks") == 1 ? " chunk" : " chunks") << " of up to "
      << static_cast<int64_t>(numberOf(report, "context"))
      << " positions (teacher forcing).";
   if (auto dir = report->getString("model_dir"))

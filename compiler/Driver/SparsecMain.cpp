@@ -8,6 +8,7 @@
 
 #include "compiler/Driver/SparsecMain.h"
 
+#include "compiler/Driver/CalibrateModel.h"
 #include "compiler/Driver/CompileModel.h"
 #include "compiler/Driver/EvalModel.h"
 #include "compiler/Importer/Importer.h"
@@ -181,6 +182,17 @@ cl::opt<mlir::sparsec::EmitKind> compileEmit(
                clEnumValN(mlir::sparsec::EmitKind::Executable, "exe",
                           "the executable, weights and manifest (default)")),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<std::string> compileCalibration(
+    "calibration", cl::init(""),
+    cl::desc("sparsec calibrate's folder (default MODEL/calibration when it "
+             "exists): threshold mode's thresholds, --mode auto's "
+             "statistics"),
+    cl::value_desc("DIR"), cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<double> compileTargetSparsity(
+    "target-sparsity", cl::init(-1.0),
+    cl::desc("With --mode threshold: which calibrated thresholds (default: "
+             "the calibration's only target)"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<bool> compileRecordActivations(
     "record-activations", cl::init(false),
     cl::desc("Run every FFN dense and keep each step's FFN inputs and "
@@ -190,6 +202,62 @@ cl::opt<bool> compileRecordActivations(
 cl::opt<bool> compileQuiet("quiet", cl::init(false),
                            cl::desc("No progress lines"),
                            cl::sub(compileCommand), cl::cat(sparsecCategory));
+
+cl::SubCommand calibrateCommand(
+    "calibrate",
+    "Run the dense model over a text and record its FFN activations: "
+    "density and hot neurons per layer, threshold mode's thresholds for "
+    "target sparsities, and (--fit-predictors) low-rank predictors. Writes "
+    "DIR/calibration.json (DIR: MODEL/calibration)");
+cl::opt<std::string>
+    calibrateModelDir(cl::Positional, cl::Required,
+                      cl::desc("<model dir | model.gguf | model.onnx>"),
+                      cl::sub(calibrateCommand));
+cl::opt<std::string> calibrateData("data", cl::Required,
+                                   cl::desc("The text to run (UTF-8)"),
+                                   cl::value_desc("FILE.txt"),
+                                   cl::sub(calibrateCommand),
+                                   cl::cat(sparsecCategory));
+cl::opt<std::string> calibrateOut(
+    "o", cl::init(""), cl::desc("Output folder (default MODEL/calibration)"),
+    cl::value_desc("DIR"), cl::sub(calibrateCommand), cl::cat(sparsecCategory));
+cl::opt<int64_t> calibrateTokens("tokens", cl::init(1024),
+                                 cl::desc("Tokens to record (default 1024)"),
+                                 cl::sub(calibrateCommand),
+                                 cl::cat(sparsecCategory));
+cl::opt<int64_t> calibrateContext(
+    "context", cl::init(0),
+    cl::desc("Positions per chunk (default: min(max_len, 512))"),
+    cl::sub(calibrateCommand), cl::cat(sparsecCategory));
+cl::opt<int64_t> calibrateThreads("threads", cl::init(0),
+                                  cl::desc("Threads (default: all)"),
+                                  cl::sub(calibrateCommand),
+                                  cl::cat(sparsecCategory));
+cl::list<double> calibrateSparsity(
+    "target-sparsity", cl::CommaSeparated,
+    cl::desc("Target FFN sparsities of threshold mode (default 0.4,0.5)"),
+    cl::sub(calibrateCommand), cl::cat(sparsecCategory));
+cl::opt<bool>
+    calibrateFit("fit-predictors", cl::init(false),
+                 cl::desc("Fit low-rank predictors to the recorded activations "
+                          "(ReLU/dReLU models); writes DIR/predictors/"),
+                 cl::sub(calibrateCommand), cl::cat(sparsecCategory));
+cl::opt<int64_t> calibrateRank(
+    "predictor-rank", cl::init(0),
+    cl::desc("Rank of fitted predictors (default: the fitting tool's)"),
+    cl::sub(calibrateCommand), cl::cat(sparsecCategory));
+cl::opt<double> calibrateHeldOut(
+    "held-out", cl::init(0.2),
+    cl::desc("Fraction of the tokens kept out of the fit, for recall"),
+    cl::sub(calibrateCommand), cl::cat(sparsecCategory));
+cl::opt<bool> calibrateKeep("keep-records", cl::init(false),
+                            cl::desc("Keep DIR/records and DIR/recorder"),
+                            cl::sub(calibrateCommand),
+                            cl::cat(sparsecCategory));
+cl::opt<bool> calibrateQuiet("quiet", cl::init(false),
+                             cl::desc("No progress lines"),
+                             cl::sub(calibrateCommand),
+                             cl::cat(sparsecCategory));
 
 cl::SubCommand evalCommand(
     "eval", "Measure a compiled model's accuracy on a text: perplexity, and "
@@ -341,6 +409,33 @@ int runCompile() {
   options.emit = compileEmit;
   options.quiet = compileQuiet;
   options.recordActivations = compileRecordActivations;
+  // The calibration (sparsec calibrate): thresholds for threshold mode,
+  // statistics for auto, and calibration.json kept beside the executable.
+  std::string calibration = compileCalibration;
+  if (calibration.empty()) {
+    std::string candidate =
+        mlir::sparsec::defaultCalibrationDir(compileModelDir);
+    if (sys::fs::exists(candidate + "/calibration.json"))
+      calibration = candidate;
+  } else if (!sys::fs::exists(calibration + "/calibration.json")) {
+    return fail("--calibration " + calibration +
+                ": no calibration.json (run sparsec calibrate)");
+  }
+  if (compileTargetSparsity.getNumOccurrences() && compileMode != "threshold")
+    return fail("--target-sparsity chooses threshold mode's calibrated "
+                "thresholds; it needs --mode threshold");
+  if (!calibration.empty() && !compileRecordActivations) {
+    options.calibrationFile = calibration + "/calibration.json";
+    if (compileMode == "threshold" && compileActivationThreshold.empty()) {
+      auto thresholds = mlir::sparsec::readCalibratedThresholds(
+          calibration, compileTargetSparsity);
+      if (!thresholds)
+        return fail(toString(thresholds.takeError()));
+      options.activationThreshold = *thresholds;
+    }
+    if (compileMode == "auto" && compileStats.empty())
+      options.stats = options.calibrationFile;
+  }
   if (compileMaxSeqLen < 0)
     return fail("--max-seq-len must be positive");
   if (!compileQuant.empty() &&
@@ -353,6 +448,33 @@ int runCompile() {
     return fail(toString(result.takeError()));
   if (!compileQuiet)
     errs() << "sparsec compile: wrote " << *result << "\n";
+  return 0;
+}
+
+int runCalibrate() {
+  mlir::sparsec::CalibrateOptions options;
+  options.modelDir = calibrateModelDir;
+  options.outDir = calibrateOut;
+  options.data = calibrateData;
+  options.tokens = calibrateTokens;
+  options.context = calibrateContext;
+  options.threads = calibrateThreads;
+  if (!calibrateSparsity.empty())
+    options.targetSparsities.assign(calibrateSparsity.begin(),
+                                    calibrateSparsity.end());
+  options.fitPredictors = calibrateFit;
+  options.predictorRank = calibrateRank;
+  options.heldOut = calibrateHeldOut;
+  options.keepRecords = calibrateKeep;
+  options.quiet = calibrateQuiet;
+  if (calibrateContext < 0 || calibrateThreads < 0 || calibrateRank < 0)
+    return fail("--context, --threads and --predictor-rank must not be "
+                "negative");
+  auto result = mlir::sparsec::calibrateModel(options);
+  if (!result)
+    return fail(toString(result.takeError()));
+  if (!calibrateQuiet)
+    errs() << "sparsec calibrate: wrote " << *result << "\n";
   return 0;
 }
 
@@ -388,6 +510,7 @@ int mlir::sparsec::sparsecMain(int argc, char **argv) {
           "  sparsec pack MODEL_DIR module.mlir -o weights.safetensors\n"
           "  sparsec compile MODEL_DIR [--target T] [--mode M] [--quant Q] "
           "-o OUT/\n"
+          "  sparsec calibrate MODEL_DIR --data FILE.txt [-o DIR]\n"
           "  sparsec eval OUT/ --data FILE.txt [--baseline OUT_DENSE/]\n",
           &errs()))
     return 1;
@@ -399,6 +522,8 @@ int mlir::sparsec::sparsecMain(int argc, char **argv) {
     return runCompile();
   if (evalCommand)
     return runEval();
+  if (calibrateCommand)
+    return runCalibrate();
   cl::PrintHelpMessage();
   return 1;
 }

@@ -181,6 +181,33 @@ private:
 
 } // namespace
 
+std::string accuracySummary(const std::string &modelDir) {
+  std::ifstream in(modelDir + "/report.json");
+  if (!in)
+    return "";
+  nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
+  if (report.is_discarded() || !report.is_object() ||
+      !report.value("perplexity", nlohmann::json()).is_number())
+    return "";
+  char line[512];
+  std::snprintf(line, sizeof(line),
+                "  accuracy             perplexity %.4f over %lld tokens",
+                report["perplexity"].get<double>(),
+                report.value("scored_tokens", 0ll));
+  std::string text = line;
+  const nlohmann::json &baseline = report.value("baseline", nlohmann::json());
+  if (baseline.is_object() &&
+      baseline.value("kld_mean", nlohmann::json()).is_number()) {
+    std::snprintf(line, sizeof(line),
+                  "; vs baseline %.4f: KLD mean %.6f, top-1 agreement %.2f%%",
+                  baseline.value("perplexity", 0.0),
+                  baseline.value("kld_mean", 0.0),
+                  100.0 * baseline.value("top1_agreement", 0.0));
+    text += line;
+  }
+  return text + " (report.json)\n";
+}
+
 Status evaluateText(const CliOptions &options, sparsec_model_t *model,
                     const sparsec_model_info_t &info) {
   std::ifstream textFile(options.evalFile, std::ios::binary);
@@ -432,10 +459,11 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
       return ioError("cannot write --eval-report", options.evalReport);
   }
 
-  std::printf("eval: %lld tokens of %s in %zu chunks of up to %lld, %.1f s\n",
+  std::printf("eval: %lld tokens of %s in %zu chunk%s of up to %lld, %.1f s\n",
               static_cast<long long>(nll.size()),
               escapeForMessage(options.evalFile).c_str(), chunks.size(),
-              static_cast<long long>(context), seconds);
+              chunks.size() == 1 ? "" : "s", static_cast<long long>(context),
+              seconds);
   std::printf("  perplexity           %.4f  (top-1 accuracy %.2f%%)\n",
               std::exp(mean(nll)), 100.0 * correct / n);
   if (baseline.is_open())

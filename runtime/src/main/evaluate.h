@@ -33,6 +33,10 @@
 
 namespace sparsec {
 
+/// The --bench line for DIR/report.json (what sparsec eval measured), or
+/// "" when there is none.
+std::string accuracySummary(const std::string &modelDir);
+
 /// Runs --eval; prints a summary on stdout.
 Status evaluateText(const CliOptions &options, sparsec_model_t *model,
                     const sparsec_model_info_t &info);

@@ -294,7 +294,8 @@ public:
   /// Whether the last reply stopped because the context was full.
   bool contextFull() const { return contextFull_; }
 
-  void printBench(const sparsec_model_info_t &info, size_t promptTokens) const {
+  void printBench(const sparsec_model_info_t &info, size_t promptTokens,
+                  const std::string &dir) const {
     std::printf("\nsparsec bench: %s (%s, %s)\n", info.model_name,
                 info.architecture, info.target);
     std::printf("  prompt tokens        %zu (%.2f ms)\n", promptTokens,
@@ -321,6 +322,7 @@ public:
       std::printf("  ms/token (mean)      %.3f\n", mean);
     }
     stats_.print();
+    std::fputs(sparsec::accuracySummary(dir).c_str(), stdout);
     std::fflush(stdout);
   }
 
@@ -591,7 +593,7 @@ int run(const sparsec::CliOptions &options) {
   std::printf("\n");
   std::fflush(stdout);
   if (options.bench)
-    generator.printBench(info, prompt.size());
+    generator.printBench(info, prompt.size(), dir);
   if (options.profile && !printProfile(session))
     return 1;
   return 0;

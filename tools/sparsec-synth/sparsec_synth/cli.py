@@ -102,6 +102,9 @@ def make_parser():
     p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
     p.add_argument("--onnx", action="store_true",
                    help="also write model.onnx: one decode step, past/present KV per layer")
+    p.add_argument("--no-predictors", action="store_true",
+                   help="bamboo/mixtral: leave the predictor tensors out of the checkpoint "
+                        "(a model that ships none, for sparsec calibrate --fit-predictors)")
     p.add_argument("--onnx-predictors", action="store_true",
                    help="bamboo: model.onnx also applies each FFN's predictor (neurons whose "
                         "score does not exceed the threshold are zeroed), as predicted mode "
@@ -163,6 +166,10 @@ def validate(a):
         if (rank - 1) // 2 > a.hidden - 1:
             raise UsageError(f"--predictor-rank {rank} too large for --hidden {a.hidden} "
                              f"(need (R-1)/2 <= hidden-1, i.e. R <= {2 * a.hidden - 1})")
+    if a.no_predictors and a.arch == "mistral":
+        raise UsageError("--no-predictors is only valid with --arch bamboo or mixtral")
+    if a.no_predictors and a.onnx_predictors:
+        raise UsageError("--no-predictors and --onnx-predictors exclude each other")
     if a.onnx_predictors and a.arch != "bamboo":
         raise UsageError(f"--onnx-predictors is only valid with --arch bamboo (got --arch {a.arch})")
     if not (0.1 <= a.power_law_alpha <= 3.0):
@@ -269,7 +276,8 @@ def acceptance(stats):
     return bad
 
 
-def generate(spec, out_dir, max_shard, want_onnx, log, onnx_predictors=False):
+def generate(spec, out_dir, max_shard, want_onnx, log, onnx_predictors=False,
+             no_predictors=False):
     from .st_writer import write_checkpoint
     t0 = time.time()
     log(f"building {spec.arch} model: hidden {spec.hidden}, intermediate {spec.intermediate}, "
@@ -280,6 +288,8 @@ def generate(spec, out_dir, max_shard, want_onnx, log, onnx_predictors=False):
         json.dump(cfg, f, indent=2)
         f.write("\n")
     log("writing safetensors")
+    if no_predictors:
+        store = {k: v for k, v in store.items() if ".predictor." not in k}
     files = write_checkpoint(out_dir, store, spec.dtype, max_shard, log)
     if want_onnx:
         log("writing model.onnx")
@@ -328,7 +338,7 @@ def main(argv=None):
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)     # mkdtemp makes it 0700
         stats, bad = generate(spec, tmp, a.max_shard_size, a.onnx or a.onnx_predictors, log,
-                              a.onnx_predictors)
+                              a.onnx_predictors, a.no_predictors)
         if os.path.exists(out):          # --force
             old = tempfile.mkdtemp(prefix=os.path.basename(out) + ".old-", dir=parent)
             os.rename(out, os.path.join(old, "x"))
