@@ -1,9 +1,12 @@
-//===- CalibrateModel.cpp - sparsec calibrate ------------------------------===//
+//===- CalibrateModel.cpp - sparsec calibrate
+//------------------------------===//
 
 #include "compiler/Driver/CalibrateModel.h"
 
 #include "compiler/Driver/CompileModel.h"
 #include "sparsec/formats/gguf.h"
+
+#include "passes/JsonFile.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
@@ -24,19 +27,8 @@ using namespace llvm;
 namespace mlir::sparsec {
 namespace {
 
-Error failure(const Twine &message) {
-  return createStringError(inconvertibleErrorCode(), message);
-}
-
-Expected<json::Value> readJson(StringRef path) {
-  auto buffer = MemoryBuffer::getFile(path);
-  if (!buffer)
-    return failure(path + ": cannot read: " + buffer.getError().message());
-  Expected<json::Value> value = json::parse((*buffer)->getBuffer());
-  if (!value)
-    return failure(path + ": not JSON: " + toString(value.takeError()));
-  return value;
-}
+Error failure(const Twine &message) { return inputError(message); }
+Expected<json::Value> readJson(StringRef path) { return readJsonFile(path); }
 
 std::string joinPath(StringRef a, StringRef b) {
   SmallString<256> path(a);
@@ -126,8 +118,7 @@ json::Object statistics(const std::vector<float> &gate,
       break;
     size_t k = std::min(magnitude.size() - 1,
                         static_cast<size_t>(s * (magnitude.size() - 1)));
-    std::nth_element(magnitude.begin(), magnitude.begin() + k,
-                     magnitude.end());
+    std::nth_element(magnitude.begin(), magnitude.begin() + k, magnitude.end());
     thresholds[sparsityKey(s)] = magnitude[k];
   }
   stats["thresholds"] = std::move(thresholds);
@@ -182,8 +173,8 @@ Expected<std::string> readCalibratedThresholds(const std::string &dir,
     const json::Object *layer = entry.getAsObject();
     const json::Object *thresholds =
         layer ? layer->getObject("thresholds") : nullptr;
-    std::optional<double> t = thresholds ? thresholds->getNumber(key)
-                                         : std::nullopt;
+    std::optional<double> t =
+        thresholds ? thresholds->getNumber(key) : std::nullopt;
     std::optional<int64_t> index =
         layer ? layer->getInteger("layer") : std::nullopt;
     if (!t || !index)
@@ -280,9 +271,8 @@ Expected<std::string> calibrateModel(const CalibrateOptions &options) {
         readRecord(records, kinds["activation"]);
     if (!activation)
       return activation.takeError();
-    json::Object stats =
-        statistics(*gate, *activation, gateRecord.rows, gateRecord.count,
-                   options.targetSparsities);
+    json::Object stats = statistics(*gate, *activation, gateRecord.rows,
+                                    gateRecord.count, options.targetSparsities);
     json::Object &entry = layers[layer];
     entry["layer"] = layer;
     if (expert < 0) {
@@ -315,10 +305,13 @@ Expected<std::string> calibrateModel(const CalibrateOptions &options) {
                               "--fit-predictors needs it)");
     std::string predictors = joinPath(dir, "predictors");
     say("fitting predictors");
-    std::vector<std::string> fitArgs = {
-        fitter,       records,   options.modelDir,
-        "-o",         predictors, "--held-out",
-        formatv("{0}", options.heldOut).str()};
+    std::vector<std::string> fitArgs = {fitter,
+                                        records,
+                                        options.modelDir,
+                                        "-o",
+                                        predictors,
+                                        "--held-out",
+                                        formatv("{0}", options.heldOut).str()};
     if (options.predictorRank > 0)
       fitArgs.insert(fitArgs.end(),
                      {"--rank", std::to_string(options.predictorRank)});

@@ -2,7 +2,9 @@
 
 #include "compiler/Driver/EvalModel.h"
 
+#include "passes/JsonFile.h"
 #include "llvm/ADT/ScopeExit.h"
+
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -22,19 +24,8 @@ using namespace llvm;
 namespace mlir::sparsec {
 namespace {
 
-Error failure(const Twine &message) {
-  return createStringError(inconvertibleErrorCode(), message);
-}
-
-Expected<json::Value> readJson(StringRef path) {
-  auto buffer = MemoryBuffer::getFile(path);
-  if (!buffer)
-    return failure(path + ": cannot read: " + buffer.getError().message());
-  Expected<json::Value> value = json::parse((*buffer)->getBuffer());
-  if (!value)
-    return failure(path + ": not JSON: " + toString(value.takeError()));
-  return value;
-}
+Error failure(const Twine &message) { return inputError(message); }
+Expected<json::Value> readJson(StringRef path) { return readJsonFile(path); }
 
 /// OUT's executable: OUT/<manifest model_name>.
 Expected<std::string> executableOf(StringRef dir) {
