@@ -213,7 +213,8 @@ Error writeHtmlReport(const std::string &reportJson, const std::string &path) {
   os << "</tr>\n<tr><td>top-1 accuracy</td><td>"
      << number(100 * numberOf(report, "top1_accuracy"), "%.2f") << "%</td>";
   if (baseline)
-    os << "<td></td>";
+    os << "<td>" << number(100 * numberOf(baseline, "top1_accuracy"), "%.2f")
+       << "%</td>";
   os << "</tr>\n";
   if (baseline) {
     os << "<tr><td>KL divergence, mean</td><td>"

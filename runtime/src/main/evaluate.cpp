@@ -331,7 +331,7 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
 
   std::vector<float> logits(vocab), logProbs(vocab), base(vocab);
   std::vector<double> nll, baseNll, kld;
-  int64_t correct = 0, agree = 0, steps = 0;
+  int64_t correct = 0, agree = 0, baseCorrect = 0, steps = 0;
   auto start = std::chrono::steady_clock::now();
   auto lastReport = start;
   for (const std::vector<int32_t> &chunk : chunks) {
@@ -373,8 +373,9 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
                             "' is truncated");
         kld.push_back(klDivergence(base.data(), logits.data(), vocab, summary));
         baseNll.push_back(-static_cast<double>(base[target]));
-        agree += std::max_element(base.begin(), base.end()) - base.begin() ==
-                 summary.argmax;
+        auto baseTop = std::max_element(base.begin(), base.end()) - base.begin();
+        agree += baseTop == summary.argmax;
+        baseCorrect += baseTop == target;
       }
       auto now = std::chrono::steady_clock::now();
       if (now - lastReport > std::chrono::seconds(2)) {
@@ -424,6 +425,7 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
     b["kld_max"] =
         kld.empty() ? 0.0 : *std::max_element(kld.begin(), kld.end());
     b["top1_agreement"] = static_cast<double>(agree) / n;
+    b["top1_accuracy"] = static_cast<double>(baseCorrect) / n;
     b["kld"] = kld;
     report["baseline"] = b;
   }
