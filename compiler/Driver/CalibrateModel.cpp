@@ -331,10 +331,20 @@ Expected<std::string> calibrateModel(const CalibrateOptions &options) {
           if (!l)
             continue;
           recall.push_back(json::Object(*l));
+          // What the predictor selects, for sparsec-decide-sparsity.
           int64_t layer = l->getInteger("layer").value_or(-1);
-          if (layers.count(layer))
-            layers[layer]["predicted_density"] =
-                l->getNumber("predicted_density").value_or(0);
+          int64_t expert = l->getInteger("expert").value_or(-1);
+          double predicted = l->getNumber("predicted_density").value_or(0);
+          if (!layers.count(layer))
+            continue;
+          if (expert < 0) {
+            layers[layer]["predicted_density"] = predicted;
+          } else if (json::Array *experts = layers[layer].getArray("experts")) {
+            for (json::Value &e : *experts)
+              if (json::Object *o = e.getAsObject())
+                if (o->getInteger("expert") == expert)
+                  (*o)["predicted_density"] = predicted;
+          }
         }
     calibration["predictor_recall"] = std::move(recall);
     calibration["predictors"] = predictors;

@@ -252,11 +252,14 @@ Error writeHtmlReport(const std::string &reportJson, const std::string &path) {
     std::vector<double> values;
     for (const json::Value &entry : *recall)
       if (const json::Object *o = entry.getAsObject()) {
-        recallLabels.push_back(std::to_string(
-            static_cast<int64_t>(o->getNumber("layer").value_or(0))));
+        int64_t expert = o->getInteger("expert").value_or(-1);
+        recallLabels.push_back(
+            std::to_string(o->getInteger("layer").value_or(0)) +
+            (expert >= 0 ? "/" + std::to_string(expert) : std::string()));
         values.push_back(o->getNumber("recall").value_or(0));
       }
-    os << chart("Predictor recall per layer (held-out calibration text)",
+    os << chart("Predictor recall per layer (or layer/expert), held-out "
+                "calibration text",
                 recallLabels, values, /*bars=*/true, "recall", 1.0);
   }
 

@@ -17,23 +17,31 @@ def main():
     ap.add_argument("--density-tol", type=float, default=0.05)
     ap.add_argument("--min-recall", type=float)
     ap.add_argument("--sparsities", default="0.4,0.5")
+    ap.add_argument("--experts", action="store_true",
+                    help="an MoE model: statistics and predictors per expert")
     a = ap.parse_args()
     with open(a.file) as f:
         cal = json.load(f)
     keys = [k for k in a.sparsities.split(",")]
+    ffns = []
     for layer in cal["layers"]:
-        where = f"layer {layer['layer']}"
-        if a.density is not None and abs(layer["density"] - a.density) > a.density_tol:
-            sys.exit(f"{where}: density {layer['density']:.4f} is not within "
+        for ffn in (layer["experts"] if a.experts else [layer]):
+            ffns.append((f"layer {layer['layer']}"
+                         + (f" expert {ffn['expert']}" if a.experts else ""), ffn))
+    for where, ffn in ffns:
+        if a.density is not None and abs(ffn["density"] - a.density) > a.density_tol:
+            sys.exit(f"{where}: density {ffn['density']:.4f} is not within "
                      f"{a.density_tol} of {a.density}")
-        thresholds = layer["thresholds"]
+        thresholds = ffn["thresholds"]
         values = [thresholds[k] for k in keys]
         if any(v < 0 for v in values) or values != sorted(values):
             sys.exit(f"{where}: thresholds {values} must grow with the sparsity")
+        if a.min_recall is not None and "predicted_density" not in ffn:
+            sys.exit(f"{where}: no predicted density from the fitted predictor")
     recall = cal.get("predictor_recall", [])
     if a.min_recall is not None:
-        if len(recall) != len(cal["layers"]):
-            sys.exit("no predictor recall for every layer")
+        if len(recall) != len(ffns):
+            sys.exit(f"{len(recall)} predictor recalls for {len(ffns)} FFNs")
         worst = min(r["recall"] for r in recall)
         if worst < a.min_recall:
             sys.exit(f"predictor recall {worst:.4f} < {a.min_recall}")

@@ -27,8 +27,8 @@ Cost: one SVD of [neurons, hidden] per layer, then epochs x tokens x rank x
 
 Writes OUT_DIR/model.safetensors (model.layers.N.mlp.predictor.fc1/
 fc2.weight, f32: what --predictor-dir reads) and OUT_DIR/predictor_report.json.
-MoE experts are not fitted (their records hold only the tokens routed to
-them); their layers are reported as skipped.
+MoE experts are fitted alike, each on the tokens routed to it (its records
+hold those only), under model.layers.N.block_sparse_moe.experts.E.predictor.
 """
 
 import argparse
@@ -180,20 +180,21 @@ def main():
     rng = np.random.default_rng(a.seed)
     tensors, report = {}, []
     for (layer, expert), kinds in sorted(by_layer.items()):
-        if expert >= 0:
-            report.append({"layer": layer, "expert": expert, "skipped": "MoE expert"})
-            continue
         if "input" not in kinds or "activation" not in kinds:
             sys.exit(f"{a.records}: layer {layer} lacks its input or activation record")
         t0 = time.time()
         x = load_record(a.records, kinds["input"])
         active = load_record(a.records, kinds["activation"]) != 0
         prefix = f"model.layers.{layer}."
+        ffn = (prefix + "mlp." if expert < 0
+               else f"{prefix}block_sparse_moe.experts.{expert}.")
+        gate_name = ffn + ("gate_proj.weight" if expert < 0 else "w1.weight")
         norm = read_tensor(a.model, prefix + "post_attention_layernorm.weight", index)
-        gate = read_tensor(a.model, prefix + "mlp.gate_proj.weight", index)
+        gate = read_tensor(a.model, gate_name, index)
         if norm is None or gate is None:
             sys.exit(f"{a.model}: no {prefix}post_attention_layernorm.weight or "
-                     f"{prefix}mlp.gate_proj.weight")
+                     f"{gate_name}")
+        where = f"layer {layer}" + (f" expert {expert}" if expert >= 0 else "")
         safe = np.where(norm != 0, norm, 1.0)
         z = np.where(norm != 0, x / safe, 0.0).astype(np.float32)
         hidden, neurons = z.shape[1], active.shape[1]
@@ -201,27 +202,28 @@ def main():
         rank += rank % 2
         split = int(round(len(z) * (1.0 - a.held_out)))
         if split < 16 or len(z) - split < 16:
-            sys.exit(f"{a.records}: {len(z)} tokens are too few to fit and hold out")
+            sys.exit(f"{a.records}: {where} ran on {len(z)} tokens, too few to fit "
+                     "and hold out (record more with --tokens)")
         fc1, fc2, weight = fit_layer(z[:split], active[:split].astype(np.float32),
                                      gate * norm[None, :], rank, a.epochs,
                                      a.target_recall, rng)
         pred = scores(z[split:], fc1, fc2) > 0
         recall, precision = recall_precision(pred, active[split:])
-        entry = {"layer": layer, "recall": recall, "precision": precision,
+        entry = {"layer": layer, "expert": expert, "recall": recall, "precision": precision,
                  "density": float(active[split:].mean()),
                  "predicted_density": float(pred.mean()), "rank": rank,
                  "positive_weight": weight, "train_tokens": split,
                  "held_out_tokens": len(z) - split,
                  "seconds": round(time.time() - t0, 2)}
         report.append(entry)
-        tensors[prefix + "mlp.predictor.fc1.weight"] = fc1
-        tensors[prefix + "mlp.predictor.fc2.weight"] = fc2
+        tensors[ffn + "predictor.fc1.weight"] = fc1
+        tensors[ffn + "predictor.fc2.weight"] = fc2
         if not a.quiet:
-            print(f"sparsec-fit-predictors: layer {layer}: recall {recall:.4f}, precision "
+            print(f"sparsec-fit-predictors: {where}: recall {recall:.4f}, precision "
                   f"{precision:.4f}, predicted density {entry['predicted_density']:.4f} "
                   f"(activations {entry['density']:.4f}), rank {rank}", file=sys.stderr)
     if not tensors:
-        sys.exit(f"{a.records}: no dense FFN layer to fit")
+        sys.exit(f"{a.records}: no FFN to fit")
     os.makedirs(a.output, exist_ok=True)
     from safetensors.numpy import save_file
     save_file(tensors, os.path.join(a.output, "model.safetensors"))

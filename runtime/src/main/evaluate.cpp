@@ -373,7 +373,8 @@ Status evaluateText(const CliOptions &options, sparsec_model_t *model,
                             "' is truncated");
         kld.push_back(klDivergence(base.data(), logits.data(), vocab, summary));
         baseNll.push_back(-static_cast<double>(base[target]));
-        auto baseTop = std::max_element(base.begin(), base.end()) - base.begin();
+        auto baseTop =
+            std::max_element(base.begin(), base.end()) - base.begin();
         agree += baseTop == summary.argmax;
         baseCorrect += baseTop == target;
       }
