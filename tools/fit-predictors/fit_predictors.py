@@ -19,8 +19,8 @@ Method, per layer:
      pre-activation (a neuron whose gate is negative never fires);
   2. training on the first (1 - held_out) of the tokens: Adam on a
      binary cross-entropy of the scores against the activity, positives
-     weighted to favour recall, the weight raised until the training
-     recall reaches --target-recall;
+     weighted to favour recall, the weight raised (up to 4 rounds) until the
+     recall on a validation tenth of them reaches --target-recall;
   3. recall, precision and the predicted density on the held-out tokens.
 Cost: one SVD of [neurons, hidden] per layer, then epochs x tokens x rank x
 (hidden + neurons) multiply-adds.
@@ -118,8 +118,14 @@ def recall_precision(pred, active):
     return float(recall), float(precision)
 
 
-def fit_layer(z_train, y_train, gate, rank, epochs, target_recall, rng):
-    """fc1 [rank, hidden], fc2 [neurons, rank] for one layer."""
+def fit_layer(z_all, y_all, gate, rank, epochs, target_recall, rng):
+    """fc1 [rank, hidden], fc2 [neurons, rank] for one layer. The last tenth
+    of the tokens given is a validation set: the positives' weight rises
+    until the recall there (not on the tokens trained on, which a predictor
+    of this size overfits) reaches target_recall."""
+    split = max(1, int(len(z_all) * 0.9))
+    z_train, y_train = z_all[:split], y_all[:split]
+    z_val, y_val = z_all[split:], y_all[split:]
     half = rank // 2
     u, s, vt = np.linalg.svd(gate, full_matrices=False)
     fc1 = np.concatenate([vt[:half], -vt[:half]]).astype(np.float32)
@@ -145,7 +151,7 @@ def fit_layer(z_train, y_train, gate, rank, epochs, target_recall, rng):
                 g2 = ds.T @ h
                 g1 = ((ds @ fc2) * (a > 0)).T @ z
                 adam.step([g1, g2])
-        recall, _ = recall_precision(scores(z_train, fc1, fc2) > 0, y_train > 0)
+        recall, _ = recall_precision(scores(z_val, fc1, fc2) > 0, y_val > 0)
         if recall >= target_recall:
             break
         weight *= 3.0
@@ -162,9 +168,10 @@ def main():
                          "least 32, even)")
     ap.add_argument("--held-out", type=float, default=0.2,
                     help="fraction of the tokens (the last ones) kept for recall")
-    ap.add_argument("--epochs", type=int, default=30, help="training epochs per round")
+    ap.add_argument("--epochs", type=int, default=20, help="training epochs per round")
     ap.add_argument("--target-recall", type=float, default=0.99,
-                    help="training recall to reach (default 0.99)")
+                    help="recall to reach on the validation tenth of the training "
+                         "tokens (default 0.99)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quiet", action="store_true")
     a = ap.parse_args()
