@@ -1396,6 +1396,22 @@ struct MultiHeadAttentionPattern : public GraphPattern<llm::AttentionOp> {
 
 //===--- mixture of experts -----------------------------------------------===//
 
+/// Replaces `op` with an llm.moe of the experts' matrices, routed by
+/// `router` (numbered in graph order later, by the pass).
+void replaceWithMoE(PatternRewriter &rewriter, NodeOp op, Value input,
+                    llm::LinearOp router, ValueRange gates, ValueRange ups,
+                    ValueRange downs, int64_t topK,
+                    llm::Activation activation) {
+  Value moe = llm::MoEOp::create(
+      rewriter, op.getLoc(), input.getType(), input, router.getWeight(), gates,
+      ups, downs, Value(), ValueRange(), ValueRange(),
+      rewriter.getI64IntegerAttr(static_cast<int64_t>(gates.size())),
+      rewriter.getI64IntegerAttr(topK),
+      llm::ActivationAttr::get(rewriter.getContext(), activation),
+      rewriter.getI64IntegerAttr(0), FloatAttr());
+  replaceWithLLM(rewriter, op, moe);
+}
+
 /// sum over e of ffn_e(x) * w[e], with w = ScatterElements(zeros, top-k
 /// indices, top-k values / their sum) and the top-k of Softmax(router x):
 /// Mixtral's routing (softmax over all experts, top-k, renormalised), with
@@ -1511,14 +1527,8 @@ struct MoEPattern : public GraphPattern<llm::MoEOp> {
       ups.push_back(expert.getUp());
       downs.push_back(expert.getDown());
     }
-    Value moe = llm::MoEOp::create(
-        rewriter, op.getLoc(), input.getType(), input, router.getWeight(),
-        gates, ups, downs, Value(), ValueRange(), ValueRange(),
-        rewriter.getI64IntegerAttr(numExperts),
-        rewriter.getI64IntegerAttr(topK),
-        llm::ActivationAttr::get(getContext(), activation),
-        rewriter.getI64IntegerAttr(0), FloatAttr());
-    replaceWithLLM(rewriter, op, moe);
+    replaceWithMoE(rewriter, op, input, router, gates, ups, downs, topK,
+                   activation);
     return success();
   }
 };
@@ -1667,13 +1677,8 @@ struct MoEContribPattern : public GraphPattern<llm::MoEOp> {
       }
       downs.push_back(expertParam(rewriter, fc2, e));
     }
-    Value moe = llm::MoEOp::create(
-        rewriter, op.getLoc(), input.getType(), input, router.getWeight(),
-        gates, ups, downs, Value(), ValueRange(), ValueRange(),
-        rewriter.getI64IntegerAttr(experts), rewriter.getI64IntegerAttr(topK),
-        llm::ActivationAttr::get(getContext(), activation),
-        rewriter.getI64IntegerAttr(0), FloatAttr());
-    replaceWithLLM(rewriter, op, moe);
+    replaceWithMoE(rewriter, op, input, router, gates, ups, downs, topK,
+                   activation);
     return success();
   }
 };

@@ -36,10 +36,18 @@ std::string joinPath(StringRef a, StringRef b) {
   return std::string(path);
 }
 
-Error run(StringRef exe, ArrayRef<std::string> args) {
+/// Runs `exe`; `quietStdout`: its stdout goes to /dev/null (the recorder's
+/// --eval summary, which scores a dense model nobody asked about).
+Error run(StringRef exe, ArrayRef<std::string> args, bool quietStdout = false) {
   std::vector<StringRef> refs(args.begin(), args.end());
   std::string error;
-  int code = sys::ExecuteAndWait(exe, refs, std::nullopt, {}, 0, 0, &error);
+  std::optional<StringRef> redirects[] = {std::nullopt, StringRef(""),
+                                          std::nullopt};
+  int code = sys::ExecuteAndWait(
+      exe, refs, std::nullopt,
+      quietStdout ? ArrayRef<std::optional<StringRef>>(redirects)
+                  : ArrayRef<std::optional<StringRef>>(),
+      0, 0, &error);
   if (code != 0)
     return failure(sys::path::filename(exe) + " failed" +
                    (error.empty() ? " (exit status " + Twine(code) + ")"
@@ -233,7 +241,7 @@ Expected<std::string> calibrateModel(const CalibrateOptions &options) {
                 {"--eval-context", std::to_string(options.context)});
   if (options.threads > 0)
     args.insert(args.end(), {"--threads", std::to_string(options.threads)});
-  if (Error err = run(*exe, args))
+  if (Error err = run(*exe, args, /*quietStdout=*/true))
     return std::move(err);
 
   // 3. Statistics per layer (and expert).
