@@ -9,6 +9,18 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${SPARSEC_BUILD_DIR:-$root/build}"
 
+# The suite writes about 5 GiB (build folders, venvs, compiled test models,
+# pytest's temporary models); on a fuller disk it fails late with "No space
+# left on device", so say so at the start.
+need_gib=6
+for dir in "$(dirname "$build")" "${TMPDIR:-/tmp}"; do
+  free_gib=$(df -P -BG "$dir" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
+  echo "test: ${free_gib} GiB free in $dir"
+  if [ "$free_gib" -lt "$need_gib" ]; then
+    echo "test: warning: the suite needs about ${need_gib} GiB free in $dir; expect 'No space left on device' failures" >&2
+  fi
+done
+
 "$root/scripts/install-deps.sh"
 echo "test: formatting (scripts/check-format.sh, clang-format-22)"
 "$root/scripts/check-format.sh"
