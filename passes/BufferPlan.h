@@ -36,6 +36,10 @@ inline constexpr llvm::StringLiteral kRecordTagsAttrName = "sparsec.records";
 inline constexpr llvm::StringLiteral kRecordsAttrName = "sparsec.records";
 inline constexpr llvm::StringLiteral kScratchBytesAttrName =
     "sparsec.scratch_bytes";
+/// On the module: tokens per block of the generated prefill step
+/// (convert-llm-to-loops{prefill-block}); absent when there is none.
+inline constexpr llvm::StringLiteral kPrefillBlockAttrName =
+    "sparsec.prefill_block";
 /// On the module: kernels the step runs through the thread pool.
 inline constexpr llvm::StringLiteral kNumKernelsAttrName =
     "sparsec.num_kernels";

@@ -27,6 +27,8 @@ struct TargetSpec {
   bool isHost = false;     ///< runs natively on this machine
   bool hasAVX2 = false;    ///< x86-64 CPU with AVX2 (integer dot products)
   bool hasDotProd = false; ///< AArch64 CPU with the dot-product extension
+  /// Tokens per block of the generated prefill step (0: none; CPU only).
+  int64_t prefillBlock = 0;
   /// For `cuda`: the GPU architecture the kernels are compiled for
   /// ("sm_80"); the triple, CPU and features are then the host code's.
   std::string gpuArch;

@@ -17,6 +17,7 @@
 #include "targets/Common/KernelNames.h"
 #include "targets/Target.h"
 
+#include "sparsec/formats/limits.h"
 #include "sparsec/kernel_abi.h"
 #include "sparsec/manifest_schema.h"
 #include "sparsec/weights_layout.h"
@@ -488,6 +489,9 @@ llvm::Expected<std::string> compileInto(const CompileOptions &options,
   if (auto scratch =
           (**module)->getAttrOfType<IntegerAttr>(kScratchBytesAttrName))
     manifest[SPARSEC_MANIFEST_KEY_SCRATCH_BYTES] = scratch.getInt();
+  if (auto block =
+          (**module)->getAttrOfType<IntegerAttr>(kPrefillBlockAttrName))
+    manifest[SPARSEC_MANIFEST_KEY_PREFILL_BLOCK] = block.getInt();
   if (auto names = (**module)->getAttrOfType<ArrayAttr>(kKernelNamesAttrName)) {
     llvm::json::Array kernels;
     for (StringAttr name : names.getAsRange<StringAttr>())
@@ -615,6 +619,14 @@ mlir::sparsec::compileModel(const CompileOptions &options) {
   auto target = resolveTarget(options.target, options.cpu, options.gpu);
   if (!target)
     return target.takeError();
+  if (options.prefillBlock < 0 ||
+      options.prefillBlock > ::sparsec::limits::kMaxPrefillBlock)
+    return llvm::createStringError(
+        "--prefill-block must be between 0 and " +
+        std::to_string(::sparsec::limits::kMaxPrefillBlock) + ", got " +
+        std::to_string(options.prefillBlock));
+  if (!target->isCUDA())
+    target->prefillBlock = options.prefillBlock;
   // Everything is written to a stage folder beside OUT/ and moved into place
   // only when the whole output exists: a failed compile leaves no new file
   // and never an executable beside another compile's weights.

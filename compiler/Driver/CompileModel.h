@@ -26,6 +26,9 @@ struct CompileOptions {
   std::string gpu; ///< --target cuda: the GPU architecture ("" = sm_80)
   std::string predictorDir;
   int64_t maxSeqLen = 0;
+  /// Tokens per block of the prompt-processing step (0: none, the prompt
+  /// runs token by token). CPU targets only.
+  int64_t prefillBlock = 64;
   /// Sparse pipeline options (mode, per-layer overrides, statistics).
   std::string mode = "auto";
   std::string layers;

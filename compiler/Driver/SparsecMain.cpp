@@ -170,6 +170,12 @@ cl::opt<int64_t> compileMaxSeqLen(
     "max-seq-len", cl::init(0),
     cl::desc("Context length (default: max_position_embeddings)"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
+cl::opt<int64_t> compilePrefillBlock(
+    "prefill-block", cl::init(64),
+    cl::desc("Prompt tokens per call of the generated prefill step, which "
+             "multiplies matrices over the block (0: none, the prompt runs "
+             "token by token; CPU targets, not MoE or sliding-window models)"),
+    cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<mlir::sparsec::EmitKind> compileEmit(
     "emit", cl::init(mlir::sparsec::EmitKind::Executable),
     cl::desc("Stop early for inspection"),
@@ -406,6 +412,7 @@ int runCompile() {
   options.passesAfterSparsify = compilePassesAfter;
   options.predictorDir = compilePredictorDir;
   options.maxSeqLen = compileMaxSeqLen;
+  options.prefillBlock = compilePrefillBlock;
   options.emit = compileEmit;
   options.quiet = compileQuiet;
   options.recordActivations = compileRecordActivations;

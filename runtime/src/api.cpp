@@ -53,6 +53,11 @@ __attribute__((weak)) void _mlir_ciface_sparsec_run_range(
     sparsec_memref1d *scratch, int32_t token, int64_t pos, int32_t kernel,
     int64_t begin, int64_t end);
 __attribute__((weak)) int32_t sparsec_kernel_abi_version(void);
+// The prompt-processing step, when the model was compiled with one.
+__attribute__((weak)) void _mlir_ciface_sparsec_prefill_step(
+    sparsec_memref1d *weights, sparsec_memref1d *kv_cache,
+    sparsec_memref1d *logits, sparsec_memref1d *stats,
+    sparsec_memref1d *scratch, int32_t token_count, int64_t pos);
 // What the linked step was compiled for (kernel_abi.h).
 __attribute__((weak)) extern const int64_t sparsec_step_info[];
 }
@@ -249,6 +254,10 @@ struct sparsec_session_t {
   sparsec_model_t *model = nullptr; ///< Retained.
   sparsec_decode_step_fn step = nullptr;
   sparsec_run_range_fn runRange = nullptr;
+  /// The linked prefill step and its block (tokens per call), when the
+  /// model has one and the session uses it.
+  sparsec_decode_step_fn prefill = nullptr;
+  int64_t prefillBlock = 0;
   std::unique_ptr<sparsec::ThreadPool> pool;
   sparsec::AlignedBuffer kvCache;
   std::optional<sparsec::AlignedBuffer> scratch; ///< Set at creation.
@@ -363,6 +372,40 @@ Status runStepUntimed(sparsec_session_t &session, int32_t token) {
                session.position);
   activeStep = nullptr;
   ++session.position;
+  session.hasLogits = true;
+  return Status::ok();
+}
+
+/// Runs the prefill step over `count` (1..prefillBlock) checked tokens at
+/// the session's position: they go to the start of scratch, where the step
+/// reads them; the logits are the last token's.
+Status runPrefillBlock(sparsec_session_t &session, const int32_t *tokens,
+                       size_t count) {
+  const sparsec::Model &model = *session.model->model;
+  const sparsec::Manifest &manifest = model.manifest();
+  sparsec_memref1d weights =
+      memref(model.weightsData(), static_cast<int64_t>(model.weightsSize()));
+  sparsec_memref1d kvCache = memref(
+      session.kvCache.data(), static_cast<int64_t>(session.kvCache.size()));
+  sparsec_memref1d logits =
+      memref(session.logits.data(), static_cast<int64_t>(manifest.vocabSize));
+  std::fill(session.stats.begin(), session.stats.end(), 0);
+  sparsec_memref1d stats =
+      memref(session.stats.data(), static_cast<int64_t>(manifest.ffns.size()));
+  sparsec_memref1d scratch = memref(
+      session.scratch->data(), static_cast<int64_t>(session.scratch->size()));
+  std::memcpy(session.scratch->data(), tokens, count * sizeof(int32_t));
+  session.hasLogits = false;
+  auto tokenCount = static_cast<int32_t>(count);
+  ActiveStep active{&session,
+                    {&weights, &kvCache, &logits, &stats, &scratch},
+                    tokenCount,
+                    session.position};
+  activeStep = &active;
+  session.prefill(&weights, &kvCache, &logits, &stats, &scratch, tokenCount,
+                  session.position);
+  activeStep = nullptr;
+  session.position += static_cast<int64_t>(count);
   session.hasLogits = true;
   return Status::ok();
 }
@@ -874,6 +917,7 @@ sparsec_session_options_initialize(sparsec_session_options_t *out_options) {
   out_options->top_p = 1.0f;
   out_options->num_threads = 0;
   out_options->profile = 0;
+  out_options->token_by_token = 0;
 }
 
 extern "C" sparsec_status_t
@@ -922,6 +966,13 @@ sparsec_session_create(sparsec_model_t *model,
         std::move(kvCache).value(), std::move(sampler).value());
     session->step = *step;
     session->runRange = &_mlir_ciface_sparsec_run_range; // null in tests
+    // The prefill step runs on the CPU, beside the linked decode step.
+    if (m.prefillBlock > 0 && &_mlir_ciface_sparsec_prefill_step &&
+        !testStep.load() && !sparsec::stepRunsOnGPU() &&
+        !options->token_by_token) {
+      session->prefill = &_mlir_ciface_sparsec_prefill_step;
+      session->prefillBlock = m.prefillBlock;
+    }
     StatusOr<sparsec::AlignedBuffer> scratch = model->model->allocateScratch();
     if (!scratch.isOk())
       return scratch.status();
@@ -1028,9 +1079,20 @@ extern "C" sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,
                           std::to_string(tokens[i]) +
                           ", outside the vocabulary [0, " +
                           std::to_string(m.vocabSize) + ")");
-    for (size_t i = 0; i < count; ++i)
-      if (Status status = runStep(*session, tokens[i]); !status.isOk())
-        return status;
+    if (session->prefill && count > 1) {
+      for (size_t done = 0; done < count;) {
+        size_t n = std::min<size_t>(count - done,
+                                    static_cast<size_t>(session->prefillBlock));
+        if (Status status = runPrefillBlock(*session, tokens + done, n);
+            !status.isOk())
+          return status;
+        done += n;
+      }
+    } else {
+      for (size_t i = 0; i < count; ++i)
+        if (Status status = runStep(*session, tokens[i]); !status.isOk())
+          return status;
+    }
     if (out_logits && count)
       std::memcpy(out_logits, session->logits.data(),
                   session->logits.size() * sizeof(float));

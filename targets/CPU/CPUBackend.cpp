@@ -57,6 +57,7 @@ void sparsec::buildCPUCodegenPipeline(
   ConvertLLMToLoopsPassOptions convert;
   convert.targetName = options.target;
   convert.vectorWidth = options.vectorWidth;
+  convert.prefillBlock = options.prefillBlock;
   pm.addPass(createConvertLLMToLoopsPass(convert));
   pm.addPass(createApproximateExpPass());
   pm.addPass(createPlanScratchPass());
@@ -86,6 +87,7 @@ void CPUBackend::buildCodegenPipeline(OpPassManager &pm,
   if (spec.name == "aarch64" && spec.hasDotProd)
     options.target = "aarch64-dotprod";
   options.vectorWidth = spec.vectorWidth;
+  options.prefillBlock = spec.prefillBlock;
   buildCPUCodegenPipeline(pm, options);
 }
 

@@ -39,6 +39,9 @@ struct CPUCodegenPipelineOptions
   Option<int64_t> vectorWidth{
       *this, "vector-width", llvm::cl::init(0),
       llvm::cl::desc("f32 lanes per vector (0: the target's)")};
+  Option<int64_t> prefillBlock{
+      *this, "prefill-block", llvm::cl::init(0),
+      llvm::cl::desc("Tokens per block of the prefill step (0: none)")};
 };
 
 /// The CPU codegen passes, from a planned llm/sfn module to the LLVM dialect.

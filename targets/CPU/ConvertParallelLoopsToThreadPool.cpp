@@ -39,19 +39,24 @@ public:
         module, "convert-parallel-loops-to-thread-pool");
     if (!step)
       return signalPassFailure();
-    DecodeStepABI stepABI(step);
-    SmallVector<scf::ParallelOp> loops;
-    WalkResult walk = step.walk([&](scf::ParallelOp loop) {
-      if (loop->getParentOfType<scf::ParallelOp>()) {
-        loop.emitError("convert-parallel-loops-to-thread-pool: nested "
-                       "parallel loops are not supported");
-        return WalkResult::interrupt();
-      }
-      loops.push_back(loop);
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
-      return signalPassFailure();
+    // The decode step's loops, then the prefill step's: one numbering.
+    SmallVector<func::FuncOp> steps = {step};
+    if (func::FuncOp prefill = DecodeStepABI::lookupPrefillFunction(module))
+      steps.push_back(prefill);
+    SmallVector<std::pair<scf::ParallelOp, func::FuncOp>> loops;
+    for (func::FuncOp owner : steps) {
+      WalkResult walk = owner.walk([&](scf::ParallelOp loop) {
+        if (loop->getParentOfType<scf::ParallelOp>()) {
+          loop.emitError("convert-parallel-loops-to-thread-pool: nested "
+                         "parallel loops are not supported");
+          return WalkResult::interrupt();
+        }
+        loops.push_back({loop, owner});
+        return WalkResult::advance();
+      });
+      if (walk.wasInterrupted())
+        return signalPassFailure();
+    }
 
     MLIRContext *context = &getContext();
     OpBuilder b(context);
@@ -93,7 +98,9 @@ public:
     func::ReturnOp::create(b, loc);
 
     SmallVector<Attribute> names;
-    for (auto [k, loop] : llvm::enumerate(loops)) {
+    for (auto [k, entry] : llvm::enumerate(loops)) {
+      auto [loop, owner] = entry;
+      DecodeStepABI stepABI(owner);
       std::optional<std::string> name = getKernelName(loop.getLoc());
       names.push_back(
           b.getStringAttr(name ? *name : "kernel " + std::to_string(k)));

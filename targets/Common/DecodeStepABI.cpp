@@ -35,6 +35,20 @@ func::FuncOp DecodeStepABI::createStepFunction(OpBuilder &b, Location loc) {
   return step;
 }
 
+func::FuncOp DecodeStepABI::createPrefillFunction(OpBuilder &b, Location loc) {
+  auto prefill = func::FuncOp::create(
+      b, loc, kPrefillFunctionName,
+      b.getFunctionType(getArgumentTypes(b.getContext()), {}));
+  prefill->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  prefill.addEntryBlock();
+  return prefill;
+}
+
+func::FuncOp DecodeStepABI::lookupPrefillFunction(ModuleOp module) {
+  auto func = module.lookupSymbol<func::FuncOp>(kPrefillFunctionName);
+  return func && hasABIArguments(func) ? func : nullptr;
+}
+
 DecodeStepABI::DecodeStepABI(func::FuncOp func) : func(func) {
   assert(hasABIArguments(func) && "function lacks the decode step's arguments");
 }

@@ -35,6 +35,10 @@ public:
 
   static constexpr llvm::StringLiteral kStepFunctionName =
       "sparsec_decode_step";
+  /// The prefill step: the same arguments, `token` the number of tokens in
+  /// its block and the tokens at the start of scratch (kernel_abi.h).
+  static constexpr llvm::StringLiteral kPrefillFunctionName =
+      "sparsec_prefill_step";
   static constexpr llvm::StringLiteral kVersionFunctionName =
       "sparsec_kernel_abi_version";
 
@@ -44,6 +48,8 @@ public:
   /// Creates `sparsec_decode_step` (with an entry block, no terminator) and
   /// `sparsec_kernel_abi_version` before the builder's insertion point.
   static func::FuncOp createStepFunction(OpBuilder &b, Location loc);
+  /// Creates `sparsec_prefill_step` (entry block, no terminator).
+  static func::FuncOp createPrefillFunction(OpBuilder &b, Location loc);
 
   /// Binds to `func`, whose leading arguments must be the ABI's.
   explicit DecodeStepABI(func::FuncOp func);
@@ -55,6 +61,8 @@ public:
   /// "<pass>: no 'sparsec_decode_step' with the ABI's arguments; run
   /// convert-llm-to-loops first" on `module` and returns null.
   static func::FuncOp lookupStepFunction(ModuleOp module, StringRef pass);
+  /// `module`'s sparsec_prefill_step with the ABI's arguments, or null.
+  static func::FuncOp lookupPrefillFunction(ModuleOp module);
 
   func::FuncOp getFunction() const { return func; }
   BlockArgument getArgument(Argument which) const;

@@ -40,6 +40,16 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
     Data-parallel loops are `scf.parallel`s; a backend pass maps them onto
     threads (sparsec-cpu-outline-parallel-loops) or, later, GPU blocks.
 
+    With `prefill-block=B`, the same ops are lowered a second time into
+    `sparsec_prefill_step` (same arguments; `token` is the number of
+    tokens T <= B, the tokens are the first T int32 of scratch): every
+    activation is a [B x n] buffer, linear layers and FFNs are
+    matrix-matrix products over the block (every neuron of a sparse FFN),
+    attention appends the block's keys and values and attends causally,
+    and the logits are the last token's. MoE models and sliding-window
+    caches get no prefill step. The module records B in
+    `sparsec.prefill_block`.
+
     ```mlir
     %y = llm.linear %x, %w : tensor<64xf32>, tensor<32x64xf16> -> tensor<32xf32>
     // becomes
@@ -60,6 +70,9 @@ def ConvertLLMToLoopsPass : Pass<"convert-llm-to-loops", "::mlir::ModuleOp"> {
            "Registered target whose TargetInfo the patterns ask">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
            "f32 lanes per vector (power of two; 0: the target's)">,
+    Option<"prefillBlock", "prefill-block", "int64_t", /*default=*/"0",
+           "Also lower the step over blocks of up to this many prompt tokens "
+           "(sparsec_prefill_step); 0: decode step only">,
   ];
 }
 
@@ -69,8 +82,11 @@ def PlanScratchPass : Pass<"sparsec-plan-scratch", "::mlir::ModuleOp"> {
     Every `memref.alloc` in `sparsec_decode_step` (a result or temporary of
     convert-llm-to-loops) becomes a view of the ABI's scratch argument at a
     64-byte aligned offset of its own, so that kernels outlined into other
-    functions can rebuild it from the ABI arguments alone. Records the total
-    in the module's `sparsec.scratch_bytes` (the manifest's scratch size).
+    functions can rebuild it from the ABI arguments alone. The prefill step
+    (when there is one) is planned the same way after its token buffer, over
+    the same scratch: the two steps never run at once. Records the larger
+    total in the module's `sparsec.scratch_bytes` (the manifest's scratch
+    size).
 
     ```mlir
     %t = memref.alloc() {alignment = 64 : i64} : memref<32xf32>

@@ -94,6 +94,12 @@ def main():
                         help="the executable's quantized dot products round their "
                              "input to 8-bit blocks (x86 with AVX2): so does the "
                              "reference")
+    parser.add_argument("--prefill", action="store_true",
+                        help="run the prompt through the executable's prefill "
+                             "step (--prefill): its dump has one row for the "
+                             "prompt, the last token's; the reference still "
+                             "steps every prompt token")
+    parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--tie-tol", type=float, default=3e-2,
                         help="with --int8-activations, the bound from the first "
                              "step whose rounding met a tie on")
@@ -105,6 +111,10 @@ def main():
         cmd = shlex.split(args.runner) + [args.exe, "--prompt", args.prompt,
                                           "-n", str(args.n), "--ignore-eos",
                                           "--dump-logits", dump]
+        if args.prefill:
+            cmd.append("--prefill")
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     keep = [r for r in args.quant_keep.split(",") if r and r != "none"]
     ref = sparsec_reference.Reference(args.model_dir, mode=args.reference,
@@ -123,17 +133,22 @@ def main():
     if args.bos is not None:
         prompt = [args.bos] + prompt
     steps = len(prompt) + args.n - 1
-    if logits.shape[0] != steps:
-        sys.exit(f"expected {steps} steps of logits, got {logits.shape[0]}")
+    # With --prefill the prompt's positions before its last have no row.
+    skipped = len(prompt) - 1 if args.prefill else 0
+    if logits.shape[0] != steps - skipped:
+        sys.exit(f"expected {steps - skipped} steps of logits, got "
+                 f"{logits.shape[0]}")
     tokens = list(prompt)
     worst = 0.0
     first_tie = None
     swapped = 0
     for pos in range(steps):
         if pos >= len(prompt):
-            tokens.append(int(np.argmax(logits[pos - 1])))
+            tokens.append(int(np.argmax(logits[pos - 1 - skipped])))
         want = ref.step(tokens[pos], pos)
-        got = logits[pos]
+        if pos < skipped:
+            continue
+        got = logits[pos - skipped]
         err = float(np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want))))
         if first_tie is None and ref.rounding_ties:
             first_tie = pos
@@ -151,7 +166,9 @@ def main():
             # Within the tie bound two near-equal top logits may swap; both
             # sides go on with the executable's token.
             swapped += 1
-    print(f"e2e ok: {steps} steps, max relative logit error {worst:.2e}, "
+    print(f"e2e ok: {steps} steps" + (f" ({len(prompt)}-token prompt "
+                                        "prefilled)" if args.prefill else "") +
+          f", max relative logit error {worst:.2e}, "
           f"greedy tokens identical" + (" before the first rounding tie"
                                         if swapped else ""))
     if first_tie is not None:

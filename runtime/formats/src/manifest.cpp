@@ -489,6 +489,22 @@ StatusOr<Manifest> Manifest::parse(const std::string &text,
                         std::to_string(manifest.scratchBytes) +
                             " is more than the limit of " +
                             std::to_string(limits::kMaxScratchBytes));
+  // The prefill step's tokens lie at the start of scratch.
+  if (root.contains(SPARSEC_MANIFEST_KEY_PREFILL_BLOCK)) {
+    uint64_t block = 0;
+    if (Status status = reader.size(root, SPARSEC_MANIFEST_KEY_PREFILL_BLOCK,
+                                    SPARSEC_MANIFEST_KEY_PREFILL_BLOCK, block);
+        !status.isOk())
+      return status;
+    if (block > static_cast<uint64_t>(limits::kMaxPrefillBlock) ||
+        block * 4 > manifest.scratchBytes)
+      return reader.error(SPARSEC_MANIFEST_KEY_PREFILL_BLOCK,
+                          std::to_string(block) +
+                              " tokens do not fit: at most " +
+                              std::to_string(limits::kMaxPrefillBlock) +
+                              " and 4 bytes each within scratch_bytes");
+    manifest.prefillBlock = static_cast<int64_t>(block);
+  }
 
   const json *tensors = nullptr;
   if (Status status = reader.array(root, SPARSEC_MANIFEST_KEY_TENSORS,

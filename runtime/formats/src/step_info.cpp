@@ -38,6 +38,11 @@ uint64_t manifestFactsHash(const Manifest &m) {
   h.add(m.maxLen);
   h.add(m.kvCacheBytes);
   h.add(m.scratchBytes);
+  // Absent from older manifests, whose hashes stay as they were.
+  if (m.prefillBlock > 0) {
+    h.add(std::string("prefill_block"));
+    h.add(m.prefillBlock);
+  }
   h.add(static_cast<uint64_t>(m.tensors.size()));
   for (const ManifestTensor &t : m.tensors) {
     h.add(t.name);

@@ -33,6 +33,8 @@
  *                          outside the FFNs listed in "ffns"
  *   scratch_bytes          optional (ABI 2 on) non-negative integer, the
  *                          step's scratch buffer; absent: 0
+ *   prefill_block          optional integer in [0, 4096], tokens per call
+ *                          of the prefill step; absent: 0 (none)
  *   tensors                array of tensor entries, in data order
  *   ffns                   array of FFN entries, in the order of the step's
  *                          stats
@@ -93,6 +95,11 @@
 #define SPARSEC_MANIFEST_KEY_KV_CACHE_SLOTS "kv_cache_slots"
 #define SPARSEC_MANIFEST_KEY_OTHER_BYTES_PER_TOKEN "other_bytes_per_token"
 #define SPARSEC_MANIFEST_KEY_SCRATCH_BYTES "scratch_bytes"
+/* Optional: tokens per call of the generated prefill step
+ * (sparsec_prefill_step, kernel_abi.h), which reads them from the start of
+ * scratch; absent or 0: the executable has none and prompts run token by
+ * token. Part of the step facts' hash when present. */
+#define SPARSEC_MANIFEST_KEY_PREFILL_BLOCK "prefill_block"
 #define SPARSEC_MANIFEST_KEY_TENSORS "tensors"
 #define SPARSEC_MANIFEST_KEY_FFNS "ffns"
 /* Optional: the names of the step's kernels (its thread-pool loops), in

@@ -298,10 +298,14 @@ typedef struct sparsec_session_options_t {
      loops), for sparsec_session_query_profile. Costs two clock reads per
      kernel call. */
   int32_t profile;
+  /* Nonzero: sparsec_session_prefill runs the prompt token by token through
+     the decode step even when the model has a prefill step (which processes
+     blocks of prompt tokens with matrix-matrix kernels). */
+  int32_t token_by_token;
 } sparsec_session_options_t;
 
 /* seed 0, temperature 0 (greedy), top_k 0, top_p 1, num_threads 0,
- * profile 0. */
+ * profile 0, token_by_token 0. */
 void sparsec_session_options_initialize(sparsec_session_options_t *out_options);
 
 /* Allocates a zeroed KV cache and binds the linked decode step; fails with
@@ -325,9 +329,12 @@ sparsec_status_t sparsec_session_reset(sparsec_session_t *session);
 sparsec_status_t sparsec_session_step(sparsec_session_t *session, int32_t token,
                                       float *out_logits);
 
-/* Steps every token of a prompt; fails before running any when they do
- * not fit in the rest of the context. out_logits as for step (the last
- * token's). */
+/* Runs every token of a prompt; fails before running any when they do
+ * not fit in the rest of the context. A model compiled with a prefill step
+ * (manifest "prefill_block") processes the prompt in blocks of that many
+ * tokens at once, on the CPU; otherwise (or with options.token_by_token)
+ * each token runs through the decode step. out_logits as for step (the
+ * last token's). */
 sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,
                                          const int32_t *tokens, size_t count,
                                          float *out_logits);

@@ -153,6 +153,9 @@ StatusOr<CliOptions> parseCliOptions(const std::vector<std::string> &args) {
     } else if (flag == "--chat") {
       status = noValue();
       options.chat = true;
+    } else if (flag == "--prefill" || flag == "--no-prefill") {
+      status = noValue();
+      options.prefill = flag == "--prefill";
     } else if (flag == "--ignore-eos") {
       status = noValue();
       options.ignoreEos = true;
@@ -244,6 +247,7 @@ std::string cliUsage(const std::string &program) {
          " --prompt TEXT [-n N] [--threads N] [--seed S]\n" + pad +
          "[--temperature T] [--top-k K] [--top-p P] [--bench]\n" + pad +
          "[--profile] [--model-dir DIR] [--dump-logits FILE]\n" + pad +
+         "[--prefill | --no-prefill]\n" + pad +
          "[--chat] [--system TEXT] [--chat-template NAME]\n"
          "       " +
          program +
@@ -303,7 +307,15 @@ std::string cliUsage(const std::string &program) {
          "                    (default: the executable's folder)\n"
          "  --dump-logits FILE  write every step's logits (f32, native\n"
          "                    endianness, vocab_size per step, prompt steps\n"
-         "                    first) to FILE, for comparisons\n"
+         "                    first) to FILE, for comparisons; the prompt\n"
+         "                    then runs token by token unless --prefill\n"
+         "                    (one row for the prompt: its last token's)\n"
+         "  --prefill         run the prompt through the model's prefill "
+         "step,\n"
+         "                    blocks of tokens at once (the default when the\n"
+         "                    model has one, except with --dump-logits)\n"
+         "  --no-prefill      run the prompt token by token through the\n"
+         "                    decode step\n"
          "  --eval FILE.txt   score a text instead: its tokens go through the\n"
          "                    model in chunks (teacher forcing) and each\n"
          "                    prediction of the next token is scored:\n"

@@ -20,6 +20,7 @@
 #include "sparsec/formats/status.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,10 @@ struct CliOptions {
   std::string modelDir;
   /// Non-empty: every step's logits are appended to this file.
   std::string dumpLogits;
+  /// --prefill / --no-prefill: the prompt through the model's prefill step
+  /// (blocks of tokens) or token by token. Unset: the prefill step, except
+  /// with --dump-logits (every prompt position's logits).
+  std::optional<bool> prefill;
   /// --chat: --prompt is one user turn in the model's chat format.
   bool chat = false;
   /// --interactive: a conversation, user turns read from stdin (implies

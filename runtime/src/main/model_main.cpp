@@ -58,6 +58,13 @@ bool check(sparsec_status_t status) {
   return false;
 }
 
+/// Whether the prompt runs through the session's prefill (blocks of tokens
+/// when the model has a prefill step): unless --no-prefill, or
+/// --dump-logits without --prefill (every prompt position's logits).
+bool usesPrefill(const sparsec::CliOptions &options) {
+  return options.prefill.value_or(options.dumpLogits.empty());
+}
+
 /// The folder of the running executable (/proc/self/exe), or "." if that
 /// cannot be read.
 std::string executableDir() {
@@ -228,14 +235,28 @@ public:
     return true;
   }
 
-  /// Steps each token (with --bench, timed as the prefill).
+  /// Runs the tokens (with --bench, timed as the prefill): through the
+  /// session's prefill (the model's prefill step, blocks of tokens at
+  /// once, when it has one), or with --no-prefill / --dump-logits each
+  /// through the decode step.
   bool feed(const std::vector<int32_t> &tokens) {
     Clock::time_point start = Clock::now();
+    if (usesPrefill(options_)) {
+      if (!check(sparsec_session_prefill(session_, tokens.data(), tokens.size(),
+                                         dump_ ? logits_.data() : nullptr)))
+        return false;
+      if (dump_ && !tokens.empty() && !dumpLogits())
+        return false;
+      prefillMs_ += millisecondsSince(start);
+      prefilled_ += tokens.size();
+      return true;
+    }
     for (int32_t token : tokens)
       if (!step(token) ||
           (options_.bench && !stats_.record(session_, /*timed=*/false)))
         return false;
     prefillMs_ += millisecondsSince(start);
+    prefilled_ += tokens.size();
     return true;
   }
 
@@ -262,6 +283,8 @@ public:
       int32_t token = 0;
       if (!check(sparsec_session_sample(session_, &token)))
         return false;
+      if (!stepped && firstSampleMs_ == 0.0)
+        firstSampleMs_ = millisecondsSince(start);
       if (stepped) {
         tokenMs_.push_back(millisecondsSince(start));
         if (options_.bench && !stats_.record(session_, /*timed=*/true))
@@ -298,8 +321,14 @@ public:
                   const std::string &dir) const {
     std::printf("\nsparsec bench: %s (%s, %s)\n", info.model_name,
                 info.architecture, info.target);
-    std::printf("  prompt tokens        %zu (%.2f ms)\n", promptTokens,
-                prefillMs_);
+    std::printf("  prompt tokens        %zu (%.2f ms, %s)\n", promptTokens,
+                prefillMs_,
+                usesPrefill(options_) ? "prefill step" : "token by token");
+    if (prefillMs_ > 0.0)
+      std::printf("  prefill tok/s        %.2f\n",
+                  1000.0 * static_cast<double>(prefilled_) / prefillMs_);
+    std::printf("  time to first token  %.2f ms\n",
+                prefillMs_ + firstSampleMs_);
     std::printf("  generated tokens     %lld\n",
                 static_cast<long long>(generated_));
     if (tokenMs_.empty()) {
@@ -331,8 +360,12 @@ private:
     if (!check(sparsec_session_step(session_, token,
                                     dump_ ? logits_.data() : nullptr)))
       return false;
-    if (dump_ && std::fwrite(logits_.data(), sizeof(float), logits_.size(),
-                             dump_.get()) != logits_.size()) {
+    return !dump_ || dumpLogits();
+  }
+
+  bool dumpLogits() {
+    if (std::fwrite(logits_.data(), sizeof(float), logits_.size(),
+                    dump_.get()) != logits_.size()) {
       fail(options_.dumpLogits + ": write failed");
       return false;
     }
@@ -354,6 +387,10 @@ private:
   // is sampled from the prompt's last step and is not timed.
   std::vector<double> tokenMs_;
   double prefillMs_ = 0.0;
+  size_t prefilled_ = 0;
+  /// The first reply token's sampling, after the prompt (time to first
+  /// token = prefill + this).
+  double firstSampleMs_ = 0.0;
   int64_t generated_ = 0;
 };
 
@@ -562,6 +599,7 @@ int run(const sparsec::CliOptions &options) {
   sessionOptions.top_p = options.topP;
   sessionOptions.num_threads = options.threads;
   sessionOptions.profile = options.profile ? 1 : 0;
+  sessionOptions.token_by_token = usesPrefill(options) ? 0 : 1;
   if (!check(sparsec_session_create(model, &sessionOptions, &handles.session)))
     return 1;
   if (!check(sparsec_detokenizer_create(model, &handles.detokenizer)))

@@ -103,16 +103,32 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
         rewriter, loc, MemRefType::get({layers, 2, kvHeads, slots, d}, elt));
     Value q = adaptor.getQuery(), k = adaptor.getKey(), v = adaptor.getValue();
     Value pos = adaptor.getPos();
-    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step);
     Value scores = createTemporary(rewriter, loc, heads * slots, f32);
 
-    // Append this position's keys and values.
-    {
+    // A prefill block's tokens: token t is at position pos + t, its rows
+    // are row t of q, k, v and out; in the decode step t is 0.
+    int64_t qSize = heads * d, kvSize = kvHeads * d;
+    int64_t tokens = std::max<int64_t>(step.prefillBlock, 1);
+    auto lastOf = [&](Value t) {
+      // Positions [0, last) are attended to by token t.
+      Value last = kb.addi(kb.addi(pos, t), kb.idx(1));
+      if (ring)
+        last = arith::MinUIOp::create(rewriter, loc, last, kb.idx(slots));
+      return last;
+    };
+
+    // Append the tokens' keys and values (all of them first: token t attends
+    // to the block's tokens before it).
+    forEachToken(kb, step, [&](Value t) {
+      Value kRow = tokenRow(rewriter, loc, step, k, t, kvSize);
+      Value vRow = tokenRow(rewriter, loc, step, v, t, kvSize);
+      Value at = kb.addi(pos, t);
       Value l = kb.idx(layer);
       Value slot =
-          ring ? arith::RemUIOp::create(rewriter, loc, pos, kb.idx(slots))
+          ring ? arith::RemUIOp::create(rewriter, loc, at, kb.idx(slots))
                      .getResult()
-               : pos;
+               : at;
       kb.loop(0, kvHeads, 1, [&](Value h) {
         kb.loop(0, d, 1, [&](Value i) {
           Value flat = kb.addi(kb.muli(h, kb.idx(d)), i);
@@ -122,20 +138,19 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
               x = arith::TruncFOp::create(rewriter, loc, elt, x);
             kb.store(x, kv, {l, kb.idx(which), h, slot, i});
           };
-          append(k, 0);
-          append(v, 1);
+          append(kRow, 0);
+          append(vRow, 1);
         });
       });
-    }
+    });
 
-    // Positions [0, last) are attended to.
-    Value last = kb.addi(pos, kb.idx(1));
-    if (ring)
-      last = arith::MinUIOp::create(rewriter, loc, last, kb.idx(slots));
     int64_t splits = (slots + kPositionsPerSplit - 1) / kPositionsPerSplit;
-    Value partialAcc = createTemporary(rewriter, loc, heads * splits * d, f32);
-    Value partialMax = createTemporary(rewriter, loc, heads * splits, f32);
-    Value partialSum = createTemporary(rewriter, loc, heads * splits, f32);
+    Value partialAcc =
+        createTemporary(rewriter, loc, tokens * heads * splits * d, f32);
+    Value partialMax =
+        createTemporary(rewriter, loc, tokens * heads * splits, f32);
+    Value partialSum =
+        createTemporary(rewriter, loc, tokens * heads * splits, f32);
     Value scale = kb.f32(1.0 / std::sqrt(static_cast<double>(d)));
     int64_t lanes = step.target.getVectorWidth();
     auto vecType = VectorType::get({lanes}, f32);
@@ -147,112 +162,119 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
           Value g = arith::DivUIOp::create(rewriter, loc, it, kb.idx(splits));
           Value s = arith::RemUIOp::create(rewriter, loc, it, kb.idx(splits));
           Value lo = kb.muli(s, kb.idx(kPositionsPerSplit));
-          // Empty past the last position: hi = lo.
-          Value hi = arith::MaxUIOp::create(
-              rewriter, loc, lo,
-              arith::MinUIOp::create(rewriter, loc,
-                                     kb.addi(lo, kb.idx(kPositionsPerSplit)),
-                                     last));
           WeightRows keys(cacheRows(rewriter, loc, kv, l, 0, g), elt);
           WeightRows values(cacheRows(rewriter, loc, kv, l, 1, g), elt);
-          // The group's query heads, unrolled: each key and value row is
-          // read once for all of them.
-          SmallVector<Value> hs, qs, sBases, slotsOf, accBases;
-          for (int64_t j = 0; j < group; ++j) {
-            Value h = kb.addi(kb.muli(g, kb.idx(group)), kb.idx(j));
-            hs.push_back(h);
-            qs.push_back(headView(rewriter, loc, q, h, d));
-            sBases.push_back(kb.muli(h, kb.idx(slots)));
-            slotsOf.push_back(kb.addi(kb.muli(h, kb.idx(splits)), s));
-            accBases.push_back(kb.muli(slotsOf.back(), kb.idx(d)));
-          }
-          // Scores and their maxima.
-          SmallVector<Value> minusInf(group, kb.f32(-INFINITY));
-          auto scoreLoop =
-              scf::ForOp::create(rewriter, loc, lo, hi, kb.idx(1), minusInf);
-          {
-            OpBuilder::InsertionGuard guard(rewriter);
-            rewriter.setInsertionPointToStart(scoreLoop.getBody());
-            Value t = scoreLoop.getInductionVar();
-            SmallVector<Value> dots = kb.dots(keys, t, qs, d), maxima;
+          // The split's rows stay in cache across the block's tokens.
+          forEachToken(kb, step, [&](Value t) {
+            Value qRow = tokenRow(rewriter, loc, step, q, t, qSize);
+            // Empty past the token's last position: hi = lo.
+            Value hi = arith::MaxUIOp::create(
+                rewriter, loc, lo,
+                arith::MinUIOp::create(rewriter, loc,
+                                       kb.addi(lo, kb.idx(kPositionsPerSplit)),
+                                       lastOf(t)));
+            // The group's query heads, unrolled: each key and value row is
+            // read once for all of them.
+            SmallVector<Value> hs, qs, sBases, slotsOf, accBases;
             for (int64_t j = 0; j < group; ++j) {
-              Value score = kb.mul(dots[j], scale);
-              kb.store(score, scores, kb.addi(sBases[j], t));
-              maxima.push_back(arith::MaximumFOp::create(
-                  rewriter, loc, scoreLoop.getRegionIterArgs()[j], score));
+              Value h = kb.addi(kb.muli(g, kb.idx(group)), kb.idx(j));
+              hs.push_back(h);
+              qs.push_back(headView(rewriter, loc, qRow, h, d));
+              sBases.push_back(kb.muli(h, kb.idx(slots)));
+              Value th = kb.addi(kb.muli(t, kb.idx(heads)), h);
+              slotsOf.push_back(kb.addi(kb.muli(th, kb.idx(splits)), s));
+              accBases.push_back(kb.muli(slotsOf.back(), kb.idx(d)));
             }
-            scf::YieldOp::create(rewriter, loc, maxima);
-          }
-          Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
-          for (int64_t j = 0; j < group; ++j) {
-            Value m = scoreLoop.getResult(j), sBase = sBases[j];
-            // p_t = exp(s_t - m), `lanes` positions at a time (one vector
-            // exp), the sum in lanes; then the rest one by one.
-            Value vecEnd =
-                kb.addi(lo, kb.muli(arith::DivUIOp::create(rewriter, loc, count,
-                                                           kb.idx(lanes)),
-                                    kb.idx(lanes)));
-            Value mv = vector::BroadcastOp::create(rewriter, loc, vecType, m);
-            Value zeros = arith::ConstantOp::create(
-                rewriter, loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
-            auto vecLoop = scf::ForOp::create(rewriter, loc, lo, vecEnd,
-                                              kb.idx(lanes), ValueRange{zeros});
+            // Scores and their maxima.
+            SmallVector<Value> minusInf(group, kb.f32(-INFINITY));
+            auto scoreLoop =
+                scf::ForOp::create(rewriter, loc, lo, hi, kb.idx(1), minusInf);
             {
               OpBuilder::InsertionGuard guard(rewriter);
-              rewriter.setInsertionPointToStart(vecLoop.getBody());
-              Value at = kb.addi(sBase, vecLoop.getInductionVar());
-              Value sv = vector::LoadOp::create(rewriter, loc, vecType, scores,
-                                                ValueRange{at});
-              Value p = math::ExpOp::create(
-                  rewriter, loc,
-                  arith::SubFOp::create(rewriter, loc, sv, mv).getResult());
-              vector::StoreOp::create(rewriter, loc, p, scores, ValueRange{at});
-              scf::YieldOp::create(
-                  rewriter, loc,
-                  ValueRange{arith::AddFOp::create(
-                      rewriter, loc, vecLoop.getRegionIterArgs()[0], p)});
+              rewriter.setInsertionPointToStart(scoreLoop.getBody());
+              Value t = scoreLoop.getInductionVar();
+              SmallVector<Value> dots = kb.dots(keys, t, qs, d), maxima;
+              for (int64_t j = 0; j < group; ++j) {
+                Value score = kb.mul(dots[j], scale);
+                kb.store(score, scores, kb.addi(sBases[j], t));
+                maxima.push_back(arith::MaximumFOp::create(
+                    rewriter, loc, scoreLoop.getRegionIterArgs()[j], score));
+              }
+              scf::YieldOp::create(rewriter, loc, maxima);
             }
-            Value vecSum = vector::ReductionOp::create(
-                rewriter, loc, vector::CombiningKind::ADD,
-                vecLoop.getResult(0));
-            Value sum =
-                kb.loopCarry(vecEnd, hi, 1, vecSum, [&](Value t, Value a) {
-                  Value p = math::ExpOp::create(
-                      rewriter, loc,
-                      kb.sub(kb.load(scores, kb.addi(sBase, t)), m));
-                  kb.store(p, scores, kb.addi(sBase, t));
-                  return kb.add(a, p);
-                });
-            kb.store(m, partialMax, slotsOf[j]);
-            kb.store(sum, partialSum, slotsOf[j]);
-            kb.fill(partialAcc, accBases[j], kb.addi(accBases[j], kb.idx(d)),
-                    0.0);
-          }
-          // acc += p_t * v_t for every head of the group, four positions
-          // per pass over the accumulators (the additions in position
-          // order), then the rest one by one.
-          auto accumulate = [&](Value first, int64_t count) {
-            SmallVector<Value> rows;
-            for (int64_t r = 0; r < count; ++r)
-              rows.push_back(kb.addi(first, kb.idx(r)));
-            SmallVector<SmallVector<Value>> weights;
+            Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
             for (int64_t j = 0; j < group; ++j) {
-              weights.emplace_back();
-              for (Value t : rows)
-                weights.back().push_back(
-                    kb.load(scores, kb.addi(sBases[j], t)));
+              Value m = scoreLoop.getResult(j), sBase = sBases[j];
+              // p_t = exp(s_t - m), `lanes` positions at a time (one vector
+              // exp), the sum in lanes; then the rest one by one.
+              Value vecEnd =
+                  kb.addi(lo, kb.muli(arith::DivUIOp::create(
+                                          rewriter, loc, count, kb.idx(lanes)),
+                                      kb.idx(lanes)));
+              Value mv = vector::BroadcastOp::create(rewriter, loc, vecType, m);
+              Value zeros = arith::ConstantOp::create(
+                  rewriter, loc, vecType,
+                  DenseElementsAttr::get(vecType, 0.0f));
+              auto vecLoop = scf::ForOp::create(
+                  rewriter, loc, lo, vecEnd, kb.idx(lanes), ValueRange{zeros});
+              {
+                OpBuilder::InsertionGuard guard(rewriter);
+                rewriter.setInsertionPointToStart(vecLoop.getBody());
+                Value at = kb.addi(sBase, vecLoop.getInductionVar());
+                Value sv = vector::LoadOp::create(rewriter, loc, vecType,
+                                                  scores, ValueRange{at});
+                Value p = math::ExpOp::create(
+                    rewriter, loc,
+                    arith::SubFOp::create(rewriter, loc, sv, mv).getResult());
+                vector::StoreOp::create(rewriter, loc, p, scores,
+                                        ValueRange{at});
+                scf::YieldOp::create(
+                    rewriter, loc,
+                    ValueRange{arith::AddFOp::create(
+                        rewriter, loc, vecLoop.getRegionIterArgs()[0], p)});
+              }
+              Value vecSum = vector::ReductionOp::create(
+                  rewriter, loc, vector::CombiningKind::ADD,
+                  vecLoop.getResult(0));
+              Value sum =
+                  kb.loopCarry(vecEnd, hi, 1, vecSum, [&](Value t, Value a) {
+                    Value p = math::ExpOp::create(
+                        rewriter, loc,
+                        kb.sub(kb.load(scores, kb.addi(sBase, t)), m));
+                    kb.store(p, scores, kb.addi(sBase, t));
+                    return kb.add(a, p);
+                  });
+              kb.store(m, partialMax, slotsOf[j]);
+              kb.store(sum, partialSum, slotsOf[j]);
+              kb.fill(partialAcc, accBases[j], kb.addi(accBases[j], kb.idx(d)),
+                      0.0);
             }
-            kb.accumulateRowsInto(values, rows, weights, partialAcc, accBases,
-                                  d);
-          };
-          Value passes = arith::DivUIOp::create(rewriter, loc, count,
-                                                kb.idx(kPositionsPerPass));
-          kb.loop(kb.idx(0), passes, 1, [&](Value p) {
-            accumulate(kb.addi(lo, kb.muli(p, kb.idx(kPositionsPerPass))),
-                       kPositionsPerPass);
+            // acc += p_t * v_t for every head of the group, four positions
+            // per pass over the accumulators (the additions in position
+            // order), then the rest one by one.
+            auto accumulate = [&](Value first, int64_t count) {
+              SmallVector<Value> rows;
+              for (int64_t r = 0; r < count; ++r)
+                rows.push_back(kb.addi(first, kb.idx(r)));
+              SmallVector<SmallVector<Value>> weights;
+              for (int64_t j = 0; j < group; ++j) {
+                weights.emplace_back();
+                for (Value t : rows)
+                  weights.back().push_back(
+                      kb.load(scores, kb.addi(sBases[j], t)));
+              }
+              kb.accumulateRowsInto(values, rows, weights, partialAcc, accBases,
+                                    d);
+            };
+            Value passes = arith::DivUIOp::create(rewriter, loc, count,
+                                                  kb.idx(kPositionsPerPass));
+            kb.loop(kb.idx(0), passes, 1, [&](Value p) {
+              accumulate(kb.addi(lo, kb.muli(p, kb.idx(kPositionsPerPass))),
+                         kPositionsPerPass);
+            });
+            kb.loop(kb.addi(lo, kb.muli(passes, kb.idx(kPositionsPerPass))), hi,
+                    1, [&](Value t) { accumulate(t, 1); });
           });
-          kb.loop(kb.addi(lo, kb.muli(passes, kb.idx(kPositionsPerPass))), hi,
-                  1, [&](Value t) { accumulate(t, 1); });
         },
         "scores and values");
 
@@ -260,36 +282,43 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
     kb.parallel(
         heads,
         [&](Value h) {
-          Value used = arith::DivUIOp::create(
-              rewriter, loc, kb.addi(last, kb.idx(kPositionsPerSplit - 1)),
-              kb.idx(kPositionsPerSplit));
-          Value first = kb.muli(h, kb.idx(splits));
-          Value biggest = kb.loopCarry(
-              kb.idx(0), used, 1, kb.f32(-INFINITY), [&](Value s, Value m) {
-                return arith::MaximumFOp::create(
-                           rewriter, loc, m,
-                           kb.load(partialMax, kb.addi(first, s)))
-                    .getResult();
-              });
-          Value qBase = kb.muli(h, kb.idx(d));
-          kb.fill(out, qBase, kb.addi(qBase, kb.idx(d)), 0.0);
-          Value total = kb.loopCarry(
-              kb.idx(0), used, 1, kb.f32(0.0), [&](Value s, Value a) {
-                Value slot = kb.addi(first, s);
-                Value w = math::ExpOp::create(
-                    rewriter, loc, kb.sub(kb.load(partialMax, slot), biggest));
-                Value accBase = kb.muli(slot, kb.idx(d));
-                kb.loop(0, d, 1, [&](Value i) {
-                  Value o = kb.load(out, kb.addi(qBase, i));
-                  Value x = kb.load(partialAcc, kb.addi(accBase, i));
-                  kb.store(kb.add(o, kb.mul(w, x)), out, kb.addi(qBase, i));
+          forEachToken(kb, step, [&](Value t) {
+            Value outRow = tokenRow(rewriter, loc, step, out, t, qSize);
+            Value used = arith::DivUIOp::create(
+                rewriter, loc,
+                kb.addi(lastOf(t), kb.idx(kPositionsPerSplit - 1)),
+                kb.idx(kPositionsPerSplit));
+            Value th = kb.addi(kb.muli(t, kb.idx(heads)), h);
+            Value first = kb.muli(th, kb.idx(splits));
+            Value biggest = kb.loopCarry(
+                kb.idx(0), used, 1, kb.f32(-INFINITY), [&](Value s, Value m) {
+                  return arith::MaximumFOp::create(
+                             rewriter, loc, m,
+                             kb.load(partialMax, kb.addi(first, s)))
+                      .getResult();
                 });
-                return kb.add(a, kb.mul(w, kb.load(partialSum, slot)));
-              });
-          Value inv = kb.div(kb.f32(1.0), total);
-          kb.loop(0, d, 1, [&](Value i) {
-            Value o = kb.load(out, kb.addi(qBase, i));
-            kb.store(kb.mul(o, inv), out, kb.addi(qBase, i));
+            Value qBase = kb.muli(h, kb.idx(d));
+            kb.fill(outRow, qBase, kb.addi(qBase, kb.idx(d)), 0.0);
+            Value total = kb.loopCarry(
+                kb.idx(0), used, 1, kb.f32(0.0), [&](Value s, Value a) {
+                  Value slot = kb.addi(first, s);
+                  Value w = math::ExpOp::create(
+                      rewriter, loc,
+                      kb.sub(kb.load(partialMax, slot), biggest));
+                  Value accBase = kb.muli(slot, kb.idx(d));
+                  kb.loop(0, d, 1, [&](Value i) {
+                    Value o = kb.load(outRow, kb.addi(qBase, i));
+                    Value x = kb.load(partialAcc, kb.addi(accBase, i));
+                    kb.store(kb.add(o, kb.mul(w, x)), outRow,
+                             kb.addi(qBase, i));
+                  });
+                  return kb.add(a, kb.mul(w, kb.load(partialSum, slot)));
+                });
+            Value inv = kb.div(kb.f32(1.0), total);
+            kb.loop(0, d, 1, [&](Value i) {
+              Value o = kb.load(outRow, kb.addi(qBase, i));
+              kb.store(kb.mul(o, inv), outRow, kb.addi(qBase, i));
+            });
           });
         },
         "merge");

@@ -91,27 +91,72 @@ public:
                                 op->getLoc()));
     });
 
+    if (prefillBlock < 0) {
+      module.emitError("convert-llm-to-loops: prefill-block must be 0 or "
+                       "positive, got ")
+          << static_cast<int64_t>(prefillBlock);
+      return signalPassFailure();
+    }
+    // The prefill step starts from a copy of the same ops.
+    OwningOpRef<func::FuncOp> prefillSource;
+    if (prefillBlock > 0 && supportsPrefill(old))
+      prefillSource = old.clone();
+
     // The new function takes over the old one's ops.
     OpBuilder b(&getContext());
     b.setInsertionPoint(old);
     Location loc = old.getLoc();
     func::FuncOp func = DecodeStepABI::createStepFunction(b, loc);
+    if (failed(lower(old, func, *target, /*block=*/0)))
+      return signalPassFailure();
+    if (prefillSource) {
+      b.setInsertionPointAfter(func);
+      func::FuncOp prefill = DecodeStepABI::createPrefillFunction(b, loc);
+      if (failed(
+              lower(prefillSource.release(), prefill, *target, prefillBlock)))
+        return signalPassFailure();
+      module->setAttr(kPrefillBlockAttrName, b.getI64IntegerAttr(prefillBlock));
+    }
+  }
+
+private:
+  /// Moves `source`'s ops into `func` (an ABI function), erases `source`,
+  /// and converts them: the decode step, or with `block` > 0 the prefill
+  /// step over up to `block` tokens.
+  LogicalResult lower(func::FuncOp source, func::FuncOp func,
+                      const TargetInfoBase &target, int64_t block) {
+    OpBuilder b(&getContext());
+    Location loc = source.getLoc();
     DecodeStepABI abi(func);
     Block *entry = &func.getBody().front();
-    DecodeStep oldStep(old);
-    Block *body = &old.getBody().front();
+    DecodeStep oldStep(source);
+    Block *body = &source.getBody().front();
     b.setInsertionPointToStart(entry);
     Value pos = abi.getPosition(b, loc);
     auto cache = UnrealizedConversionCastOp::create(
         b, loc, TypeRange{oldStep.getCacheType()},
         ValueRange{abi.getArgument(DecodeStepABI::KVCache)});
+    LLMToLoopsContext step{target, abi, block};
+    if (block > 0) {
+      // The block's tokens are the first `block` int32 of scratch
+      // (sparsec-plan-scratch leaves them alone); `token` says how many,
+      // clamped to [1, block] so that no call reads past them.
+      step.prefillTokens = abi.getScratchView(
+          b, loc, 0, MemRefType::get({block}, b.getI32Type()));
+      Value count = arith::IndexCastOp::create(
+          b, loc, b.getIndexType(),
+          arith::MaxSIOp::create(
+              b, loc, abi.getToken(),
+              arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(1))));
+      step.prefillCount = arith::MinUIOp::create(
+          b, loc, count, arith::ConstantIndexOp::create(b, loc, block));
+    }
     oldStep.getToken().replaceAllUsesWith(abi.getToken());
     oldStep.getPosition().replaceAllUsesWith(pos);
     oldStep.getCache().replaceAllUsesWith(cache.getResult(0));
     entry->getOperations().splice(entry->end(), body->getOperations());
-    old.erase();
+    source.erase();
 
-    LLMToLoopsContext step{*target, abi};
     RewritePatternSet patterns(&getContext());
     populateLLMToLoopsPatterns(patterns, step);
     ConversionTarget legal(getContext());
@@ -124,7 +169,7 @@ public:
     legal.addDynamicallyLegalOp<func::ReturnOp>(
         [](func::ReturnOp op) { return op.getNumOperands() == 0; });
     if (failed(applyPartialConversion(func, legal, std::move(patterns))))
-      return signalPassFailure();
+      return failure();
 
     // The cache cast and the cast pairs that MoE dispatch leaves fold away.
     SmallVector<UnrealizedConversionCastOp> casts;
@@ -132,9 +177,23 @@ public:
     reconcileUnrealizedCasts(casts);
     if (cache && cache->use_empty())
       cache.erase();
+    return success();
   }
 
-private:
+  /// Whether the step can be lowered over a block of tokens: not with MoE
+  /// routing (per token) or a sliding-window ring (a block's later keys
+  /// would overwrite positions its earlier tokens attend to).
+  static bool supportsPrefill(func::FuncOp step) {
+    if (DecodeStep(step).getCacheType().isRing())
+      return false;
+    WalkResult result = step.walk([](Operation *op) {
+      return isa<sfn::RouteExpertsOp, sfn::DispatchExpertsOp, llm::MoEOp>(op)
+                 ? WalkResult::interrupt()
+                 : WalkResult::advance();
+    });
+    return !result.wasInterrupted();
+  }
+
   /// Ops the sparse pipeline must have rewritten, and the attributes
   /// sparsec-plan-buffers records, on every op that needs one.
   LogicalResult checkConvertible(func::FuncOp step) {

@@ -86,13 +86,72 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     Value x = adaptor.getInput();
     WeightRows gate(adaptor.getGate(), op.getGate()),
         up(adaptor.getUp(), op.getUp()), down(adaptor.getDown(), op.getDown());
-    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step);
     auto storeComputedCount = [&](Value total) {
       kb.store(arith::IndexCastOp::create(rewriter, loc, rewriter.getI32Type(),
                                           total),
                step.abi.getStatsView(rewriter, loc),
                kb.idx(statsSlot.getInt()));
     };
+
+    if (step.prefillBlock) {
+      // A block of prompt tokens computes every neuron's gate and up (the
+      // block's tokens together activate most neurons) as matrix-matrix
+      // products, then keeps the neurons the mode keeps for each token
+      // (its predictor's scores, as matrix-matrix products too, or its
+      // gate's threshold), so that prefill computes what decode would.
+      // The down projection is a matrix-matrix product in its layout:
+      // [hidden, neurons] in dense mode, transposed (a neuron's row in its
+      // bundle) otherwise.
+      int64_t block = step.prefillBlock;
+      Value count = step.prefillCount;
+      Value gates = createTemporary(rewriter, loc, block * neurons, f32);
+      Value ups = createTemporary(rewriter, loc, block * neurons, f32);
+      kb.matmul(gates, gate, x, count, hidden, "gate");
+      kb.matmul(ups, up, x, count, hidden, "up");
+      Value scores;
+      if (mode == sfn::SparseMode::Predicted) {
+        WeightRows fc1(adaptor.getPredictorFc1(), op.getPredictorFc1());
+        WeightRows fc2(adaptor.getPredictorFc2(), op.getPredictorFc2());
+        int64_t rank = cast<RankedTensorType>(op.getPredictorFc1().getType())
+                           .getDimSize(0);
+        Value low = createTemporary(rewriter, loc, block * rank, f32);
+        kb.matmul(low, fc1, adaptor.getPredictorInput(), count, hidden,
+                  "predictor fc1");
+        kb.loop(kb.idx(0), kb.muli(count, kb.idx(rank)), 1,
+                [&](Value i) { kb.store(kb.max0(kb.load(low, i)), low, i); });
+        scores = createTemporary(rewriter, loc, block * neurons, f32);
+        kb.matmul(scores, fc2, low, count, rank, "predictor fc2");
+      }
+      float cutoff = 0.0f;
+      if (mode == sfn::SparseMode::Predicted && op.getPredictorThreshold())
+        cutoff = op.getPredictorThreshold()->convertToFloat();
+      if (mode == sfn::SparseMode::Threshold)
+        cutoff = op.getActivationThreshold()->convertToFloat();
+      Value threshold = kb.f32(cutoff);
+      kb.loop(kb.idx(0), kb.muli(count, kb.idx(neurons)), 1, [&](Value i) {
+        Value g = kb.load(gates, i);
+        Value h = kb.activation(act, g, kb.load(ups, i));
+        Value keep;
+        if (scores)
+          keep = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
+                                       kb.load(scores, i), threshold);
+        else if (mode != sfn::SparseMode::Dense)
+          keep = arith::CmpFOp::create(
+              rewriter, loc, arith::CmpFPredicate::OGT,
+              math::AbsFOp::create(rewriter, loc, kb.gateActivation(act, g)),
+              threshold);
+        if (keep)
+          h = arith::SelectOp::create(rewriter, loc, keep, h, kb.f32(0.0));
+        kb.store(h, gates, i);
+      });
+      if (mode == sfn::SparseMode::Dense)
+        kb.matmul(out, down, gates, count, neurons, "down");
+      else
+        kb.combineRows(out, down, gates, count, block, hidden, "down");
+      rewriter.replaceOp(op, out);
+      return success();
+    }
 
     if (mode == sfn::SparseMode::Dense) {
       // Every neuron's value h_i = act(gate_i x, up_i x), then the down

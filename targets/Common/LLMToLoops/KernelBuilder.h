@@ -69,6 +69,9 @@ struct DotInput {
   bool superBlocks = false;
 };
 
+/// Row `t` (`n` elements) of the flat [rows x n] buffer `rows`.
+Value rowView(OpBuilder &b, Location loc, Value rows, Value t, int64_t n);
+
 class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, Location loc, const TargetInfoBase &target)
@@ -138,6 +141,27 @@ public:
   /// in parallel.
   void matvec(Value out, const WeightRows &w, Value x, bool relu = false,
               StringRef what = {});
+
+  //===--- kernels over a block of tokens (BlockKernels.cpp) -----------===//
+  /// dot(w[rows[r]], xs[j]) for every r and j, at [r * xs.size() + j]: one
+  /// pass over the rows, each vector of a row loaded once for every x and
+  /// each vector of an x once for every row (rows x xs accumulators).
+  /// Block-quantized rows are decoded per dot product.
+  SmallVector<Value> dotTile(const WeightRows &w, ValueRange rows,
+                             ValueRange xs, int64_t n);
+  /// out[t * R + r] = dot(w[r], x[t]) for the `count` rows x[t] of the flat
+  /// [block x n] buffer `x` and the R rows of `w` (a matrix-matrix product):
+  /// pairs of rows in parallel, four tokens per pass over a pair.
+  void matmul(Value out, const WeightRows &w, Value x, Value count, int64_t n,
+              StringRef what = {});
+  /// out[t * n + k] = sum over i of h[t * R + i] * w[i, k] for the `count`
+  /// (at most `block`) rows of the flat [block x R] buffer `h` and the R
+  /// rows of `w` ([R, n], the transposed down projection): column stripes
+  /// in parallel, each cut into blocks of rows that a tile of four tokens
+  /// by two vectors of columns sweeps in registers; the sum over i runs in
+  /// row order.
+  void combineRows(Value out, const WeightRows &w, Value h, Value count,
+                   int64_t block, int64_t n, StringRef what = {});
 
   /// The gate side of an activation (what decides sparsity).
   Value gateActivation(llm::Activation act, Value g);

@@ -8,12 +8,15 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <type_traits>
+
 using namespace mlir;
 using namespace mlir::sparsec;
 
 namespace {
 /// out = W x, rows in parallel (linear and lm_head alike; the LM head's
-/// output is the ABI's logits).
+/// output is the ABI's logits). In the prefill step a linear layer is a
+/// matrix-matrix product over the block (KernelBuilder::matmul).
 template <typename OpTy> struct MatvecLowering : public StepOpLowering<OpTy> {
   using StepOpLowering<OpTy>::StepOpLowering;
 
@@ -23,15 +26,30 @@ template <typename OpTy> struct MatvecLowering : public StepOpLowering<OpTy> {
     Location loc = op.getLoc();
     KernelBuilder kb(rewriter, loc, this->step.target);
     Value result = op->getResult(0);
-    Value out = createResultBuffer(rewriter, loc, result, this->step.abi);
-    kb.matvec(out, WeightRows(adaptor.getWeight(), op.getWeight()),
-              adaptor.getInput());
+    const LLMToLoopsContext &step = this->step;
+    Value out = createResultBuffer(rewriter, loc, result, step);
+    WeightRows w(adaptor.getWeight(), op.getWeight());
+    Value x = adaptor.getInput();
+    if (step.prefillBlock) {
+      int64_t n =
+          cast<RankedTensorType>(op->getOperand(0).getType()).getDimSize(0);
+      // The prefill step's logits are its last token's: one matvec.
+      if constexpr (std::is_same_v<OpTy, llm::LMHeadOp>) {
+        Value last =
+            arith::SubIOp::create(rewriter, loc, step.prefillCount, kb.idx(1));
+        kb.matvec(out, w, rowView(rewriter, loc, x, last, n));
+      } else {
+        kb.matmul(out, w, x, step.prefillCount, n);
+      }
+    } else {
+      kb.matvec(out, w, x);
+    }
     rewriter.replaceOp(op, out);
     return success();
   }
 };
 
-/// The residual add, a vector at a time.
+/// The residual add, a vector at a time (over every row of a prefill block).
 struct AddLowering : public StepOpLowering<llm::AddOp> {
   using StepOpLowering::StepOpLowering;
 
@@ -41,11 +59,14 @@ struct AddLowering : public StepOpLowering<llm::AddOp> {
     Location loc = op.getLoc();
     KernelBuilder kb(rewriter, loc, step.target);
     Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
-    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step);
     int64_t n = cast<RankedTensorType>(op.getType()).getDimSize(0);
     int64_t lanes = step.target.lanesFor(n);
     auto vecType = VectorType::get({lanes}, rewriter.getF32Type());
-    kb.loop(0, n, lanes, [&](Value k) {
+    // The prefill step's rows are contiguous: one loop over all of them.
+    Value end =
+        step.prefillBlock ? kb.muli(step.prefillCount, kb.idx(n)) : kb.idx(n);
+    kb.loop(kb.idx(0), end, lanes, [&](Value k) {
       Value a =
           vector::LoadOp::create(rewriter, loc, vecType, lhs, ValueRange{k});
       Value b =

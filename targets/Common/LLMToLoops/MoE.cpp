@@ -103,7 +103,7 @@ struct DispatchExpertsLowering : public StepOpLowering<sfn::DispatchExpertsOp> {
     Location loc = op.getLoc();
     KernelBuilder kb(rewriter, loc, step.target);
     Value ids = adaptor.getExperts(), w = adaptor.getWeights();
-    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step);
     int64_t hidden = cast<RankedTensorType>(op.getType()).getDimSize(0);
     int64_t topK =
         cast<RankedTensorType>(op.getExperts().getType()).getDimSize(0);

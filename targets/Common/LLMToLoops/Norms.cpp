@@ -22,9 +22,23 @@ struct RMSNormLowering : public StepOpLowering<llm::RMSNormOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     KernelBuilder kb(rewriter, loc, step.target);
-    Value x = adaptor.getInput(), w = adaptor.getWeight();
-    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    Value w = adaptor.getWeight();
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step);
     int64_t n = cast<RankedTensorType>(op.getType()).getDimSize(0);
+    forEachToken(kb, step, [&](Value t) {
+      normalize(kb, tokenRow(rewriter, loc, step, adaptor.getInput(), t, n), w,
+                tokenRow(rewriter, loc, step, out, t, n), n,
+                op.getEpsilon().convertToDouble());
+    });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+
+  /// One token's row.
+  void normalize(KernelBuilder &kb, Value x, Value w, Value out, int64_t n,
+                 double epsilon) const {
+    OpBuilder &rewriter = kb.builder();
+    Location loc = kb.getLoc();
     int64_t lanes = step.target.lanesFor(n);
     auto vecType = VectorType::get({lanes}, rewriter.getF32Type());
     Type wElt = cast<MemRefType>(w.getType()).getElementType();
@@ -38,7 +52,7 @@ struct RMSNormLowering : public StepOpLowering<llm::RMSNormOp> {
                               return kb.add(acc, kb.mul(v, v));
                             });
     Value mean = kb.div(ss, kb.f32(static_cast<double>(n)));
-    Value eps = kb.f32(op.getEpsilon().convertToDouble());
+    Value eps = kb.f32(epsilon);
     Value inv = kb.div(kb.f32(1.0),
                        math::SqrtOp::create(rewriter, loc, kb.add(mean, eps)));
     Value invV = vector::BroadcastOp::create(rewriter, loc, vecType, inv);
@@ -52,8 +66,6 @@ struct RMSNormLowering : public StepOpLowering<llm::RMSNormOp> {
                               arith::MulFOp::create(rewriter, loc, scaled, wk),
                               out, ValueRange{k});
     });
-    rewriter.replaceOp(op, out);
-    return success();
   }
 };
 } // namespace

@@ -35,6 +35,14 @@ struct ExpertAccumulation {
 struct LLMToLoopsContext {
   const TargetInfoBase &target;
   DecodeStepABI abi;
+  /// The prefill step (sparsec_prefill_step) lowers the same ops over a
+  /// block of up to `prefillBlock` prompt tokens: each activation becomes a
+  /// flat [block x n] buffer, row t the token at position pos + t. 0: the
+  /// decode step.
+  int64_t prefillBlock = 0;
+  /// In the prefill step: the block's tokens (memref<block x i32>) and how
+  /// many of them this call processes (index, 1 <= count <= block).
+  Value prefillTokens{}, prefillCount{};
   /// sfn.yield -> its accumulation (filled by the dispatch pattern, which
   /// runs before the expert's ops are converted, used by the yield's).
   mutable llvm::DenseMap<Operation *, ExpertAccumulation> expertYields{};
@@ -52,9 +60,16 @@ protected:
 };
 
 /// A buffer for the 1-D f32 `result`: the ABI's logits when the step
-/// returns it, otherwise a new temporary.
+/// returns it, otherwise a new temporary ([block x n] in the prefill step).
 Value createResultBuffer(OpBuilder &b, Location loc, Value result,
-                         const DecodeStepABI &abi);
+                         const LLMToLoopsContext &step);
+/// Runs `body(t)` for each token of the prefill block, or once with t = 0
+/// in the decode step.
+void forEachToken(KernelBuilder &kb, const LLMToLoopsContext &step,
+                  function_ref<void(Value)> body);
+/// `buffer` itself in the decode step, its row `t` in the prefill step.
+Value tokenRow(OpBuilder &b, Location loc, const LLMToLoopsContext &step,
+               Value buffer, Value t, int64_t n);
 /// A temporary of `n` elements of `elementType` (planned into scratch).
 Value createTemporary(OpBuilder &b, Location loc, int64_t n, Type elementType);
 

@@ -23,16 +23,28 @@ struct RotaryLowering : public StepOpLowering<llm::RotaryOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     KernelBuilder kb(rewriter, loc, step.target);
-    Value x = adaptor.getInput();
-    Value out = createResultBuffer(rewriter, loc, op.getResult(), step.abi);
+    Value out = createResultBuffer(rewriter, loc, op.getResult(), step);
     int64_t n = cast<RankedTensorType>(op.getType()).getDimSize(0);
+    forEachToken(kb, step, [&](Value t) {
+      rotate(kb, op, tokenRow(rewriter, loc, step, adaptor.getInput(), t, n),
+             tokenRow(rewriter, loc, step, out, t, n),
+             kb.addi(adaptor.getPos(), t), n);
+    });
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+
+  /// One token's row `x` at position `pos` into `out`.
+  void rotate(KernelBuilder &kb, llm::RotaryOp op, Value x, Value out,
+              Value pos, int64_t n) const {
+    OpBuilder &rewriter = kb.builder();
+    Location loc = kb.getLoc();
     int64_t d = static_cast<int64_t>(op.getHeadDim()), half = d / 2;
     Value theta = kb.f32(op.getTheta().convertToDouble());
     Type f32 = rewriter.getF32Type();
     Value posF = arith::UIToFPOp::create(
         rewriter, loc, f32,
-        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
-                                   adaptor.getPos()));
+        arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), pos));
     auto rotatePair = [&](Value i, Value invFreq) {
       Value angle = kb.mul(posF, invFreq);
       Value c = math::CosOp::create(rewriter, loc, angle);
@@ -61,8 +73,6 @@ struct RotaryLowering : public StepOpLowering<llm::RotaryOp> {
                                               rewriter, loc, theta, exponent)));
       });
     }
-    rewriter.replaceOp(op, out);
-    return success();
   }
 };
 } // namespace

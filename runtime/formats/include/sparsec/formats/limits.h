@@ -41,6 +41,8 @@ constexpr int64_t kMaxDimension = (int64_t(1) << 31) - 1;
 constexpr uint64_t kMaxKvCacheBytes = 1ull << 40;
 /// The generated step's scratch (activations and partial sums): 64 GiB.
 constexpr uint64_t kMaxScratchBytes = 64ull << 30;
+/// Tokens per call of a generated prefill step (its buffers grow with it).
+constexpr int64_t kMaxPrefillBlock = 4096;
 
 /// Checks `text` (the contents of `path`) against kMaxJsonBytes and
 /// kMaxJsonDepth without parsing it: brackets outside strings are counted.

@@ -101,6 +101,8 @@ struct Manifest {
   int64_t kvCacheSlots = 0;
   /// Bytes of scratch the generated step and kernels share.
   uint64_t scratchBytes = 0;
+  /// Tokens per call of the generated prefill step (0: none).
+  int64_t prefillBlock = 0;
   uint64_t otherBytesPerToken = 0;
   std::vector<ManifestTensor> tensors;
   std::vector<ManifestFfn> ffns;

@@ -1,0 +1,226 @@
+//===- BlockKernels.cpp - kernels over a block of prompt tokens ----------===//
+//
+// The prefill step multiplies matrices: a block of T tokens' activations by
+// a weight matrix that decode reads once per token. Reading each weight once
+// per block instead of once per token turns a memory-bound matvec into
+// compute-bound tiles, so the tiles keep several independent FMA chains in
+// registers:
+//
+//  * matmul: 2 rows x 4 tokens of dot products per pass over the columns
+//    (8 accumulators; each row vector feeds 4 FMAs, each token vector 2);
+//  * combineRows (out = h W with W stored [R, n], the transposed down
+//    projection): a stripe of columns per parallel iteration, cut into
+//    blocks of rows small enough to stay in L1 while every 4-token tile
+//    sweeps them with 4 x 2 vector accumulators.
+//
+// Sums run in a fixed order set by the shapes (never by the thread count),
+// but not in the decode kernels' order: prefill and decode agree to f32
+// rounding, not bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/Common/LLMToLoops/KernelBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::sparsec;
+
+namespace {
+/// Tokens per register tile.
+constexpr int64_t kTokensPerTile = 4;
+
+/// The largest of `candidates` that divides `n` (1 if none does).
+int64_t largestDivisor(int64_t n, ArrayRef<int64_t> candidates) {
+  for (int64_t c : candidates)
+    if (c > 0 && n % c == 0)
+      return c;
+  return 1;
+}
+} // namespace
+
+Value sparsec::rowView(OpBuilder &b, Location loc, Value rows, Value t,
+                       int64_t n) {
+  auto type = cast<MemRefType>(rows.getType());
+  Value offset = arith::MulIOp::create(
+      b, loc, t, arith::ConstantIndexOp::create(b, loc, n));
+  SmallVector<OpFoldResult> offsets = {offset}, sizes = {b.getIndexAttr(n)},
+                            strides = {b.getIndexAttr(1)};
+  auto viewType = cast<MemRefType>(
+      memref::SubViewOp::inferResultType(type, offsets, sizes, strides));
+  return memref::SubViewOp::create(b, loc, viewType, rows, offsets, sizes,
+                                   strides);
+}
+
+SmallVector<Value> KernelBuilder::dotTile(const WeightRows &w, ValueRange rows,
+                                          ValueRange xs, int64_t n) {
+  SmallVector<Value> results;
+  if (w.getQuantType()) {
+    for (Value row : rows)
+      for (Value x : xs)
+        results.push_back(dot(w, row, DotInput(x), n));
+    return results;
+  }
+  int64_t lanes = target.lanesFor(n);
+  auto accType = VectorType::get({lanes}, b.getF32Type());
+  Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
+  auto wVecType = VectorType::get({lanes}, wElt);
+  Value zero = arith::ConstantOp::create(b, loc, accType,
+                                         DenseElementsAttr::get(accType, 0.0f));
+  SmallVector<Value> init(rows.size() * xs.size(), zero);
+  auto forOp = scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    Value k = forOp.getInductionVar();
+    SmallVector<Value> wvs, xvs, next;
+    for (Value row : rows)
+      wvs.push_back(toF32(
+          vector::LoadOp::create(b, loc, wVecType, w.rows, ValueRange{row, k})));
+    for (Value x : xs)
+      xvs.push_back(vector::LoadOp::create(b, loc, accType, x, ValueRange{k}));
+    for (auto [r, wv] : llvm::enumerate(wvs))
+      for (auto [j, xv] : llvm::enumerate(xvs))
+        next.push_back(vector::FMAOp::create(
+            b, loc, wv, xv, forOp.getRegionIterArgs()[r * xs.size() + j]));
+    scf::YieldOp::create(b, loc, next);
+  }
+  for (Value acc : forOp.getResults())
+    results.push_back(
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
+  return results;
+}
+
+void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
+                           int64_t n, StringRef what) {
+  int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
+  int64_t tile = rows % 2 == 0 ? 2 : 1;
+  parallel(
+      rows / tile,
+      [&](Value it) {
+        SmallVector<Value> rs;
+        for (int64_t r = 0; r < tile; ++r)
+          rs.push_back(addi(muli(it, idx(tile)), idx(r)));
+        auto emitTile = [&](Value t0, int64_t tokens) {
+          SmallVector<Value> ts, xs;
+          for (int64_t j = 0; j < tokens; ++j) {
+            ts.push_back(addi(t0, idx(j)));
+            xs.push_back(rowView(b, loc, x, ts.back(), n));
+          }
+          SmallVector<Value> dots = dotTile(w, rs, xs, n);
+          for (int64_t r = 0; r < tile; ++r)
+            for (int64_t j = 0; j < tokens; ++j)
+              store(dots[r * tokens + j], out,
+                    addi(muli(ts[j], idx(rows)), rs[r]));
+        };
+        Value tiles =
+            arith::DivUIOp::create(b, loc, count, idx(kTokensPerTile));
+        loop(idx(0), tiles, 1, [&](Value g) {
+          emitTile(muli(g, idx(kTokensPerTile)), kTokensPerTile);
+        });
+        loop(muli(tiles, idx(kTokensPerTile)), count, 1,
+             [&](Value t) { emitTile(t, 1); });
+      },
+      what);
+}
+
+void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
+                                Value count, int64_t block, int64_t n,
+                                StringRef what) {
+  int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
+  if (w.getQuantType()) {
+    // Quantized rows: each token on its own, rows in order, each block of a
+    // row decoded per token (accumulateRows).
+    parallel(
+        block,
+        [&](Value t) {
+          Value live = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                             t, count);
+          auto ifOp = scf::IfOp::create(b, loc, live);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          Value base = muli(t, idx(n));
+          fill(out, base, addi(base, idx(n)), 0.0);
+          loop(0, rows, 1, [&](Value i) {
+            Value hi = load(h, addi(muli(t, idx(rows)), i));
+            accumulateRows(w, {i}, {hi}, out, base, n);
+          });
+        },
+        what);
+    return;
+  }
+  int64_t lanes = target.lanesFor(n);
+  int64_t vecs = n % (2 * lanes) == 0 ? 2 : 1;
+  int64_t tileCols = vecs * lanes;
+  // A stripe: enough columns per parallel iteration to read whole cache
+  // lines of every row, few enough that the stripes outnumber the threads.
+  int64_t stripe = largestDivisor(n, {256, 128, 64, tileCols});
+  if (stripe % tileCols != 0)
+    stripe = tileCols;
+  // Rows per block: a block of the stripe (rowBlock x stripe weights) stays
+  // in L1 while every token tile sweeps it.
+  int64_t rowBlock = largestDivisor(rows, {32, 16, 8, 4, 2});
+  Type f32 = b.getF32Type();
+  auto vecType = VectorType::get({lanes}, f32);
+  Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
+  auto wVecType = VectorType::get({lanes}, wElt);
+  parallel(
+      n / stripe,
+      [&](Value s) {
+        Value c0 = muli(s, idx(stripe));
+        loop(idx(0), count, 1, [&](Value t) {
+          Value base = addi(muli(t, idx(n)), c0);
+          fill(out, base, addi(base, idx(stripe)), 0.0);
+        });
+        loop(0, rows, rowBlock, [&](Value i0) {
+          auto emitTile = [&](Value t0, int64_t tokens) {
+            loop(0, stripe, tileCols, [&](Value c) {
+              Value col = addi(c0, c);
+              SmallVector<Value> at, init;
+              for (int64_t j = 0; j < tokens; ++j)
+                for (int64_t v = 0; v < vecs; ++v) {
+                  at.push_back(addi(muli(addi(t0, idx(j)), idx(n)),
+                                    addi(col, idx(v * lanes))));
+                  init.push_back(vector::LoadOp::create(b, loc, vecType, out,
+                                                        ValueRange{at.back()}));
+                }
+              auto forOp = scf::ForOp::create(
+                  b, loc, i0, addi(i0, idx(rowBlock)), idx(1), init);
+              {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(forOp.getBody());
+                Value i = forOp.getInductionVar();
+                SmallVector<Value> wvs, next;
+                for (int64_t v = 0; v < vecs; ++v)
+                  wvs.push_back(toF32(vector::LoadOp::create(
+                      b, loc, wVecType, w.rows,
+                      ValueRange{i, addi(col, idx(v * lanes))})));
+                for (int64_t j = 0; j < tokens; ++j) {
+                  Value hj = vector::BroadcastOp::create(
+                      b, loc, vecType,
+                      load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
+                  for (int64_t v = 0; v < vecs; ++v)
+                    next.push_back(vector::FMAOp::create(
+                        b, loc, wvs[v], hj,
+                        forOp.getRegionIterArgs()[j * vecs + v]));
+                }
+                scf::YieldOp::create(b, loc, next);
+              }
+              for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
+                vector::StoreOp::create(b, loc, result, out, ValueRange{a});
+            });
+          };
+          Value tiles =
+              arith::DivUIOp::create(b, loc, count, idx(kTokensPerTile));
+          loop(idx(0), tiles, 1, [&](Value g) {
+            emitTile(muli(g, idx(kTokensPerTile)), kTokensPerTile);
+          });
+          loop(muli(tiles, idx(kTokensPerTile)), count, 1,
+               [&](Value t) { emitTile(t, 1); });
+        });
+      },
+      what);
+}
