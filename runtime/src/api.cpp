@@ -402,8 +402,14 @@ Status runPrefillBlock(sparsec_session_t &session, const int32_t *tokens,
                     tokenCount,
                     session.position};
   activeStep = &active;
+  // A profile counts a block as one step.
+  auto start = std::chrono::steady_clock::now();
   session.prefill(&weights, &kvCache, &logits, &stats, &scratch, tokenCount,
                   session.position);
+  if (session.profile) {
+    session.stepSeconds += secondsSince(start);
+    ++session.profiledSteps;
+  }
   activeStep = nullptr;
   session.position += static_cast<int64_t>(count);
   session.hasLogits = true;

@@ -55,15 +55,77 @@ Value sparsec::rowView(OpBuilder &b, Location loc, Value rows, Value t,
                                    strides);
 }
 
+namespace {
+/// The fields of a DotInput, in BlockDotInput::sizes' order.
+std::array<Value *, 5> fieldsOf(DotInput &input) {
+  return {&input.values, &input.q8, &input.q8Scales, &input.q8ZeroPointSums,
+          &input.q8Sums};
+}
+} // namespace
+
+DotInput BlockDotInput::at(OpBuilder &b, Location loc, Value t) const {
+  DotInput input = buffers;
+  for (auto [field, size] : llvm::zip_equal(fieldsOf(input), sizes))
+    if (*field)
+      *field = rowView(b, loc, *field, t, size);
+  return input;
+}
+
+BlockDotInput KernelBuilder::prepareBlockDotInput(const WeightRows &w, Value x,
+                                                  Value count, int64_t n) {
+  BlockDotInput block{DotInput(x)};
+  block.sizes[0] = n;
+  if (!usesInt8Dot(w))
+    return block;
+  int64_t rows = cast<MemRefType>(x.getType()).getDimSize(0) / n;
+  // Each token is prepared into one token's temporaries, which are then
+  // copied into row t of the block's buffers (allocated before the loop,
+  // once the temporaries' sizes are known).
+  auto forOp = scf::ForOp::create(b, loc, idx(0), count, idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  Value t = forOp.getInductionVar();
+  DotInput one = prepareDotInput(w, rowView(b, loc, x, t, n), n);
+  block.buffers.paired = one.paired;
+  block.buffers.superBlocks = one.superBlocks;
+  for (auto [from, to, size] :
+       llvm::zip_equal(fieldsOf(one), fieldsOf(block.buffers), block.sizes)) {
+    if (!*from || from == &one.values)
+      continue;
+    auto type = cast<MemRefType>((*from).getType());
+    size = type.getDimSize(0);
+    {
+      OpBuilder::InsertionGuard before(b);
+      b.setInsertionPoint(forOp);
+      *to = memref::AllocOp::create(
+          b, loc, MemRefType::get({rows * size}, type.getElementType()),
+          b.getI64IntegerAttr(64));
+    }
+    Value dest = rowView(b, loc, *to, t, size);
+    int64_t lanes = size % 8 == 0 ? 8 : 1;
+    auto vecType = VectorType::get({lanes}, type.getElementType());
+    loop(0, size, lanes, [&](Value i) {
+      vector::StoreOp::create(
+          b, loc, vector::LoadOp::create(b, loc, vecType, *from, ValueRange{i}),
+          dest, ValueRange{i});
+    });
+  }
+  return block;
+}
+
 SmallVector<Value> KernelBuilder::dotTile(const WeightRows &w, ValueRange rows,
-                                          ValueRange xs, int64_t n) {
+                                          ArrayRef<DotInput> inputs,
+                                          int64_t n) {
   SmallVector<Value> results;
   if (w.getQuantType()) {
     for (Value row : rows)
-      for (Value x : xs)
-        results.push_back(dot(w, row, DotInput(x), n));
+      for (const DotInput &x : inputs)
+        results.push_back(dot(w, row, x, n));
     return results;
   }
+  SmallVector<Value> xs;
+  for (const DotInput &x : inputs)
+    xs.push_back(x.values);
   int64_t lanes = target.lanesFor(n);
   auto accType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
@@ -78,8 +140,8 @@ SmallVector<Value> KernelBuilder::dotTile(const WeightRows &w, ValueRange rows,
     Value k = forOp.getInductionVar();
     SmallVector<Value> wvs, xvs, next;
     for (Value row : rows)
-      wvs.push_back(toF32(
-          vector::LoadOp::create(b, loc, wVecType, w.rows, ValueRange{row, k})));
+      wvs.push_back(toF32(vector::LoadOp::create(b, loc, wVecType, w.rows,
+                                                 ValueRange{row, k})));
     for (Value x : xs)
       xvs.push_back(vector::LoadOp::create(b, loc, accType, x, ValueRange{k}));
     for (auto [r, wv] : llvm::enumerate(wvs))
@@ -98,6 +160,7 @@ void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
                            int64_t n, StringRef what) {
   int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
   int64_t tile = rows % 2 == 0 ? 2 : 1;
+  BlockDotInput inputs = prepareBlockDotInput(w, x, count, n);
   parallel(
       rows / tile,
       [&](Value it) {
@@ -105,10 +168,11 @@ void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
         for (int64_t r = 0; r < tile; ++r)
           rs.push_back(addi(muli(it, idx(tile)), idx(r)));
         auto emitTile = [&](Value t0, int64_t tokens) {
-          SmallVector<Value> ts, xs;
+          SmallVector<Value> ts;
+          SmallVector<DotInput> xs;
           for (int64_t j = 0; j < tokens; ++j) {
             ts.push_back(addi(t0, idx(j)));
-            xs.push_back(rowView(b, loc, x, ts.back(), n));
+            xs.push_back(inputs.at(b, loc, ts.back()));
           }
           SmallVector<Value> dots = dotTile(w, rs, xs, n);
           for (int64_t r = 0; r < tile; ++r)
@@ -163,8 +227,7 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
   // Rows per block: a block of the stripe (rowBlock x stripe weights) stays
   // in L1 while every token tile sweeps it.
   int64_t rowBlock = largestDivisor(rows, {32, 16, 8, 4, 2});
-  Type f32 = b.getF32Type();
-  auto vecType = VectorType::get({lanes}, f32);
+  auto vecType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
   auto wVecType = VectorType::get({lanes}, wElt);
   parallel(
@@ -193,21 +256,40 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
                 OpBuilder::InsertionGuard guard(b);
                 b.setInsertionPointToStart(forOp.getBody());
                 Value i = forOp.getInductionVar();
+                ValueRange accs = forOp.getRegionIterArgs();
+                // A sparse FFN's row is zero for most tokens: a row that
+                // is zero for the whole tile is not read.
+                SmallVector<Value> hs;
+                Value any;
+                for (int64_t j = 0; j < tokens; ++j) {
+                  hs.push_back(
+                      load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
+                  Value nonzero = arith::CmpFOp::create(
+                      b, loc, arith::CmpFPredicate::UNE, hs.back(), f32(0.0));
+                  any = any ? arith::OrIOp::create(b, loc, any, nonzero)
+                                  .getResult()
+                            : nonzero;
+                }
+                auto ifOp = scf::IfOp::create(b, loc, accs.getTypes(), any,
+                                              /*withElseRegion=*/true);
+                b.setInsertionPointToStart(ifOp.thenBlock());
                 SmallVector<Value> wvs, next;
                 for (int64_t v = 0; v < vecs; ++v)
                   wvs.push_back(toF32(vector::LoadOp::create(
                       b, loc, wVecType, w.rows,
                       ValueRange{i, addi(col, idx(v * lanes))})));
                 for (int64_t j = 0; j < tokens; ++j) {
-                  Value hj = vector::BroadcastOp::create(
-                      b, loc, vecType,
-                      load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
+                  Value hj =
+                      vector::BroadcastOp::create(b, loc, vecType, hs[j]);
                   for (int64_t v = 0; v < vecs; ++v)
-                    next.push_back(vector::FMAOp::create(
-                        b, loc, wvs[v], hj,
-                        forOp.getRegionIterArgs()[j * vecs + v]));
+                    next.push_back(vector::FMAOp::create(b, loc, wvs[v], hj,
+                                                         accs[j * vecs + v]));
                 }
                 scf::YieldOp::create(b, loc, next);
+                b.setInsertionPointToStart(ifOp.elseBlock());
+                scf::YieldOp::create(b, loc, accs);
+                b.setInsertionPointAfter(ifOp);
+                scf::YieldOp::create(b, loc, ifOp.getResults());
               }
               for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
                 vector::StoreOp::create(b, loc, result, out, ValueRange{a});

@@ -72,6 +72,17 @@ struct DotInput {
 /// Row `t` (`n` elements) of the flat [rows x n] buffer `rows`.
 Value rowView(OpBuilder &b, Location loc, Value rows, Value t, int64_t n);
 
+/// The rows of a flat [block x n] buffer prepared for dot products with
+/// rows of one weight (KernelBuilder::prepareBlockDotInput): each field of
+/// `buffers` holds `block` rows of `sizes` elements, row t token t's.
+struct BlockDotInput {
+  DotInput buffers;
+  /// Elements per token of values, q8, q8Scales, q8ZeroPointSums, q8Sums.
+  std::array<int64_t, 5> sizes{};
+  /// Token `t`'s DotInput: views of its rows.
+  DotInput at(OpBuilder &b, Location loc, Value t) const;
+};
+
 class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, Location loc, const TargetInfoBase &target)
@@ -146,9 +157,16 @@ public:
   /// dot(w[rows[r]], xs[j]) for every r and j, at [r * xs.size() + j]: one
   /// pass over the rows, each vector of a row loaded once for every x and
   /// each vector of an x once for every row (rows x xs accumulators).
-  /// Block-quantized rows are decoded per dot product.
+  /// Block-quantized rows run one dot() each (on the xs' 8-bit blocks when
+  /// they have them).
   SmallVector<Value> dotTile(const WeightRows &w, ValueRange rows,
-                             ValueRange xs, int64_t n);
+                             ArrayRef<DotInput> xs, int64_t n);
+  /// The `count` rows of the flat [block x n] buffer `x`, each prepared as
+  /// prepareDotInput prepares one vector (quantized to 8-bit blocks when
+  /// the dot products with `w` run on integers), so that a block's dot
+  /// products round their inputs as the decode step's do.
+  BlockDotInput prepareBlockDotInput(const WeightRows &w, Value x, Value count,
+                                     int64_t n);
   /// out[t * R + r] = dot(w[r], x[t]) for the `count` rows x[t] of the flat
   /// [block x n] buffer `x` and the R rows of `w` (a matrix-matrix product):
   /// pairs of rows in parallel, four tokens per pass over a pair.

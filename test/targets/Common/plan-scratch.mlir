@@ -48,3 +48,40 @@ module {
     return
   }
 }
+
+// -----
+
+// The prefill step is planned over the same scratch after its token buffer
+// (4 x i32 -> 64 bytes): its temporaries start at 64, and the module's size
+// is the larger of the two steps'.
+// CHECK-LABEL: module attributes {sparsec.prefill_block = 4 : i64, sparsec.scratch_bytes = 576 : i64}
+// CHECK: func.func @sparsec_decode_step
+// CHECK: %[[C0:.+]] = arith.constant 0 : index
+// CHECK: memref.view %{{.+}}[%[[C0]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: func.func @sparsec_prefill_step
+// CHECK: %[[C64:.+]] = arith.constant 64 : index
+// CHECK: memref.view %{{.+}}[%[[C64]]][] : memref<?xi8> to memref<128xf32>
+// CHECK-NEXT: return
+module attributes {sparsec.prefill_block = 4 : i64} {
+  func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+    %a = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+    return
+  }
+  func.func @sparsec_prefill_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+    %a = memref.alloc() {alignment = 64 : i64} : memref<128xf32>
+    return
+  }
+}
+
+// -----
+
+// A prefill step needs the block size its token buffer is planned from.
+module {
+  func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+    return
+  }
+  // expected-error @+1 {{sparsec-plan-scratch: a prefill step without the module's 'sparsec.prefill_block'}}
+  func.func @sparsec_prefill_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+    return
+  }
+}

@@ -1,0 +1,123 @@
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx2 prefill-block=4" | FileCheck %s
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx2" | FileCheck %s --check-prefix=NONE
+
+!cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 1, head_dim = 8, f32>
+
+// prefill-block=4: the same ops again as sparsec_prefill_step over up to 4
+// tokens, read from the start of scratch; `token` says how many (clamped
+// to [1, 4]). Activations are [4 x n] buffers, a token per row.
+// CHECK-LABEL: module attributes {sparsec.num_ffns = 0 : i64, sparsec.prefill_block = 4 : i64}
+// CHECK: func.func @sparsec_decode_step
+// CHECK: func.func @sparsec_prefill_step(
+// CHECK-SAME: %[[LOGITS:[^:]+]]: memref<?xf32>, %{{[^:]+}}: memref<?xi32>, %[[SCRATCH:[^:]+]]: memref<?xi8>, %[[COUNT:[^:]+]]: i32, %{{[^:]+}}: i64)
+// CHECK: %[[TOKENS:.+]] = memref.view %[[SCRATCH]][%{{.+}}][] : memref<?xi8> to memref<4xi32>
+// CHECK: %[[ATLEAST1:.+]] = arith.maxsi %[[COUNT]], %{{.+}} : i32
+// CHECK: %[[N:.+]] = arith.index_cast %[[ATLEAST1]] : i32 to index
+// CHECK: %[[T:.+]] = arith.minui %[[N]], %{{.+}} : index
+// The embedding: row t of a [4 x 16] buffer from the table's row tokens[t].
+// CHECK: %[[X:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[T]]
+// CHECK: memref.load %[[TOKENS]][%[[I]]] : memref<4xi32>
+// CHECK: memref.subview %[[X]][%{{.+}}] [16] [1] : memref<64xf32> to memref<16xf32, strided<[1], offset: ?>>
+// The linear layer: a matrix-matrix product, pairs of rows in parallel,
+// four tokens per pass over a pair: 2 x 4 accumulators.
+// CHECK: scf.parallel (%{{.+}}) = (%{{.+}}) to (%c8) step
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// The residual add over the block's rows at once.
+// CHECK: %[[ROWS:.+]] = arith.muli %[[T]], %c16
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[ROWS]] step %c8
+// CHECK: arith.addf {{.*}} : vector<8xf32>
+// The logits: the last token's only.
+// CHECK: memref.cast %[[LOGITS]] : memref<?xf32> to memref<32xf32>
+// CHECK: %[[LAST:.+]] = arith.subi %[[T]], %c1
+// CHECK: scf.parallel
+// NONE-NOT: sparsec_prefill_step
+// NONE-NOT: sparsec.prefill_block
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
+  %table = llm.param "embed" : tensor<32x16xf16>
+  %x = llm.embed %table[%tok] : tensor<32x16xf16> -> tensor<16xf32>
+  %nw = llm.param "norm" : tensor<16xf32>
+  %n = llm.rms_norm %x, %nw {epsilon = 1.0e-05 : f32} : tensor<16xf32>, tensor<16xf32>
+  %w = llm.param "w" : tensor<16x16xf16>
+  %y = llm.linear %n, %w : tensor<16xf32>, tensor<16x16xf16> -> tensor<16xf32>
+  %s = llm.add %x, %y : tensor<16xf32>
+  %l = llm.lm_head %s, %table : tensor<16xf32>, tensor<32x16xf16> -> tensor<32xf32>
+  return %l : tensor<32xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 2, head_dim = 8, f32>
+
+// Attention: every token's keys and values are appended first (at pos + t),
+// then each split of each KV head attends for every token of the block,
+// token t up to position pos + t.
+// CHECK-LABEL: // {{[-]}}----
+// CHECK: func.func @sparsec_prefill_step
+// CHECK: memref.view %{{.+}} : memref<?xi8> to memref<1x2x2x16x8xf32>
+// CHECK: scf.for %[[T:.+]] = %{{.+}} to %[[COUNT:.+]] step
+// CHECK: %[[AT:.+]] = arith.addi %{{.+}}, %[[T]] : index
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %[[AT]], %{{.+}}] : memref<1x2x2x16x8xf32>
+// CHECK: scf.parallel
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[COUNT]] step
+// CHECK: scf.parallel
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[COUNT]] step
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
+  %table = llm.param "embed" : tensor<32x32xf32>
+  %x = llm.embed %table[%tok] : tensor<32x32xf32> -> tensor<32xf32>
+  %wk = llm.param "wk" : tensor<16x32xf32>
+  %k = llm.linear %x, %wk : tensor<32xf32>, tensor<16x32xf32> -> tensor<16xf32>
+  %a = llm.attention %x, %k, %k, %pos, %cache {layer = 0 : i64, num_heads = 4 : i64} : tensor<32xf32>, tensor<16xf32>, tensor<16xf32>, !cache
+  %l = llm.lm_head %a, %table : tensor<32xf32>, tensor<32x32xf32> -> tensor<32xf32>
+  return %l : tensor<32xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 1, head_dim = 4, f32>
+
+// A predicted FFN: gate, up and the predictor as matrix-matrix products, a
+// neuron kept where its score passes (as decode does), and the transposed
+// down projection in column stripes that skip rows zero for a whole tile.
+// CHECK-LABEL: // {{[-]}}----
+// CHECK: func.func @sparsec_prefill_step
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK: arith.maximumf
+// CHECK: scf.parallel
+// CHECK: %[[KEEP:.+]] = arith.cmpf ogt
+// CHECK: arith.select %[[KEEP]]
+// CHECK: scf.parallel
+// CHECK: arith.cmpf une
+// CHECK: scf.if %{{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: vector.fma
+// The block writes no stats: they count decode steps' neurons.
+// CHECK-NOT: memref.store {{.*}} : memref<?xi32>
+// CHECK: return
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
+  %table = llm.param "embed" : tensor<32x32xf32>
+  %x = llm.embed %table[%tok] : tensor<32x32xf32> -> tensor<32xf32>
+  %g = llm.param "g" : tensor<128x32xf32>
+  %u = llm.param "u" : tensor<128x32xf32>
+  %dt = llm.param "dt" : tensor<128x32xf32>
+  %fc1 = llm.param "fc1" : tensor<8x32xf32>
+  %fc2 = llm.param "fc2" : tensor<128x8xf32>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>}
+      : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<32xf32>, tensor<8x32xf32>, tensor<128x8xf32>) -> tensor<32xf32>
+  %l = llm.lm_head %y, %table : tensor<32xf32>, tensor<32x32xf32> -> tensor<32xf32>
+  return %l : tensor<32xf32>
+}
+
+// -----
+
+// A sliding-window cache gets no prefill step: a block's later keys would
+// overwrite ring slots its earlier tokens attend to.
+// CHECK-LABEL: // {{[-]}}----
+// CHECK-NOT: sparsec_prefill_step
+func.func @step(%tok: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_len = 64, kv_heads = 2, head_dim = 8, f32, window = 4>) -> tensor<32xf32> attributes {llm.decode_step} {
+  %q = llm.param "q" : tensor<32xf32>
+  %k = llm.param "k" : tensor<16xf32>
+  %a = llm.attention %q, %k, %k, %pos, %cache {layer = 0 : i64, num_heads = 4 : i64} : tensor<32xf32>, tensor<16xf32>, tensor<16xf32>, !llm.kv_cache<layers = 1, max_len = 64, kv_heads = 2, head_dim = 8, f32, window = 4>
+  return %a : tensor<32xf32>
+}
