@@ -94,3 +94,6 @@ if ctypes.util.find_library("cuda"):
 config.substitutions.append(
     ("%check-e2e", venv_python + " " +
      os.path.join(config.sparsec_src_root, "test", "e2e", "check_e2e.py")))
+config.substitutions.append(
+    ("%check-prefill", venv_python + " " +
+     os.path.join(config.sparsec_src_root, "test", "e2e", "check_prefill.py")))

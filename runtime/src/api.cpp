@@ -550,6 +550,7 @@ sparsec_model_query_info(const sparsec_model_t *model,
     info.weights_bytes = model->model->weightsSize();
     info.other_bytes_per_token = m.otherBytesPerToken;
     info.num_records = m.records.size();
+    info.prefill_block = static_cast<int32_t>(m.prefillBlock);
     *out_info = info;
     return Status::ok();
   });

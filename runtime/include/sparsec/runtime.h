@@ -102,6 +102,9 @@ typedef struct sparsec_model_info_t {
   /* Vectors a --record-activations step leaves after each step
    * (sparsec_model_query_record); 0 for other models. */
   size_t num_records;
+  /* Prompt tokens per call of the model's prefill step (manifest
+   * "prefill_block"); 0 when it has none. */
+  int32_t prefill_block;
 } sparsec_model_info_t;
 
 /* Recomputes the XXH3-64 of the weights' data section and compares it with

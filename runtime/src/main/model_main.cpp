@@ -321,9 +321,12 @@ public:
                   const std::string &dir) const {
     std::printf("\nsparsec bench: %s (%s, %s)\n", info.model_name,
                 info.architecture, info.target);
-    std::printf("  prompt tokens        %zu (%.2f ms, %s)\n", promptTokens,
-                prefillMs_,
-                usesPrefill(options_) ? "prefill step" : "token by token");
+    std::printf(
+        "  prompt tokens        %zu (%.2f ms, %s)\n", promptTokens, prefillMs_,
+        usesPrefill(options_) && info.prefill_block > 0
+            ? ("prefill step, blocks of " + std::to_string(info.prefill_block))
+                  .c_str()
+            : "token by token");
     if (prefillMs_ > 0.0)
       std::printf("  prefill tok/s        %.2f\n",
                   1000.0 * static_cast<double>(prefilled_) / prefillMs_);

@@ -172,10 +172,16 @@ private:
       return failure();
 
     // The cache cast and the cast pairs that MoE dispatch leaves fold away.
+    // reconcileUnrealizedCasts may erase the cache cast itself (when it is
+    // unused): only a cast still in the function is looked at afterwards.
     SmallVector<UnrealizedConversionCastOp> casts;
     func.walk([&](UnrealizedConversionCastOp op) { casts.push_back(op); });
     reconcileUnrealizedCasts(casts);
-    if (cache && cache->use_empty())
+    bool cacheAlive = false;
+    func.walk([&](UnrealizedConversionCastOp op) {
+      cacheAlive |= op.getOperation() == cache.getOperation();
+    });
+    if (cacheAlive && cache->use_empty())
       cache.erase();
     return success();
   }
