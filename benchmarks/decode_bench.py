@@ -12,6 +12,10 @@ in the same session, so each row also shows its fraction of the roofline:
 bytes of weights that must be read per token / time per token / measured
 bandwidth (the best triad of the session).
 
+With --prefill 32,128,512 it measures each variant's prompt processing: the
+prefill step's tokens/s against the same prompt token by token, and the
+time to first token (with --llama-cpp, llama.cpp's batched prompt too).
+
 With --contexts 0,1024,4096 it also measures each variant's decode after a
 prompt of that many tokens (bytes of text: the synthetic model's tokenizer
 is one token per byte), the KV cache's reads counted in the bytes per token:
@@ -144,6 +148,17 @@ def context_prompt(length):
     return text[:length] if length else "Hi"
 
 
+def sparsec_prefill(exe, threads, length, token_by_token=False):
+    """(prompt tok/s, time to first token in ms) of a `length`-token prompt
+    from the executable's --bench table."""
+    out = run([exe, "--prompt", context_prompt(length), "-n", "1", "--threads",
+               str(threads), "--bench", "--ignore-eos"]
+              + (["--no-prefill"] if token_by_token else [])).stdout
+    rate = float(re.search(r"prefill tok/s\s+([0-9.]+)", out).group(1))
+    ttft = float(re.search(r"time to first token\s+([0-9.]+)", out).group(1))
+    return rate, ttft
+
+
 def sparsec_run(exe, threads, tokens, prompt="Hi"):
     """(median ms/token, bytes/token) from the executable's --bench table
     (bytes: weights and KV cache read by a generated token's step)."""
@@ -242,6 +257,10 @@ def main():
                         help="comma-separated prompt lengths (e.g. 0,1024,4096): "
                              "also measure each sparsec variant's decode after "
                              "that much context")
+    parser.add_argument("--prefill", default="",
+                        help="comma-separated prompt lengths (e.g. 32,128,512): "
+                             "measure each variant's prompt processing, prefill "
+                             "step vs token by token, and time to first token")
     parser.add_argument("--baseline-build", default=None,
                         help="another build folder: its sparsec compiles the same "
                              "modes, interleaved with this build's (a codegen change "
@@ -255,8 +274,9 @@ def main():
     work = os.path.join(args.build, "bench")
     os.makedirs(work, exist_ok=True)
     contexts = [int(c) for c in args.contexts.split(",") if c]
+    prefills = [int(c) for c in args.prefill.split(",") if c]
     # Room for the longest prompt and the generated tokens.
-    max_seq = max([256] + [c + args.tokens + 8 for c in contexts])
+    max_seq = max([256] + [c + args.tokens + 8 for c in contexts + prefills])
 
     if args.model:
         model = os.path.abspath(args.model)
@@ -371,6 +391,38 @@ def main():
                 print(f"  {'sparsec ' + mode:<28}{context:>8}{1000 / ms:>8.2f}"
                       f"{b / 1e6:>10.1f}{gbs:>8.1f}{100 * gbs / bw:>9.0f}%"
                       f"{first / ms:>6.2f}x")
+
+    if prefills:
+        # One run each (a warm-up run first); token by token is the decode
+        # step's rate over the same prompt.
+        print(f"\nprompt processing (one run each after a warm-up; prefill = "
+              f"the prefill step, blocks of tokens; step = token by token; "
+              f"TTFT = time to first token)")
+        print(f"  {'variant':<28}{'prompt':>8}{'prefill tok/s':>15}"
+              f"{'step tok/s':>12}{'speedup':>9}{'TTFT ms':>10}")
+        for mode in variants:
+            sparsec_prefill(exes[mode], args.threads, prefills[0])
+            for length in prefills:
+                print(f"bench: {mode} prompt of {length} tokens", file=sys.stderr)
+                rate, ttft = sparsec_prefill(exes[mode], args.threads, length)
+                step, _ = sparsec_prefill(exes[mode], args.threads, length,
+                                          token_by_token=True)
+                print(f"  {'sparsec ' + mode:<28}{length:>8}{rate:>15.2f}"
+                      f"{step:>12.2f}{rate / step:>8.2f}x{ttft:>10.1f}")
+        if args.llama_cpp:
+            for name, gguf_path in exes.items():
+                if not name.startswith("llama.cpp"):
+                    continue
+                for length in prefills:
+                    out = run([args.llama_cpp,
+                               os.path.join(ROOT, "benchmarks",
+                                            "llama_cpp_peer.py"),
+                               "prefill", gguf_path, "--threads",
+                               str(args.threads), "--length", str(length)]).stdout
+                    rate = json.loads(out.strip().splitlines()[-1])[
+                        "tokens_per_second"]
+                    print(f"  {name:<28}{length:>8}{rate:>15.2f}{'':>12}{'':>9}"
+                          f"{1000 * length / rate:>10.1f}")
 
     if args.no_onnx:
         return

@@ -23,6 +23,8 @@ llama.cpp's RoPE, so its outputs are not comparable and are never compared.
 `run` decodes `--tokens` tokens one at a time (after one warm-up token) and
 prints one JSON line: the median and all ms per token, and the weight bytes
 a token reads (every tensor but the embedding table, plus one of its rows).
+`prefill` processes one prompt of `--length` tokens as one batch (as
+`llama-bench -p` does; the second of two runs) and prints its tokens/s.
 """
 import argparse
 import json
@@ -178,6 +180,25 @@ def run(args):
                       "bytes_per_token": weight_bytes(args.gguf)}))
 
 
+def prefill(args):
+    """Times one prompt of --length tokens processed as one batch (as
+    llama-bench -p does), after a warm-up prompt."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=args.gguf, n_ctx=args.length + 8,
+                n_threads=args.threads, n_threads_batch=args.threads,
+                n_batch=args.length, n_ubatch=args.length, verbose=False)
+    tokens = [259 + (i * 7919) % 1000 for i in range(args.length)]
+    times = []
+    for _ in range(2):
+        llm.reset()
+        start = time.perf_counter()
+        llm.eval(tokens)
+        times.append(time.perf_counter() - start)
+    print(json.dumps({"tokens_per_second": args.length / times[-1],
+                      "seconds": times[-1]}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -190,8 +211,12 @@ def main():
     r.add_argument("gguf")
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--tokens", type=int, default=16)
+    p = sub.add_parser("prefill", help="time one prompt processed as a batch")
+    p.add_argument("gguf")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--length", type=int, default=512)
     args = ap.parse_args()
-    convert(args) if args.command == "convert" else run(args)
+    {"convert": convert, "run": run, "prefill": prefill}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -102,8 +102,11 @@ public:
       auto [loop, owner] = entry;
       DecodeStepABI stepABI(owner);
       std::optional<std::string> name = getKernelName(loop.getLoc());
-      names.push_back(
-          b.getStringAttr(name ? *name : "kernel " + std::to_string(k)));
+      // The prefill step's kernels come from the same ops: their names say
+      // which step runs them.
+      StringRef prefix = owner == step ? "" : "prefill: ";
+      names.push_back(b.getStringAttr(
+          prefix + (name ? *name : "kernel " + std::to_string(k))));
       std::optional<int64_t> n = tripCount(loop);
       if (!n) {
         loop.emitError("convert-parallel-loops-to-thread-pool: expected a 1-D "

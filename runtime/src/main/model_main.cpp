@@ -222,6 +222,7 @@ public:
 
   /// Opens --dump-logits and, with --bench, the stats.
   bool init(const sparsec_model_info_t &info) {
+    prefillBlock_ = info.prefill_block;
     if (options_.bench && !stats_.init(model_, info))
       return false;
     if (!options_.dumpLogits.empty()) {
@@ -241,7 +242,7 @@ public:
   /// through the decode step.
   bool feed(const std::vector<int32_t> &tokens) {
     Clock::time_point start = Clock::now();
-    if (usesPrefill(options_)) {
+    if (usesPrefill(options_) && prefillBlock_ > 0) {
       if (!check(sparsec_session_prefill(session_, tokens.data(), tokens.size(),
                                          dump_ ? logits_.data() : nullptr)))
         return false;
@@ -391,6 +392,8 @@ private:
   std::vector<double> tokenMs_;
   double prefillMs_ = 0.0;
   size_t prefilled_ = 0;
+  /// The model's prefill block (0: it has no prefill step).
+  int32_t prefillBlock_ = 0;
   /// The first reply token's sampling, after the prompt (time to first
   /// token = prefill + this).
   double firstSampleMs_ = 0.0;

@@ -112,7 +112,7 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
     int64_t tokens = std::max<int64_t>(step.prefillBlock, 1);
     auto lastOf = [&](Value t) {
       // Positions [0, last) are attended to by token t.
-      Value last = kb.addi(kb.addi(pos, t), kb.idx(1));
+      Value last = kb.addi(tokenPosition(kb, step, pos, t), kb.idx(1));
       if (ring)
         last = arith::MinUIOp::create(rewriter, loc, last, kb.idx(slots));
       return last;
@@ -123,7 +123,7 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
     forEachToken(kb, step, [&](Value t) {
       Value kRow = tokenRow(rewriter, loc, step, k, t, kvSize);
       Value vRow = tokenRow(rewriter, loc, step, v, t, kvSize);
-      Value at = kb.addi(pos, t);
+      Value at = tokenPosition(kb, step, pos, t);
       Value l = kb.idx(layer);
       Value slot =
           ring ? arith::RemUIOp::create(rewriter, loc, at, kb.idx(slots))

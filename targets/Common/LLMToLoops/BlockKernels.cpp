@@ -157,7 +157,8 @@ SmallVector<Value> KernelBuilder::dotTile(const WeightRows &w, ValueRange rows,
 }
 
 void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
-                           int64_t n, StringRef what) {
+                           int64_t n, StringRef what,
+                           function_ref<Value(Value, Value)> needed) {
   int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
   int64_t tile = rows % 2 == 0 ? 2 : 1;
   BlockDotInput inputs = prepareBlockDotInput(w, x, count, n);
@@ -169,11 +170,25 @@ void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
           rs.push_back(addi(muli(it, idx(tile)), idx(r)));
         auto emitTile = [&](Value t0, int64_t tokens) {
           SmallVector<Value> ts;
-          SmallVector<DotInput> xs;
-          for (int64_t j = 0; j < tokens; ++j) {
+          for (int64_t j = 0; j < tokens; ++j)
             ts.push_back(addi(t0, idx(j)));
-            xs.push_back(inputs.at(b, loc, ts.back()));
+          // A sparse FFN needs few of a tile's outputs: a tile it needs
+          // none of is not computed.
+          OpBuilder::InsertionGuard guard(b);
+          if (needed) {
+            Value any;
+            for (Value r : rs)
+              for (Value t : ts) {
+                Value one = needed(r, t);
+                any = any ? arith::OrIOp::create(b, loc, any, one).getResult()
+                          : one;
+              }
+            auto ifOp = scf::IfOp::create(b, loc, any);
+            b.setInsertionPointToStart(ifOp.thenBlock());
           }
+          SmallVector<DotInput> xs;
+          for (Value t : ts)
+            xs.push_back(inputs.at(b, loc, t));
           SmallVector<Value> dots = dotTile(w, rs, xs, n);
           for (int64_t r = 0; r < tile; ++r)
             for (int64_t j = 0; j < tokens; ++j)

@@ -29,6 +29,11 @@ void sparsec::forEachToken(KernelBuilder &kb, const LLMToLoopsContext &step,
   kb.loop(kb.idx(0), step.prefillCount, 1, body);
 }
 
+Value sparsec::tokenPosition(KernelBuilder &kb, const LLMToLoopsContext &step,
+                             Value pos, Value t) {
+  return step.prefillBlock ? kb.addi(pos, t) : pos;
+}
+
 Value sparsec::tokenRow(OpBuilder &b, Location loc,
                         const LLMToLoopsContext &step, Value buffer, Value t,
                         int64_t n) {

@@ -107,8 +107,6 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       Value count = step.prefillCount;
       Value gates = createTemporary(rewriter, loc, block * neurons, f32);
       Value ups = createTemporary(rewriter, loc, block * neurons, f32);
-      kb.matmul(gates, gate, x, count, hidden, "gate");
-      kb.matmul(ups, up, x, count, hidden, "up");
       Value scores;
       if (mode == sfn::SparseMode::Predicted) {
         WeightRows fc1(adaptor.getPredictorFc1(), op.getPredictorFc1());
@@ -129,19 +127,35 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       if (mode == sfn::SparseMode::Threshold)
         cutoff = op.getActivationThreshold()->convertToFloat();
       Value threshold = kb.f32(cutoff);
-      kb.loop(kb.idx(0), kb.muli(count, kb.idx(neurons)), 1, [&](Value i) {
-        Value g = kb.load(gates, i);
-        Value h = kb.activation(act, g, kb.load(ups, i));
-        Value keep;
+      // Whether token t keeps neuron i (null: every neuron, dense mode): its
+      // predictor score, else its gate, passes the cutoff.
+      auto keeps = [&](Value at) -> Value {
         if (scores)
-          keep = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
-                                       kb.load(scores, i), threshold);
-        else if (mode != sfn::SparseMode::Dense)
-          keep = arith::CmpFOp::create(
-              rewriter, loc, arith::CmpFPredicate::OGT,
-              math::AbsFOp::create(rewriter, loc, kb.gateActivation(act, g)),
-              threshold);
-        if (keep)
+          return arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
+                                       kb.load(scores, at), threshold);
+        if (mode == sfn::SparseMode::Dense)
+          return Value();
+        return arith::CmpFOp::create(
+            rewriter, loc, arith::CmpFPredicate::OGT,
+            math::AbsFOp::create(rewriter, loc,
+                                 kb.gateActivation(act, kb.load(gates, at))),
+            threshold);
+      };
+      auto needed = [&](Value i, Value t) {
+        return keeps(kb.addi(kb.muli(t, kb.idx(neurons)), i));
+      };
+      bool sparse = mode != sfn::SparseMode::Dense;
+      // The predictor decides before the gate is read; the gate decides
+      // before the up projection.
+      kb.matmul(gates, gate, x, count, hidden, "gate",
+                scores ? function_ref<Value(Value, Value)>(needed) : nullptr);
+      kb.matmul(ups, up, x, count, hidden, "up",
+                sparse ? function_ref<Value(Value, Value)>(needed) : nullptr);
+      kb.loop(kb.idx(0), kb.muli(count, kb.idx(neurons)), 1, [&](Value i) {
+        // A skipped tile left its gate and up values undefined: the select
+        // drops them.
+        Value h = kb.activation(act, kb.load(gates, i), kb.load(ups, i));
+        if (Value keep = keeps(i))
           h = arith::SelectOp::create(rewriter, loc, keep, h, kb.f32(0.0));
         kb.store(h, gates, i);
       });

@@ -170,8 +170,12 @@ public:
   /// out[t * R + r] = dot(w[r], x[t]) for the `count` rows x[t] of the flat
   /// [block x n] buffer `x` and the R rows of `w` (a matrix-matrix product):
   /// pairs of rows in parallel, four tokens per pass over a pair.
+  /// `needed(row, token)`, when given, says (i1) whether out[token, row] is
+  /// used: a tile none of whose outputs is needed is skipped (its outputs
+  /// are left as they were).
   void matmul(Value out, const WeightRows &w, Value x, Value count, int64_t n,
-              StringRef what = {});
+              StringRef what = {},
+              function_ref<Value(Value, Value)> needed = nullptr);
   /// out[t * n + k] = sum over i of h[t * R + i] * w[i, k] for the `count`
   /// (at most `block`) rows of the flat [block x R] buffer `h` and the R
   /// rows of `w` ([R, n], the transposed down projection): column stripes

@@ -67,6 +67,10 @@ Value createResultBuffer(OpBuilder &b, Location loc, Value result,
 /// in the decode step.
 void forEachToken(KernelBuilder &kb, const LLMToLoopsContext &step,
                   function_ref<void(Value)> body);
+/// The position of token `t` (forEachToken's): pos + t, or pos itself in
+/// the decode step.
+Value tokenPosition(KernelBuilder &kb, const LLMToLoopsContext &step, Value pos,
+                    Value t);
 /// `buffer` itself in the decode step, its row `t` in the prefill step.
 Value tokenRow(OpBuilder &b, Location loc, const LLMToLoopsContext &step,
                Value buffer, Value t, int64_t n);

@@ -28,7 +28,7 @@ struct RotaryLowering : public StepOpLowering<llm::RotaryOp> {
     forEachToken(kb, step, [&](Value t) {
       rotate(kb, op, tokenRow(rewriter, loc, step, adaptor.getInput(), t, n),
              tokenRow(rewriter, loc, step, out, t, n),
-             kb.addi(adaptor.getPos(), t), n);
+             tokenPosition(kb, step, adaptor.getPos(), t), n);
     });
     rewriter.replaceOp(op, out);
     return success();

@@ -76,16 +76,24 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 
 !cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 1, head_dim = 4, f32>
 
-// A predicted FFN: gate, up and the predictor as matrix-matrix products, a
+// A predicted FFN: the predictor, gate and up as matrix-matrix products
+// (gate and up tiles none of whose tokens keeps a neuron are skipped), a
 // neuron kept where its score passes (as decode does), and the transposed
 // down projection in column stripes that skip rows zero for a whole tile.
 // CHECK-LABEL: // {{[-]}}----
 // CHECK: func.func @sparsec_prefill_step
 // CHECK: scf.parallel
-// CHECK: scf.parallel
-// CHECK: scf.parallel
 // CHECK: arith.maximumf
 // CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK: arith.cmpf ogt
+// CHECK: scf.if
+// CHECK: vector.fma
+// CHECK: scf.parallel
+// CHECK: arith.cmpf ogt
+// CHECK: scf.if
+// The kept neurons' dReLU values, the others 0.
+// CHECK: arith.maximumf
 // CHECK: %[[KEEP:.+]] = arith.cmpf ogt
 // CHECK: arith.select %[[KEEP]]
 // CHECK: scf.parallel
