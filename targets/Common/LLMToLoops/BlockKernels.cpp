@@ -239,9 +239,54 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
   int64_t stripe = largestDivisor(n, {256, 128, 64, tileCols});
   if (stripe % tileCols != 0)
     stripe = tileCols;
-  // Rows per block: a block of the stripe (rowBlock x stripe weights) stays
-  // in L1 while every token tile sweeps it.
-  int64_t rowBlock = largestDivisor(rows, {32, 16, 8, 4, 2});
+  // Tiles of four tokens where the block holds whole tiles; the rows of
+  // tokens [count, tiles * tile) are zeroed in h, so a tile reads zeros
+  // there (and writes zeros to out rows no one reads).
+  int64_t tile = block % kTokensPerTile == 0 ? kTokensPerTile : 1;
+  Value tiles = arith::CeilDivUIOp::create(b, loc, count, idx(tile));
+  Value padded = muli(tiles, idx(tile));
+  loop(count, padded, 1, [&](Value t) {
+    Value base = muli(t, idx(rows));
+    fill(h, base, addi(base, idx(rows)), 0.0);
+  });
+  // Each tile's rows that are nonzero for any of its tokens, in order (a
+  // sparse FFN's activations are mostly zero): the kernel reads only those.
+  Type i32 = b.getI32Type();
+  Value lists = memref::AllocOp::create(
+      b, loc, MemRefType::get({block / tile * rows}, i32),
+      b.getI64IntegerAttr(64));
+  Value lengths = memref::AllocOp::create(
+      b, loc, MemRefType::get({block / tile}, b.getIndexType()),
+      b.getI64IntegerAttr(64));
+  loop(idx(0), tiles, 1, [&](Value g) {
+    Value listBase = muli(g, idx(rows));
+    Value length =
+        loopCarry(idx(0), idx(rows), 1, idx(0), [&](Value i, Value k) {
+          Value any;
+          for (int64_t j = 0; j < tile; ++j) {
+            Value t = addi(muli(g, idx(tile)), idx(j));
+            Value nonzero = arith::CmpFOp::create(
+                b, loc, arith::CmpFPredicate::UNE,
+                load(h, addi(muli(t, idx(rows)), i)), f32(0.0));
+            any = any ? arith::OrIOp::create(b, loc, any, nonzero).getResult()
+                      : nonzero;
+          }
+          auto ifOp = scf::IfOp::create(b, loc, b.getIndexType(), any,
+                                        /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          store(arith::IndexCastOp::create(b, loc, i32, i), lists,
+                addi(listBase, k));
+          scf::YieldOp::create(b, loc, ValueRange{addi(k, idx(1))});
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, ValueRange{k});
+          return ifOp.getResult(0);
+        });
+    store(length, lengths, g);
+  });
+  // Rows per block of a tile's list: a block of the stripe (entries x
+  // stripe weights) stays in L1 while every column pair sweeps it.
+  constexpr int64_t kRowsPerBlock = 32;
   auto vecType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
   auto wVecType = VectorType::get({lanes}, wElt);
@@ -249,74 +294,54 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
       n / stripe,
       [&](Value s) {
         Value c0 = muli(s, idx(stripe));
-        loop(idx(0), count, 1, [&](Value t) {
+        loop(idx(0), padded, 1, [&](Value t) {
           Value base = addi(muli(t, idx(n)), c0);
           fill(out, base, addi(base, idx(stripe)), 0.0);
         });
-        loop(0, rows, rowBlock, [&](Value i0) {
-          auto emitTile = [&](Value t0, int64_t tokens) {
+        loop(idx(0), tiles, 1, [&](Value g) {
+          Value t0 = muli(g, idx(tile));
+          Value listBase = muli(g, idx(rows));
+          Value length = load(lengths, g);
+          loop(idx(0), length, kRowsPerBlock, [&](Value e0) {
+            Value e1 = arith::MinUIOp::create(
+                b, loc, addi(e0, idx(kRowsPerBlock)), length);
             loop(0, stripe, tileCols, [&](Value c) {
               Value col = addi(c0, c);
               SmallVector<Value> at, init;
-              for (int64_t j = 0; j < tokens; ++j)
+              for (int64_t j = 0; j < tile; ++j)
                 for (int64_t v = 0; v < vecs; ++v) {
                   at.push_back(addi(muli(addi(t0, idx(j)), idx(n)),
                                     addi(col, idx(v * lanes))));
                   init.push_back(vector::LoadOp::create(b, loc, vecType, out,
                                                         ValueRange{at.back()}));
                 }
-              auto forOp = scf::ForOp::create(
-                  b, loc, i0, addi(i0, idx(rowBlock)), idx(1), init);
+              auto forOp = scf::ForOp::create(b, loc, e0, e1, idx(1), init);
               {
                 OpBuilder::InsertionGuard guard(b);
                 b.setInsertionPointToStart(forOp.getBody());
-                Value i = forOp.getInductionVar();
+                Value i = arith::IndexCastOp::create(
+                    b, loc, b.getIndexType(),
+                    load(lists, addi(listBase, forOp.getInductionVar())));
                 ValueRange accs = forOp.getRegionIterArgs();
-                // A sparse FFN's row is zero for most tokens: a row that
-                // is zero for the whole tile is not read.
-                SmallVector<Value> hs;
-                Value any;
-                for (int64_t j = 0; j < tokens; ++j) {
-                  hs.push_back(
-                      load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
-                  Value nonzero = arith::CmpFOp::create(
-                      b, loc, arith::CmpFPredicate::UNE, hs.back(), f32(0.0));
-                  any = any ? arith::OrIOp::create(b, loc, any, nonzero)
-                                  .getResult()
-                            : nonzero;
-                }
-                auto ifOp = scf::IfOp::create(b, loc, accs.getTypes(), any,
-                                              /*withElseRegion=*/true);
-                b.setInsertionPointToStart(ifOp.thenBlock());
                 SmallVector<Value> wvs, next;
                 for (int64_t v = 0; v < vecs; ++v)
                   wvs.push_back(toF32(vector::LoadOp::create(
                       b, loc, wVecType, w.rows,
                       ValueRange{i, addi(col, idx(v * lanes))})));
-                for (int64_t j = 0; j < tokens; ++j) {
-                  Value hj =
-                      vector::BroadcastOp::create(b, loc, vecType, hs[j]);
+                for (int64_t j = 0; j < tile; ++j) {
+                  Value hj = vector::BroadcastOp::create(
+                      b, loc, vecType,
+                      load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
                   for (int64_t v = 0; v < vecs; ++v)
                     next.push_back(vector::FMAOp::create(b, loc, wvs[v], hj,
                                                          accs[j * vecs + v]));
                 }
                 scf::YieldOp::create(b, loc, next);
-                b.setInsertionPointToStart(ifOp.elseBlock());
-                scf::YieldOp::create(b, loc, accs);
-                b.setInsertionPointAfter(ifOp);
-                scf::YieldOp::create(b, loc, ifOp.getResults());
               }
               for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
                 vector::StoreOp::create(b, loc, result, out, ValueRange{a});
             });
-          };
-          Value tiles =
-              arith::DivUIOp::create(b, loc, count, idx(kTokensPerTile));
-          loop(idx(0), tiles, 1, [&](Value g) {
-            emitTile(muli(g, idx(kTokensPerTile)), kTokensPerTile);
           });
-          loop(muli(tiles, idx(kTokensPerTile)), count, 1,
-               [&](Value t) { emitTile(t, 1); });
         });
       },
       what);

@@ -79,7 +79,7 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 // A predicted FFN: the predictor, gate and up as matrix-matrix products
 // (gate and up tiles none of whose tokens keeps a neuron are skipped), a
 // neuron kept where its score passes (as decode does), and the transposed
-// down projection in column stripes that skip rows zero for a whole tile.
+// down projection.
 // CHECK-LABEL: // {{[-]}}----
 // CHECK: func.func @sparsec_prefill_step
 // CHECK: scf.parallel
@@ -96,9 +96,14 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 // CHECK: arith.maximumf
 // CHECK: %[[KEEP:.+]] = arith.cmpf ogt
 // CHECK: arith.select %[[KEEP]]
-// CHECK: scf.parallel
+// The down projection: each 4-token tile's list of rows nonzero for any of
+// its tokens, then column stripes in parallel over those rows only.
 // CHECK: arith.cmpf une
-// CHECK: scf.if %{{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.if %{{.+}} -> (index)
+// CHECK: memref.store %{{.+}} : memref<128xi32>
+// CHECK: scf.parallel
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: memref.load %{{.+}} : memref<128xi32>
 // CHECK: vector.fma
 // The block writes no stats: they count decode steps' neurons.
 // CHECK-NOT: memref.store {{.*}} : memref<?xi32>
