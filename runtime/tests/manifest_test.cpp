@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sparsec/formats/manifest.h"
+#include "sparsec/formats/step_info.h"
 #include "sparsec/kernel_abi.h"
 #include "test_model.h"
 
@@ -183,6 +184,42 @@ TEST(ManifestTest, RejectsMistypedTopLevelKeys) {
   json = testManifest({});
   json["tensors"] = ordered_json::object();
   expectError(json, "key 'tensors': expected an array, got object");
+}
+
+TEST(ManifestTest, ReadsThePrefillBlockWhereItsTokensFit) {
+  ordered_json json = testManifest({});
+  json["scratch_bytes"] = 4096;
+  StatusOr<Manifest> none = parse(json);
+  ASSERT_TRUE(none.isOk()) << none.status().message();
+  EXPECT_EQ(none->prefillBlock, 0);
+  json["prefill_block"] = 64;
+  StatusOr<Manifest> manifest = parse(json);
+  ASSERT_TRUE(manifest.isOk()) << manifest.status().message();
+  EXPECT_EQ(manifest->prefillBlock, 64);
+  // The block's tokens are the first prefill_block int32 of scratch.
+  json["scratch_bytes"] = 255;
+  expectError(json, "key 'prefill_block': 64 tokens do not fit: at most 4096 "
+                    "and 4 bytes each within scratch_bytes");
+  json["scratch_bytes"] = 1 << 20;
+  json["prefill_block"] = 4097;
+  expectError(json, "key 'prefill_block': 4097 tokens do not fit");
+  json["prefill_block"] = -1;
+  expectError(json, "key 'prefill_block': expected a non-negative integer");
+}
+
+TEST(ManifestTest, ThePrefillBlockIsAStepFact) {
+  // An executable refuses a manifest whose prefill block it was not
+  // compiled with; manifests without one hash as they always did.
+  ordered_json json = testManifest({});
+  json["scratch_bytes"] = 4096;
+  StatusOr<Manifest> without = parse(json);
+  json["prefill_block"] = 0;
+  StatusOr<Manifest> zero = parse(json);
+  json["prefill_block"] = 64;
+  StatusOr<Manifest> with = parse(json);
+  ASSERT_TRUE(without.isOk() && zero.isOk() && with.isOk());
+  EXPECT_EQ(manifestFactsHash(*without), manifestFactsHash(*zero));
+  EXPECT_NE(manifestFactsHash(*without), manifestFactsHash(*with));
 }
 
 TEST(ManifestTest, RejectsBadTensorEntries) {
