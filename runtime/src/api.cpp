@@ -299,6 +299,11 @@ struct ActiveStep {
 thread_local ActiveStep *activeStep = nullptr;
 
 Status runStepUntimed(sparsec_session_t &session, int32_t token);
+/// Calls the generated `function` (the decode or the prefill step) with the
+/// session's host buffers at its position, the stats zeroed; `token` is
+/// the step's token argument.
+void runOnHost(sparsec_session_t &session, sparsec_decode_step_fn function,
+               int32_t token);
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -332,27 +337,14 @@ Status runStepUntimed(sparsec_session_t &session, int32_t token) {
                       " is beyond the context: max_len is " +
                       std::to_string(manifest.maxLen) +
                       " (reset the session to start over)");
-  sparsec_memref1d weights =
-      memref(model.weightsData(), static_cast<int64_t>(model.weightsSize()));
-  sparsec_memref1d kvCache = memref(
-      session.kvCache.data(), static_cast<int64_t>(session.kvCache.size()));
-  sparsec_memref1d logits =
-      memref(session.logits.data(), static_cast<int64_t>(manifest.vocabSize));
-  std::fill(session.stats.begin(), session.stats.end(), 0);
-  sparsec_memref1d stats =
-      memref(session.stats.data(), static_cast<int64_t>(manifest.ffns.size()));
-  sparsec_memref1d scratch = memref(
-      session.scratch->data(), static_cast<int64_t>(session.scratch->size()));
   session.hasLogits = false;
   if (session.device) {
     sparsec::DeviceBuffers &device = *session.device;
     if (Status status = device.beforeStep(); !status.isOk())
       return status;
-    weights = device.weights();
-    kvCache = device.kvCache();
-    logits = device.logits();
-    stats = device.stats();
-    scratch = device.scratch();
+    sparsec_memref1d weights = device.weights(), kvCache = device.kvCache(),
+                     logits = device.logits(), stats = device.stats(),
+                     scratch = device.scratch();
     session.step(&weights, &kvCache, &logits, &stats, &scratch, token,
                  session.position);
     if (Status status =
@@ -363,24 +355,14 @@ Status runStepUntimed(sparsec_session_t &session, int32_t token) {
     session.hasLogits = true;
     return Status::ok();
   }
-  ActiveStep active{&session,
-                    {&weights, &kvCache, &logits, &stats, &scratch},
-                    token,
-                    session.position};
-  activeStep = &active;
-  session.step(&weights, &kvCache, &logits, &stats, &scratch, token,
-               session.position);
-  activeStep = nullptr;
+  runOnHost(session, session.step, token);
   ++session.position;
   session.hasLogits = true;
   return Status::ok();
 }
 
-/// Runs the prefill step over `count` (1..prefillBlock) checked tokens at
-/// the session's position: they go to the start of scratch, where the step
-/// reads them; the logits are the last token's.
-Status runPrefillBlock(sparsec_session_t &session, const int32_t *tokens,
-                       size_t count) {
+void runOnHost(sparsec_session_t &session, sparsec_decode_step_fn function,
+               int32_t token) {
   const sparsec::Model &model = *session.model->model;
   const sparsec::Manifest &manifest = model.manifest();
   sparsec_memref1d weights =
@@ -394,23 +376,30 @@ Status runPrefillBlock(sparsec_session_t &session, const int32_t *tokens,
       memref(session.stats.data(), static_cast<int64_t>(manifest.ffns.size()));
   sparsec_memref1d scratch = memref(
       session.scratch->data(), static_cast<int64_t>(session.scratch->size()));
-  std::memcpy(session.scratch->data(), tokens, count * sizeof(int32_t));
-  session.hasLogits = false;
-  auto tokenCount = static_cast<int32_t>(count);
   ActiveStep active{&session,
                     {&weights, &kvCache, &logits, &stats, &scratch},
-                    tokenCount,
+                    token,
                     session.position};
   activeStep = &active;
+  function(&weights, &kvCache, &logits, &stats, &scratch, token,
+           session.position);
+  activeStep = nullptr;
+}
+
+/// Runs the prefill step over `count` (1..prefillBlock) checked tokens at
+/// the session's position: they go to the start of scratch, where the step
+/// reads them; the logits are the last token's.
+Status runPrefillBlock(sparsec_session_t &session, const int32_t *tokens,
+                       size_t count) {
+  std::memcpy(session.scratch->data(), tokens, count * sizeof(int32_t));
+  session.hasLogits = false;
   // A profile counts a block as one step.
   auto start = std::chrono::steady_clock::now();
-  session.prefill(&weights, &kvCache, &logits, &stats, &scratch, tokenCount,
-                  session.position);
+  runOnHost(session, session.prefill, static_cast<int32_t>(count));
   if (session.profile) {
     session.stepSeconds += secondsSince(start);
     ++session.profiledSteps;
   }
-  activeStep = nullptr;
   session.position += static_cast<int64_t>(count);
   session.hasLogits = true;
   return Status::ok();

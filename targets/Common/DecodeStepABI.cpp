@@ -27,21 +27,20 @@ func::FuncOp DecodeStepABI::createStepFunction(OpBuilder &b, Location loc) {
         vb, loc, vb.getI32IntegerAttr(SPARSEC_KERNEL_ABI_VERSION));
     func::ReturnOp::create(vb, loc, v);
   }
-  auto step = func::FuncOp::create(
-      b, loc, kStepFunctionName,
-      b.getFunctionType(getArgumentTypes(b.getContext()), {}));
-  step->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-  step.addEntryBlock();
-  return step;
+  return createABIFunction(b, loc, kStepFunctionName);
 }
 
 func::FuncOp DecodeStepABI::createPrefillFunction(OpBuilder &b, Location loc) {
-  auto prefill = func::FuncOp::create(
-      b, loc, kPrefillFunctionName,
-      b.getFunctionType(getArgumentTypes(b.getContext()), {}));
-  prefill->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-  prefill.addEntryBlock();
-  return prefill;
+  return createABIFunction(b, loc, kPrefillFunctionName);
+}
+
+func::FuncOp DecodeStepABI::createABIFunction(OpBuilder &b, Location loc,
+                                              StringRef name) {
+  auto func = func::FuncOp::create(
+      b, loc, name, b.getFunctionType(getArgumentTypes(b.getContext()), {}));
+  func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  func.addEntryBlock();
+  return func;
 }
 
 func::FuncOp DecodeStepABI::lookupPrefillFunction(ModuleOp module) {

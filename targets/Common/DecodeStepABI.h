@@ -87,6 +87,10 @@ public:
                        MemRefType type) const;
 
 private:
+  /// A function `name` with the ABI's arguments, C interface and entry
+  /// block.
+  static func::FuncOp createABIFunction(OpBuilder &b, Location loc,
+                                        StringRef name);
   Value viewAt(OpBuilder &b, Location loc, Argument which, int64_t offset,
                MemRefType type) const;
   mutable func::FuncOp func;

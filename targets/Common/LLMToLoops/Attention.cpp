@@ -67,19 +67,6 @@ Value cacheRows(OpBuilder &b, Location loc, Value kv, Value l, int64_t which,
                                    strides);
 }
 
-/// Query head `h`'s `d` values of `q`.
-Value headView(OpBuilder &b, Location loc, Value q, Value h, int64_t d) {
-  auto type = cast<MemRefType>(q.getType());
-  Value offset = arith::MulIOp::create(
-      b, loc, h, arith::ConstantIndexOp::create(b, loc, d));
-  SmallVector<OpFoldResult> offsets = {offset}, sizes = {b.getIndexAttr(d)},
-                            strides = {b.getIndexAttr(1)};
-  auto viewType = cast<MemRefType>(
-      memref::SubViewOp::inferResultType(type, offsets, sizes, strides));
-  return memref::SubViewOp::create(b, loc, viewType, q, offsets, sizes,
-                                   strides);
-}
-
 struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
   using StepOpLowering::StepOpLowering;
 
@@ -179,7 +166,7 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
             for (int64_t j = 0; j < group; ++j) {
               Value h = kb.addi(kb.muli(g, kb.idx(group)), kb.idx(j));
               hs.push_back(h);
-              qs.push_back(headView(rewriter, loc, qRow, h, d));
+              qs.push_back(rowView(rewriter, loc, qRow, h, d));
               sBases.push_back(kb.muli(h, kb.idx(slots)));
               Value th = kb.addi(kb.muli(t, kb.idx(heads)), h);
               slotsOf.push_back(kb.addi(kb.muli(th, kb.idx(splits)), s));
