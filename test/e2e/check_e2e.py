@@ -5,7 +5,7 @@
                  [--quant q8_0|q4_0|q4_1|q4_k|q6_k [--quant-keep ROLES]]
                  [--prompt TEXT] [-n N] [--tol T] [--runner "qemu-aarch64 -L ..."]
                  [--tokenizer tokenizer.json [--bos ID]] [--kv-dtype f32|f16|bf16]
-                 [--logits FILE]
+                 [--logits FILE] [--prefill] [--threads N]
 
 The executable decodes greedily and dumps every step's logits
 (--dump-logits); the reference (tools/reference/sparsec_reference.py, written
@@ -14,7 +14,10 @@ the same token sequence: the prompt's bytes (byte-level tokenizer) or, with
 --tokenizer, the prompt's ids from the `tokenizers` package (after --bos),
 then the tokens the executable generated. Every step's logits must agree within
 max|a - b| <= tol * max(1, max|b|), and the executable's greedy choice must be
-the reference's argmax at every step.
+the reference's argmax at every step. With --prefill the executable runs the
+prompt through its prefill step (blocks of tokens), so its dump has one row for
+the prompt, the last token's: the reference still steps every prompt token and
+the rows are compared from the prompt's last position on.
 
 Tolerances: f32 weights and an f32 KV cache leave only summation order
 (vectorised dot products vs numpy's) between the two: ~1e-6 relative is
