@@ -114,13 +114,15 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
     spec.cpu = "x86-64";
     spec.emulatesGPU = true;
   } else if (target == "x86-64" || target == "x86-64-avx2" ||
-             target == "x86-64-avx512") {
+             target == "x86-64-avx512" || target == "x86-64-avx512-vnni") {
     spec.triple = llvm::Triple("x86_64-unknown-linux-gnu");
     if (target == "x86-64" && hostIsX86) {
       spec.cpu = llvm::sys::getHostCPUName().str();
       spec.features = hostFeatures();
     } else if (target == "x86-64-avx512") {
       spec.cpu = "skylake-avx512";
+    } else if (target == "x86-64-avx512-vnni") {
+      spec.cpu = "icelake-server";
     } else {
       spec.cpu = "haswell";
     }
@@ -135,7 +137,8 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   } else {
     return makeError("unknown target '" + target +
                      "' (expected host, x86-64, x86-64-avx2, x86-64-avx512, "
-                     "aarch64, aarch64-dotprod, cuda or cuda-emulator)");
+                     "x86-64-avx512-vnni, aarch64, aarch64-dotprod, cuda or "
+                     "cuda-emulator)");
   }
   spec.name = target.str();
   if (!cpu.empty() && cpu != "host")
@@ -161,6 +164,7 @@ llvm::Expected<TargetSpec> sparsec::resolveTarget(llvm::StringRef target,
   } else if (spec.triple.getArch() == llvm::Triple::x86_64) {
     spec.vectorWidth = subtarget->checkFeatures("+avx512f") ? 16 : 8;
     spec.hasAVX2 = subtarget->checkFeatures("+avx2");
+    spec.hasVNNI = subtarget->checkFeatures("+avx512vnni,+avx512vl");
   } else {
     spec.vectorWidth = 4; // NEON: 128-bit
     spec.hasDotProd = subtarget->checkFeatures("+dotprod");
@@ -181,6 +185,8 @@ bool sparsec::hostSupports(const TargetSpec &spec) {
     return it != features.end() && it->second;
   };
   if (spec.vectorWidth == 16 && !has("avx512f"))
+    return false;
+  if (spec.hasVNNI && !(has("avx512vnni") && has("avx512vl")))
     return false;
   if (spec.cpu != "x86-64" && !has("avx2"))
     return false;

@@ -26,6 +26,7 @@ struct TargetSpec {
   int64_t vectorWidth = 8; ///< f32 lanes per vector in generated kernels
   bool isHost = false;     ///< runs natively on this machine
   bool hasAVX2 = false;    ///< x86-64 CPU with AVX2 (integer dot products)
+  bool hasVNNI = false;    ///< x86-64 CPU with AVX-512 VNNI (vpdpbusd)
   bool hasDotProd = false; ///< AArch64 CPU with the dot-product extension
   /// Tokens per block of the generated prefill step (0: none; CPU only).
   int64_t prefillBlock = 0;
@@ -42,6 +43,7 @@ struct TargetSpec {
 
 /// Targets: `host` (default), `x86-64` (the host CPU if x86, else
 /// x86-64-v3), `x86-64-avx2` (haswell), `x86-64-avx512` (skylake-avx512),
+/// `x86-64-avx512-vnni` (icelake-server: AVX-512 with vpdpbusd),
 /// `aarch64` (NEON, cortex-a72), `aarch64-dotprod` (NEON with ARMv8.2's
 /// sdot, neoverse-n1), `cuda` (NVIDIA GPUs; `gpu` names the architecture,
 /// default sm_80; the host code is generic x86-64), `cuda-emulator` (the

@@ -63,6 +63,9 @@ except OSError:
 for feature in ("avx2", "avx512f"):
     if feature in cpu_flags:
         config.available_features.add(feature)
+# vpdpbusd on 256-bit vectors: AVX-512 VNNI with AVX512VL.
+if "avx512_vnni" in cpu_flags and "avx512vl" in cpu_flags:
+    config.available_features.add("avx512vnni")
 # Code for the host's x86 CPU runs q8_0/q4_0 dot products on 8-bit integers
 # where it has AVX2: the reference then rounds their input the same way.
 config.substitutions.append(

@@ -106,8 +106,9 @@ cl::opt<std::string> compileOut("o", cl::Required, cl::desc("Output folder"),
                                 cl::cat(sparsecCategory));
 cl::opt<std::string>
     compileTarget("target", cl::init("host"),
-                  cl::desc("host, x86-64, x86-64-avx2, x86-64-avx512, aarch64, "
-                           "aarch64-dotprod or cuda"),
+                  cl::desc("host, x86-64, x86-64-avx2, x86-64-avx512, "
+                           "x86-64-avx512-vnni, aarch64, aarch64-dotprod or "
+                           "cuda"),
                   cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<std::string>
     compileCpu("cpu", cl::init(""),

@@ -80,9 +80,12 @@ void CPUBackend::buildCodegenPipeline(OpPassManager &pm,
   CPUCodegenPipelineOptions options;
   options.target = spec.name;
   // The host's x86-64 CPU: codegen may use what it has (AVX2's integer dot
-  // products; AVX-512's width comes with vectorWidth).
+  // products; AVX-512's width comes with vectorWidth; VNNI's vpdpbusd).
+  // Likewise `x86-64-avx512 --cpu` of a CPU with VNNI.
   if (spec.name == "x86-64" && spec.hasAVX2)
     options.target = spec.vectorWidth == 16 ? "x86-64-avx512" : "x86-64-avx2";
+  if (options.target == "x86-64-avx512" && spec.hasVNNI)
+    options.target = "x86-64-avx512-vnni";
   // Likewise an AArch64 CPU with the dot-product extension (--cpu).
   if (spec.name == "aarch64" && spec.hasDotProd)
     options.target = "aarch64-dotprod";

@@ -32,10 +32,11 @@ llvm::Error linkWithRuntime(const TargetSpec &spec, llvm::StringRef object,
 /// Options of the `sparsec-cpu-codegen` pipeline (sparsec-opt).
 struct CPUCodegenPipelineOptions
     : public PassPipelineOptions<CPUCodegenPipelineOptions> {
-  Option<std::string> target{*this, "target", llvm::cl::init("x86-64-avx2"),
-                             llvm::cl::desc("x86-64, x86-64-avx2, "
-                                            "x86-64-avx512, aarch64 or "
-                                            "aarch64-dotprod")};
+  Option<std::string> target{
+      *this, "target", llvm::cl::init("x86-64-avx2"),
+      llvm::cl::desc("x86-64, x86-64-avx2, "
+                     "x86-64-avx512, x86-64-avx512-vnni, "
+                     "aarch64 or aarch64-dotprod")};
   Option<int64_t> vectorWidth{
       *this, "vector-width", llvm::cl::init(0),
       llvm::cl::desc("f32 lanes per vector (0: the target's)")};

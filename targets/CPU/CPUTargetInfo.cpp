@@ -40,6 +40,15 @@ Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
     magnitude = math::AbsIOp::create(b, loc, lhs);
     signedRhs = intrinsic(bytes, "llvm.x86.avx2.psign.b", {rhs, lhs});
   }
+  // vpdpbusd sums the four products of a lane at once; with pair weights
+  // (k-quant sub-block scales) vpmaddwd applies them at no extra cost, so
+  // that case keeps the two-step form.
+  if (int8Dot == Int8Dot::VNNI && !pairWeights) {
+    Value zero = arith::ConstantOp::create(b, loc, ints,
+                                           DenseElementsAttr::get(ints, 0));
+    return intrinsic(ints, "llvm.x86.avx512.vpdpbusd.256",
+                     {zero, magnitude, signedRhs});
+  }
   Value pairs =
       intrinsic(shorts, "llvm.x86.avx2.pmadd.ub.sw", {magnitude, signedRhs});
   if (!pairWeights)
@@ -93,6 +102,7 @@ void sparsec::registerCPUTargets() {
   static const Entry kTargets[] = {{"x86-64", 8, Int8Dot::None},
                                    {"x86-64-avx2", 8, Int8Dot::AVX2},
                                    {"x86-64-avx512", 16, Int8Dot::AVX2},
+                                   {"x86-64-avx512-vnni", 16, Int8Dot::VNNI},
                                    {"aarch64", 4, Int8Dot::None},
                                    {"aarch64-dotprod", 4, Int8Dot::SDot}};
   for (const Entry &entry : kTargets) {

@@ -22,9 +22,10 @@
 namespace mlir::sparsec {
 
 /// How a CPU multiplies bytes: not at all (f32 decode), AVX2's
-/// vpsignb/vpmaddubsw/vpmaddwd, or AArch64's sdot (4 products summed per
-/// 32-bit lane, signed by signed).
-enum class Int8Dot { None, AVX2, SDot };
+/// vpsignb/vpmaddubsw/vpmaddwd, AVX-512 VNNI's vpdpbusd (the same unsigned
+/// by signed products, 4 summed per 32-bit lane in one instruction), or
+/// AArch64's sdot (4 products summed per 32-bit lane, signed by signed).
+enum class Int8Dot { None, AVX2, VNNI, SDot };
 
 class CPUTargetInfo : public TargetInfoBase {
 public:
@@ -55,9 +56,9 @@ private:
 };
 
 /// Registers x86-64 (no AVX2 assumed), x86-64-avx2, x86-64-avx512,
-/// aarch64 and aarch64-dotprod. The CPU backend names x86-64-avx2/-avx512
-/// for a host x86-64 target whose CPU has them, aarch64-dotprod for an
-/// aarch64 CPU with the dot-product extension.
+/// x86-64-avx512-vnni, aarch64 and aarch64-dotprod. The CPU backend names
+/// x86-64-avx2/-avx512/-avx512-vnni for an x86-64 target whose CPU has
+/// them, aarch64-dotprod for an aarch64 CPU with the dot-product extension.
 void registerCPUTargets();
 
 } // namespace mlir::sparsec

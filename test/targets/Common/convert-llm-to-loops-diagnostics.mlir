@@ -37,7 +37,7 @@ func.func @decode_step(%token: i32) -> tensor<4xf32> attributes {llm.decode_step
 // RUN: not sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops=vector-width=3 2>&1 | FileCheck %s --check-prefix=WIDTH
 // WIDTH: error: convert-llm-to-loops: vector-width must be a power of two (or 0 for the target's), got 3
 // RUN: not sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops=target=riscv64 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: error: convert-llm-to-loops: unknown target 'riscv64' (registered: aarch64 aarch64-dotprod cuda x86-64 x86-64-avx2 x86-64-avx512)
+// TARGET: error: convert-llm-to-loops: unknown target 'riscv64' (registered: aarch64 aarch64-dotprod cuda x86-64 x86-64-avx2 x86-64-avx512 x86-64-avx512-vnni)
 func.func @decode_step(%token: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 2, head_dim = 8, f32>) -> tensor<64xf32> attributes {llm.decode_step} {
   %emb = llm.param "model.embed_tokens.weight" : tensor<64x32xf32>
   %h = llm.embed %emb[%token] : tensor<64x32xf32> -> tensor<32xf32>
