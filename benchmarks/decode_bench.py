@@ -77,14 +77,15 @@ def generate(bin_dir, out, args, layers, onnx, max_seq=256):
 
 
 def parse_variant(text):
-    """"predicted:q4_0:none" -> ("predicted", "q4_0", "none"): a sparse mode,
-    optionally a --quant format and its --quant-keep list ('/'-separated)."""
+    """"predicted:q4_0:none:x86-64-avx2" -> ("predicted", "q4_0", "none",
+    "x86-64-avx2"): a sparse mode, optionally a --quant format, its
+    --quant-keep list ('/'-separated) and a --target (default: the host)."""
     parts = text.split(":")
-    if not 1 <= len(parts) <= 3 or parts[0] not in ("dense", "exact", "predicted"):
-        sys.exit(f"bench: bad variant '{text}' (expected MODE[:QUANT[:KEEP]], "
+    if not 1 <= len(parts) <= 4 or parts[0] not in ("dense", "exact", "predicted"):
+        sys.exit(f"bench: bad variant '{text}' (expected MODE[:QUANT[:KEEP[:TARGET]]], "
                  "MODE one of dense, exact, predicted)")
-    return (parts[0], parts[1] if len(parts) > 1 else "",
-            parts[2].replace("/", ",") if len(parts) > 2 else "")
+    parts += [""] * (4 - len(parts))
+    return parts[0], parts[1], parts[2].replace("/", ","), parts[3]
 
 
 def model_bytes(model):
@@ -109,7 +110,7 @@ def check_free_space(folder, needed):
 
 def compile_model(bin_dir, model, out, variant, reuse=False, max_seq=256,
                   extra=()):
-    mode, quant, keep = parse_variant(variant)
+    mode, quant, keep, target = parse_variant(variant)
     exe = os.path.join(out, os.path.basename(model))
     sparsec = os.path.join(bin_dir, "sparsec")
     if reuse and os.path.exists(exe) and \
@@ -123,6 +124,8 @@ def compile_model(bin_dir, model, out, variant, reuse=False, max_seq=256,
         cmd += ["--quant", quant]
     if keep:
         cmd += ["--quant-keep", keep]
+    if target:
+        cmd += ["--target", target]
     run(cmd + list(extra))
     return os.path.join(out, os.path.basename(model))
 
@@ -243,10 +246,11 @@ def main():
                         help="keep executables compiled by this build's sparsec "
                              "in an earlier run")
     parser.add_argument("--variants", default="dense,exact,predicted",
-                        help="comma-separated MODE[:QUANT[:KEEP]] to compile and "
-                             "measure, e.g. dense,predicted,dense:q4_0,"
-                             "predicted:q4_0:none (KEEP: --quant-keep roles "
-                             "separated by '/', or none)")
+                        help="comma-separated MODE[:QUANT[:KEEP[:TARGET]]] to "
+                             "compile and measure, e.g. dense,predicted,dense:q4_0,"
+                             "predicted:q4_0:none,predicted:q4_0:none:x86-64-avx2 "
+                             "(KEEP: --quant-keep roles separated by '/', or none; "
+                             "TARGET: a --target, default the host)")
     parser.add_argument("--llama-cpp", default=None, metavar="PYTHON",
                         help="python of a venv with llama-cpp-python and gguf "
                              "(benchmarks/llama_cpp_peer.py says how to make it): "
