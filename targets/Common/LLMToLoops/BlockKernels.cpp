@@ -11,7 +11,10 @@
 //  * combineRows (out = h W with W stored [R, n], the transposed down
 //    projection): a stripe of columns per parallel iteration, cut into
 //    blocks of rows small enough to stay in L1 while every 4-token tile
-//    sweeps them with 4 x 2 vector accumulators.
+//    sweeps them with 4 x 2 vector accumulators; block-quantized rows are
+//    decoded once per tile and block of 32 and added into the tile's four
+//    tokens (quantizedCombineRows). Either way a tile reads only the rows
+//    one of its tokens needs.
 //
 // Sums run in a fixed order set by the shapes (never by the thread count),
 // but not in the decode kernels' order: prefill and decode agree to f32
@@ -117,6 +120,8 @@ SmallVector<Value> KernelBuilder::dotTile(const WeightRows &w, ValueRange rows,
                                           ArrayRef<DotInput> inputs,
                                           int64_t n) {
   SmallVector<Value> results;
+  if (!inputs.empty() && inputs.front().paired)
+    return pairedInt8DotTile(w, rows, inputs, n);
   if (w.getQuantType()) {
     for (Value row : rows)
       for (const DotInput &x : inputs)
@@ -210,27 +215,6 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
                                 Value count, int64_t block, int64_t n,
                                 StringRef what) {
   int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
-  if (w.getQuantType()) {
-    // Quantized rows: each token on its own, rows in order, each block of a
-    // row decoded per token (accumulateRows).
-    parallel(
-        block,
-        [&](Value t) {
-          Value live = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                             t, count);
-          auto ifOp = scf::IfOp::create(b, loc, live);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          Value base = muli(t, idx(n));
-          fill(out, base, addi(base, idx(n)), 0.0);
-          loop(0, rows, 1, [&](Value i) {
-            Value hi = load(h, addi(muli(t, idx(rows)), i));
-            accumulateRows(w, {i}, {hi}, out, base, n);
-          });
-        },
-        what);
-    return;
-  }
   int64_t lanes = target.lanesFor(n);
   int64_t vecs = n % (2 * lanes) == 0 ? 2 : 1;
   int64_t tileCols = vecs * lanes;
@@ -284,6 +268,10 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
         });
     store(length, lengths, g);
   });
+  if (w.getQuantType()) {
+    quantizedCombineRows(out, w, h, lists, lengths, tiles, tile, n, what);
+    return;
+  }
   // Rows per block of a tile's list: a block of the stripe (entries x
   // stripe weights) stays in L1 while every column pair sweeps it.
   constexpr int64_t kRowsPerBlock = 32;

@@ -233,6 +233,13 @@ private:
   Value dequantizeBlock(const DecodedBlock &block);
   /// The block's 32 levels in f32 (centred by the zero point).
   Value levelsToF32(const DecodedBlock &block);
+  /// combineRows of block-quantized rows, from the tiles' row lists
+  /// (`lists`: i32 [tiles x R], `lengths`): stripes of whole blocks in
+  /// parallel; each listed row's blocks decoded once per tile and added,
+  /// times each of the tile's tokens' values, into their outputs.
+  void quantizedCombineRows(Value out, const WeightRows &w, Value h,
+                            Value lists, Value lengths, Value tiles,
+                            int64_t tile, int64_t n, StringRef what);
   /// True when dot products with `w` run on 8-bit integers.
   bool usesInt8Dot(const WeightRows &w) const;
   Value quantizedDot(const WeightRows &w, Value row, Value x, int64_t n);
@@ -246,6 +253,19 @@ private:
   DotInput prepareSuperBlockDotInput(const WeightRows &w, Value x, int64_t n);
   Value superBlockInt8Dot(const WeightRows &w, Value row, const DotInput &x,
                           int64_t n);
+  /// Two q4_0 blocks of a row (pair `pair`): their levels as bytes (the
+  /// low and the high nibbles) and [d_a x 4, d_b x 4].
+  struct DecodedPair {
+    Value low, high, scale;
+  };
+  DecodedPair decodePair(const WeightRows &w, Value row, Value pair);
+  /// acc + one pair's products with input `x` (pairedInt8Dot's step).
+  Value pairedDotStep(const DecodedPair &weights, const DotInput &x, Value pair,
+                      Value acc);
+  /// Dot products of q4_0 `rows` with inputs `xs` (paired), row-major: each
+  /// pair decoded once for all inputs, one chain per output.
+  SmallVector<Value> pairedInt8DotTile(const WeightRows &w, ValueRange rows,
+                                       ArrayRef<DotInput> xs, int64_t n);
   Value pairedInt8Dot(const WeightRows &w, Value row, const DotInput &x,
                       int64_t n);
   Value chainedSum(int64_t steps, function_ref<Value(Value, Value)> body);

@@ -583,51 +583,96 @@ Value KernelBuilder::chainedSum(int64_t steps,
 /// low nibbles meet the input's first halves, the high ones its second
 /// halves, and lanes 0-3 / 4-7 of the sums belong to the first / second
 /// block, scaled by [d_a x 4, d_b x 4].
-Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
-                                   const DotInput &x, int64_t n) {
+KernelBuilder::DecodedPair KernelBuilder::decodePair(const WeightRows &w,
+                                                     Value row, Value pair) {
   auto accType = VectorType::get({8}, b.getF32Type());
   auto bytes = VectorType::get({kBlock}, b.getI8Type());
   int64_t pairBytes = 2 * w.getQuantType().getBlockBytes();
+  Value start = muli(pair, idx(pairBytes));
+  prefetchAhead(w, row, start);
+  Value scaleBytes =
+      vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
+                             w.rows, ValueRange{row, start});
+  Value halves = vector::BitCastOp::create(
+      b, loc, VectorType::get({2}, b.getF16Type()), scaleBytes);
+  Value spread = vector::ShuffleOp::create(
+      b, loc, halves, halves, ArrayRef<int64_t>{0, 0, 0, 0, 1, 1, 1, 1});
+  DecodedPair decoded;
+  decoded.scale = arith::ExtFOp::create(b, loc, accType, spread);
+  Value nibbles = vector::LoadOp::create(b, loc, bytes, w.rows,
+                                         ValueRange{row, addi(start, idx(4))});
+  decoded.low = arith::AndIOp::create(
+      b, loc, nibbles,
+      arith::ConstantOp::create(b, loc, bytes,
+                                DenseElementsAttr::get(bytes, int8_t(15))));
+  decoded.high = arith::ShRUIOp::create(
+      b, loc, nibbles,
+      arith::ConstantOp::create(b, loc, bytes,
+                                DenseElementsAttr::get(bytes, int8_t(4))));
+  return decoded;
+}
+
+Value KernelBuilder::pairedDotStep(const DecodedPair &weights,
+                                   const DotInput &x, Value pair, Value acc) {
+  auto accType = VectorType::get({8}, b.getF32Type());
+  auto bytes = VectorType::get({kBlock}, b.getI8Type());
+  Value at = muli(pair, idx(2 * kBlock));
+  Value xLow = vector::LoadOp::create(b, loc, bytes, x.q8, ValueRange{at});
+  Value xHigh = vector::LoadOp::create(b, loc, bytes, x.q8,
+                                       ValueRange{addi(at, idx(kBlock))});
+  Value products = arith::AddIOp::create(
+      b, loc,
+      target.emitInt8DotProduct(b, loc, weights.low, xLow,
+                                /*lhsUnsigned=*/true),
+      target.emitInt8DotProduct(b, loc, weights.high, xHigh,
+                                /*lhsUnsigned=*/true));
+  products = arith::SubIOp::create(
+      b, loc, products,
+      vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
+                             x.q8ZeroPointSums,
+                             ValueRange{muli(pair, idx(8))}));
+  Value sums = arith::SIToFPOp::create(b, loc, accType, products);
+  Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
+                                            ValueRange{muli(pair, idx(8))});
+  return vector::FMAOp::create(b, loc, sums, mul(weights.scale, inputScale),
+                               acc);
+}
+
+Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
+                                   const DotInput &x, int64_t n) {
   return chainedSum(n / (2 * kBlock), [&](Value pair, Value acc) -> Value {
-    Value start = muli(pair, idx(pairBytes));
-    prefetchAhead(w, row, start);
-    Value scaleBytes =
-        vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
-                               w.rows, ValueRange{row, start});
-    Value halves = vector::BitCastOp::create(
-        b, loc, VectorType::get({2}, b.getF16Type()), scaleBytes);
-    Value spread = vector::ShuffleOp::create(
-        b, loc, halves, halves, ArrayRef<int64_t>{0, 0, 0, 0, 1, 1, 1, 1});
-    Value weightScale = arith::ExtFOp::create(b, loc, accType, spread);
-    Value nibbles = vector::LoadOp::create(
-        b, loc, bytes, w.rows, ValueRange{row, addi(start, idx(4))});
-    Value low = arith::AndIOp::create(
-        b, loc, nibbles,
-        arith::ConstantOp::create(b, loc, bytes,
-                                  DenseElementsAttr::get(bytes, int8_t(15))));
-    Value high = arith::ShRUIOp::create(
-        b, loc, nibbles,
-        arith::ConstantOp::create(b, loc, bytes,
-                                  DenseElementsAttr::get(bytes, int8_t(4))));
-    Value at = muli(pair, idx(2 * kBlock));
-    Value xLow = vector::LoadOp::create(b, loc, bytes, x.q8, ValueRange{at});
-    Value xHigh = vector::LoadOp::create(b, loc, bytes, x.q8,
-                                         ValueRange{addi(at, idx(kBlock))});
-    Value products = arith::AddIOp::create(
-        b, loc,
-        target.emitInt8DotProduct(b, loc, low, xLow, /*lhsUnsigned=*/true),
-        target.emitInt8DotProduct(b, loc, high, xHigh, /*lhsUnsigned=*/true));
-    products = arith::SubIOp::create(
-        b, loc, products,
-        vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
-                               x.q8ZeroPointSums,
-                               ValueRange{muli(pair, idx(8))}));
-    Value sums = arith::SIToFPOp::create(b, loc, accType, products);
-    Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
-                                              ValueRange{muli(pair, idx(8))});
-    return vector::FMAOp::create(b, loc, sums, mul(weightScale, inputScale),
-                                 acc);
+    return pairedDotStep(decodePair(w, row, pair), x, pair, acc);
   });
+}
+
+SmallVector<Value> KernelBuilder::pairedInt8DotTile(const WeightRows &w,
+                                                    ValueRange rows,
+                                                    ArrayRef<DotInput> xs,
+                                                    int64_t n) {
+  auto accType = VectorType::get({8}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, accType,
+                                         DenseElementsAttr::get(accType, 0.0f));
+  SmallVector<Value> init(rows.size() * xs.size(), zero);
+  auto forOp =
+      scf::ForOp::create(b, loc, idx(0), idx(n / (2 * kBlock)), idx(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    Value pair = forOp.getInductionVar();
+    SmallVector<Value> next;
+    for (auto [r, row] : llvm::enumerate(rows)) {
+      DecodedPair weights = decodePair(w, row, pair);
+      for (auto [j, x] : llvm::enumerate(xs))
+        next.push_back(pairedDotStep(
+            weights, x, pair, forOp.getRegionIterArgs()[r * xs.size() + j]));
+    }
+    scf::YieldOp::create(b, loc, next);
+  }
+  SmallVector<Value> results;
+  for (Value acc : forOp.getResults())
+    results.push_back(
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
+  return results;
 }
 
 Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
@@ -777,6 +822,104 @@ void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
       vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
     }
   });
+}
+
+void KernelBuilder::quantizedCombineRows(Value out, const WeightRows &w,
+                                         Value h, Value lists, Value lengths,
+                                         Value tiles, int64_t tile, int64_t n,
+                                         StringRef what) {
+  int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
+  int64_t perGroup = blocksPerGroup(w);
+  int64_t groupCols = kBlock * perGroup;
+  // 256 columns (a tile's outputs: 4 KiB) per stripe where the row allows.
+  int64_t stripe = n % 256 == 0 && 256 % groupCols == 0 ? 256 : groupCols;
+  // Rows per sweep: their blocks of the stripe (32 x 144 bytes of q4_0)
+  // stay in L1 while each block of columns is summed over them.
+  constexpr int64_t kRowsPerSweep = 32;
+  auto type = VectorType::get({kBlock}, b.getF32Type());
+  Value padded = muli(tiles, idx(tile));
+  auto valueOf = [&](Value t0, int64_t j, Value i) -> Value {
+    return vector::BroadcastOp::create(
+        b, loc, type, load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
+  };
+  auto rowAt = [&](Value listBase, Value e) -> Value {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                      load(lists, addi(listBase, e)));
+  };
+  parallel(
+      n / stripe,
+      [&](Value s) {
+        Value c0 = muli(s, idx(stripe));
+        loop(idx(0), padded, 1, [&](Value t) {
+          Value base = addi(muli(t, idx(n)), c0);
+          fill(out, base, addi(base, idx(stripe)), 0.0);
+        });
+        loop(idx(0), tiles, 1, [&](Value g) {
+          Value t0 = muli(g, idx(tile));
+          Value listBase = muli(g, idx(rows));
+          Value length = load(lengths, g);
+          if (perGroup > 1) {
+            // A k-quant's super-block is 256 columns: too many for the
+            // tile's sums to stay in registers; they go through memory.
+            loop(idx(0), length, 1, [&](Value e) {
+              Value i = rowAt(listBase, e);
+              SmallVector<Value> values;
+              for (int64_t j = 0; j < tile; ++j)
+                values.push_back(valueOf(t0, j, i));
+              loop(0, stripe / groupCols, 1, [&](Value k) {
+                Value group = addi(muli(s, idx(stripe / groupCols)), k);
+                for (auto [blk, block] :
+                     llvm::enumerate(decodeGroup(w, i, group))) {
+                  Value weights = dequantizeBlock(block);
+                  Value col = muli(addi(muli(group, idx(perGroup)), idx(blk)),
+                                   idx(kBlock));
+                  for (auto [j, value] : llvm::enumerate(values)) {
+                    Value at = addi(muli(addi(t0, idx(j)), idx(n)), col);
+                    Value sum = vector::FMAOp::create(
+                        b, loc, weights, value,
+                        vector::LoadOp::create(b, loc, type, out,
+                                               ValueRange{at}));
+                    vector::StoreOp::create(b, loc, sum, out, ValueRange{at});
+                  }
+                }
+              });
+            });
+            return;
+          }
+          // Blocks of 32 columns: the tile's sums for one block stay in
+          // registers over a sweep of rows.
+          loop(idx(0), length, kRowsPerSweep, [&](Value e0) {
+            Value e1 = arith::MinUIOp::create(
+                b, loc, addi(e0, idx(kRowsPerSweep)), length);
+            loop(0, stripe / kBlock, 1, [&](Value k) {
+              Value blk = addi(muli(s, idx(stripe / kBlock)), k);
+              Value col = muli(blk, idx(kBlock));
+              SmallVector<Value> at, init;
+              for (int64_t j = 0; j < tile; ++j) {
+                at.push_back(addi(muli(addi(t0, idx(j)), idx(n)), col));
+                init.push_back(
+                    vector::LoadOp::create(b, loc, type, out, at.back()));
+              }
+              auto forOp = scf::ForOp::create(b, loc, e0, e1, idx(1), init);
+              {
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPointToStart(forOp.getBody());
+                Value i = rowAt(listBase, forOp.getInductionVar());
+                Value weights = dequantizeBlock(decodeGroup(w, i, blk)[0]);
+                SmallVector<Value> next;
+                for (int64_t j = 0; j < tile; ++j)
+                  next.push_back(
+                      vector::FMAOp::create(b, loc, weights, valueOf(t0, j, i),
+                                            forOp.getRegionIterArgs()[j]));
+                scf::YieldOp::create(b, loc, next);
+              }
+              for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
+                vector::StoreOp::create(b, loc, result, out, ValueRange{a});
+            });
+          });
+        });
+      },
+      what);
 }
 
 void KernelBuilder::quantizedLoadRow(const WeightRows &w, Value row, Value out,
