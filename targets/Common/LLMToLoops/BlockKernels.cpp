@@ -120,8 +120,12 @@ SmallVector<Value> KernelBuilder::dotTile(const WeightRows &w, ValueRange rows,
                                           ArrayRef<DotInput> inputs,
                                           int64_t n) {
   SmallVector<Value> results;
-  if (!inputs.empty() && inputs.front().paired)
-    return pairedInt8DotTile(w, rows, inputs, n);
+  if (!inputs.empty() && inputs.front().paired) {
+    SmallVector<RowRef> refs;
+    for (Value row : rows)
+      refs.push_back({&w, row});
+    return pairedInt8DotTile(refs, inputs, n);
+  }
   if (w.getQuantType()) {
     for (Value row : rows)
       for (const DotInput &x : inputs)

@@ -261,8 +261,22 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
               SmallVector<Value> rows, values;
               for (int64_t r = 0; r < kRowsPerPass; ++r)
                 rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
-              for (Value row : rows)
-                values.push_back(valueOf(row));
+              if (!gateValues && xIn.paired) {
+                // q4_0: the pass's gate and up rows in one loop, their
+                // eight streams read side by side.
+                SmallVector<KernelBuilder::RowRef> refs;
+                for (Value row : rows) {
+                  refs.push_back({&gate, row});
+                  refs.push_back({&up, row});
+                }
+                SmallVector<Value> dots = kb.dotRows(refs, xIn, hidden);
+                for (int64_t r = 0; r < kRowsPerPass; ++r)
+                  values.push_back(
+                      kb.activation(act, dots[2 * r], dots[2 * r + 1]));
+              } else {
+                for (Value row : rows)
+                  values.push_back(valueOf(row));
+              }
               kb.accumulateRows(down, rows, values, partials, pBase, hidden);
             });
             kb.loop(kb.muli(passes, kb.idx(kRowsPerPass)), count, 1,

@@ -161,6 +161,17 @@ public:
   /// they have them).
   SmallVector<Value> dotTile(const WeightRows &w, ValueRange rows,
                              ArrayRef<DotInput> xs, int64_t n);
+  /// Row `row` of weight `weight`.
+  struct RowRef {
+    const WeightRows *weight;
+    Value row;
+  };
+  /// The dot products of `rows` (of one or several weights of the same
+  /// format) with `x`, in order. Rows of q4_0 against a paired input run in
+  /// one loop, a chain per row (their streams read side by side); others
+  /// one dot() each.
+  SmallVector<Value> dotRows(ArrayRef<RowRef> rows, const DotInput &x,
+                             int64_t n);
   /// The `count` rows of the flat [block x n] buffer `x`, each prepared as
   /// prepareDotInput prepares one vector (quantized to 8-bit blocks when
   /// the dot products with `w` run on integers), so that a block's dot
@@ -264,7 +275,7 @@ private:
                       Value acc);
   /// Dot products of q4_0 `rows` with inputs `xs` (paired), row-major: each
   /// pair decoded once for all inputs, one chain per output.
-  SmallVector<Value> pairedInt8DotTile(const WeightRows &w, ValueRange rows,
+  SmallVector<Value> pairedInt8DotTile(ArrayRef<RowRef> rows,
                                        ArrayRef<DotInput> xs, int64_t n);
   Value pairedInt8Dot(const WeightRows &w, Value row, const DotInput &x,
                       int64_t n);

@@ -638,6 +638,16 @@ Value KernelBuilder::pairedDotStep(const DecodedPair &weights,
                                acc);
 }
 
+SmallVector<Value> KernelBuilder::dotRows(ArrayRef<RowRef> rows,
+                                          const DotInput &x, int64_t n) {
+  if (x.paired)
+    return pairedInt8DotTile(rows, x, n);
+  SmallVector<Value> results;
+  for (const RowRef &ref : rows)
+    results.push_back(dot(*ref.weight, ref.row, x, n));
+  return results;
+}
+
 Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
                                    const DotInput &x, int64_t n) {
   return chainedSum(n / (2 * kBlock), [&](Value pair, Value acc) -> Value {
@@ -645,8 +655,7 @@ Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
   });
 }
 
-SmallVector<Value> KernelBuilder::pairedInt8DotTile(const WeightRows &w,
-                                                    ValueRange rows,
+SmallVector<Value> KernelBuilder::pairedInt8DotTile(ArrayRef<RowRef> rows,
                                                     ArrayRef<DotInput> xs,
                                                     int64_t n) {
   auto accType = VectorType::get({8}, b.getF32Type());
@@ -660,8 +669,8 @@ SmallVector<Value> KernelBuilder::pairedInt8DotTile(const WeightRows &w,
     b.setInsertionPointToStart(forOp.getBody());
     Value pair = forOp.getInductionVar();
     SmallVector<Value> next;
-    for (auto [r, row] : llvm::enumerate(rows)) {
-      DecodedPair weights = decodePair(w, row, pair);
+    for (auto [r, ref] : llvm::enumerate(rows)) {
+      DecodedPair weights = decodePair(*ref.weight, ref.row, pair);
       for (auto [j, x] : llvm::enumerate(xs))
         next.push_back(pairedDotStep(
             weights, x, pair, forOp.getRegionIterArgs()[r * xs.size() + j]));
