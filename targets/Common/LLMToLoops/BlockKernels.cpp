@@ -159,10 +159,7 @@ SmallVector<Value> KernelBuilder::dotTile(const WeightRows &w, ValueRange rows,
             b, loc, wv, xv, forOp.getRegionIterArgs()[r * xs.size() + j]));
     scf::YieldOp::create(b, loc, next);
   }
-  for (Value acc : forOp.getResults())
-    results.push_back(
-        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
-  return results;
+  return sumEach(forOp.getResults());
 }
 
 void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
@@ -282,6 +279,57 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
   auto vecType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
   auto wVecType = VectorType::get({lanes}, wElt);
+  forEachStripeTile(
+      out, lengths, tiles, tile, rows, n, stripe, what,
+      [&](Value s, Value c0, Value t0, Value listBase, Value length) {
+        loop(idx(0), length, kRowsPerBlock, [&](Value e0) {
+          Value e1 = arith::MinUIOp::create(
+              b, loc, addi(e0, idx(kRowsPerBlock)), length);
+          loop(0, stripe, tileCols, [&](Value c) {
+            Value col = addi(c0, c);
+            SmallVector<Value> at, init;
+            for (int64_t j = 0; j < tile; ++j)
+              for (int64_t v = 0; v < vecs; ++v) {
+                at.push_back(addi(muli(addi(t0, idx(j)), idx(n)),
+                                  addi(col, idx(v * lanes))));
+                init.push_back(vector::LoadOp::create(b, loc, vecType, out,
+                                                      ValueRange{at.back()}));
+              }
+            auto forOp = scf::ForOp::create(b, loc, e0, e1, idx(1), init);
+            {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(forOp.getBody());
+              Value i = arith::IndexCastOp::create(
+                  b, loc, b.getIndexType(),
+                  load(lists, addi(listBase, forOp.getInductionVar())));
+              ValueRange accs = forOp.getRegionIterArgs();
+              SmallVector<Value> wvs, next;
+              for (int64_t v = 0; v < vecs; ++v)
+                wvs.push_back(toF32(vector::LoadOp::create(
+                    b, loc, wVecType, w.rows,
+                    ValueRange{i, addi(col, idx(v * lanes))})));
+              for (int64_t j = 0; j < tile; ++j) {
+                Value hj = vector::BroadcastOp::create(
+                    b, loc, vecType,
+                    load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
+                for (int64_t v = 0; v < vecs; ++v)
+                  next.push_back(vector::FMAOp::create(b, loc, wvs[v], hj,
+                                                       accs[j * vecs + v]));
+              }
+              scf::YieldOp::create(b, loc, next);
+            }
+            for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
+              vector::StoreOp::create(b, loc, result, out, ValueRange{a});
+          });
+        });
+      });
+}
+
+void KernelBuilder::forEachStripeTile(
+    Value out, Value lengths, Value tiles, int64_t tile, int64_t rows,
+    int64_t n, int64_t stripe, StringRef what,
+    function_ref<void(Value, Value, Value, Value, Value)> body) {
+  Value padded = muli(tiles, idx(tile));
   parallel(
       n / stripe,
       [&](Value s) {
@@ -291,49 +339,7 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
           fill(out, base, addi(base, idx(stripe)), 0.0);
         });
         loop(idx(0), tiles, 1, [&](Value g) {
-          Value t0 = muli(g, idx(tile));
-          Value listBase = muli(g, idx(rows));
-          Value length = load(lengths, g);
-          loop(idx(0), length, kRowsPerBlock, [&](Value e0) {
-            Value e1 = arith::MinUIOp::create(
-                b, loc, addi(e0, idx(kRowsPerBlock)), length);
-            loop(0, stripe, tileCols, [&](Value c) {
-              Value col = addi(c0, c);
-              SmallVector<Value> at, init;
-              for (int64_t j = 0; j < tile; ++j)
-                for (int64_t v = 0; v < vecs; ++v) {
-                  at.push_back(addi(muli(addi(t0, idx(j)), idx(n)),
-                                    addi(col, idx(v * lanes))));
-                  init.push_back(vector::LoadOp::create(b, loc, vecType, out,
-                                                        ValueRange{at.back()}));
-                }
-              auto forOp = scf::ForOp::create(b, loc, e0, e1, idx(1), init);
-              {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(forOp.getBody());
-                Value i = arith::IndexCastOp::create(
-                    b, loc, b.getIndexType(),
-                    load(lists, addi(listBase, forOp.getInductionVar())));
-                ValueRange accs = forOp.getRegionIterArgs();
-                SmallVector<Value> wvs, next;
-                for (int64_t v = 0; v < vecs; ++v)
-                  wvs.push_back(toF32(vector::LoadOp::create(
-                      b, loc, wVecType, w.rows,
-                      ValueRange{i, addi(col, idx(v * lanes))})));
-                for (int64_t j = 0; j < tile; ++j) {
-                  Value hj = vector::BroadcastOp::create(
-                      b, loc, vecType,
-                      load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
-                  for (int64_t v = 0; v < vecs; ++v)
-                    next.push_back(vector::FMAOp::create(b, loc, wvs[v], hj,
-                                                         accs[j * vecs + v]));
-                }
-                scf::YieldOp::create(b, loc, next);
-              }
-              for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
-                vector::StoreOp::create(b, loc, result, out, ValueRange{a});
-            });
-          });
+          body(s, c0, muli(g, idx(tile)), muli(g, idx(rows)), load(lengths, g));
         });
       },
       what);

@@ -157,11 +157,7 @@ SmallVector<Value> KernelBuilder::dots(const WeightRows &weight, Value row,
     }
     scf::YieldOp::create(b, loc, next);
   }
-  SmallVector<Value> results;
-  for (Value acc : forOp.getResults())
-    results.push_back(
-        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
-  return results;
+  return sumEach(forOp.getResults());
 }
 
 void KernelBuilder::accumulateRowsInto(const WeightRows &weight,
@@ -230,6 +226,14 @@ void KernelBuilder::loadRow(const WeightRows &weight, Value row, Value out,
                                            ValueRange{row, k}));
     vector::StoreOp::create(b, loc, v, out, ValueRange{k});
   });
+}
+
+SmallVector<Value> KernelBuilder::sumEach(ValueRange vectors) {
+  SmallVector<Value> sums;
+  for (Value v : vectors)
+    sums.push_back(
+        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, v));
+  return sums;
 }
 
 void KernelBuilder::fill(Value out, Value lo, Value hi, double value) {

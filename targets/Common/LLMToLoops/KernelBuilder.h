@@ -147,6 +147,8 @@ public:
   void loadRow(const WeightRows &w, Value row, Value out, int64_t n);
   /// out[lo, hi) = value.
   void fill(Value out, Value lo, Value hi, double value);
+  /// The sum of each vector's lanes (vector.reduction add, in lane order).
+  SmallVector<Value> sumEach(ValueRange vectors);
   void fill(Value out, int64_t n, double value);
   /// out[r] = dot(w[r], x) (relu'd when asked) for every row of `w`, rows
   /// in parallel.
@@ -244,6 +246,14 @@ private:
   Value dequantizeBlock(const DecodedBlock &block);
   /// The block's 32 levels in f32 (centred by the zero point).
   Value levelsToF32(const DecodedBlock &block);
+  /// combineRows' frame: stripes of `stripe` of the `n` columns in
+  /// parallel, each zeroing its columns of the tiles' rows of `out`, then
+  /// body(stripe index, first column, first token, the tile's offset in
+  /// the row lists, its list's length) for each tile in order.
+  void
+  forEachStripeTile(Value out, Value lengths, Value tiles, int64_t tile,
+                    int64_t rows, int64_t n, int64_t stripe, StringRef what,
+                    function_ref<void(Value, Value, Value, Value, Value)> body);
   /// combineRows of block-quantized rows, from the tiles' row lists
   /// (`lists`: i32 [tiles x R], `lengths`): stripes of whole blocks in
   /// parallel; each listed row's blocks decoded once per tile and added,

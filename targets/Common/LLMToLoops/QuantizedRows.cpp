@@ -677,11 +677,7 @@ SmallVector<Value> KernelBuilder::pairedInt8DotTile(ArrayRef<RowRef> rows,
     }
     scf::YieldOp::create(b, loc, next);
   }
-  SmallVector<Value> results;
-  for (Value acc : forOp.getResults())
-    results.push_back(
-        vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc));
-  return results;
+  return sumEach(forOp.getResults());
 }
 
 Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
@@ -846,7 +842,6 @@ void KernelBuilder::quantizedCombineRows(Value out, const WeightRows &w,
   // stay in L1 while each block of columns is summed over them.
   constexpr int64_t kRowsPerSweep = 32;
   auto type = VectorType::get({kBlock}, b.getF32Type());
-  Value padded = muli(tiles, idx(tile));
   auto valueOf = [&](Value t0, int64_t j, Value i) -> Value {
     return vector::BroadcastOp::create(
         b, loc, type, load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
@@ -855,80 +850,69 @@ void KernelBuilder::quantizedCombineRows(Value out, const WeightRows &w,
     return arith::IndexCastOp::create(b, loc, b.getIndexType(),
                                       load(lists, addi(listBase, e)));
   };
-  parallel(
-      n / stripe,
-      [&](Value s) {
-        Value c0 = muli(s, idx(stripe));
-        loop(idx(0), padded, 1, [&](Value t) {
-          Value base = addi(muli(t, idx(n)), c0);
-          fill(out, base, addi(base, idx(stripe)), 0.0);
-        });
-        loop(idx(0), tiles, 1, [&](Value g) {
-          Value t0 = muli(g, idx(tile));
-          Value listBase = muli(g, idx(rows));
-          Value length = load(lengths, g);
-          if (perGroup > 1) {
-            // A k-quant's super-block is 256 columns: too many for the
-            // tile's sums to stay in registers; they go through memory.
-            loop(idx(0), length, 1, [&](Value e) {
-              Value i = rowAt(listBase, e);
-              SmallVector<Value> values;
-              for (int64_t j = 0; j < tile; ++j)
-                values.push_back(valueOf(t0, j, i));
-              loop(0, stripe / groupCols, 1, [&](Value k) {
-                Value group = addi(muli(s, idx(stripe / groupCols)), k);
-                for (auto [blk, block] :
-                     llvm::enumerate(decodeGroup(w, i, group))) {
-                  Value weights = dequantizeBlock(block);
-                  Value col = muli(addi(muli(group, idx(perGroup)), idx(blk)),
-                                   idx(kBlock));
-                  for (auto [j, value] : llvm::enumerate(values)) {
-                    Value at = addi(muli(addi(t0, idx(j)), idx(n)), col);
-                    Value sum = vector::FMAOp::create(
-                        b, loc, weights, value,
-                        vector::LoadOp::create(b, loc, type, out,
-                                               ValueRange{at}));
-                    vector::StoreOp::create(b, loc, sum, out, ValueRange{at});
-                  }
+  forEachStripeTile(
+      out, lengths, tiles, tile, rows, n, stripe, what,
+      [&](Value s, Value c0, Value t0, Value listBase, Value length) {
+        if (perGroup > 1) {
+          // A k-quant's super-block is 256 columns: too many for the
+          // tile's sums to stay in registers; they go through memory.
+          loop(idx(0), length, 1, [&](Value e) {
+            Value i = rowAt(listBase, e);
+            SmallVector<Value> values;
+            for (int64_t j = 0; j < tile; ++j)
+              values.push_back(valueOf(t0, j, i));
+            loop(0, stripe / groupCols, 1, [&](Value k) {
+              Value group = addi(muli(s, idx(stripe / groupCols)), k);
+              for (auto [blk, block] :
+                   llvm::enumerate(decodeGroup(w, i, group))) {
+                Value weights = dequantizeBlock(block);
+                Value col = muli(addi(muli(group, idx(perGroup)), idx(blk)),
+                                 idx(kBlock));
+                for (auto [j, value] : llvm::enumerate(values)) {
+                  Value at = addi(muli(addi(t0, idx(j)), idx(n)), col);
+                  Value sum = vector::FMAOp::create(
+                      b, loc, weights, value,
+                      vector::LoadOp::create(b, loc, type, out,
+                                             ValueRange{at}));
+                  vector::StoreOp::create(b, loc, sum, out, ValueRange{at});
                 }
-              });
-            });
-            return;
-          }
-          // Blocks of 32 columns: the tile's sums for one block stay in
-          // registers over a sweep of rows.
-          loop(idx(0), length, kRowsPerSweep, [&](Value e0) {
-            Value e1 = arith::MinUIOp::create(
-                b, loc, addi(e0, idx(kRowsPerSweep)), length);
-            loop(0, stripe / kBlock, 1, [&](Value k) {
-              Value blk = addi(muli(s, idx(stripe / kBlock)), k);
-              Value col = muli(blk, idx(kBlock));
-              SmallVector<Value> at, init;
-              for (int64_t j = 0; j < tile; ++j) {
-                at.push_back(addi(muli(addi(t0, idx(j)), idx(n)), col));
-                init.push_back(
-                    vector::LoadOp::create(b, loc, type, out, at.back()));
               }
-              auto forOp = scf::ForOp::create(b, loc, e0, e1, idx(1), init);
-              {
-                OpBuilder::InsertionGuard guard(b);
-                b.setInsertionPointToStart(forOp.getBody());
-                Value i = rowAt(listBase, forOp.getInductionVar());
-                Value weights = dequantizeBlock(decodeGroup(w, i, blk)[0]);
-                SmallVector<Value> next;
-                for (int64_t j = 0; j < tile; ++j)
-                  next.push_back(
-                      vector::FMAOp::create(b, loc, weights, valueOf(t0, j, i),
-                                            forOp.getRegionIterArgs()[j]));
-                scf::YieldOp::create(b, loc, next);
-              }
-              for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
-                vector::StoreOp::create(b, loc, result, out, ValueRange{a});
             });
           });
+          return;
+        }
+        // Blocks of 32 columns: the tile's sums for one block stay in
+        // registers over a sweep of rows.
+        loop(idx(0), length, kRowsPerSweep, [&](Value e0) {
+          Value e1 = arith::MinUIOp::create(
+              b, loc, addi(e0, idx(kRowsPerSweep)), length);
+          loop(0, stripe / kBlock, 1, [&](Value k) {
+            Value blk = addi(muli(s, idx(stripe / kBlock)), k);
+            Value col = muli(blk, idx(kBlock));
+            SmallVector<Value> at, init;
+            for (int64_t j = 0; j < tile; ++j) {
+              at.push_back(addi(muli(addi(t0, idx(j)), idx(n)), col));
+              init.push_back(
+                  vector::LoadOp::create(b, loc, type, out, at.back()));
+            }
+            auto forOp = scf::ForOp::create(b, loc, e0, e1, idx(1), init);
+            {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(forOp.getBody());
+              Value i = rowAt(listBase, forOp.getInductionVar());
+              Value weights = dequantizeBlock(decodeGroup(w, i, blk)[0]);
+              SmallVector<Value> next;
+              for (int64_t j = 0; j < tile; ++j)
+                next.push_back(
+                    vector::FMAOp::create(b, loc, weights, valueOf(t0, j, i),
+                                          forOp.getRegionIterArgs()[j]));
+              scf::YieldOp::create(b, loc, next);
+            }
+            for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
+              vector::StoreOp::create(b, loc, result, out, ValueRange{a});
+          });
         });
-      },
-      what);
+      });
 }
 
 void KernelBuilder::quantizedLoadRow(const WeightRows &w, Value row, Value out,
