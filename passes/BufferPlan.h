@@ -40,6 +40,12 @@ inline constexpr llvm::StringLiteral kScratchBytesAttrName =
 /// (convert-llm-to-loops{prefill-block}); absent when there is none.
 inline constexpr llvm::StringLiteral kPrefillBlockAttrName =
     "sparsec.prefill_block";
+/// On a memref.load of the step: the value it reads stays the same while
+/// the kernels that use it run (the step stored it before them and they do
+/// not write it), so a kernel may read it again instead of taking it as an
+/// argument (a count the step computed, such as an expert's routed tokens).
+inline constexpr llvm::StringLiteral kKernelInvariantAttrName =
+    "sparsec.kernel_invariant";
 /// On the module: kernels the step runs through the thread pool.
 inline constexpr llvm::StringLiteral kNumKernelsAttrName =
     "sparsec.num_kernels";

@@ -175,7 +175,8 @@ cl::opt<int64_t> compilePrefillBlock(
     "prefill-block", cl::init(64),
     cl::desc("Prompt tokens per call of the generated prefill step, which "
              "multiplies matrices over the block (0: none, the prompt runs "
-             "token by token; CPU targets, not MoE or sliding-window models)"),
+             "token by token; CPU targets; with a sliding window, blocks "
+             "that end within the window)"),
     cl::sub(compileCommand), cl::cat(sparsecCategory));
 cl::opt<mlir::sparsec::EmitKind> compileEmit(
     "emit", cl::init(mlir::sparsec::EmitKind::Executable),

@@ -1075,20 +1075,27 @@ extern "C" sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,
                           std::to_string(tokens[i]) +
                           ", outside the vocabulary [0, " +
                           std::to_string(m.vocabSize) + ")");
-    if (session->prefill && count > 1) {
-      for (size_t done = 0; done < count;) {
-        size_t n = std::min<size_t>(count - done,
-                                    static_cast<size_t>(session->prefillBlock));
-        if (Status status = runPrefillBlock(*session, tokens + done, n);
-            !status.isOk())
-          return status;
-        done += n;
-      }
-    } else {
-      for (size_t i = 0; i < count; ++i)
-        if (Status status = runStep(*session, tokens[i]); !status.isOk())
-          return status;
+    // A block goes through the prefill step only while it ends within the
+    // cache's slots: the step appends a block's keys before its tokens
+    // attend, so in a sliding window's ring a later token's key would
+    // overwrite a slot an earlier token still attends to. The rest of the
+    // prompt (past a full ring) runs token by token.
+    size_t done = 0;
+    while (session->prefill && count - done > 1) {
+      int64_t unwritten = m.kvCacheSlots - session->position;
+      size_t n = std::min<size_t>(
+          {count - done, static_cast<size_t>(session->prefillBlock),
+           static_cast<size_t>(std::max<int64_t>(unwritten, 0))});
+      if (n < 2)
+        break;
+      if (Status status = runPrefillBlock(*session, tokens + done, n);
+          !status.isOk())
+        return status;
+      done += n;
     }
+    for (; done < count; ++done)
+      if (Status status = runStep(*session, tokens[done]); !status.isOk())
+        return status;
     if (out_logits && count)
       std::memcpy(out_logits, session->logits.data(),
                   session->logits.size() * sizeof(float));

@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -160,12 +161,16 @@ private:
   }
 
   /// Makes `value` available in the kernel: an ABI argument maps to the
-  /// kernel's; a side-effect-free op is cloned after its operands.
+  /// kernel's; a side-effect-free op, or a load marked kernel-invariant, is
+  /// cloned after its operands.
   LogicalResult rematerialize(OpBuilder &b, Value value, IRMapping &mapping) {
     if (mapping.contains(value))
       return success();
     Operation *def = value.getDefiningOp();
-    if (!def || def->getNumRegions() != 0 || !isMemoryEffectFree(def)) {
+    bool invariantLoad = def && isa<memref::LoadOp>(def) &&
+                         def->hasAttr(kKernelInvariantAttrName);
+    if (!def || def->getNumRegions() != 0 ||
+        (!isMemoryEffectFree(def) && !invariantLoad)) {
       Operation *at = def ? def : value.getParentBlock()->getParentOp();
       at->emitError("convert-parallel-loops-to-thread-pool: a parallel loop "
                     "uses this value, which a kernel cannot recompute from "

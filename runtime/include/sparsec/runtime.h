@@ -335,7 +335,9 @@ sparsec_status_t sparsec_session_step(sparsec_session_t *session, int32_t token,
 /* Runs every token of a prompt; fails before running any when they do
  * not fit in the rest of the context. A model compiled with a prefill step
  * (manifest "prefill_block") processes the prompt in blocks of that many
- * tokens at once, on the CPU; otherwise (or with options.token_by_token)
+ * tokens at once, on the CPU, as long as a block ends within the KV
+ * cache's slots (a sliding window's ring is never overwritten by a block);
+ * otherwise (or with options.token_by_token, or for a last single token)
  * each token runs through the decode step. out_logits as for step (the
  * last token's). */
 sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,

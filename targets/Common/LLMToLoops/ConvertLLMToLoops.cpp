@@ -97,9 +97,12 @@ public:
           << static_cast<int64_t>(prefillBlock);
       return signalPassFailure();
     }
-    // The prefill step starts from a copy of the same ops.
+    // The prefill step starts from a copy of the same ops. With a
+    // sliding-window ring the runtime runs a block through it only while
+    // the block ends within the ring's slots (a later token's key would
+    // overwrite a slot an earlier token attends to).
     OwningOpRef<func::FuncOp> prefillSource;
-    if (prefillBlock > 0 && supportsPrefill(old))
+    if (prefillBlock > 0)
       prefillSource = old.clone();
 
     // The new function takes over the old one's ops.
@@ -184,20 +187,6 @@ private:
     if (cacheAlive && cache->use_empty())
       cache.erase();
     return success();
-  }
-
-  /// Whether the step can be lowered over a block of tokens: not with MoE
-  /// routing (per token) or a sliding-window ring (a block's later keys
-  /// would overwrite positions its earlier tokens attend to).
-  static bool supportsPrefill(func::FuncOp step) {
-    if (DecodeStep(step).getCacheType().isRing())
-      return false;
-    WalkResult result = step.walk([](Operation *op) {
-      return isa<sfn::RouteExpertsOp, sfn::DispatchExpertsOp, llm::MoEOp>(op)
-                 ? WalkResult::interrupt()
-                 : WalkResult::advance();
-    });
-    return !result.wasInterrupted();
   }
 
   /// Ops the sparse pipeline must have rewritten, and the attributes

@@ -103,8 +103,13 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
       // The down projection is a matrix-matrix product in its layout:
       // [hidden, neurons] in dense mode, transposed (a neuron's row in its
       // bundle) otherwise.
+      // A dispatched expert runs over the block's tokens routed to it.
       int64_t block = step.prefillBlock;
-      Value count = step.prefillCount;
+      Value count = step.tokenCount(op);
+      Value predictorInput = adaptor.getPredictorInput();
+      if (const ExpertTokens *routed = step.expertTokensOf(op))
+        if (Value rows = routed->gathered.lookup(op.getPredictorInput()))
+          predictorInput = rows;
       Value gates = createTemporary(rewriter, loc, block * neurons, f32);
       Value ups = createTemporary(rewriter, loc, block * neurons, f32);
       Value scores;
@@ -114,8 +119,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
         int64_t rank = cast<RankedTensorType>(op.getPredictorFc1().getType())
                            .getDimSize(0);
         Value low = createTemporary(rewriter, loc, block * rank, f32);
-        kb.matmul(low, fc1, adaptor.getPredictorInput(), count, hidden,
-                  "predictor fc1");
+        kb.matmul(low, fc1, predictorInput, count, hidden, "predictor fc1");
         kb.loop(kb.idx(0), kb.muli(count, kb.idx(rank)), 1,
                 [&](Value i) { kb.store(kb.max0(kb.load(low, i)), low, i); });
         scores = createTemporary(rewriter, loc, block * neurons, f32);

@@ -27,8 +27,21 @@ namespace mlir::sparsec {
 
 /// What sfn.dispatch_experts leaves for the sfn.yield of each expert it
 /// moved into a switch case: out += weights[choice] * <the yielded value>.
+/// In the prefill step (`slots` set): row r of the yielded value goes to
+/// row slots[r] of `out` for r < count.
 struct ExpertAccumulation {
   Value out, weights, choice;
+  Value slots{}, count{};
+};
+
+/// In the prefill step, the block's tokens that sfn.dispatch_experts routed
+/// to one expert: the expert's ops run over `count` rows, the routed
+/// tokens' in token order. `gathered` maps the activations the expert
+/// reads from outside (its predictor's input) to their rows gathered the
+/// same way.
+struct ExpertTokens {
+  Value count;
+  llvm::DenseMap<Value, Value> gathered;
 };
 
 /// What every pattern of the conversion shares.
@@ -46,6 +59,22 @@ struct LLMToLoopsContext {
   /// sfn.yield -> its accumulation (filled by the dispatch pattern, which
   /// runs before the expert's ops are converted, used by the yield's).
   mutable llvm::DenseMap<Operation *, ExpertAccumulation> expertYields{};
+  /// In the prefill step: the block that holds an expert's ops -> the
+  /// tokens routed to it (filled by the dispatch pattern).
+  mutable llvm::DenseMap<Block *, ExpertTokens> expertTokens{};
+
+  /// The routed tokens of the expert whose ops include `op`; null outside
+  /// experts and in the decode step.
+  const ExpertTokens *expertTokensOf(Operation *op) const {
+    auto it = expertTokens.find(op->getBlock());
+    return it == expertTokens.end() ? nullptr : &it->second;
+  }
+  /// How many rows of the block `op` runs over: its expert's routed tokens,
+  /// else the whole block's.
+  Value tokenCount(Operation *op) const {
+    const ExpertTokens *tokens = expertTokensOf(op);
+    return tokens ? tokens->count : prefillCount;
+  }
 };
 
 /// Base of the patterns: the shared context and buffer helpers.

@@ -66,6 +66,35 @@ func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?
 
 // -----
 
+// A load marked kernel-invariant (a count the step stored before the
+// kernel) is read again in the kernel, from the kernel's own view.
+// CHECK-LABEL: module attributes {sparsec.kernel_names = ["kernel 0"], sparsec.num_kernels = 1 : i64}
+// CHECK: func.func @sparsec_run_range
+// CHECK: %[[N:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<1xi64>
+// CHECK: %[[V:.+]] = memref.load %[[N]][%{{.+}}] {sparsec.kernel_invariant} : memref<1xi64>
+// CHECK: %[[I:.+]] = arith.index_cast %[[V]] : i64 to index
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[I]]
+func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c64 = arith.constant 64 : index
+  %out = memref.view %scratch[%c0][] : memref<?xi8> to memref<8xf32>
+  %n = memref.view %scratch[%c64][] : memref<?xi8> to memref<1xi64>
+  %v = memref.load %n[%c0] {sparsec.kernel_invariant} : memref<1xi64>
+  %i = arith.index_cast %v : i64 to index
+  %f = arith.constant 2.0 : f32
+  scf.parallel (%r) = (%c0) to (%c8) step (%c1) {
+    scf.for %k = %c0 to %i step %c1 {
+      memref.store %f, %out[%r] : memref<8xf32>
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
 func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

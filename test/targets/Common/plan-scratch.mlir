@@ -85,3 +85,45 @@ module {
     return
   }
 }
+
+// -----
+
+// The prefill step reuses bytes: %a (256 bytes) is last used by the second
+// op of the body, so %c, allocated after it, takes its place; %b is live
+// across both and keeps its own. %n is read again by the kernels that use
+// its loaded value (a kernel-invariant load): it lives as long as the value
+// computed from it (the store into %d), so %d cannot take its bytes: %n
+// goes where %a and %c were, %d after it.
+// CHECK-LABEL: module attributes {sparsec.prefill_block = 4 : i64, sparsec.scratch_bytes = 384 : i64}
+// CHECK: func.func @sparsec_prefill_step
+// CHECK: %[[C64:.+]] = arith.constant 64 : index
+// CHECK: %[[A:.+]] = memref.view %{{.+}}[%[[C64]]][] : memref<?xi8> to memref<64xf32>
+// CHECK: %[[C320:.+]] = arith.constant 320 : index
+// CHECK: %[[B:.+]] = memref.view %{{.+}}[%[[C320]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: %[[C64_2:.+]] = arith.constant 64 : index
+// CHECK: %[[C:.+]] = memref.view %{{.+}}[%[[C64_2]]][] : memref<?xi8> to memref<16xf32>
+// CHECK: %[[C64_3:.+]] = arith.constant 64 : index
+// CHECK: %[[N:.+]] = memref.view %{{.+}}[%[[C64_3]]][] : memref<?xi8> to memref<1xi64>
+// CHECK: %[[C128:.+]] = arith.constant 128 : index
+// CHECK: %[[D:.+]] = memref.view %{{.+}}[%[[C128]]][] : memref<?xi8> to memref<16xf32>
+module attributes {sparsec.prefill_block = 4 : i64} {
+  func.func @sparsec_decode_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+    return
+  }
+  func.func @sparsec_prefill_step(%w: memref<?xi8>, %kv: memref<?xi8>, %l: memref<?xf32>, %s: memref<?xi32>, %scratch: memref<?xi8>, %tok: i32, %pos: i64) {
+    %c0 = arith.constant 0 : index
+    %f = arith.constant 1.0 : f32
+    %a = memref.alloc() {alignment = 64 : i64} : memref<64xf32>
+    %b = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+    memref.store %f, %a[%c0] : memref<64xf32>
+    %c = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+    memref.store %f, %c[%c0] : memref<16xf32>
+    %n = memref.alloc() {alignment = 64 : i64} : memref<1xi64>
+    %v = memref.load %n[%c0] {sparsec.kernel_invariant} : memref<1xi64>
+    %i = arith.index_cast %v : i64 to index
+    %d = memref.alloc() {alignment = 64 : i64} : memref<16xf32>
+    memref.store %f, %d[%i] : memref<16xf32>
+    memref.store %f, %b[%c0] : memref<16xf32>
+    return
+  }
+}

@@ -8,10 +8,10 @@
 // its weighted result.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[PROBS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2xf32>
-// CHECK: scf.parallel
-// CHECK: math.exp
 // CHECK: %[[IDS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2xi32>
 // CHECK: %[[W:.+]] = memref.alloc() {alignment = 64 : i64} : memref<2xf32>
+// CHECK: scf.parallel
+// CHECK: math.exp
 // CHECK: arith.select
 // CHECK: scf.for %[[J:[^ ]+]] =
 // CHECK: %[[E:.+]] = arith.index_cast %{{.+}} : i32 to index

@@ -134,3 +134,77 @@ func.func @step(%tok: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_le
   %a = llm.attention %q, %k, %k, %pos, %cache {layer = 0 : i64, num_heads = 4 : i64} : tensor<32xf32>, tensor<16xf32>, tensor<16xf32>, !llm.kv_cache<layers = 1, max_len = 64, kv_heads = 2, head_dim = 8, f32, window = 4>
   return %a : tensor<32xf32>
 }
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 1, head_dim = 8, f32>
+
+// MoE: every token routed (the router a matrix-matrix product), then each
+// expert once over the rows of the tokens routed to it: their indices in
+// token order, their slots (token * 2 + choice) for the results, the
+// expert's input and its predictor's input (defined outside the dispatch)
+// gathered. The expert's kernels read the count from scratch. Each token's
+// output sums its two choices in order, as the decode step does.
+// CHECK-LABEL: func.func @sparsec_prefill_step
+// CHECK: %[[IDS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8xi32>
+// CHECK: %[[W:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8xf32>
+// CHECK: scf.parallel
+// CHECK: math.exp
+// CHECK: %[[PARTS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<256xf32>
+// CHECK: %[[TOKENS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<4xi32>
+// CHECK: %[[SLOTS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<4xi32>
+// CHECK: %[[ROUTED:.+]] = scf.for
+// CHECK: %[[ID:.+]] = memref.load %[[IDS]]
+// CHECK: arith.cmpi eq, %[[ID]], %c0_i32
+// CHECK: memref.store %{{.+}}, %[[TOKENS]]
+// CHECK: memref.store %{{.+}}, %[[SLOTS]]
+// CHECK: %[[SLOT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1xi64>
+// CHECK: memref.store %{{.+}}, %[[SLOT]]
+// CHECK: %[[LOADED:.+]] = memref.load %[[SLOT]][%{{.+}}] {sparsec.kernel_invariant}
+// CHECK: %[[COUNT:.+]] = arith.index_cast %[[LOADED]] : i64 to index
+// CHECK: %[[IN:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xf32>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[COUNT]]
+// CHECK: %[[PIN:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xf32>
+// CHECK: %[[ANY:.+]] = arith.cmpi ugt, %[[COUNT]]
+// CHECK: scf.if %[[ANY]] {
+// CHECK: arith.divui %[[COUNT]]
+// CHECK: memref.subview %[[PIN]]
+// CHECK: memref.subview %[[IN]]
+// CHECK: %[[SLOTI:.+]] = memref.load %[[SLOTS]]
+// CHECK: memref.store %{{.+}}, %[[PARTS]]
+// CHECK: arith.cmpi eq, %{{.+}}, %c1_i32
+// CHECK: scf.if
+// CHECK: scf.for %[[T:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: scf.for
+// CHECK: %[[P0:.+]] = memref.load %[[PARTS]]
+// CHECK: %[[W0:.+]] = memref.load %[[W]]
+// CHECK: %[[S0:.+]] = arith.mulf %[[W0]], %[[P0]]
+// CHECK: %[[A0:.+]] = arith.addf %{{.+}}, %[[S0]]
+// CHECK: arith.addf %[[A0]]
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
+  %table = llm.param "embed" : tensor<64x32xf32>
+  %x = llm.embed %table[%tok] : tensor<64x32xf32> -> tensor<32xf32>
+  %nw = llm.param "norm" : tensor<32xf32>
+  %h = llm.rms_norm %x, %nw {epsilon = 1.0e-05 : f32} : tensor<32xf32>, tensor<32xf32>
+  %r = llm.param "router" : tensor<2x32xf32>
+  %g = llm.param "g" : tensor<128x32xf32>
+  %dt = llm.param "d" transposed : tensor<128x32xf32>
+  %d = llm.param "d" : tensor<32x128xf32>
+  %fc1 = llm.param "fc1" : tensor<8x32xf32>
+  %fc2 = llm.param "fc2" : tensor<128x8xf32>
+  %ids, %w = sfn.route_experts %h, %r {top_k = 2 : i64} : tensor<32xf32>, tensor<2x32xf32> -> tensor<2xi32>, tensor<2xf32>
+  %y = sfn.dispatch_experts %ids, %w, %h {num_experts = 2 : i64} : tensor<2xi32>, tensor<2xf32>, tensor<32xf32> -> tensor<32xf32>
+  expert 0 {
+  ^bb0(%in: tensor<32xf32>):
+    %0 = sfn.fused_sparse_ffn %in, %g, %g, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>, predictor_threshold = 0.0 : f32} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<32xf32>, tensor<8x32xf32>, tensor<128x8xf32>) -> tensor<32xf32>
+    sfn.yield %0 : tensor<32xf32>
+  }
+  expert 1 {
+  ^bb0(%in: tensor<32xf32>):
+    %0 = sfn.fused_sparse_ffn %in, %g, %g, %d {activation = #llm.activation<swiglu>, mode = #sfn.mode<dense>} : (tensor<32xf32>, tensor<128x32xf32>, tensor<128x32xf32>, tensor<32x128xf32>) -> tensor<32xf32>
+    sfn.yield %0 : tensor<32xf32>
+  }
+  %s = llm.add %x, %y : tensor<32xf32>
+  %l = llm.lm_head %s, %table : tensor<32xf32>, tensor<64x32xf32> -> tensor<64xf32>
+  return %l : tensor<64xf32>
+}
