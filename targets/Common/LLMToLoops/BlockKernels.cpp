@@ -171,10 +171,18 @@ void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
   // 4 accumulators): the f16 benchmark model's 514-token prompt prefilled
   // at 51-55 tok/s instead of 38 (2 threads, Zen 4). q4_0's integer tiles
   // were slower that way (73-76 against 83-87 tok/s): they keep two.
+  // A sparse FFN's tiles (`needed`) take one row: four tokens need a row
+  // far more often than one of several rows (90% sparsity: a 1 x 4 tile
+  // is skipped 66% of the time, a 4 x 4 one 18%). Measured on the f16
+  // benchmark models' 514-token prompt (2 threads, Zen 4): predicted
+  // dense-FFN model 58.4 tok/s with one row, 56.5 with two, 55.6-56.2 with
+  // four; the Mixtral-shaped one 224-230, 203-214 and 215-217; q4_0
+  // (predicted, dense-FFN model) 90-92 with one row, 86-87 with two.
   int64_t tile = 1;
-  if (rows % 4 == 0 && !w.getQuantType() && target.getVectorWidth() >= 16)
+  if (!needed && rows % 4 == 0 && !w.getQuantType() &&
+      target.getVectorWidth() >= 16)
     tile = 4;
-  else if (rows % 2 == 0)
+  else if (!needed && rows % 2 == 0)
     tile = 2;
   BlockDotInput inputs = prepareBlockDotInput(w, x, count, n);
   parallel(
