@@ -189,6 +189,14 @@ public:
   void matmul(Value out, const WeightRows &w, Value x, Value count, int64_t n,
               StringRef what = {},
               function_ref<Value(Value, Value)> needed = nullptr);
+  /// matmul's sparse float case: groups of kSparseRowGroup rows in
+  /// parallel; for each chunk of kSparseColumns columns, in order, each
+  /// 4-token tile's chunk of inputs is swept by the group's rows, one row
+  /// at a time and only where `needed`; each output sums its chunks.
+  void sparseFloatMatmul(Value out, const WeightRows &w,
+                         const BlockDotInput &inputs, Value count, int64_t n,
+                         StringRef what,
+                         function_ref<Value(Value, Value)> needed);
   /// out[t * n + k] = sum over i of h[t * R + i] * w[i, k] for the `count`
   /// (at most `block`) rows of the flat [block x R] buffer `h` and the R
   /// rows of `w` ([R, n], the transposed down projection): column stripes

@@ -124,10 +124,18 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 
 // -----
 
-// A sliding-window cache gets no prefill step: a block's later keys would
-// overwrite ring slots its earlier tokens attend to.
+// A sliding-window cache gets a prefill step too (the runtime runs a block
+// through it only while the block ends within the ring's slots, so that no
+// key overwrites a slot an earlier token attends to): token t's key goes to
+// slot (pos + t) mod 4, and it attends to min(pos + t + 1, 4) slots.
 // CHECK-LABEL: // {{[-]}}----
-// CHECK-NOT: sparsec_prefill_step
+// CHECK: func.func @sparsec_prefill_step
+// CHECK: scf.for %[[T:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[AT:.+]] = arith.addi %{{.+}}, %[[T]] : index
+// CHECK: arith.remui %[[AT]], %c4{{.*}} : index
+// CHECK: scf.parallel
+// CHECK: %[[END:.+]] = arith.addi %{{.+}}, %c1{{.*}} : index
+// CHECK: arith.minui %[[END]], %c4{{.*}} : index
 func.func @step(%tok: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_len = 64, kv_heads = 2, head_dim = 8, f32, window = 4>) -> tensor<32xf32> attributes {llm.decode_step} {
   %q = llm.param "q" : tensor<32xf32>
   %k = llm.param "k" : tensor<16xf32>
@@ -145,7 +153,8 @@ func.func @step(%tok: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_le
 // expert's input and its predictor's input (defined outside the dispatch)
 // gathered. The expert's kernels read the count from scratch. Each token's
 // output sums its two choices in order, as the decode step does.
-// CHECK-LABEL: func.func @sparsec_prefill_step
+// CHECK-LABEL: // {{[-]}}----
+// CHECK: func.func @sparsec_prefill_step
 // CHECK: %[[IDS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8xi32>
 // CHECK: %[[W:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8xf32>
 // CHECK: scf.parallel
@@ -206,5 +215,41 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
   }
   %s = llm.add %x, %y : tensor<32xf32>
   %l = llm.lm_head %s, %table : tensor<32xf32>, tensor<64x32xf32> -> tensor<64xf32>
+  return %l : tensor<64xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 1, head_dim = 8, f32>
+
+// A sparse FFN's gate (and up) product over 2048 columns: groups of 32 rows
+// in parallel; columns in chunks of 1024, in order; each 4-token tile's
+// chunk of inputs swept by the group's rows one at a time, a row only where
+// one of the tile's tokens keeps it; the first chunk starts each sum, the
+// next ones add to it.
+// CHECK-LABEL: // {{[-]}}----
+// CHECK: func.func @sparsec_prefill_step
+// CHECK: scf.parallel (%[[G:.+]]) = (%{{.+}}) to (%c2) step
+// CHECK: scf.for %[[K0:.+]] = %{{.+}} to %c2048{{.*}} step %c1024
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[K0]], %{{.+}} : index
+// CHECK: %[[CHUNK:.+]] = memref.subview %{{.+}}[0, %[[K0]]] [64, 1024] [1, 1] : memref<64x2048xf16> to memref<64x1024xf16, strided<[2048, 1], offset: ?>>
+// CHECK: memref.subview %{{.+}}[%[[K0]]] [1024] [1] : memref<2048xf32, strided<[1], offset: ?>> to memref<1024xf32, strided<[1], offset: ?>>
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %c32
+// CHECK: scf.if
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c1024{{.*}} step %c8{{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: vector.load %[[CHUNK]]
+// CHECK: %[[SUM:.+]] = arith.addf
+// CHECK: arith.select %[[FIRST]], %{{.+}}, %[[SUM]] : f32
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
+  %table = llm.param "embed" : tensor<64x2048xf16>
+  %x = llm.embed %table[%tok] : tensor<64x2048xf16> -> tensor<2048xf32>
+  %g = llm.param "g" : tensor<64x2048xf16>
+  %u = llm.param "u" : tensor<64x2048xf16>
+  %dt = llm.param "d" transposed : tensor<64x2048xf16>
+  %fc1 = llm.param "fc1" : tensor<8x2048xf16>
+  %fc2 = llm.param "fc2" : tensor<64x8xf16>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>, predictor_threshold = 0.0 : f32} : (tensor<2048xf32>, tensor<64x2048xf16>, tensor<64x2048xf16>, tensor<64x2048xf16>, tensor<2048xf32>, tensor<8x2048xf16>, tensor<64x8xf16>) -> tensor<2048xf32>
+  %s = llm.add %x, %y : tensor<2048xf32>
+  %l = llm.lm_head %s, %table : tensor<2048xf32>, tensor<64x2048xf16> -> tensor<64xf32>
   return %l : tensor<64xf32>
 }
