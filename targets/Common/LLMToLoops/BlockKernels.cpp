@@ -45,6 +45,10 @@ constexpr int64_t kTokensPerTile = 4;
 /// rows per group: no different).
 constexpr int64_t kSparseRowGroup = 32;
 constexpr int64_t kSparseColumns = 1024;
+/// The transposed down projection (KernelBuilder::combineRows): rows per
+/// chunk, whose part of a stripe (256 rows x 256 f16 columns = 128 KB)
+/// stays in L2 while every tile of tokens takes its rows from it.
+constexpr int64_t kCombineChunkRows = 256;
 
 /// The largest of `candidates` that divides `n` (1 if none does).
 int64_t largestDivisor(int64_t n, ArrayRef<int64_t> candidates) {
@@ -337,41 +341,52 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
   });
   // Each tile's rows that are nonzero for any of its tokens, in order (a
   // sparse FFN's activations are mostly zero): the kernel reads only those.
+  // `bounds` [tile][chunk]: where each chunk of kCombineChunkRows rows
+  // starts in the tile's list (and its end, after the last chunk).
+  int64_t chunks = (rows + kCombineChunkRows - 1) / kCombineChunkRows;
   Type i32 = b.getI32Type();
   Value lists = memref::AllocOp::create(
       b, loc, MemRefType::get({block / tile * rows}, i32),
       b.getI64IntegerAttr(64));
-  Value lengths = memref::AllocOp::create(
-      b, loc, MemRefType::get({block / tile}, b.getIndexType()),
+  Value bounds = memref::AllocOp::create(
+      b, loc, MemRefType::get({block / tile * (chunks + 1)}, b.getIndexType()),
       b.getI64IntegerAttr(64));
   loop(idx(0), tiles, 1, [&](Value g) {
     Value listBase = muli(g, idx(rows));
-    Value length =
-        loopCarry(idx(0), idx(rows), 1, idx(0), [&](Value i, Value k) {
-          Value any;
-          for (int64_t j = 0; j < tile; ++j) {
-            Value t = addi(muli(g, idx(tile)), idx(j));
-            Value nonzero = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::UNE,
-                load(h, addi(muli(t, idx(rows)), i)), f32(0.0));
-            any = any ? arith::OrIOp::create(b, loc, any, nonzero).getResult()
-                      : nonzero;
-          }
-          auto ifOp = scf::IfOp::create(b, loc, b.getIndexType(), any,
-                                        /*withElseRegion=*/true);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          store(arith::IndexCastOp::create(b, loc, i32, i), lists,
-                addi(listBase, k));
-          scf::YieldOp::create(b, loc, ValueRange{addi(k, idx(1))});
-          b.setInsertionPointToStart(ifOp.elseBlock());
-          scf::YieldOp::create(b, loc, ValueRange{k});
-          return ifOp.getResult(0);
+    Value boundsBase = muli(g, idx(chunks + 1));
+    Value length = loopCarry(
+        idx(0), idx(chunks), 1, idx(0), [&](Value chunk, Value start) {
+          store(start, bounds, addi(boundsBase, chunk));
+          Value lo = muli(chunk, idx(kCombineChunkRows));
+          Value hi = arith::MinUIOp::create(
+              b, loc, addi(lo, idx(kCombineChunkRows)), idx(rows));
+          return loopCarry(lo, hi, 1, start, [&](Value i, Value k) {
+            Value any;
+            for (int64_t j = 0; j < tile; ++j) {
+              Value t = addi(muli(g, idx(tile)), idx(j));
+              Value nonzero = arith::CmpFOp::create(
+                  b, loc, arith::CmpFPredicate::UNE,
+                  load(h, addi(muli(t, idx(rows)), i)), f32(0.0));
+              any = any ? arith::OrIOp::create(b, loc, any, nonzero).getResult()
+                        : nonzero;
+            }
+            auto ifOp = scf::IfOp::create(b, loc, b.getIndexType(), any,
+                                          /*withElseRegion=*/true);
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(ifOp.thenBlock());
+            store(arith::IndexCastOp::create(b, loc, i32, i), lists,
+                  addi(listBase, k));
+            scf::YieldOp::create(b, loc, ValueRange{addi(k, idx(1))});
+            b.setInsertionPointToStart(ifOp.elseBlock());
+            scf::YieldOp::create(b, loc, ValueRange{k});
+            return ifOp.getResult(0);
+          });
         });
-    store(length, lengths, g);
+    store(length, bounds, addi(boundsBase, idx(chunks)));
   });
   if (w.getQuantType()) {
-    quantizedCombineRows(out, w, h, lists, lengths, tiles, tile, n, what);
+    quantizedCombineRows(out, w, h, lists, bounds, chunks, tiles, tile, n,
+                         what);
     return;
   }
   // Rows per block of a tile's list: a block of the stripe (entries x
@@ -381,7 +396,7 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
   Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
   auto wVecType = VectorType::get({lanes}, wElt);
   forEachStripeTile(
-      out, lengths, tiles, tile, rows, n, stripe, what,
+      out, bounds, chunks, tiles, tile, rows, n, stripe, what,
       [&](Value s, Value c0, Value t0, Value listBase, Value length) {
         loop(idx(0), length, kRowsPerBlock, [&](Value e0) {
           Value e1 = arith::MinUIOp::create(
@@ -427,8 +442,8 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
 }
 
 void KernelBuilder::forEachStripeTile(
-    Value out, Value lengths, Value tiles, int64_t tile, int64_t rows,
-    int64_t n, int64_t stripe, StringRef what,
+    Value out, Value bounds, int64_t chunks, Value tiles, int64_t tile,
+    int64_t rows, int64_t n, int64_t stripe, StringRef what,
     function_ref<void(Value, Value, Value, Value, Value)> body) {
   Value padded = muli(tiles, idx(tile));
   parallel(
@@ -439,8 +454,18 @@ void KernelBuilder::forEachStripeTile(
           Value base = addi(muli(t, idx(n)), c0);
           fill(out, base, addi(base, idx(stripe)), 0.0);
         });
-        loop(idx(0), tiles, 1, [&](Value g) {
-          body(s, c0, muli(g, idx(tile)), muli(g, idx(rows)), load(lengths, g));
+        // A chunk of rows' part of the stripe stays in L2 while every tile
+        // takes its listed rows from it (without chunks each tile read its
+        // rows from memory again); each output still sums its rows in
+        // order.
+        loop(idx(0), idx(chunks), 1, [&](Value chunk) {
+          loop(idx(0), tiles, 1, [&](Value g) {
+            Value at = addi(muli(g, idx(chunks + 1)), chunk);
+            Value begin = load(bounds, at);
+            Value end = load(bounds, addi(at, idx(1)));
+            body(s, c0, muli(g, idx(tile)), addi(muli(g, idx(rows)), begin),
+                 arith::SubIOp::create(b, loc, end, begin));
+          });
         });
       },
       what);

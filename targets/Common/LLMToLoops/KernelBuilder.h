@@ -256,19 +256,25 @@ private:
   Value levelsToF32(const DecodedBlock &block);
   /// combineRows' frame: stripes of `stripe` of the `n` columns in
   /// parallel, each zeroing its columns of the tiles' rows of `out`, then
-  /// body(stripe index, first column, first token, the tile's offset in
-  /// the row lists, its list's length) for each tile in order.
+  /// for each of the `chunks` chunks of rows in order and each tile in
+  /// order, body(stripe index, first column, first token, the offset of
+  /// the chunk's entries in the row lists, their count), from `bounds`
+  /// (index [tiles x (chunks + 1)]: where each chunk starts in the tile's
+  /// list, then the list's length).
   void
-  forEachStripeTile(Value out, Value lengths, Value tiles, int64_t tile,
-                    int64_t rows, int64_t n, int64_t stripe, StringRef what,
+  forEachStripeTile(Value out, Value bounds, int64_t chunks, Value tiles,
+                    int64_t tile, int64_t rows, int64_t n, int64_t stripe,
+                    StringRef what,
                     function_ref<void(Value, Value, Value, Value, Value)> body);
   /// combineRows of block-quantized rows, from the tiles' row lists
-  /// (`lists`: i32 [tiles x R], `lengths`): stripes of whole blocks in
-  /// parallel; each listed row's blocks decoded once per tile and added,
-  /// times each of the tile's tokens' values, into their outputs.
+  /// (`lists`: i32 [tiles x R], `bounds`, `chunks`: as forEachStripeTile
+  /// takes them): stripes of whole blocks in parallel; each listed row's
+  /// blocks decoded once per tile and added, times each of the tile's
+  /// tokens' values, into their outputs.
   void quantizedCombineRows(Value out, const WeightRows &w, Value h,
-                            Value lists, Value lengths, Value tiles,
-                            int64_t tile, int64_t n, StringRef what);
+                            Value lists, Value bounds, int64_t chunks,
+                            Value tiles, int64_t tile, int64_t n,
+                            StringRef what);
   /// True when dot products with `w` run on 8-bit integers.
   bool usesInt8Dot(const WeightRows &w) const;
   Value quantizedDot(const WeightRows &w, Value row, Value x, int64_t n);

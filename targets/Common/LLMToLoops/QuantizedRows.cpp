@@ -830,8 +830,9 @@ void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
 }
 
 void KernelBuilder::quantizedCombineRows(Value out, const WeightRows &w,
-                                         Value h, Value lists, Value lengths,
-                                         Value tiles, int64_t tile, int64_t n,
+                                         Value h, Value lists, Value bounds,
+                                         int64_t chunks, Value tiles,
+                                         int64_t tile, int64_t n,
                                          StringRef what) {
   int64_t rows = cast<MemRefType>(w.rows.getType()).getDimSize(0);
   int64_t perGroup = blocksPerGroup(w);
@@ -851,7 +852,7 @@ void KernelBuilder::quantizedCombineRows(Value out, const WeightRows &w,
                                       load(lists, addi(listBase, e)));
   };
   forEachStripeTile(
-      out, lengths, tiles, tile, rows, n, stripe, what,
+      out, bounds, chunks, tiles, tile, rows, n, stripe, what,
       [&](Value s, Value c0, Value t0, Value listBase, Value length) {
         if (perGroup > 1) {
           // A k-quant's super-block is 256 columns: too many for the
