@@ -49,6 +49,9 @@ constexpr int64_t kSparseColumns = 1024;
 /// chunk, whose part of a stripe (256 rows x 256 f16 columns = 128 KB)
 /// stays in L2 while every tile of tokens takes its rows from it.
 constexpr int64_t kCombineChunkRows = 256;
+/// Tiles of tokens from which combineRows decodes a chunk of block-quantized
+/// rows once for all tiles, rather than each listed row once per tile.
+constexpr int64_t kDecodeOnceTiles = 4;
 
 /// The largest of `candidates` that divides `n` (1 if none does).
 int64_t largestDivisor(int64_t n, ArrayRef<int64_t> candidates) {
@@ -384,67 +387,132 @@ void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,
         });
     store(length, bounds, addi(boundsBase, idx(chunks)));
   });
-  if (w.getQuantType()) {
-    quantizedCombineRows(out, w, h, lists, bounds, chunks, tiles, tile, n,
-                         what);
-    return;
-  }
   // Rows per block of a tile's list: a block of the stripe (entries x
   // stripe weights) stays in L1 while every column pair sweeps it.
   constexpr int64_t kRowsPerBlock = 32;
   auto vecType = VectorType::get({lanes}, b.getF32Type());
-  Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
-  auto wVecType = VectorType::get({lanes}, wElt);
+  // A tile's listed rows added into its outputs; `weights(i, col)`: the
+  // f32 vector of row i's weights from column col on.
+  auto sweepTile = [&](Value c0, Value t0, Value listBase, Value length,
+                       function_ref<Value(Value, Value)> weights) {
+    loop(idx(0), length, kRowsPerBlock, [&](Value e0) {
+      Value e1 =
+          arith::MinUIOp::create(b, loc, addi(e0, idx(kRowsPerBlock)), length);
+      loop(0, stripe, tileCols, [&](Value c) {
+        Value col = addi(c0, c);
+        SmallVector<Value> at, init;
+        for (int64_t j = 0; j < tile; ++j)
+          for (int64_t v = 0; v < vecs; ++v) {
+            at.push_back(addi(muli(addi(t0, idx(j)), idx(n)),
+                              addi(col, idx(v * lanes))));
+            init.push_back(vector::LoadOp::create(b, loc, vecType, out,
+                                                  ValueRange{at.back()}));
+          }
+        auto forOp = scf::ForOp::create(b, loc, e0, e1, idx(1), init);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(forOp.getBody());
+          Value i = arith::IndexCastOp::create(
+              b, loc, b.getIndexType(),
+              load(lists, addi(listBase, forOp.getInductionVar())));
+          ValueRange accs = forOp.getRegionIterArgs();
+          SmallVector<Value> wvs, next;
+          for (int64_t v = 0; v < vecs; ++v)
+            wvs.push_back(weights(i, addi(col, idx(v * lanes))));
+          for (int64_t j = 0; j < tile; ++j) {
+            Value hj = vector::BroadcastOp::create(
+                b, loc, vecType,
+                load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
+            for (int64_t v = 0; v < vecs; ++v)
+              next.push_back(vector::FMAOp::create(b, loc, wvs[v], hj,
+                                                   accs[j * vecs + v]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        }
+        for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
+          vector::StoreOp::create(b, loc, result, out, ValueRange{a});
+      });
+    });
+  };
+
+  if (!w.getQuantType()) {
+    Type wElt = cast<MemRefType>(w.rows.getType()).getElementType();
+    auto wVecType = VectorType::get({lanes}, wElt);
+    forEachStripeTile(
+        out, bounds, chunks, tiles, tile, rows, n, stripe, what,
+        [&](Value s, Value c0, Value t0, Value listBase, Value length) {
+          sweepTile(c0, t0, listBase, length, [&](Value i, Value col) {
+            return toF32(vector::LoadOp::create(b, loc, wVecType, w.rows,
+                                                ValueRange{i, col}));
+          });
+        });
+    return;
+  }
+
+  // Block-quantized rows. With enough tiles, each chunk's rows are decoded
+  // to f32 once, into the stripe's part of `decoded` (256 rows x 256
+  // columns: 256 KB, in L2), and every tile sweeps those: a row is decoded
+  // once per chunk instead of once per tile that lists it. Short blocks
+  // (few tiles, few listed rows) decode per tile (quantizedCombineRows).
+  // A group: a block, or a k-quant's super-block of blocks.
+  int64_t groupCols = w.getQuantType().getBlockSize();
+  int64_t blockCols = groupCols / blocksPerGroup(w);
+  if (stripe % groupCols != 0) {
+    quantizedCombineRows(out, w, h, lists, bounds, chunks, tiles, tile, n,
+                         what);
+    return;
+  }
+  Value decoded = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get({n / stripe * std::min(rows, kCombineChunkRows) * stripe},
+                      b.getF32Type()),
+      b.getI64IntegerAttr(64));
+  // Where row i's weights of the stripe's column col are in `decoded`.
+  auto decodedAt = [&](Value s, Value i, Value col) {
+    Value row = arith::RemUIOp::create(b, loc, i, idx(kCombineChunkRows));
+    return addi(muli(addi(muli(s, idx(kCombineChunkRows)), row), idx(stripe)),
+                arith::RemUIOp::create(b, loc, col, idx(stripe)));
+  };
+  Value many = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, tiles,
+                                     idx(kDecodeOnceTiles));
+  auto ifOp = scf::IfOp::create(b, loc, many, /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
   forEachStripeTile(
       out, bounds, chunks, tiles, tile, rows, n, stripe, what,
       [&](Value s, Value c0, Value t0, Value listBase, Value length) {
-        loop(idx(0), length, kRowsPerBlock, [&](Value e0) {
-          Value e1 = arith::MinUIOp::create(
-              b, loc, addi(e0, idx(kRowsPerBlock)), length);
-          loop(0, stripe, tileCols, [&](Value c) {
-            Value col = addi(c0, c);
-            SmallVector<Value> at, init;
-            for (int64_t j = 0; j < tile; ++j)
-              for (int64_t v = 0; v < vecs; ++v) {
-                at.push_back(addi(muli(addi(t0, idx(j)), idx(n)),
-                                  addi(col, idx(v * lanes))));
-                init.push_back(vector::LoadOp::create(b, loc, vecType, out,
-                                                      ValueRange{at.back()}));
-              }
-            auto forOp = scf::ForOp::create(b, loc, e0, e1, idx(1), init);
-            {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPointToStart(forOp.getBody());
-              Value i = arith::IndexCastOp::create(
-                  b, loc, b.getIndexType(),
-                  load(lists, addi(listBase, forOp.getInductionVar())));
-              ValueRange accs = forOp.getRegionIterArgs();
-              SmallVector<Value> wvs, next;
-              for (int64_t v = 0; v < vecs; ++v)
-                wvs.push_back(toF32(vector::LoadOp::create(
-                    b, loc, wVecType, w.rows,
-                    ValueRange{i, addi(col, idx(v * lanes))})));
-              for (int64_t j = 0; j < tile; ++j) {
-                Value hj = vector::BroadcastOp::create(
-                    b, loc, vecType,
-                    load(h, addi(muli(addi(t0, idx(j)), idx(rows)), i)));
-                for (int64_t v = 0; v < vecs; ++v)
-                  next.push_back(vector::FMAOp::create(b, loc, wvs[v], hj,
-                                                       accs[j * vecs + v]));
-              }
-              scf::YieldOp::create(b, loc, next);
+        sweepTile(c0, t0, listBase, length, [&](Value i, Value col) {
+          return vector::LoadOp::create(b, loc, vecType, decoded,
+                                        decodedAt(s, i, col));
+        });
+      },
+      [&](Value s, Value c0, Value chunk) {
+        Value lo = muli(chunk, idx(kCombineChunkRows));
+        Value hi = arith::MinUIOp::create(
+            b, loc, addi(lo, idx(kCombineChunkRows)), idx(rows));
+        Value g0 = arith::DivUIOp::create(b, loc, c0, idx(groupCols));
+        loop(lo, hi, 1, [&](Value i) {
+          loop(0, stripe / groupCols, 1, [&](Value k) {
+            Value group = addi(g0, k);
+            for (auto [blk, decodedBlock] :
+                 llvm::enumerate(decodeGroup(w, i, group))) {
+              Value col =
+                  addi(muli(group, idx(groupCols)), idx(blk * blockCols));
+              vector::StoreOp::create(b, loc, dequantizeBlock(decodedBlock),
+                                      decoded, decodedAt(s, i, col));
             }
-            for (auto [result, a] : llvm::zip_equal(forOp.getResults(), at))
-              vector::StoreOp::create(b, loc, result, out, ValueRange{a});
           });
         });
       });
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  quantizedCombineRows(out, w, h, lists, bounds, chunks, tiles, tile, n, what);
 }
 
 void KernelBuilder::forEachStripeTile(
     Value out, Value bounds, int64_t chunks, Value tiles, int64_t tile,
     int64_t rows, int64_t n, int64_t stripe, StringRef what,
-    function_ref<void(Value, Value, Value, Value, Value)> body) {
+    function_ref<void(Value, Value, Value, Value, Value)> body,
+    function_ref<void(Value, Value, Value)> beforeChunk) {
   Value padded = muli(tiles, idx(tile));
   parallel(
       n / stripe,
@@ -459,6 +527,8 @@ void KernelBuilder::forEachStripeTile(
         // rows from memory again); each output still sums its rows in
         // order.
         loop(idx(0), idx(chunks), 1, [&](Value chunk) {
+          if (beforeChunk)
+            beforeChunk(s, c0, chunk);
           loop(idx(0), tiles, 1, [&](Value g) {
             Value at = addi(muli(g, idx(chunks + 1)), chunk);
             Value begin = load(bounds, at);

@@ -260,12 +260,14 @@ private:
   /// order, body(stripe index, first column, first token, the offset of
   /// the chunk's entries in the row lists, their count), from `bounds`
   /// (index [tiles x (chunks + 1)]: where each chunk starts in the tile's
-  /// list, then the list's length).
+  /// list, then the list's length). `beforeChunk(stripe index, first
+  /// column, chunk)`, when given, runs before each chunk's tiles.
   void
   forEachStripeTile(Value out, Value bounds, int64_t chunks, Value tiles,
                     int64_t tile, int64_t rows, int64_t n, int64_t stripe,
                     StringRef what,
-                    function_ref<void(Value, Value, Value, Value, Value)> body);
+                    function_ref<void(Value, Value, Value, Value, Value)> body,
+                    function_ref<void(Value, Value, Value)> beforeChunk = {});
   /// combineRows of block-quantized rows, from the tiles' row lists
   /// (`lists`: i32 [tiles x R], `bounds`, `chunks`: as forEachStripeTile
   /// takes them): stripes of whole blocks in parallel; each listed row's

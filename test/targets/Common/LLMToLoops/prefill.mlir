@@ -253,3 +253,38 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
   %l = llm.lm_head %s, %table : tensor<2048xf32>, tensor<64x2048xf16> -> tensor<64xf32>
   return %l : tensor<64xf32>
 }
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 16, kv_heads = 1, head_dim = 8, f32>
+
+// q4_0 down rows in the transposed down projection: with four tiles of
+// tokens or more, each chunk of rows is decoded to f32 once per stripe (a
+// 256-column stripe of 64 rows here) and every tile sweeps the decoded rows;
+// fewer tiles decode each listed row per tile (the else branch).
+// CHECK-LABEL: // {{[-]}}----
+// CHECK: func.func @sparsec_prefill_step
+// CHECK: %[[DECODED:.+]] = memref.alloc() {alignment = 64 : i64} : memref<16384xf32>
+// CHECK: %[[MANY:.+]] = arith.cmpi uge, %{{.+}}, %c4{{.*}} : index
+// CHECK: scf.if %[[MANY]] {
+// CHECK: scf.parallel
+// CHECK: vector.store %{{.+}}, %[[DECODED]][%{{.+}}] : memref<16384xf32>, vector<32xf32>
+// CHECK: vector.load %[[DECODED]][%{{.+}}] : memref<16384xf32>, vector<8xf32>
+// CHECK: vector.fma
+// CHECK: } else {
+// CHECK: scf.parallel
+// CHECK-NOT: %[[DECODED]]
+// CHECK: vector.fma %{{.+}} : vector<32xf32>
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
+  %table = llm.param "embed" : tensor<64x256xf16>
+  %x = llm.embed %table[%tok] : tensor<64x256xf16> -> tensor<256xf32>
+  %g = llm.param "g" : tensor<64x256x!llm.quant<q4_0>>
+  %u = llm.param "u" : tensor<64x256x!llm.quant<q4_0>>
+  %dt = llm.param "d" transposed : tensor<64x256x!llm.quant<q4_0>>
+  %fc1 = llm.param "fc1" : tensor<8x256xf16>
+  %fc2 = llm.param "fc2" : tensor<64x8xf16>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, mode = #sfn.mode<predicted>, predictor_threshold = 0.0 : f32} : (tensor<256xf32>, tensor<64x256x!llm.quant<q4_0>>, tensor<64x256x!llm.quant<q4_0>>, tensor<64x256x!llm.quant<q4_0>>, tensor<256xf32>, tensor<8x256xf16>, tensor<64x8xf16>) -> tensor<256xf32>
+  %s = llm.add %x, %y : tensor<256xf32>
+  %l = llm.lm_head %s, %table : tensor<256xf32>, tensor<64x256xf16> -> tensor<64xf32>
+  return %l : tensor<64xf32>
+}
