@@ -218,14 +218,7 @@ void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
           // none of is not computed.
           OpBuilder::InsertionGuard guard(b);
           if (needed) {
-            Value any;
-            for (Value r : rs)
-              for (Value t : ts) {
-                Value one = needed(r, t);
-                any = any ? arith::OrIOp::create(b, loc, any, one).getResult()
-                          : one;
-              }
-            auto ifOp = scf::IfOp::create(b, loc, any);
+            auto ifOp = scf::IfOp::create(b, loc, anyNeeded(needed, rs, ts));
             b.setInsertionPointToStart(ifOp.thenBlock());
           }
           SmallVector<DotInput> xs;
@@ -237,13 +230,7 @@ void KernelBuilder::matmul(Value out, const WeightRows &w, Value x, Value count,
               store(dots[r * tokens + j], out,
                     addi(muli(ts[j], idx(rows)), rs[r]));
         };
-        Value tiles =
-            arith::DivUIOp::create(b, loc, count, idx(kTokensPerTile));
-        loop(idx(0), tiles, 1, [&](Value g) {
-          emitTile(muli(g, idx(kTokensPerTile)), kTokensPerTile);
-        });
-        loop(muli(tiles, idx(kTokensPerTile)), count, 1,
-             [&](Value t) { emitTile(t, 1); });
+        forEachTokenTile(count, emitTile);
       },
       what);
 }
@@ -289,13 +276,7 @@ void KernelBuilder::sparseFloatMatmul(
             // every row streamed them from L2 and beyond).
             loop(idx(0), idx(kSparseRowGroup), 1, [&](Value i) {
               Value r = addi(r0, i);
-              Value any;
-              for (Value t : ts) {
-                Value one = needed(r, t);
-                any = any ? arith::OrIOp::create(b, loc, any, one).getResult()
-                          : one;
-              }
-              auto ifOp = scf::IfOp::create(b, loc, any);
+              auto ifOp = scf::IfOp::create(b, loc, anyNeeded(needed, {r}, ts));
               OpBuilder::InsertionGuard guard(b);
               b.setInsertionPointToStart(ifOp.thenBlock());
               SmallVector<Value> dots = dotTile(chunk, {r}, xs, kSparseColumns);
@@ -308,16 +289,30 @@ void KernelBuilder::sparseFloatMatmul(
               }
             });
           };
-          Value tiles =
-              arith::DivUIOp::create(b, loc, count, idx(kTokensPerTile));
-          loop(idx(0), tiles, 1, [&](Value g) {
-            emitTile(muli(g, idx(kTokensPerTile)), kTokensPerTile);
-          });
-          loop(muli(tiles, idx(kTokensPerTile)), count, 1,
-               [&](Value t) { emitTile(t, 1); });
+          forEachTokenTile(count, emitTile);
         });
       },
       what);
+}
+
+void KernelBuilder::forEachTokenTile(Value count,
+                                     function_ref<void(Value, int64_t)> emit) {
+  Value tiles = arith::DivUIOp::create(b, loc, count, idx(kTokensPerTile));
+  loop(idx(0), tiles, 1,
+       [&](Value g) { emit(muli(g, idx(kTokensPerTile)), kTokensPerTile); });
+  loop(muli(tiles, idx(kTokensPerTile)), count, 1,
+       [&](Value t) { emit(t, 1); });
+}
+
+Value KernelBuilder::anyNeeded(function_ref<Value(Value, Value)> needed,
+                               ValueRange rows, ValueRange tokens) {
+  Value any;
+  for (Value r : rows)
+    for (Value t : tokens) {
+      Value one = needed(r, t);
+      any = any ? arith::OrIOp::create(b, loc, any, one).getResult() : one;
+    }
+  return any;
 }
 
 void KernelBuilder::combineRows(Value out, const WeightRows &w, Value h,

@@ -197,6 +197,12 @@ public:
                          const BlockDotInput &inputs, Value count, int64_t n,
                          StringRef what,
                          function_ref<Value(Value, Value)> needed);
+  /// emit(first token, 4) for each whole tile of four of the `count`
+  /// tokens, then emit(token, 1) for each one left.
+  void forEachTokenTile(Value count, function_ref<void(Value, int64_t)> emit);
+  /// Whether needed(row, token) holds (i1) for any of `rows` x `tokens`.
+  Value anyNeeded(function_ref<Value(Value, Value)> needed, ValueRange rows,
+                  ValueRange tokens);
   /// out[t * n + k] = sum over i of h[t * R + i] * w[i, k] for the `count`
   /// (at most `block`) rows of the flat [block x R] buffer `h` and the R
   /// rows of `w` ([R, n], the transposed down projection): column stripes
