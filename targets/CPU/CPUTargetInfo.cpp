@@ -2,6 +2,7 @@
 
 #include "targets/CPU/CPUTargetInfo.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -22,6 +23,23 @@ Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
   assert(int8Dot != Int8Dot::None && "emitInt8DotProduct on a target without");
   if (int8Dot == Int8Dot::SDot)
     return emitSDot(b, loc, lhs, rhs, pairWeights);
+  return emitX86Dot(b, loc, Value(), lhs, rhs, lhsUnsigned, pairWeights);
+}
+
+Value CPUTargetInfo::emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
+                                                  Value accumulator, Value lhs,
+                                                  Value rhs,
+                                                  bool lhsUnsigned) const {
+  if (int8Dot == Int8Dot::SDot)
+    return TargetInfoBase::emitInt8DotProductAccumulate(b, loc, accumulator,
+                                                        lhs, rhs, lhsUnsigned);
+  return emitX86Dot(b, loc, accumulator, lhs, rhs, lhsUnsigned, Value());
+}
+
+Value CPUTargetInfo::emitX86Dot(OpBuilder &b, Location loc, Value accumulator,
+                                Value lhs, Value rhs, bool lhsUnsigned,
+                                Value pairWeights) const {
+  assert(int8Dot == Int8Dot::AVX2 || int8Dot == Int8Dot::VNNI);
   // vpmaddubsw multiplies unsigned by signed bytes: an unsigned lhs goes in
   // as it is; a signed one as |lhs|, times rhs with lhs's sign (vpsignb).
   // Pairs of products are at most 2 * 127 * 127 < 2^15, so its i16
@@ -40,21 +58,52 @@ Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
     magnitude = math::AbsIOp::create(b, loc, lhs);
     signedRhs = intrinsic(bytes, "llvm.x86.avx2.psign.b", {rhs, lhs});
   }
-  // vpdpbusd sums the four products of a lane at once; with pair weights
-  // (k-quant sub-block scales) vpmaddwd applies them at no extra cost, so
-  // that case keeps the two-step form.
+  // vpdpbusd sums the four products of a lane at once, into its
+  // accumulator; with pair weights (k-quant sub-block scales) vpmaddwd
+  // applies them at no extra cost, so that case keeps the two-step form.
   if (int8Dot == Int8Dot::VNNI && !pairWeights) {
-    Value zero = arith::ConstantOp::create(b, loc, ints,
-                                           DenseElementsAttr::get(ints, 0));
+    if (!accumulator)
+      accumulator = arith::ConstantOp::create(b, loc, ints,
+                                              DenseElementsAttr::get(ints, 0));
     return intrinsic(ints, "llvm.x86.avx512.vpdpbusd.256",
-                     {zero, magnitude, signedRhs});
+                     {accumulator, magnitude, signedRhs});
   }
   Value pairs =
       intrinsic(shorts, "llvm.x86.avx2.pmadd.ub.sw", {magnitude, signedRhs});
   if (!pairWeights)
     pairWeights = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(shorts, int16_t(1)));
-  return intrinsic(ints, "llvm.x86.avx2.pmadd.wd", {pairs, pairWeights});
+  Value sums = intrinsic(ints, "llvm.x86.avx2.pmadd.wd", {pairs, pairWeights});
+  if (accumulator)
+    return arith::AddIOp::create(b, loc, accumulator, sums);
+  return sums;
+}
+
+Value CPUTargetInfo::emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
+                                      ArrayRef<float> table) const {
+  if (!StringRef(name).starts_with("x86-64") || vectorWidth < 16)
+    return {};
+  assert(table.size() == 16 && "a nibble's table has 16 entries");
+  auto floats = VectorType::get({16}, b.getF32Type());
+  auto ints = VectorType::get({16}, b.getI32Type());
+  Value entries = arith::ConstantOp::create(
+      b, loc, floats, DenseElementsAttr::get(floats, table));
+  Value low = arith::ExtUIOp::create(b, loc, ints, packed);
+  Value high = arith::ShRUIOp::create(
+      b, loc, low,
+      arith::ConstantOp::create(b, loc, ints,
+                                DenseElementsAttr::get(ints, int32_t(4))));
+  auto lookup = [&](Value indices) {
+    return LLVM::CallIntrinsicOp::create(
+               b, loc, floats,
+               b.getStringAttr("llvm.x86.avx512.permvar.sf.512"),
+               ValueRange{entries, indices})
+        .getResult(0);
+  };
+  SmallVector<int64_t> order;
+  for (int64_t i = 0; i < 32; ++i)
+    order.push_back(i);
+  return vector::ShuffleOp::create(b, loc, lookup(low), lookup(high), order);
 }
 
 /// sdot multiplies signed bytes by signed bytes, so unsigned levels (at most

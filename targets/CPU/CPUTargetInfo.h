@@ -45,8 +45,18 @@ public:
   bool hasInt8DotProduct() const override { return int8Dot != Int8Dot::None; }
   Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
                            bool lhsUnsigned, Value pairWeights) const override;
+  Value emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
+                                     Value accumulator, Value lhs, Value rhs,
+                                     bool lhsUnsigned) const override;
+  /// x86-64 with 16 lanes (AVX-512F): vpermps on the zero-extended bytes,
+  /// which reads only the low 4 bits of each index.
+  Value emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
+                         ArrayRef<float> table) const override;
 
 private:
+  /// emitInt8DotProduct, added to `accumulator` when there is one.
+  Value emitX86Dot(OpBuilder &b, Location loc, Value accumulator, Value lhs,
+                   Value rhs, bool lhsUnsigned, Value pairWeights) const;
   Value emitSDot(OpBuilder &b, Location loc, Value lhs, Value rhs,
                  Value pairWeights) const;
 

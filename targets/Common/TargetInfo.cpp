@@ -32,6 +32,14 @@ Value TargetInfoBase::emitInt8DotProduct(OpBuilder &, Location, Value, Value,
                    "hasInt8DotProduct()");
 }
 
+Value TargetInfoBase::emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
+                                                   Value accumulator, Value lhs,
+                                                   Value rhs,
+                                                   bool lhsUnsigned) const {
+  return arith::AddIOp::create(
+      b, loc, accumulator, emitInt8DotProduct(b, loc, lhs, rhs, lhsUnsigned));
+}
+
 int64_t TargetInfoBase::lanesFor(int64_t n) const {
   int64_t lanes = getVectorWidth();
   while (lanes > 1 && n % lanes != 0)
@@ -69,6 +77,16 @@ public:
   Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs, Value rhs,
                            bool lhsUnsigned, Value pairWeights) const override {
     return base->emitInt8DotProduct(b, loc, lhs, rhs, lhsUnsigned, pairWeights);
+  }
+  Value emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
+                                     Value accumulator, Value lhs, Value rhs,
+                                     bool lhsUnsigned) const override {
+    return base->emitInt8DotProductAccumulate(b, loc, accumulator, lhs, rhs,
+                                              lhsUnsigned);
+  }
+  Value emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
+                         ArrayRef<float> table) const override {
+    return base->emitNibbleLookup(b, loc, packed, table);
   }
 
 private:

@@ -75,6 +75,23 @@ public:
   virtual Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
                                    Value rhs, bool lhsUnsigned,
                                    Value pairWeights = {}) const;
+  /// `accumulator` (vector<8xi32>) plus emitInt8DotProduct(lhs, rhs): one
+  /// instruction where the target's dot product accumulates (VNNI's
+  /// vpdpbusd), an add otherwise. Exact, like emitInt8DotProduct.
+  virtual Value emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
+                                             Value accumulator, Value lhs,
+                                             Value rhs, bool lhsUnsigned) const;
+
+  /// For `packed` of type vector<16xi8> (32 4-bit levels, byte j holding
+  /// level j in its low nibble and level j + 16 in its high one) and a
+  /// 16-entry `table`: the vector<32xf32> of table[level], from a lookup
+  /// in registers (AVX-512's vpermps: one instruction per 16 levels, in
+  /// place of centring, sign extension and conversion). Null where the
+  /// target has no such lookup; asked only when getVectorWidth() >= 16.
+  virtual Value emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
+                                 ArrayRef<float> table) const {
+    return {};
+  }
 
   /// The largest power-of-two lane count <= getVectorWidth() dividing n.
   int64_t lanesFor(int64_t n) const;

@@ -78,7 +78,7 @@ Value sparsec::rowView(OpBuilder &b, Location loc, Value rows, Value t,
 namespace {
 /// The fields of a DotInput, in BlockDotInput::sizes' order.
 std::array<Value *, 5> fieldsOf(DotInput &input) {
-  return {&input.values, &input.q8, &input.q8Scales, &input.q8ZeroPointSums,
+  return {&input.values, &input.q8, &input.q8Scales, &input.q8ZeroPointTerms,
           &input.q8Sums};
 }
 } // namespace

@@ -49,9 +49,9 @@ struct WeightRows {
 /// (i8 [n]) and `q8Scales`. KernelBuilder::prepareDotInput
 /// makes one; a plain Value converts to one without the int8 form. For
 /// weights stored with a zero point (q4_0: levels 0..15 stand for -8..7),
-/// `q8ZeroPointSums` holds, per block, the 8 lanes' sums of 4 input levels
-/// times the zero point (i32 [n / 32 * 8]), subtracted from the unsigned
-/// levels' products.
+/// `q8ZeroPointTerms` holds, per block, minus the 8 lanes' sums of 4 input
+/// levels times the zero point (i32 [n / 32 * 8]): the value the unsigned
+/// levels' products accumulate onto (vpdpbusd's accumulator).
 /// `q8Scales` holds each block's scale 8 times (f32 [n / 32 * 8]), the
 /// lanes of the partial sums it multiplies.
 /// For weights with an offset (q4_1, q4_k), `q8Sums` holds, per block, the
@@ -62,7 +62,7 @@ struct WeightRows {
 /// times, `q8Sums` (q4_k) lane j = the scaled sum of its sub-block j.
 struct DotInput {
   DotInput(Value values) : values(values) {}
-  Value values, q8, q8Scales, q8ZeroPointSums, q8Sums;
+  Value values, q8, q8Scales, q8ZeroPointTerms, q8Sums;
   /// Laid out for q4_0 rows in pairs (KernelBuilder::preparePairedDotInput).
   bool paired = false;
   /// Rounded per super-block of 256 (KernelBuilder::prepareSuperBlockDotInput).
@@ -77,7 +77,7 @@ Value rowView(OpBuilder &b, Location loc, Value rows, Value t, int64_t n);
 /// `buffers` holds `block` rows of `sizes` elements, row t token t's.
 struct BlockDotInput {
   DotInput buffers;
-  /// Elements per token of values, q8, q8Scales, q8ZeroPointSums, q8Sums.
+  /// Elements per token of values, q8, q8Scales, q8ZeroPointTerms, q8Sums.
   std::array<int64_t, 5> sizes{};
   /// Token `t`'s DotInput: views of its rows.
   DotInput at(OpBuilder &b, Location loc, Value t) const;
@@ -227,6 +227,8 @@ private:
   struct DecodedBlock {
     Value levels, scale, offset;
     Value scaleF16; ///< `scale` as stored, when it is one f16
+    /// The 16 bytes `levels` were unpacked from, for 4-bit formats.
+    Value packedNibbles;
     std::array<Value, 2> halfScales;
     /// Decoded for integer dot products (decodeGroup with GroupScales): a
     /// k-quant's sub-block scales as the i16 multipliers of its 16 pair

@@ -291,14 +291,16 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
     break;
   case llm::QuantFormat::Q4_0:
     decoded.scale = loadHalf(0);
-    decoded.levels = unpackNibbles(loadBytes(kBlock / 2, 2));
+    decoded.packedNibbles = loadBytes(kBlock / 2, 2);
+    decoded.levels = unpackNibbles(decoded.packedNibbles);
     decoded.isUnsigned = true;
     decoded.zeroPoint = 8;
     break;
   case llm::QuantFormat::Q4_1:
     decoded.scale = loadHalf(0);
     decoded.offset = loadHalf(2);
-    decoded.levels = unpackNibbles(loadBytes(kBlock / 2, 4));
+    decoded.packedNibbles = loadBytes(kBlock / 2, 4);
+    decoded.levels = unpackNibbles(decoded.packedNibbles);
     decoded.isUnsigned = true;
     break;
   case llm::QuantFormat::Q4_K:
@@ -308,8 +310,28 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
   return decoded;
 }
 
+/// 0 - `ints` (a vector of integers).
+static Value negate(OpBuilder &b, Location loc, Value ints) {
+  return arith::SubIOp::create(
+      b, loc,
+      arith::ConstantOp::create(
+          b, loc, ints.getType(),
+          DenseElementsAttr::get(cast<ShapedType>(ints.getType()), 0)),
+      ints);
+}
+
 Value KernelBuilder::levelsToF32(const DecodedBlock &block) {
   auto type = VectorType::get({kBlock}, b.getF32Type());
+  if (block.packedNibbles && target.getVectorWidth() >= 16) {
+    // 4-bit levels straight from their bytes through a table of the 16
+    // centred values (exact in f32, so the same result either way).
+    SmallVector<float> table;
+    for (int64_t level = 0; level < 16; ++level)
+      table.push_back(static_cast<float>(level - block.zeroPoint));
+    if (Value looked =
+            target.emitNibbleLookup(b, loc, block.packedNibbles, table))
+      return looked;
+  }
   if (block.zeroPoint) {
     // 0..15 - 8 fits a signed byte: centre before converting.
     auto bytesType = cast<VectorType>(block.levels.getType());
@@ -368,7 +390,7 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
   input.q8Scales = createTemporary(b, loc, n / kBlock * 8, f32Type);
   llm::QuantFormat format = w.getQuantType().getFormat();
   if (format == llm::QuantFormat::Q4_0)
-    input.q8ZeroPointSums =
+    input.q8ZeroPointTerms =
         createTemporary(b, loc, n / kBlock * 8, b.getI32Type());
   if (format == llm::QuantFormat::Q4_1)
     input.q8Sums = createTemporary(b, loc, n / kBlock * 8, f32Type);
@@ -381,15 +403,15 @@ DotInput KernelBuilder::prepareDotInput(const WeightRows &w, Value x,
         input.q8Scales, ValueRange{muli(blk, idx(8))});
     vector::StoreOp::create(b, loc, block.levels, input.q8,
                             ValueRange{muli(blk, idx(kBlock))});
-    if (input.q8ZeroPointSums) {
+    if (input.q8ZeroPointTerms) {
       auto bytes = VectorType::get({kBlock}, b.getI8Type());
       Value zeroPoints = arith::ConstantOp::create(
           b, loc, bytes, DenseElementsAttr::get(bytes, int8_t(8)));
-      vector::StoreOp::create(
-          b, loc,
-          target.emitInt8DotProduct(b, loc, zeroPoints, block.levels,
-                                    /*lhsUnsigned=*/true),
-          input.q8ZeroPointSums, ValueRange{muli(blk, idx(8))});
+      Value sums = target.emitInt8DotProduct(b, loc, zeroPoints, block.levels,
+                                             /*lhsUnsigned=*/true);
+      vector::StoreOp::create(b, loc, negate(b, loc, sums),
+                              input.q8ZeroPointTerms,
+                              ValueRange{muli(blk, idx(8))});
     }
     if (input.q8Sums) {
       auto bytes = VectorType::get({kBlock}, b.getI8Type());
@@ -509,7 +531,7 @@ DotInput KernelBuilder::preparePairedDotInput(Value x, int64_t n) {
   int64_t pairs = n / (2 * kBlock);
   input.q8 = createTemporary(b, loc, n, b.getI8Type());
   input.q8Scales = createTemporary(b, loc, pairs * 8, f32Type);
-  input.q8ZeroPointSums = createTemporary(b, loc, pairs * 8, b.getI32Type());
+  input.q8ZeroPointTerms = createTemporary(b, loc, pairs * 8, b.getI32Type());
   auto bytes = VectorType::get({kBlock}, b.getI8Type());
   loop(0, pairs, 1, [&](Value pair) {
     Value first = muli(pair, idx(2));
@@ -544,7 +566,8 @@ DotInput KernelBuilder::preparePairedDotInput(Value x, int64_t n) {
         b, loc,
         target.emitInt8DotProduct(b, loc, eights, low, /*lhsUnsigned=*/true),
         target.emitInt8DotProduct(b, loc, eights, high, /*lhsUnsigned=*/true));
-    vector::StoreOp::create(b, loc, sums, input.q8ZeroPointSums,
+    vector::StoreOp::create(b, loc, negate(b, loc, sums),
+                            input.q8ZeroPointTerms,
                             ValueRange{muli(pair, idx(8))});
   });
   return input;
@@ -620,17 +643,15 @@ Value KernelBuilder::pairedDotStep(const DecodedPair &weights,
   Value xLow = vector::LoadOp::create(b, loc, bytes, x.q8, ValueRange{at});
   Value xHigh = vector::LoadOp::create(b, loc, bytes, x.q8,
                                        ValueRange{addi(at, idx(kBlock))});
-  Value products = arith::AddIOp::create(
-      b, loc,
-      target.emitInt8DotProduct(b, loc, weights.low, xLow,
-                                /*lhsUnsigned=*/true),
-      target.emitInt8DotProduct(b, loc, weights.high, xHigh,
-                                /*lhsUnsigned=*/true));
-  products = arith::SubIOp::create(
-      b, loc, products,
-      vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI32Type()),
-                             x.q8ZeroPointSums,
-                             ValueRange{muli(pair, idx(8))}));
+  // The zero point's terms, then both halves' products accumulated onto
+  // them (exact integers: any order gives the same sums).
+  Value products = vector::LoadOp::create(
+      b, loc, VectorType::get({8}, b.getI32Type()), x.q8ZeroPointTerms,
+      ValueRange{muli(pair, idx(8))});
+  products = target.emitInt8DotProductAccumulate(b, loc, products, weights.low,
+                                                 xLow, /*lhsUnsigned=*/true);
+  products = target.emitInt8DotProductAccumulate(b, loc, products, weights.high,
+                                                 xHigh, /*lhsUnsigned=*/true);
   Value sums = arith::SIToFPOp::create(b, loc, accType, products);
   Value inputScale = vector::LoadOp::create(b, loc, accType, x.q8Scales,
                                             ValueRange{muli(pair, idx(8))});
@@ -695,14 +716,17 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
         vector::LoadOp::create(b, loc, VectorType::get({kBlock}, b.getI8Type()),
                                x.q8, ValueRange{muli(blk, idx(kBlock))});
     Value lanes = muli(blk, idx(8));
-    Value products =
-        target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
+    Value products;
     if (block.zeroPoint) {
-      assert(x.q8ZeroPointSums && "input prepared for another format");
-      products = arith::SubIOp::create(
-          b, loc, products,
-          vector::LoadOp::create(b, loc, laneSums, x.q8ZeroPointSums,
-                                 ValueRange{lanes}));
+      assert(x.q8ZeroPointTerms && "input prepared for another format");
+      products = target.emitInt8DotProductAccumulate(
+          b, loc,
+          vector::LoadOp::create(b, loc, laneSums, x.q8ZeroPointTerms,
+                                 ValueRange{lanes}),
+          block.levels, xq, block.isUnsigned);
+    } else {
+      products =
+          target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned);
     }
     Value sums = arith::SIToFPOp::create(b, loc, accType, products);
     // Both scales as 8 lanes: the weight's f16 broadcast, then extended

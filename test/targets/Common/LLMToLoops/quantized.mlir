@@ -1,6 +1,7 @@
 // RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=aarch64" | FileCheck %s --check-prefixes=CHECK,F32
 // RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx2" | FileCheck %s --check-prefixes=CHECK,INT8
 // RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=aarch64-dotprod" | FileCheck %s --check-prefix=SDOT
+// RUN: sparsec-opt %s -split-input-file --sparsec-plan-buffers --convert-llm-to-loops="target=x86-64-avx512-vnni" | FileCheck %s --check-prefix=VNNI
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
@@ -71,6 +72,17 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 // CHECK: %[[C:.+]] = arith.subi %[[L]], %{{.+}} : vector<32xi8>
 // CHECK: arith.sitofp %[[C]] : vector<32xi8> to vector<32xf32>
 // CHECK: vector.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<64xf32>, vector<32xf32>
+// With 16 lanes (AVX-512) the levels come from a table of the 16 centred
+// values instead: the bytes zero-extended to 32-bit indices (vpermps reads
+// the low nibble of each), then shifted right by 4 for the high nibbles.
+// VNNI: memref.view {{.*}} to memref<16x36xi8>
+// VNNI: %[[QS:.+]] = vector.load %{{.+}} : memref<16x36xi8>, vector<16xi8>
+// VNNI: %[[IDX:.+]] = arith.extui %[[QS]] : vector<16xi8> to vector<16xi32>
+// VNNI: %[[HIGH:.+]] = arith.shrui %[[IDX]], %{{.+}} : vector<16xi32>
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"(%[[TABLE:.+]], %[[IDX]])
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"(%[[TABLE]], %[[HIGH]])
+// VNNI-NOT: arith.sitofp
+// VNNI: vector.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<64xf32>, vector<32xf32>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
   %t = llm.param "t" : tensor<16x64x!llm.quant<q4_0>>
   %h = llm.embed %t[%tok] : tensor<16x64x!llm.quant<q4_0>> -> tensor<64xf32>
@@ -110,8 +122,10 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 // pairs (d_a, d_b, qs_a, qs_b: 36 bytes), so one 32-byte load holds two
 // blocks' nibbles. With integer dot products the input is stored in the
 // pairs' order (two shuffles per pair), the low and high nibbles meet its
-// two halves, the two products are added, the zero point's share
-// subtracted, and the scales [d_a x 4, d_b x 4] come from one 4-byte load.
+// two halves, both products are added onto the zero point's terms (minus
+// its share, stored per pair with the input), and the scales [d_a x 4,
+// d_b x 4] come from one 4-byte load. With VNNI the terms are vpdpbusd's
+// accumulator: two instructions per pair.
 // Decoding to f32 (NEON), each block's scale and nibbles are found in the
 // pair.
 // CHECK-LABEL: func.func @sparsec_decode_step
@@ -129,8 +143,22 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 // INT8: %[[Q:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x36xi8>, vector<32xi8>
 // INT8: arith.andi %[[Q]]
 // INT8: arith.shrui %[[Q]]
-// INT8-COUNT-2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
-// INT8: arith.subi {{.*}} : vector<8xi32>
+// INT8: %[[TERMS:.+]] = vector.load %{{.+}} : memref<8xi32>, vector<8xi32>
+// INT8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// INT8: %[[LOW:.+]] = arith.addi %[[TERMS]], %{{.+}} : vector<8xi32>
+// INT8: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// INT8: arith.addi %[[LOW]], %{{.+}} : vector<8xi32>
+// VNNI: memref.view {{.*}} to memref<8x36xi8>
+// VNNI-COUNT-2: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"
+// VNNI: %[[SUMS:.+]] = arith.addi %{{.+}}, %{{.+}} : vector<8xi32>
+// VNNI: %[[NEG:.+]] = arith.subi %{{.+}}, %[[SUMS]] : vector<8xi32>
+// VNNI: vector.store %[[NEG]], %{{.+}} : memref<8xi32>, vector<8xi32>
+// VNNI: scf.parallel
+// VNNI: %[[T:.+]] = vector.load %{{.+}} : memref<8xi32>, vector<8xi32>
+// VNNI: %[[D:.+]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[T]], %{{.+}}, %{{.+}})
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%[[D]], %{{.+}}, %{{.+}})
+// VNNI-NOT: arith.subi
+// VNNI: arith.sitofp
 // F32: arith.divui
 // F32: arith.remui
 // F32: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x36xi8>, vector<2xi8>
