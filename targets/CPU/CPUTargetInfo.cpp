@@ -12,9 +12,12 @@ using namespace mlir;
 using namespace mlir::sparsec;
 
 void CPUTargetInfo::emitPrefetch(OpBuilder &b, Location loc, Value memref,
-                                 ValueRange indices) const {
+                                 ValueRange indices,
+                                 PrefetchLevel level) const {
   memref::PrefetchOp::create(b, loc, memref, indices, /*isWrite=*/false,
-                             /*localityHint=*/3, /*isDataCache=*/true);
+                             /*localityHint=*/level == PrefetchLevel::L1 ? 3
+                                                                         : 2,
+                             /*isDataCache=*/true);
 }
 
 Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
@@ -81,7 +84,7 @@ Value CPUTargetInfo::emitX86Dot(OpBuilder &b, Location loc, Value accumulator,
 
 Value CPUTargetInfo::emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
                                       ArrayRef<float> table) const {
-  if (!StringRef(name).starts_with("x86-64") || vectorWidth < 16)
+  if (!isX86() || vectorWidth < 16)
     return {};
   assert(table.size() == 16 && "a nibble's table has 16 entries");
   auto floats = VectorType::get({16}, b.getF32Type());

@@ -23,7 +23,8 @@ public:
   int64_t getVectorWidth() const override { return 4; }
   int64_t getMaxAccumulatorChains() const override { return 2; }
   int64_t getNumNeuronChunks() const override { return 64; }
-  void emitPrefetch(OpBuilder &, Location, Value, ValueRange) const override {}
+  void emitPrefetch(OpBuilder &, Location, Value, ValueRange,
+                    PrefetchLevel) const override {}
 };
 
 /// Registers `cuda`.

@@ -64,9 +64,12 @@ public:
   int64_t getStreamPrefetchBytes() const override {
     return base->getStreamPrefetchBytes();
   }
+  PrefetchLevel getStreamPrefetchLevel() const override {
+    return base->getStreamPrefetchLevel();
+  }
   void emitPrefetch(OpBuilder &b, Location loc, Value memref,
-                    ValueRange indices) const override {
-    base->emitPrefetch(b, loc, memref, indices);
+                    ValueRange indices, PrefetchLevel level) const override {
+    base->emitPrefetch(b, loc, memref, indices, level);
   }
   void emitParallelLoop(
       OpBuilder &b, Location loc, int64_t n,

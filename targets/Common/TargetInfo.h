@@ -39,15 +39,26 @@ public:
   /// result's rounding, so it is fixed per target, never per thread count.
   virtual int64_t getNumNeuronChunks() const = 0;
 
+  /// Which cache a prefetch fills: the nearest (data needed within a few
+  /// hundred cycles), or the second level (data needed later: a prefetch
+  /// into L1 holds one of its few miss buffers until the line arrives,
+  /// which stalls the loads of the work in between when many are in flight).
+  enum class PrefetchLevel { L1, L2 };
+
   /// How far ahead (bytes) a kernel streaming through block-quantized rows
   /// asks for the data it will read (0: leave it to the hardware). The
   /// address may pass the row's end: in a matvec that is the next row, and
   /// a prefetch never faults.
   virtual int64_t getStreamPrefetchBytes() const { return 0; }
+  /// Where that stream prefetch puts the data.
+  virtual PrefetchLevel getStreamPrefetchLevel() const {
+    return PrefetchLevel::L1;
+  }
 
   /// Emits a hint that `memref[indices]` will be read soon, or nothing.
   virtual void emitPrefetch(OpBuilder &b, Location loc, Value memref,
-                            ValueRange indices) const = 0;
+                            ValueRange indices,
+                            PrefetchLevel level = PrefetchLevel::L1) const = 0;
 
   /// Emits a loop over [0, n) whose iterations may run concurrently and
   /// write disjoint data; `body` builds one iteration. The default is an

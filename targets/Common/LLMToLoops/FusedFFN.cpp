@@ -60,11 +60,13 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
   using StepOpLowering::StepOpLowering;
 
   /// Lines of a row's start to prefetch: the target's stream prefetch
-  /// distance, within the row.
-  int64_t leadLines(Value rows) const {
+  /// distance, within the row (`all`: the whole row, its last line too).
+  int64_t leadLines(Value rows, bool all = false) const {
     auto type = cast<MemRefType>(rows.getType());
     int64_t rowBytes = type.getDimSize(1) *
                        (type.getElementType().getIntOrFloatBitWidth() / 8);
+    if (all)
+      return (rowBytes + 63) / 64;
     int64_t bytes =
         std::min<int64_t>(step.target.getStreamPrefetchBytes(), rowBytes);
     return std::max<int64_t>(1, bytes / 64);
@@ -256,24 +258,61 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
           auto accumulateAll = [&](Value count,
                                    function_ref<Value(Value)> neuronAt,
                                    function_ref<Value(Value)> valueOf,
-                                   function_ref<void(Value)> beforePass) {
+                                   function_ref<void(Value)> beforePass,
+                                   function_ref<Value(Value)> neuronAhead) {
             Value passes = arith::DivUIOp::create(rewriter, loc, count,
                                                   kb.idx(kRowsPerPass));
             kb.loop(kb.idx(0), passes, 1, [&](Value p) {
               Value first = kb.muli(p, kb.idx(kRowsPerPass));
-              beforePass(first);
+              bool paired = !gateValues && xIn.paired;
+              if (!paired)
+                beforePass(first);
               SmallVector<Value> rows, values;
               for (int64_t r = 0; r < kRowsPerPass; ++r)
                 rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
-              if (!gateValues && xIn.paired) {
+              if (paired) {
                 // q4_0: the pass's gate and up rows in one loop, their
-                // eight streams read side by side.
+                // eight streams read side by side. Meanwhile the loop asks
+                // for the next pass's rows, gate, up and down, a line of
+                // each per step, into L2: by the time that pass reads them
+                // they are near, and the requests, spread over this pass's
+                // work, keep memory busy while it computes. (Measured on
+                // one thread: asking into L1, or all at once, or leaving
+                // it to the hardware each left the loads waiting.)
+                SmallVector<Value> ahead;
+                for (int64_t r = 0; r < kRowsPerPass; ++r)
+                  ahead.push_back(
+                      neuronAhead(kb.addi(first, kb.idx(kRowsPerPass + r))));
+                int64_t steps = hidden / 64;
+                auto prefetchAhead = [&](Value pairIndex) {
+                  for (WeightRows *part : {&gate, &up, &down}) {
+                    int64_t lines = leadLines(part->rows, /*all=*/true);
+                    int64_t perStep = (lines + steps - 1) / steps;
+                    for (int64_t l = 0; l < perStep; ++l) {
+                      Value line = kb.addi(kb.muli(pairIndex, kb.idx(perStep)),
+                                           kb.idx(l));
+                      Value inRow = arith::CmpIOp::create(
+                          rewriter, loc, arith::CmpIPredicate::ult, line,
+                          kb.idx(lines));
+                      auto ifOp = scf::IfOp::create(rewriter, loc, inRow);
+                      OpBuilder::InsertionGuard guard(rewriter);
+                      rewriter.setInsertionPointToStart(ifOp.thenBlock());
+                      Value at =
+                          kb.muli(line, kb.idx(lineElements(part->rows)));
+                      for (Value next : ahead)
+                        step.target.emitPrefetch(
+                            rewriter, loc, part->rows, ValueRange{next, at},
+                            TargetInfoBase::PrefetchLevel::L2);
+                    }
+                  }
+                };
                 SmallVector<KernelBuilder::RowRef> refs;
                 for (Value row : rows) {
                   refs.push_back({&gate, row});
                   refs.push_back({&up, row});
                 }
-                SmallVector<Value> dots = kb.dotRows(refs, xIn, hidden);
+                SmallVector<Value> dots =
+                    kb.dotRows(refs, xIn, hidden, prefetchAhead);
                 for (int64_t r = 0; r < kRowsPerPass; ++r)
                   values.push_back(
                       kb.activation(act, dots[2 * r], dots[2 * r + 1]));
@@ -321,6 +360,14 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                 }
                 return ifOp.getResult(0);
               });
+          // The neuron at position j of the chunk's list, for a prefetch: the
+          // list always holds valid indices, so reading past the chunk's
+          // count is harmless; it is clamped to the buffer.
+          auto neuronAhead = [&](Value j) {
+            Value slot = arith::MinUIOp::create(rewriter, loc, kb.addi(lo, j),
+                                                kb.idx(neurons - 1));
+            return kb.load(list, slot);
+          };
           accumulateAll(
               count, [&](Value j) { return kb.load(list, kb.addi(lo, j)); },
               [&](Value i) {
@@ -331,15 +378,10 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
               [&](Value first) {
                 // Ask for the start of the next pass's rows: within a row the
                 // hardware prefetcher follows the stream, but the jump to the
-                // next (sparse) neuron is a miss it cannot predict. The list
-                // always holds valid indices, so reading past the chunk's count
-                // is harmless; it is clamped to the buffer.
+                // next (sparse) neuron is a miss it cannot predict.
                 for (int64_t ahead = kRowsPerPass; ahead < 2 * kRowsPerPass;
                      ++ahead) {
-                  Value slot = arith::MinUIOp::create(
-                      rewriter, loc, kb.addi(kb.addi(lo, first), kb.idx(ahead)),
-                      kb.idx(neurons - 1));
-                  Value next = kb.load(list, slot);
+                  Value next = neuronAhead(kb.addi(first, kb.idx(ahead)));
                   Value first = gateValues ? up.rows : gate.rows;
                   for (Value rows :
                        {first, gateValues ? Value() : up.rows, down.rows}) {
@@ -352,10 +394,12 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                     for (int64_t line = 0; line < lines; ++line)
                       step.target.emitPrefetch(
                           rewriter, loc, rows,
-                          ValueRange{next, kb.idx(line * lineElements(rows))});
+                          ValueRange{next, kb.idx(line * lineElements(rows))},
+                          step.target.getStreamPrefetchLevel());
                   }
                 }
-              });
+              },
+              neuronAhead);
           kb.store(count, counts, c);
         },
         fc2 ? "select, gate/up, down" : "gate, select, up, down");

@@ -171,9 +171,12 @@ public:
   /// The dot products of `rows` (of one or several weights of the same
   /// format) with `x`, in order. Rows of q4_0 against a paired input run in
   /// one loop, a chain per row (their streams read side by side); others
-  /// one dot() each.
+  /// one dot() each. In that loop `prefetch`, when given, is called once
+  /// per step (the pair's index, of n / 64) in place of the rows' own
+  /// stream prefetch, so the caller decides what is asked for meanwhile.
   SmallVector<Value> dotRows(ArrayRef<RowRef> rows, const DotInput &x,
-                             int64_t n);
+                             int64_t n,
+                             function_ref<void(Value)> prefetch = nullptr);
   /// The `count` rows of the flat [block x n] buffer `x`, each prepared as
   /// prepareDotInput prepares one vector (quantized to 8-bit blocks when
   /// the dot products with `w` run on integers), so that a block's dot
@@ -303,14 +306,16 @@ private:
   struct DecodedPair {
     Value low, high, scale;
   };
-  DecodedPair decodePair(const WeightRows &w, Value row, Value pair);
+  DecodedPair decodePair(const WeightRows &w, Value row, Value pair,
+                         bool streamPrefetch = true);
   /// acc + one pair's products with input `x` (pairedInt8Dot's step).
   Value pairedDotStep(const DecodedPair &weights, const DotInput &x, Value pair,
                       Value acc);
   /// Dot products of q4_0 `rows` with inputs `xs` (paired), row-major: each
   /// pair decoded once for all inputs, one chain per output.
-  SmallVector<Value> pairedInt8DotTile(ArrayRef<RowRef> rows,
-                                       ArrayRef<DotInput> xs, int64_t n);
+  SmallVector<Value>
+  pairedInt8DotTile(ArrayRef<RowRef> rows, ArrayRef<DotInput> xs, int64_t n,
+                    function_ref<void(Value)> prefetch = nullptr);
   Value pairedInt8Dot(const WeightRows &w, Value row, const DotInput &x,
                       int64_t n);
   Value chainedSum(int64_t steps, function_ref<Value(Value, Value)> body);

@@ -90,7 +90,8 @@ void KernelBuilder::prefetchAhead(const WeightRows &w, Value row,
                                   Value offset) {
   if (int64_t ahead = target.getStreamPrefetchBytes())
     target.emitPrefetch(b, loc, w.rows,
-                        ValueRange{row, addi(offset, idx(ahead))});
+                        ValueRange{row, addi(offset, idx(ahead))},
+                        target.getStreamPrefetchLevel());
 }
 
 int64_t KernelBuilder::blocksPerGroup(const WeightRows &w) const {
@@ -607,12 +608,14 @@ Value KernelBuilder::chainedSum(int64_t steps,
 /// halves, and lanes 0-3 / 4-7 of the sums belong to the first / second
 /// block, scaled by [d_a x 4, d_b x 4].
 KernelBuilder::DecodedPair KernelBuilder::decodePair(const WeightRows &w,
-                                                     Value row, Value pair) {
+                                                     Value row, Value pair,
+                                                     bool streamPrefetch) {
   auto accType = VectorType::get({8}, b.getF32Type());
   auto bytes = VectorType::get({kBlock}, b.getI8Type());
   int64_t pairBytes = 2 * w.getQuantType().getBlockBytes();
   Value start = muli(pair, idx(pairBytes));
-  prefetchAhead(w, row, start);
+  if (streamPrefetch)
+    prefetchAhead(w, row, start);
   Value scaleBytes =
       vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
                              w.rows, ValueRange{row, start});
@@ -660,9 +663,10 @@ Value KernelBuilder::pairedDotStep(const DecodedPair &weights,
 }
 
 SmallVector<Value> KernelBuilder::dotRows(ArrayRef<RowRef> rows,
-                                          const DotInput &x, int64_t n) {
+                                          const DotInput &x, int64_t n,
+                                          function_ref<void(Value)> prefetch) {
   if (x.paired)
-    return pairedInt8DotTile(rows, x, n);
+    return pairedInt8DotTile(rows, x, n, prefetch);
   SmallVector<Value> results;
   for (const RowRef &ref : rows)
     results.push_back(dot(*ref.weight, ref.row, x, n));
@@ -676,9 +680,10 @@ Value KernelBuilder::pairedInt8Dot(const WeightRows &w, Value row,
   });
 }
 
-SmallVector<Value> KernelBuilder::pairedInt8DotTile(ArrayRef<RowRef> rows,
-                                                    ArrayRef<DotInput> xs,
-                                                    int64_t n) {
+SmallVector<Value>
+KernelBuilder::pairedInt8DotTile(ArrayRef<RowRef> rows, ArrayRef<DotInput> xs,
+                                 int64_t n,
+                                 function_ref<void(Value)> prefetch) {
   auto accType = VectorType::get({8}, b.getF32Type());
   Value zero = arith::ConstantOp::create(b, loc, accType,
                                          DenseElementsAttr::get(accType, 0.0f));
@@ -689,9 +694,12 @@ SmallVector<Value> KernelBuilder::pairedInt8DotTile(ArrayRef<RowRef> rows,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
     Value pair = forOp.getInductionVar();
+    if (prefetch)
+      prefetch(pair);
     SmallVector<Value> next;
     for (auto [r, ref] : llvm::enumerate(rows)) {
-      DecodedPair weights = decodePair(*ref.weight, ref.row, pair);
+      DecodedPair weights =
+          decodePair(*ref.weight, ref.row, pair, /*streamPrefetch=*/!prefetch);
       for (auto [j, x] : llvm::enumerate(xs))
         next.push_back(pairedDotStep(
             weights, x, pair, forOp.getRegionIterArgs()[r * xs.size() + j]));

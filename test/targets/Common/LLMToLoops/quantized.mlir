@@ -118,6 +118,43 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
+// q4_0 neuron bundle (rows in pairs of blocks): a pass's four gate and up
+// rows run in one loop, which at each step asks for one line of each of
+// the next pass's gate, up and down rows into L2 (locality 2), the steps
+// past a row's last line asking for nothing; the rows' own stream
+// prefetch is left out of that loop.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// VNNI: memref.view {{.*}} to memref<64x3x36xi8>
+// VNNI: %[[GV:.+]] = memref.subview %{{.+}}[0, 0, 0] [64, 1, 36]
+// VNNI: %[[UV:.+]] = memref.subview %{{.+}}[0, 1, 0] [64, 1, 36]
+// VNNI: %[[DV:.+]] = memref.subview %{{.+}}[0, 2, 0] [64, 1, 36]
+// VNNI: scf.parallel
+// VNNI: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// VNNI: %[[IN:.+]] = arith.cmpi ult, %{{.+}}, %c1{{.*}} : index
+// VNNI: scf.if %[[IN]] {
+// VNNI-COUNT-4: memref.prefetch %[[GV]][%{{.+}}, %{{.+}}], read, locality<2>, data
+// VNNI: scf.if
+// VNNI-COUNT-4: memref.prefetch %[[UV]][%{{.+}}, %{{.+}}], read, locality<2>, data
+// VNNI: scf.if
+// VNNI-COUNT-4: memref.prefetch %[[DV]][%{{.+}}, %{{.+}}], read, locality<2>, data
+// VNNI-NOT: memref.prefetch
+// VNNI: scf.yield
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<64xf32>
+  %fc1 = llm.param "fc1" : tensor<8x64xf16>
+  %fc2 = llm.param "fc2" : tensor<64x8xf16>
+  %b = sfn.bundle_param "bundle" sources ["g", "u", "d"] transposed [2] : tensor<64x3x64x!llm.quant<q4_0>>
+  %g = sfn.bundle_part %b[0] : tensor<64x3x64x!llm.quant<q4_0>> -> tensor<64x64x!llm.quant<q4_0>>
+  %u = sfn.bundle_part %b[1] : tensor<64x3x64x!llm.quant<q4_0>> -> tensor<64x64x!llm.quant<q4_0>>
+  %dt = sfn.bundle_part %b[2] : tensor<64x3x64x!llm.quant<q4_0>> -> tensor<64x64x!llm.quant<q4_0>>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, layer = 0 : i64, mode = #sfn.mode<predicted>} : (tensor<64xf32>, tensor<64x64x!llm.quant<q4_0>>, tensor<64x64x!llm.quant<q4_0>>, tensor<64x64x!llm.quant<q4_0>>, tensor<64xf32>, tensor<8x64xf16>, tensor<64x8xf16>) -> tensor<64xf32>
+  return %y : tensor<64xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
 // A q4_0 matvec whose rows have an even number of blocks: the rows are in
 // pairs (d_a, d_b, qs_a, qs_b: 36 bytes), so one 32-byte load holds two
 // blocks' nibbles. With integer dot products the input is stored in the
@@ -134,9 +171,9 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 // INT8: vector.from_elements
 // CHECK: scf.parallel (%[[R:.+]]) =
 // With integer dot products (AVX2) the row is streamed: each pair asks for
-// the bytes 2 KiB ahead (getStreamPrefetchBytes).
-// INT8: %[[AHEAD:.+]] = arith.addi %{{.+}}, %c2048 : index
-// INT8: memref.prefetch %[[M]][%[[R]], %[[AHEAD]]], read, locality<3>, data : memref<8x36xi8>
+// the bytes 16 KiB ahead into L2 (getStreamPrefetchBytes and -Level on x86).
+// INT8: %[[AHEAD:.+]] = arith.addi %{{.+}}, %c16384 : index
+// INT8: memref.prefetch %[[M]][%[[R]], %[[AHEAD]]], read, locality<2>, data : memref<8x36xi8>
 // INT8: %[[S4:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x36xi8>, vector<4xi8>
 // INT8: %[[S2:.+]] = vector.bitcast %[[S4]] : vector<4xi8> to vector<2xf16>
 // INT8: vector.shuffle %[[S2]], %[[S2]] [0, 0, 0, 0, 1, 1, 1, 1]
