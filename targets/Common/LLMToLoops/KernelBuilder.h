@@ -254,6 +254,9 @@ private:
   int64_t blocksPerGroup(const WeightRows &w) const;
   /// Block `block` of 32 weights of row `row` (not a k-quant).
   DecodedBlock decodeBlock(const WeightRows &w, Value row, Value block);
+  /// The 32 4-bit levels of 16 bytes: byte j holds level j (low nibble) and
+  /// level j + 16 (high nibble).
+  Value unpackNibbles(Value bytes);
   Value loadRowBytes(const WeightRows &w, Value row, Value at, int64_t count);
   /// Prefetches row `row` of `w` getStreamPrefetchBytes() past byte
   /// `offset` (nothing when the target says 0).

@@ -234,6 +234,23 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group,
   return blocks;
 }
 
+Value KernelBuilder::unpackNibbles(Value bytes) {
+  Type i8 = b.getI8Type();
+  auto halfType = VectorType::get({kBlock / 2}, i8);
+  Value low = arith::AndIOp::create(
+      b, loc, bytes,
+      arith::ConstantOp::create(b, loc, halfType,
+                                DenseElementsAttr::get(halfType, int8_t(15))));
+  Value high = arith::ShRUIOp::create(
+      b, loc, bytes,
+      arith::ConstantOp::create(b, loc, halfType,
+                                DenseElementsAttr::get(halfType, int8_t(4))));
+  SmallVector<int64_t> order(kBlock);
+  for (int64_t i = 0; i < kBlock; ++i)
+    order[i] = i;
+  return vector::ShuffleOp::create(b, loc, low, high, order);
+}
+
 KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
                                                        Value row, Value block) {
   llm::QuantType quant = w.getQuantType();
@@ -267,24 +284,6 @@ KernelBuilder::DecodedBlock KernelBuilder::decodeBlock(const WeightRows &w,
       decoded.scaleF16 = scalar;
     return toF32(scalar);
   };
-  // The 32 4-bit levels of 16 bytes: byte j holds level j (low nibble) and
-  // level j + 16 (high nibble).
-  auto unpackNibbles = [&](Value bytes) -> Value {
-    auto halfType = VectorType::get({kBlock / 2}, i8);
-    Value low = arith::AndIOp::create(
-        b, loc, bytes,
-        arith::ConstantOp::create(
-            b, loc, halfType, DenseElementsAttr::get(halfType, int8_t(15))));
-    Value high = arith::ShRUIOp::create(
-        b, loc, bytes,
-        arith::ConstantOp::create(b, loc, halfType,
-                                  DenseElementsAttr::get(halfType, int8_t(4))));
-    SmallVector<int64_t> order(kBlock);
-    for (int64_t i = 0; i < kBlock; ++i)
-      order[i] = i;
-    return vector::ShuffleOp::create(b, loc, low, high, order);
-  };
-
   switch (quant.getFormat()) {
   case llm::QuantFormat::Q8_0:
     decoded.scale = loadHalf(0);
@@ -827,36 +826,95 @@ void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
                                             ValueRange rows, ValueRange scales,
                                             Value acc, Value base, int64_t n) {
   auto type = VectorType::get({kBlock}, b.getF32Type());
+  llm::QuantType quant = w.getQuantType();
+  // Adds the rows' decoded block `at` (the 32 outputs from `at`), each
+  // times its row's factor: factors[r] (one per row: the row's scale folded
+  // into its block scale) or, when null, sv[r] and the block's own scales.
   SmallVector<Value> sv;
   for (Value scale : scales)
     sv.push_back(vector::BroadcastOp::create(b, loc, type, scale));
+  auto addBlocks = [&](Value at, ArrayRef<DecodedBlock> blocks,
+                       ArrayRef<Value> factors) {
+    Value ak = addi(base, at);
+    Value av = vector::LoadOp::create(b, loc, type, acc, ValueRange{ak});
+    for (auto [r, block] : llvm::enumerate(blocks)) {
+      if (!block.scale && factors.empty()) {
+        av = vector::FMAOp::create(b, loc, dequantizeBlock(block), sv[r], av);
+        continue;
+      }
+      // One scale per block: the row's factor folds into it, so a block
+      // costs one FMA of its levels (and one add of its offset) instead of
+      // a multiply by the scale and an FMA by the factor.
+      Value factor = factors.empty()
+                         ? vector::BroadcastOp::create(
+                               b, loc, type, mul(scales[r], block.scale))
+                         : factors[r];
+      av = vector::FMAOp::create(b, loc, levelsToF32(block), factor, av);
+      if (block.offset)
+        av = add(av, vector::BroadcastOp::create(
+                         b, loc, type, mul(scales[r], block.offset)));
+    }
+    vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
+  };
+  if (quant.getFormat() == llm::QuantFormat::Q4_0 &&
+      quant.hasPairedBlocks(n)) {
+    // Rows in pairs of blocks (d_a, d_b, qs_a, qs_b): a pair at a time, so
+    // its offset is computed once and both scales of a row come from one
+    // 4-byte load, converted and multiplied by the row's factor together.
+    auto halves = VectorType::get({2}, b.getF16Type());
+    auto two = VectorType::get({2}, b.getF32Type());
+    int64_t pairBytes = 2 * quant.getBlockBytes();
+    loop(0, n / (2 * kBlock), 1, [&](Value pair) {
+      Value start = muli(pair, idx(pairBytes));
+      SmallVector<std::array<Value, 2>> factors;
+      SmallVector<std::array<DecodedBlock, 2>> decoded;
+      for (auto [row, scale] : llvm::zip_equal(rows, scales)) {
+        Value bytes = vector::LoadOp::create(
+            b, loc, VectorType::get({4}, b.getI8Type()), w.rows,
+            ValueRange{row, start});
+        Value scalesF16 = vector::BitCastOp::create(b, loc, halves, bytes);
+        Value both = mul(arith::ExtFOp::create(b, loc, two, scalesF16),
+                         vector::BroadcastOp::create(b, loc, two, scale));
+        std::array<Value, 2> rowFactors;
+        std::array<DecodedBlock, 2> rowBlocks;
+        for (int64_t h = 0; h < 2; ++h) {
+          rowFactors[h] = vector::BroadcastOp::create(
+              b, loc, type, vector::ExtractOp::create(b, loc, both, h));
+          DecodedBlock &block = rowBlocks[h];
+          block.packedNibbles = vector::LoadOp::create(
+              b, loc, VectorType::get({kBlock / 2}, b.getI8Type()), w.rows,
+              ValueRange{row, addi(start, idx(4 + h * kBlock / 2))});
+          block.levels = unpackNibbles(block.packedNibbles);
+          block.isUnsigned = true;
+          block.zeroPoint = 8;
+        }
+        factors.push_back(rowFactors);
+        decoded.push_back(rowBlocks);
+      }
+      for (int64_t h = 0; h < 2; ++h) {
+        SmallVector<DecodedBlock> blocks;
+        SmallVector<Value> blockFactors;
+        for (auto [rowBlocks, rowFactors] : llvm::zip_equal(decoded, factors)) {
+          blocks.push_back(rowBlocks[h]);
+          blockFactors.push_back(rowFactors[h]);
+        }
+        addBlocks(muli(addi(muli(pair, idx(2)), idx(h)), idx(kBlock)), blocks,
+                  blockFactors);
+      }
+    });
+    return;
+  }
   int64_t perGroup = blocksPerGroup(w);
   loop(0, n / kBlock / perGroup, 1, [&](Value group) {
     SmallVector<SmallVector<DecodedBlock>> decoded;
     for (Value row : rows)
       decoded.push_back(decodeGroup(w, row, group));
     for (int64_t i = 0; i < perGroup; ++i) {
-      Value ak = addi(
-          base, muli(addi(muli(group, idx(perGroup)), idx(i)), idx(kBlock)));
-      Value av = vector::LoadOp::create(b, loc, type, acc, ValueRange{ak});
-      for (auto [blocks, s, scale] : llvm::zip_equal(decoded, sv, scales)) {
-        const DecodedBlock &block = blocks[i];
-        if (!block.scale) {
-          av = vector::FMAOp::create(b, loc, dequantizeBlock(block), s, av);
-          continue;
-        }
-        // One scale per block: the row's factor folds into it, so a
-        // block costs one FMA of its levels (and one add of its offset)
-        // instead of a multiply by the scale and an FMA by the factor.
-        Value levels = levelsToF32(block);
-        Value factor =
-            vector::BroadcastOp::create(b, loc, type, mul(scale, block.scale));
-        av = vector::FMAOp::create(b, loc, levels, factor, av);
-        if (block.offset)
-          av = add(av, vector::BroadcastOp::create(b, loc, type,
-                                                   mul(scale, block.offset)));
-      }
-      vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
+      SmallVector<DecodedBlock> blocks;
+      for (const SmallVector<DecodedBlock> &rowBlocks : decoded)
+        blocks.push_back(rowBlocks[i]);
+      addBlocks(muli(addi(muli(group, idx(perGroup)), idx(i)), idx(kBlock)),
+                blocks, {});
     }
   });
 }
