@@ -851,13 +851,12 @@ void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
                          : factors[r];
       av = vector::FMAOp::create(b, loc, levelsToF32(block), factor, av);
       if (block.offset)
-        av = add(av, vector::BroadcastOp::create(
-                         b, loc, type, mul(scales[r], block.offset)));
+        av = add(av, vector::BroadcastOp::create(b, loc, type,
+                                                 mul(scales[r], block.offset)));
     }
     vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
   };
-  if (quant.getFormat() == llm::QuantFormat::Q4_0 &&
-      quant.hasPairedBlocks(n)) {
+  if (quant.getFormat() == llm::QuantFormat::Q4_0 && quant.hasPairedBlocks(n)) {
     // Rows in pairs of blocks (d_a, d_b, qs_a, qs_b): a pair at a time, so
     // its offset is computed once and both scales of a row come from one
     // 4-byte load, converted and multiplied by the row's factor together.
@@ -869,9 +868,9 @@ void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
       SmallVector<std::array<Value, 2>> factors;
       SmallVector<std::array<DecodedBlock, 2>> decoded;
       for (auto [row, scale] : llvm::zip_equal(rows, scales)) {
-        Value bytes = vector::LoadOp::create(
-            b, loc, VectorType::get({4}, b.getI8Type()), w.rows,
-            ValueRange{row, start});
+        Value bytes =
+            vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
+                                   w.rows, ValueRange{row, start});
         Value scalesF16 = vector::BitCastOp::create(b, loc, halves, bytes);
         Value both = mul(arith::ExtFOp::create(b, loc, two, scalesF16),
                          vector::BroadcastOp::create(b, loc, two, scale));
