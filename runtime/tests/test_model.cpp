@@ -6,6 +6,8 @@
 #include "sparsec/formats/safetensors_writer.h"
 #include "sparsec/weights_layout.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -15,15 +17,28 @@
 namespace sparsec {
 namespace testing {
 
+namespace {
+/// Where the directories of this process's death-test children go.
+std::string childPrefix(pid_t parent) {
+  return "/tmp/sparsec-runtime-child-" + std::to_string(parent) + "-";
+}
+} // namespace
+
 TempDir::TempDir() {
-  char pattern[] = "/tmp/sparsec-runtime-XXXXXX";
-  const char *made = ::mkdtemp(pattern);
+  bool deathTestChild = !GTEST_FLAG_GET(internal_run_death_test).empty();
+  std::string pattern =
+      (deathTestChild ? childPrefix(::getppid()) : "/tmp/sparsec-runtime-") +
+      "XXXXXX";
+  const char *made = ::mkdtemp(pattern.data());
   if (!made)
     throw std::runtime_error("mkdtemp failed");
   path_ = made;
 }
 
-TempDir::~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+TempDir::~TempDir() {
+  std::system(("rm -rf '" + path_ + "' " + childPrefix(::getpid()) + "*")
+                  .c_str());
+}
 
 namespace {
 

@@ -21,7 +21,10 @@
 namespace sparsec {
 namespace testing {
 
-/// A fresh temporary directory, removed with its files at the end.
+/// A fresh temporary directory, removed with its files at the end. A
+/// death test's child (threadsafe style: the test binary run again) ends in
+/// _exit, which skips destructors: its directories are named after the
+/// parent process, which removes them with its own.
 class TempDir {
 public:
   TempDir();
