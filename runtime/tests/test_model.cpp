@@ -36,8 +36,8 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
-  std::system(("rm -rf '" + path_ + "' " + childPrefix(::getpid()) + "*")
-                  .c_str());
+  std::system(
+      ("rm -rf '" + path_ + "' " + childPrefix(::getpid()) + "*").c_str());
 }
 
 namespace {
