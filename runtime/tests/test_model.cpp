@@ -6,11 +6,10 @@
 #include "sparsec/formats/safetensors_writer.h"
 #include "sparsec/weights_layout.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -18,6 +17,17 @@ namespace sparsec {
 namespace testing {
 
 namespace {
+/// Whether this process is a death test's child: gtest runs the test binary
+/// again with --gtest_internal_run_death_test (threadsafe style). Read from
+/// the command line, not gtest's flags: the fuzz harnesses link this file
+/// without gtest.
+bool inDeathTestChild() {
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  std::string args((std::istreambuf_iterator<char>(cmdline)),
+                   std::istreambuf_iterator<char>());
+  return args.find("--gtest_internal_run_death_test") != std::string::npos;
+}
+
 /// Where the directories of this process's death-test children go.
 std::string childPrefix(pid_t parent) {
   return "/tmp/sparsec-runtime-child-" + std::to_string(parent) + "-";
@@ -25,10 +35,9 @@ std::string childPrefix(pid_t parent) {
 } // namespace
 
 TempDir::TempDir() {
-  bool deathTestChild = !GTEST_FLAG_GET(internal_run_death_test).empty();
-  std::string pattern =
-      (deathTestChild ? childPrefix(::getppid()) : "/tmp/sparsec-runtime-") +
-      "XXXXXX";
+  std::string pattern = (inDeathTestChild() ? childPrefix(::getppid())
+                                            : "/tmp/sparsec-runtime-") +
+                        "XXXXXX";
   const char *made = ::mkdtemp(pattern.data());
   if (!made)
     throw std::runtime_error("mkdtemp failed");
