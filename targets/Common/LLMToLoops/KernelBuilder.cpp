@@ -192,9 +192,11 @@ void KernelBuilder::accumulateRowsInto(const WeightRows &weight,
 
 void KernelBuilder::accumulateRows(const WeightRows &weight, ValueRange rows,
                                    ValueRange scales, Value acc, Value base,
-                                   int64_t n) {
+                                   int64_t n,
+                                   function_ref<void(Value)> prefetch) {
   if (weight.getQuantType())
-    return quantizedAccumulateRows(weight, rows, scales, acc, base, n);
+    return quantizedAccumulateRows(weight, rows, scales, acc, base, n,
+                                   prefetch);
   int64_t lanes = target.lanesFor(n);
   auto vecType = VectorType::get({lanes}, b.getF32Type());
   Type wElt = cast<MemRefType>(weight.rows.getType()).getElementType();

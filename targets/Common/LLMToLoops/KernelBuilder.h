@@ -141,8 +141,12 @@ public:
   /// acc[base + k] += scales[r] * w[rows[r], k] for k in [0, n), rows in
   /// order (the scattered down projection). Several rows share one read
   /// and write of `acc`; the arithmetic is that of one row after another.
+  /// `prefetch`, where given, is called at each step of the loop over the
+  /// rows' columns with the step's index (q4_0 rows in pairs of blocks:
+  /// n / 64 steps; other rows ignore it).
   void accumulateRows(const WeightRows &w, ValueRange rows, ValueRange scales,
-                      Value acc, Value base, int64_t n);
+                      Value acc, Value base, int64_t n,
+                      function_ref<void(Value)> prefetch = nullptr);
   /// out[k] = w[row, k] in f32, for k in [0, n).
   void loadRow(const WeightRows &w, Value row, Value out, int64_t n);
   /// out[lo, hi) = value.
@@ -324,7 +328,7 @@ private:
   Value chainedSum(int64_t steps, function_ref<Value(Value, Value)> body);
   void quantizedAccumulateRows(const WeightRows &w, ValueRange rows,
                                ValueRange scales, Value acc, Value base,
-                               int64_t n);
+                               int64_t n, function_ref<void(Value)> prefetch);
   void quantizedLoadRow(const WeightRows &w, Value row, Value out, int64_t n);
 
   OpBuilder &b;

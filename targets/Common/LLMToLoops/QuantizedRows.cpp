@@ -822,9 +822,9 @@ Value KernelBuilder::quantizedDot(const WeightRows &w, Value row, Value x,
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
 
-void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
-                                            ValueRange rows, ValueRange scales,
-                                            Value acc, Value base, int64_t n) {
+void KernelBuilder::quantizedAccumulateRows(
+    const WeightRows &w, ValueRange rows, ValueRange scales, Value acc,
+    Value base, int64_t n, function_ref<void(Value)> prefetch) {
   auto type = VectorType::get({kBlock}, b.getF32Type());
   llm::QuantType quant = w.getQuantType();
   // Adds the rows' decoded block `at` (the 32 outputs from `at`), each
@@ -864,6 +864,8 @@ void KernelBuilder::quantizedAccumulateRows(const WeightRows &w,
     auto two = VectorType::get({2}, b.getF32Type());
     int64_t pairBytes = 2 * quant.getBlockBytes();
     loop(0, n / (2 * kBlock), 1, [&](Value pair) {
+      if (prefetch)
+        prefetch(pair);
       Value start = muli(pair, idx(pairBytes));
       SmallVector<std::array<Value, 2>> factors;
       SmallVector<std::array<DecodedBlock, 2>> decoded;

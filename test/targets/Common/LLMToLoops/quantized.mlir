@@ -119,10 +119,11 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
 // q4_0 neuron bundle (rows in pairs of blocks): a pass's four gate and up
-// rows run in one loop, which at each step asks for one line of each of
-// the next pass's gate, up and down rows into L2 (locality 2), the steps
-// past a row's last line asking for nothing; the rows' own stream
-// prefetch is left out of that loop.
+// rows run in one loop, which asks for the next pass's down rows into L2
+// (locality 2), a row's lines spread evenly over the loop's steps (at the
+// first step that reaches each line); the down loop that follows asks for
+// the next pass's gate and up rows the same way. The rows' own stream
+// prefetch is left out of both loops.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // VNNI: memref.view {{.*}} to memref<64x3x36xi8>
 // VNNI: %[[GV:.+]] = memref.subview %{{.+}}[0, 0, 0] [64, 1, 36]
@@ -130,15 +131,21 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 // VNNI: %[[DV:.+]] = memref.subview %{{.+}}[0, 2, 0] [64, 1, 36]
 // VNNI: scf.parallel
 // VNNI: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// VNNI: %[[IN:.+]] = arith.cmpi ult, %{{.+}}, %c1{{.*}} : index
-// VNNI: scf.if %[[IN]] {
-// VNNI-COUNT-4: memref.prefetch %[[GV]][%{{.+}}, %{{.+}}], read, locality<2>, data
-// VNNI: scf.if
-// VNNI-COUNT-4: memref.prefetch %[[UV]][%{{.+}}, %{{.+}}], read, locality<2>, data
-// VNNI: scf.if
+// VNNI: %[[LINES:.+]] = arith.muli %{{.+}}, %c1{{.*}} : index
+// VNNI: arith.divui %[[LINES]], %c1{{.*}} : index
+// VNNI: %[[REM:.+]] = arith.remui %[[LINES]], %c1{{.*}} : index
+// VNNI: %[[FIRST:.+]] = arith.cmpi ult, %[[REM]], %c1{{.*}} : index
+// VNNI: scf.if %[[FIRST]] {
 // VNNI-COUNT-4: memref.prefetch %[[DV]][%{{.+}}, %{{.+}}], read, locality<2>, data
 // VNNI-NOT: memref.prefetch
 // VNNI: scf.yield
+// VNNI: scf.for
+// VNNI: scf.if
+// VNNI-COUNT-4: memref.prefetch %[[GV]][%{{.+}}, %{{.+}}], read, locality<2>, data
+// VNNI: scf.if
+// VNNI-COUNT-4: memref.prefetch %[[UV]][%{{.+}}, %{{.+}}], read, locality<2>, data
+// VNNI-NOT: memref.prefetch
+// VNNI: vector.fma
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<64xf32>
   %fc1 = llm.param "fc1" : tensor<8x64xf16>
