@@ -371,6 +371,30 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                   OpBuilder::InsertionGuard guard(rewriter);
                   rewriter.setInsertionPointToStart(ifOp.thenBlock());
                   kb.store(i, list, kb.addi(lo, n));
+                  if (!gateValues && xIn.paired) {
+                    // q4_0 pairs: the chunk's first pass has no pass before
+                    // it to ask for its rows; they are asked for here, as
+                    // each of its neurons is found, while the selection
+                    // goes on (MoE experts, a few passes per chunk: their
+                    // kernel 4% faster on one thread).
+                    Value inFirstPass = arith::CmpIOp::create(
+                        rewriter, loc, arith::CmpIPredicate::ult, n,
+                        kb.idx(kRowsPerPass));
+                    auto firstPass =
+                        scf::IfOp::create(rewriter, loc, inFirstPass);
+                    OpBuilder::InsertionGuard guard(rewriter);
+                    rewriter.setInsertionPointToStart(firstPass.thenBlock());
+                    for (WeightRows *part : {&gate, &up, &down}) {
+                      int64_t lines = leadLines(part->rows, /*all=*/true);
+                      kb.loop(kb.idx(0), kb.idx(lines), 1, [&](Value line) {
+                        step.target.emitPrefetch(
+                            rewriter, loc, part->rows,
+                            ValueRange{i, kb.muli(line, kb.idx(lineElements(
+                                                            part->rows)))},
+                            TargetInfoBase::PrefetchLevel::L2);
+                      });
+                    }
+                  }
                   scf::YieldOp::create(rewriter, loc, kb.addi(n, kb.idx(1)));
                   rewriter.setInsertionPointToStart(ifOp.elseBlock());
                   scf::YieldOp::create(rewriter, loc, n);

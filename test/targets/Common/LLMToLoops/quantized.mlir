@@ -123,13 +123,24 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 // (locality 2), a row's lines spread evenly over the loop's steps (at the
 // first step that reaches each line); the down loop that follows asks for
 // the next pass's gate and up rows the same way. The rows' own stream
-// prefetch is left out of both loops.
+// prefetch is left out of both loops. A chunk's first pass has no pass
+// before it: the selection asks for the rows of each of its first four
+// neurons as it finds them.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // VNNI: memref.view {{.*}} to memref<64x3x36xi8>
 // VNNI: %[[GV:.+]] = memref.subview %{{.+}}[0, 0, 0] [64, 1, 36]
 // VNNI: %[[UV:.+]] = memref.subview %{{.+}}[0, 1, 0] [64, 1, 36]
 // VNNI: %[[DV:.+]] = memref.subview %{{.+}}[0, 2, 0] [64, 1, 36]
 // VNNI: scf.parallel
+// VNNI: scf.for %[[I:.+]] = {{.*}} iter_args(%[[N:.+]] = %{{.+}}) -> (index)
+// VNNI: scf.if %{{.+}} -> (index) {
+// VNNI: memref.store %[[I]]
+// VNNI: %[[EARLY:.+]] = arith.cmpi ult, %[[N]], %c4{{.*}} : index
+// VNNI: scf.if %[[EARLY]] {
+// VNNI: memref.prefetch %[[GV]][%[[I]], %{{.+}}], read, locality<2>, data
+// VNNI: memref.prefetch %[[UV]][%[[I]], %{{.+}}], read, locality<2>, data
+// VNNI: memref.prefetch %[[DV]][%[[I]], %{{.+}}], read, locality<2>, data
+// VNNI: } else {
 // VNNI: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // VNNI: %[[LINES:.+]] = arith.muli %{{.+}}, %c1{{.*}} : index
 // VNNI: arith.divui %[[LINES]], %c1{{.*}} : index
