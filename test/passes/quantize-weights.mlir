@@ -92,3 +92,24 @@ func.func @super_blocks(%x: tensor<512xf32>, %y: tensor<96xf32>, %z: tensor<48xf
   %yc = llm.linear %z, %c : tensor<48xf32>, tensor<16x48xf16> -> tensor<16xf32>
   return %ya, %yb, %yc : tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
 }
+
+// -----
+
+// A dense FFN reads its down projection in its own layout, rows of
+// `intermediate`: with k-quants they may take the format where gate and up
+// (rows of `hidden`) take the fallback, and the op still verifies.
+// Q4K-LABEL: func.func @dense_ffn_mixed_formats
+// Q4K: llm.param "g" : tensor<256x96x!llm.quant<q4_1>>
+// Q4K: llm.param "u" : tensor<256x96x!llm.quant<q4_1>>
+// Q4K: llm.param "d" : tensor<96x256x!llm.quant<q4_k>>
+// Q4K: sfn.fused_sparse_ffn
+// Q6K-LABEL: func.func @dense_ffn_mixed_formats
+// Q6K: llm.param "g" : tensor<256x96x!llm.quant<q8_0>>
+// Q6K: llm.param "d" : tensor<96x256x!llm.quant<q6_k>>
+func.func @dense_ffn_mixed_formats(%x: tensor<96xf32>) -> tensor<96xf32> {
+  %g = llm.param "g" : tensor<256x96xf16>
+  %u = llm.param "u" : tensor<256x96xf16>
+  %d = llm.param "d" : tensor<96x256xf16>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %d {activation = #llm.activation<relu>, mode = #sfn.mode<dense>} : (tensor<96xf32>, tensor<256x96xf16>, tensor<256x96xf16>, tensor<96x256xf16>) -> tensor<96xf32>
+  return %y : tensor<96xf32>
+}
