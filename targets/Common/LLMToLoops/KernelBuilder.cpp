@@ -91,9 +91,10 @@ void KernelBuilder::parallel(int64_t n, function_ref<void(Value)> body,
 }
 
 Value KernelBuilder::dot(const WeightRows &weight, Value row,
-                         const DotInput &input, int64_t n) {
+                         const DotInput &input, int64_t n,
+                         function_ref<void(Value)> prefetch) {
   if (weight.getQuantType())
-    return input.q8 ? int8Dot(weight, row, input, n)
+    return input.q8 ? int8Dot(weight, row, input, n, prefetch)
                     : quantizedDot(weight, row, input.values, n);
   Value w = weight.rows, x = input.values;
   int64_t lanes = target.lanesFor(n);

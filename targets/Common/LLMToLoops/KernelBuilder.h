@@ -126,7 +126,8 @@ public:
   /// integers; else just `x`. Call it outside the loops that reuse it.
   DotInput prepareDotInput(const WeightRows &w, Value x, int64_t n);
   /// dot(row `row` of `w` (`n` weights), the vector `x`), in f32.
-  Value dot(const WeightRows &w, Value row, const DotInput &x, int64_t n);
+  Value dot(const WeightRows &w, Value row, const DotInput &x, int64_t n,
+            function_ref<void(Value)> prefetch = nullptr);
   /// dot(row `row` of `w`, xs[j]) for every j, in f32: one pass over the
   /// row, each block loaded once for all of them, one accumulator per x
   /// (independent chains). Rows of f32/f16/bf16 only (the KV cache's).
@@ -298,7 +299,8 @@ private:
   /// True when dot products with `w` run on 8-bit integers.
   bool usesInt8Dot(const WeightRows &w) const;
   Value quantizedDot(const WeightRows &w, Value row, Value x, int64_t n);
-  Value int8Dot(const WeightRows &w, Value row, const DotInput &x, int64_t n);
+  Value int8Dot(const WeightRows &w, Value row, const DotInput &x, int64_t n,
+                function_ref<void(Value)> prefetch);
   /// One block of `x` rounded to 8 bits: its levels and scale.
   struct BlockLevels {
     Value levels, scale;

@@ -709,7 +709,7 @@ KernelBuilder::pairedInt8DotTile(ArrayRef<RowRef> rows, ArrayRef<DotInput> xs,
 }
 
 Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
-                             int64_t n) {
+                             int64_t n, function_ref<void(Value)> prefetch) {
   if (x.paired)
     return pairedInt8Dot(w, row, x, n);
   if (x.superBlocks)
@@ -717,7 +717,10 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
   auto accType = VectorType::get({8}, b.getF32Type());
   auto laneSums = VectorType::get({8}, b.getI32Type());
   return chainedSum(n / kBlock, [&](Value blk, Value acc) {
-    prefetchAhead(w, row, muli(blk, idx(w.getQuantType().getBlockBytes())));
+    if (prefetch)
+      prefetch(blk);
+    else
+      prefetchAhead(w, row, muli(blk, idx(w.getQuantType().getBlockBytes())));
     DecodedBlock block = decodeBlock(w, row, blk);
     Value xq =
         vector::LoadOp::create(b, loc, VectorType::get({kBlock}, b.getI8Type()),
@@ -907,6 +910,8 @@ void KernelBuilder::quantizedAccumulateRows(
   }
   int64_t perGroup = blocksPerGroup(w);
   loop(0, n / kBlock / perGroup, 1, [&](Value group) {
+    if (prefetch)
+      prefetch(group);
     SmallVector<SmallVector<DecodedBlock>> decoded;
     for (Value row : rows)
       decoded.push_back(decodeGroup(w, row, group));

@@ -96,10 +96,31 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 // q4_1 neuron bundle: the parts are strided views of the bundle's bytes
 // (64 weights = two 20-byte blocks per row); levels are unsigned, w = d q + m,
 // and the scattered down row adds w * h to the chunk's partial sum.
+// With integer dot products (INT8) a pass asks for the next pass's rows
+// into L2, each line once, spread over its loops: each of its gate and up
+// dot products for the same row of the next pass, its down loop for the
+// next pass's four down rows; the selection for the first pass's rows.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[B:.+]] = memref.view {{.*}} to memref<64x3x40xi8>
-// CHECK: memref.subview %[[B]][0, 2, 0] [64, 1, 40] [1, 1, 1]
+// INT8: %[[GV:.+]] = memref.subview %[[B]][0, 0, 0] [64, 1, 40] [1, 1, 1]
+// INT8: %[[UV:.+]] = memref.subview %[[B]][0, 1, 0] [64, 1, 40] [1, 1, 1]
+// CHECK: %[[DV:.+]] = memref.subview %[[B]][0, 2, 0] [64, 1, 40] [1, 1, 1]
 // CHECK: scf.parallel
+// INT8: scf.for {{.*}} -> (index)
+// INT8: memref.prefetch %[[DV]]
+// INT8: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>)
+// INT8: %[[REM:.+]] = arith.remui
+// INT8: %[[FIRST:.+]] = arith.cmpi ult, %[[REM]], %c1{{.*}} : index
+// INT8: scf.if %[[FIRST]] {
+// INT8-NEXT: arith.constant 64
+// INT8-NEXT: arith.muli
+// INT8-NEXT: memref.prefetch %[[GV]][%[[NEXT:.+]], %{{.+}}], read, locality<2>, data
+// INT8-NEXT: }
+// INT8: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>)
+// INT8: memref.prefetch %[[UV]][%[[NEXT]], %{{.+}}], read, locality<2>, data
+// INT8: scf.for %{{.+}} = %{{.+}} to %c2{{.*}} step %c1
+// INT8: scf.if
+// INT8-COUNT-4: memref.prefetch %[[DV]][%{{.+}}, %{{.+}}], read, locality<2>, data
 // CHECK: arith.uitofp %{{.+}} : vector<32xi8> to vector<32xf32>
 // CHECK: vector.fma %{{.+}}, %{{.+}}, %{{.+}} : vector<32xf32>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
