@@ -74,13 +74,38 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
 
   /// At step `index` of a loop of `steps`, asks for the lines of `rows`
   /// (each of `next`) that fall to it when a row's lines are spread evenly
-  /// over the steps: line floor(index * lines / steps), at the first step
-  /// that reaches it. Into L2: many requests into L1 in flight hold its
-  /// few miss buffers and stall the loop's own loads.
+  /// over the steps: with fewer lines than steps, line floor(index * lines /
+  /// steps) at the first step that reaches it; else lines / steps of them
+  /// (rounded up, the last step's cut at the row's end). Into L2: many
+  /// requests into L1 in flight hold its few miss buffers and stall the
+  /// loop's own loads.
   void prefetchSpread(OpBuilder &b, Location loc, KernelBuilder &kb, Value rows,
                       ValueRange next, Value index, int64_t steps) const {
     int64_t lines = leadLines(rows, /*all=*/true);
-    assert(lines <= steps && "a line per step at most");
+    auto prefetchLine = [&](Value line) {
+      Value at = kb.muli(line, kb.idx(lineElements(rows)));
+      for (Value row : next)
+        step.target.emitPrefetch(b, loc, rows, ValueRange{row, at},
+                                 TargetInfoBase::PrefetchLevel::L2);
+    };
+    if (lines > steps) {
+      int64_t perStep = (lines + steps - 1) / steps;
+      for (int64_t l = 0; l < perStep; ++l) {
+        Value line = kb.addi(kb.muli(index, kb.idx(perStep)), kb.idx(l));
+        if (lines % steps == 0) {
+          prefetchLine(line);
+          continue;
+        }
+        auto ifOp = scf::IfOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, line,
+                                  kb.idx(lines)));
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        prefetchLine(line);
+      }
+      return;
+    }
     Value scaled = kb.muli(index, kb.idx(lines));
     Value line = arith::DivUIOp::create(b, loc, scaled, kb.idx(steps));
     Value firstStep = arith::CmpIOp::create(
@@ -89,10 +114,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     auto ifOp = scf::IfOp::create(b, loc, firstStep);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    Value at = kb.muli(line, kb.idx(lineElements(rows)));
-    for (Value row : next)
-      step.target.emitPrefetch(b, loc, rows, ValueRange{row, at},
-                               TargetInfoBase::PrefetchLevel::L2);
+    prefetchLine(line);
   }
 
   LogicalResult
@@ -262,6 +284,15 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     // The inputs of the per-neuron dot products, quantized once here when
     // they run on integers.
     DotInput xIn = kb.prepareDotInput(up, x, hidden);
+    // Rows of floats, or of one block format with a block per step (q8_0,
+    // q4_1, q4_0 rows of an odd block count), in predicted mode: each of a
+    // pass's dot products asks for the same row of the next pass, its lines
+    // spread over the steps, and the down loop for the next pass's down
+    // rows (predicted q8_0, one thread: the FFN kernel 17.0 -> 9.0 ms per
+    // token, against asking for the first lines of the next pass's rows
+    // before each pass). q4_0 pairs do the same in their own loops (below).
+    bool spreadsRows = !gateValues && (xIn.q8 ? !xIn.paired && !xIn.superBlocks
+                                              : !up.getQuantType());
 
     kb.parallel(
         chunks,
@@ -288,16 +319,8 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
             kb.loop(kb.idx(0), passes, 1, [&](Value p) {
               Value first = kb.muli(p, kb.idx(kRowsPerPass));
               bool paired = !gateValues && xIn.paired;
-              // Rows of one block format with a block per step (q8_0, q4_1,
-              // q4_0 rows of an odd block count): each row's dot product
-              // asks for the same row of the next pass, its lines spread
-              // over the steps, and the down loop for the next pass's down
-              // rows (predicted q8_0, one thread: the FFN kernel 17.0 ->
-              // 9.0 ms per token, against asking for the first lines of
-              // the next pass's rows before each pass).
-              bool spreadRows =
-                  !gateValues && xIn.q8 && !xIn.paired && !xIn.superBlocks;
-              if (!paired && !spreadRows)
+
+              if (!paired && !spreadsRows)
                 beforePass(first);
               SmallVector<Value> rows, values;
               for (int64_t r = 0; r < kRowsPerPass; ++r)
@@ -337,7 +360,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                 for (int64_t r = 0; r < kRowsPerPass; ++r)
                   values.push_back(
                       kb.activation(act, dots[2 * r], dots[2 * r + 1]));
-              } else if (spreadRows) {
+              } else if (spreadsRows) {
                 for (int64_t r = 0; r < kRowsPerPass; ++r)
                   ahead.push_back(
                       neuronAhead(kb.addi(first, kb.idx(kRowsPerPass + r))));
@@ -345,7 +368,8 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                   auto rowDot = [&](WeightRows &part) {
                     return kb.dot(part, rows[r], xIn, hidden, [&](Value blk) {
                       prefetchSpread(rewriter, loc, kb, part.rows,
-                                     ValueRange{ahead[r]}, blk, hidden / 32);
+                                     ValueRange{ahead[r]}, blk,
+                                     kb.dotSteps(part, xIn, hidden));
                     });
                   };
                   Value g = rowDot(gate);
@@ -360,11 +384,11 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
               };
               auto downSpread = [&](Value group) {
                 prefetchSpread(rewriter, loc, kb, down.rows, ahead, group,
-                               hidden / 32);
+                               kb.accumulateSteps(down, hidden));
               };
               kb.accumulateRows(down, rows, values, partials, pBase, hidden,
                                 paired ? function_ref<void(Value)>(downPrefetch)
-                                : spreadRows
+                                : spreadsRows
                                     ? function_ref<void(Value)>(downSpread)
                                     : nullptr);
             });
@@ -400,7 +424,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                   OpBuilder::InsertionGuard guard(rewriter);
                   rewriter.setInsertionPointToStart(ifOp.thenBlock());
                   kb.store(i, list, kb.addi(lo, n));
-                  if (!gateValues && xIn.q8 && !xIn.superBlocks) {
+                  if (!gateValues && (xIn.paired || spreadsRows)) {
                     // Rows whose passes ask for the next pass's (above):
                     // the chunk's first pass has no pass before
                     // it to ask for its rows; they are asked for here, as

@@ -103,12 +103,7 @@ Value KernelBuilder::dot(const WeightRows &weight, Value row,
   auto wVecType = VectorType::get({lanes}, wElt);
   Value zero = arith::ConstantOp::create(b, loc, accType,
                                          DenseElementsAttr::get(accType, 0.0f));
-  // Independent accumulators hide the FMA latency, so a row streams at
-  // memory speed rather than at one FMA per latency.
-  int64_t chains = 1;
-  while (chains < target.getMaxAccumulatorChains() &&
-         n % (lanes * chains * 2) == 0)
-    chains *= 2;
+  int64_t chains = floatDotChains(n);
   SmallVector<Value> init(chains, zero);
   auto forOp =
       scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes * chains), init);
@@ -116,6 +111,8 @@ Value KernelBuilder::dot(const WeightRows &weight, Value row,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forOp.getBody());
     Value k = forOp.getInductionVar();
+    if (prefetch)
+      prefetch(arith::DivUIOp::create(b, loc, k, idx(lanes * chains)));
     SmallVector<Value> next;
     for (int64_t c = 0; c < chains; ++c) {
       Value kc = c == 0 ? k : addi(k, idx(c * lanes));
@@ -131,6 +128,17 @@ Value KernelBuilder::dot(const WeightRows &weight, Value row,
   for (int64_t c = 1; c < chains; ++c)
     acc = arith::AddFOp::create(b, loc, acc, forOp.getResult(c));
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
+}
+
+/// Independent accumulators hide the FMA latency, so a row streams at
+/// memory speed rather than at one FMA per latency.
+int64_t KernelBuilder::floatDotChains(int64_t n) const {
+  int64_t lanes = target.lanesFor(n);
+  int64_t chains = 1;
+  while (chains < target.getMaxAccumulatorChains() &&
+         n % (lanes * chains * 2) == 0)
+    chains *= 2;
+  return chains;
 }
 
 SmallVector<Value> KernelBuilder::dots(const WeightRows &weight, Value row,
@@ -206,6 +214,8 @@ void KernelBuilder::accumulateRows(const WeightRows &weight, ValueRange rows,
   for (Value scale : scales)
     sv.push_back(vector::BroadcastOp::create(b, loc, vecType, scale));
   loop(0, n, lanes, [&](Value k) {
+    if (prefetch)
+      prefetch(arith::DivUIOp::create(b, loc, k, idx(lanes)));
     Value ak = addi(base, k);
     Value av = vector::LoadOp::create(b, loc, vecType, acc, ValueRange{ak});
     for (auto [row, s] : llvm::zip_equal(rows, sv)) {

@@ -126,8 +126,13 @@ public:
   /// integers; else just `x`. Call it outside the loops that reuse it.
   DotInput prepareDotInput(const WeightRows &w, Value x, int64_t n);
   /// dot(row `row` of `w` (`n` weights), the vector `x`), in f32.
+  /// `prefetch`, where given, is called at each of the loop's
+  /// `dotSteps(w, x, n)` steps with the step's index, in place of the row's
+  /// own stream prefetch (rows of floats, or of one block per step; k-quants
+  /// and q4_0 pairs ignore it).
   Value dot(const WeightRows &w, Value row, const DotInput &x, int64_t n,
             function_ref<void(Value)> prefetch = nullptr);
+  int64_t dotSteps(const WeightRows &w, const DotInput &x, int64_t n) const;
   /// dot(row `row` of `w`, xs[j]) for every j, in f32: one pass over the
   /// row, each block loaded once for all of them, one accumulator per x
   /// (independent chains). Rows of f32/f16/bf16 only (the KV cache's).
@@ -142,12 +147,12 @@ public:
   /// acc[base + k] += scales[r] * w[rows[r], k] for k in [0, n), rows in
   /// order (the scattered down projection). Several rows share one read
   /// and write of `acc`; the arithmetic is that of one row after another.
-  /// `prefetch`, where given, is called at each step of the loop over the
-  /// rows' columns with the step's index (q4_0 rows in pairs of blocks:
-  /// n / 64 steps; other rows ignore it).
+  /// `prefetch`, where given, is called at each of the loop's
+  /// `accumulateSteps(w, n)` steps with the step's index.
   void accumulateRows(const WeightRows &w, ValueRange rows, ValueRange scales,
                       Value acc, Value base, int64_t n,
                       function_ref<void(Value)> prefetch = nullptr);
+  int64_t accumulateSteps(const WeightRows &w, int64_t n) const;
   /// out[k] = w[row, k] in f32, for k in [0, n).
   void loadRow(const WeightRows &w, Value row, Value out, int64_t n);
   /// out[lo, hi) = value.
@@ -257,6 +262,7 @@ private:
                                         Value group,
                                         GroupScales *groupScales = nullptr);
   int64_t blocksPerGroup(const WeightRows &w) const;
+  int64_t floatDotChains(int64_t n) const;
   /// Block `block` of 32 weights of row `row` (not a k-quant).
   DecodedBlock decodeBlock(const WeightRows &w, Value row, Value block);
   /// The 32 4-bit levels of 16 bytes: byte j holds level j (low nibble) and

@@ -825,6 +825,22 @@ Value KernelBuilder::quantizedDot(const WeightRows &w, Value row, Value x,
   return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, acc);
 }
 
+int64_t KernelBuilder::dotSteps(const WeightRows &w, const DotInput &x,
+                                int64_t n) const {
+  if (!w.getQuantType())
+    return n / (target.lanesFor(n) * floatDotChains(n));
+  return x.paired ? n / (2 * kBlock) : n / kBlock;
+}
+
+int64_t KernelBuilder::accumulateSteps(const WeightRows &w, int64_t n) const {
+  llm::QuantType quant = w.getQuantType();
+  if (!quant)
+    return n / target.lanesFor(n);
+  if (quant.getFormat() == llm::QuantFormat::Q4_0 && quant.hasPairedBlocks(n))
+    return n / (2 * kBlock);
+  return n / kBlock / blocksPerGroup(w);
+}
+
 void KernelBuilder::quantizedAccumulateRows(
     const WeightRows &w, ValueRange rows, ValueRange scales, Value acc,
     Value base, int64_t n, function_ref<void(Value)> prefetch) {

@@ -78,7 +78,12 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 
 // Predicted: the predictor's hidden layer (a parallel matvec, relu'd), then
 // in each chunk the score of each neuron against the cutoff; gate, up and
-// down rows only for the selected neurons.
+// down rows only for the selected neurons. The next pass's rows are asked
+// for into L2, spread over this pass's loops: each gate and up dot product
+// asks for the same row of the next pass (a row of 32 floats is two lines,
+// the loop one step: two per step), the down loop for the next pass's four
+// down rows (a line each, at the first of its four steps that reaches it);
+// the selection asks for the rows of the chunk's first pass.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[H:.+]] = memref.alloc() {alignment = 64 : i64} : memref<8xf32>
 // CHECK: scf.parallel
@@ -87,6 +92,18 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 // CHECK: scf.parallel
 // CHECK: vector.load {{.*}} : memref<128x8xf32>, vector<8xf32>
 // CHECK: arith.cmpf ogt
+// CHECK: arith.cmpi ult, %{{.+}}, %c4{{.*}} : index
+// CHECK: memref.prefetch %[[G:view_[0-9]+]][%[[I:.+]], %{{.+}}], read, locality<2>, data
+// CHECK: memref.prefetch %[[U:view_[0-9]+]][%[[I]], %{{.+}}], read, locality<2>, data
+// CHECK: memref.prefetch %[[D:view_[0-9]+]][%[[I]], %{{.+}}], read, locality<2>, data
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: memref.prefetch %[[G]][%[[NEXT:[^,]+]], %{{.+}}], read, locality<2>, data
+// CHECK: memref.prefetch %[[G]][%[[NEXT]], %{{.+}}], read, locality<2>, data
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: memref.prefetch %[[U]][%[[NEXT]], %{{.+}}], read, locality<2>, data
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c32{{.*}} step %c8
+// CHECK: scf.if
+// CHECK-COUNT-4: memref.prefetch %[[D]][%{{.+}}, %{{.+}}], read, locality<2>, data
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<32xf32>
   %g = llm.param "g" : tensor<128x32xf32>
