@@ -59,7 +59,13 @@ def main():
     sparsec = os.path.join(args.build, "bin", "sparsec")
     from tokenizers import Tokenizer
 
-    work = tempfile.mkdtemp(prefix="sparsec-quant-accuracy-")
+    # The executables and weights (~1.3 GB for SmolLM2 and five formats)
+    # live only as long as the run.
+    with tempfile.TemporaryDirectory(prefix="sparsec-quant-accuracy-") as work:
+        measure(args, sparsec, Tokenizer, work)
+
+
+def measure(args, sparsec, Tokenizer, work):
     variants = [("reference", None)] + [(f, f) for f in args.formats.split(",") if f]
     exes = {}
     for name, quant in variants:
@@ -69,7 +75,9 @@ def main():
         if quant:
             cmd += ["--quant", quant, "--quant-keep", args.quant_keep]
         print(f"quant_accuracy: compiling {name}", file=sys.stderr)
-        subprocess.run(cmd, check=True)
+        if subprocess.run(cmd).returncode != 0:
+            sys.exit(f"quant_accuracy: compiling {name} failed (sparsec's message "
+                     "is above)")
         exe = [os.path.join(out, f) for f in os.listdir(out)
                if os.access(os.path.join(out, f), os.X_OK)
                and not f.endswith((".o", ".json", ".safetensors"))]
