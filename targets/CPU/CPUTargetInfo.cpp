@@ -31,12 +31,12 @@ Value CPUTargetInfo::emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
 
 Value CPUTargetInfo::emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
                                                   Value accumulator, Value lhs,
-                                                  Value rhs,
-                                                  bool lhsUnsigned) const {
+                                                  Value rhs, bool lhsUnsigned,
+                                                  Value pairWeights) const {
   if (int8Dot == Int8Dot::SDot)
-    return TargetInfoBase::emitInt8DotProductAccumulate(b, loc, accumulator,
-                                                        lhs, rhs, lhsUnsigned);
-  return emitX86Dot(b, loc, accumulator, lhs, rhs, lhsUnsigned, Value());
+    return TargetInfoBase::emitInt8DotProductAccumulate(
+        b, loc, accumulator, lhs, rhs, lhsUnsigned, pairWeights);
+  return emitX86Dot(b, loc, accumulator, lhs, rhs, lhsUnsigned, pairWeights);
 }
 
 Value CPUTargetInfo::emitX86Dot(OpBuilder &b, Location loc, Value accumulator,
@@ -76,6 +76,9 @@ Value CPUTargetInfo::emitX86Dot(OpBuilder &b, Location loc, Value accumulator,
   if (!pairWeights)
     pairWeights = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(shorts, int16_t(1)));
+  if (int8Dot == Int8Dot::VNNI && accumulator)
+    return intrinsic(ints, "llvm.x86.avx512.vpdpwssd.256",
+                     {accumulator, pairs, pairWeights});
   Value sums = intrinsic(ints, "llvm.x86.avx2.pmadd.wd", {pairs, pairWeights});
   if (accumulator)
     return arith::AddIOp::create(b, loc, accumulator, sums);

@@ -58,7 +58,8 @@ public:
                            bool lhsUnsigned, Value pairWeights) const override;
   Value emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
                                      Value accumulator, Value lhs, Value rhs,
-                                     bool lhsUnsigned) const override;
+                                     bool lhsUnsigned,
+                                     Value pairWeights) const override;
   /// x86-64 with 16 lanes (AVX-512F): vpermps on the zero-extended bytes,
   /// which reads only the low 4 bits of each index.
   Value emitNibbleLookup(OpBuilder &b, Location loc, Value packed,

@@ -34,10 +34,11 @@ Value TargetInfoBase::emitInt8DotProduct(OpBuilder &, Location, Value, Value,
 
 Value TargetInfoBase::emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
                                                    Value accumulator, Value lhs,
-                                                   Value rhs,
-                                                   bool lhsUnsigned) const {
+                                                   Value rhs, bool lhsUnsigned,
+                                                   Value pairWeights) const {
   return arith::AddIOp::create(
-      b, loc, accumulator, emitInt8DotProduct(b, loc, lhs, rhs, lhsUnsigned));
+      b, loc, accumulator,
+      emitInt8DotProduct(b, loc, lhs, rhs, lhsUnsigned, pairWeights));
 }
 
 int64_t TargetInfoBase::lanesFor(int64_t n) const {
@@ -83,9 +84,10 @@ public:
   }
   Value emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
                                      Value accumulator, Value lhs, Value rhs,
-                                     bool lhsUnsigned) const override {
+                                     bool lhsUnsigned,
+                                     Value pairWeights) const override {
     return base->emitInt8DotProductAccumulate(b, loc, accumulator, lhs, rhs,
-                                              lhsUnsigned);
+                                              lhsUnsigned, pairWeights);
   }
   Value emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
                          ArrayRef<float> table) const override {

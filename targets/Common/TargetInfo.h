@@ -86,12 +86,16 @@ public:
   virtual Value emitInt8DotProduct(OpBuilder &b, Location loc, Value lhs,
                                    Value rhs, bool lhsUnsigned,
                                    Value pairWeights = {}) const;
-  /// `accumulator` (vector<8xi32>) plus emitInt8DotProduct(lhs, rhs): one
-  /// instruction where the target's dot product accumulates (VNNI's
-  /// vpdpbusd), an add otherwise. Exact, like emitInt8DotProduct.
+  /// `accumulator` (vector<8xi32>) plus emitInt8DotProduct(lhs, rhs,
+  /// pairWeights): one instruction where the target's dot product
+  /// accumulates (VNNI's vpdpbusd, or vpdpwssd after the pairs with
+  /// `pairWeights`), an add otherwise. Exact, like emitInt8DotProduct.
+  /// Chains of these keep their order through LLVM, which would otherwise
+  /// reassociate integer adds into one long chain.
   virtual Value emitInt8DotProductAccumulate(OpBuilder &b, Location loc,
                                              Value accumulator, Value lhs,
-                                             Value rhs, bool lhsUnsigned) const;
+                                             Value rhs, bool lhsUnsigned,
+                                             Value pairWeights = {}) const;
 
   /// For `packed` of type vector<16xi8> (32 4-bit levels, byte j holding
   /// level j in its low nibble and level j + 16 in its high one) and a

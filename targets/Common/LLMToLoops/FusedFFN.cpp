@@ -284,15 +284,16 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     // The inputs of the per-neuron dot products, quantized once here when
     // they run on integers.
     DotInput xIn = kb.prepareDotInput(up, x, hidden);
-    // Rows of floats, or of one block format with a block per step (q8_0,
-    // q4_1, q4_0 rows of an odd block count), in predicted mode: each of a
-    // pass's dot products asks for the same row of the next pass, its lines
-    // spread over the steps, and the down loop for the next pass's down
-    // rows (predicted q8_0, one thread: the FFN kernel 17.0 -> 9.0 ms per
-    // token, against asking for the first lines of the next pass's rows
-    // before each pass). q4_0 pairs do the same in their own loops (below).
-    bool spreadsRows = !gateValues && (xIn.q8 ? !xIn.paired && !xIn.superBlocks
-                                              : !up.getQuantType());
+    // Rows of floats, or of one block format with a block or super-block
+    // per step (q8_0, q4_1, q4_k, q6_k, q4_0 rows of an odd block count), in
+    // predicted mode: each of a pass's dot products asks for the same row
+    // of the next pass, its lines spread over the steps, and the down loop
+    // for the next pass's down rows (one thread, the FFN kernel per token:
+    // predicted q8_0 17.0 -> 9.0 ms, q4_k 15.4 -> 10.2 ms, against asking
+    // for the first lines of the next pass's rows before each pass). q4_0
+    // pairs do the same in their own loops (below).
+    bool spreadsRows =
+        !gateValues && (xIn.q8 ? !xIn.paired : !up.getQuantType());
 
     kb.parallel(
         chunks,

@@ -242,6 +242,10 @@ private:
     Value scaleF16; ///< `scale` as stored, when it is one f16
     /// The 16 bytes `levels` were unpacked from, for 4-bit formats.
     Value packedNibbles;
+    /// q4_k: the two 16-byte halves of the 32 bytes whose low (or, with
+    /// `highNibbles`, high) nibbles are the levels.
+    std::array<Value, 2> nibbleHalves;
+    bool highNibbles = false;
     std::array<Value, 2> halfScales;
     /// Decoded for integer dot products (decodeGroup with GroupScales): a
     /// k-quant's sub-block scales as the i16 multipliers of its 16 pair
@@ -315,7 +319,7 @@ private:
   DotInput preparePairedDotInput(Value x, int64_t n);
   DotInput prepareSuperBlockDotInput(const WeightRows &w, Value x, int64_t n);
   Value superBlockInt8Dot(const WeightRows &w, Value row, const DotInput &x,
-                          int64_t n);
+                          int64_t n, function_ref<void(Value)> prefetch);
   /// Two q4_0 blocks of a row (pair `pair`): their levels as bytes (the
   /// low and the high nibbles) and [d_a x 4, d_b x 4].
   struct DecodedPair {

@@ -111,41 +111,50 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group,
   if (quant.getFormat() == llm::QuantFormat::Q4_K) {
     // f16 d, dmin; scales[12]; qs[128]. Sub-block j's 6-bit scale and min:
     // for j < 4 the low 6 bits of bytes j and j + 4; for j >= 4 the low /
-    // high nibble of byte j + 4 and the top 2 bits of bytes j - 4 / j. All
-    // eight of each are decoded at once in 8-byte vectors (shuffles put
-    // each lane's bytes in place), converted and scaled together.
+    // high nibble of byte j + 4 and the top 2 bits of bytes j - 4 / j. The
+    // twelve bytes are read as three 32-bit words (a, b, c), and each
+    // four-byte half of the eight scales and eight mins is a few word
+    // operations on all four lanes at once: scales 0-3 = a & 0x3f..,
+    // scales 4-7 = (c & 0x0f..) | ((a >> 2) & 0x30..), and the mins the
+    // same from b and c >> 4 (a per-byte shuffle formulation took four
+    // times the instructions, which made q4_k rows compute-bound).
     Value d = loadRowHalf(w, row, at(0));
     Value dmin = loadRowHalf(w, row, at(2));
-    Value packed = loadRowBytes(w, row, at(4), 12);
-    auto lanes = [&](ArrayRef<int64_t> order) -> Value {
-      return vector::ShuffleOp::create(b, loc, packed, packed, order);
+    auto words2 = VectorType::get({2}, b.getI32Type());
+    Value words =
+        vector::BitCastOp::create(b, loc, VectorType::get({3}, b.getI32Type()),
+                                  loadRowBytes(w, row, at(4), 12));
+    auto perWord = [&](ArrayRef<int32_t> values) -> Value {
+      return arith::ConstantOp::create(b, loc, words2,
+                                       DenseElementsAttr::get(words2, values));
     };
-    auto byteType = VectorType::get({8}, b.getI8Type());
-    auto perLane = [&](ArrayRef<int8_t> values) -> Value {
-      return arith::ConstantOp::create(
-          b, loc, byteType, DenseElementsAttr::get(byteType, values));
+    auto splat = [&](uint32_t value) {
+      int32_t v = static_cast<int32_t>(value);
+      return perWord({v, v});
     };
-    auto shiftRight = [&](Value v, int64_t by) {
-      return byteOp(v, by, ByteOp::ShiftRight);
-    };
-    // The top two bits of bytes 0-3 (scales) and 4-7 (mins), as bits 4-5 of
-    // lanes 4-7; lanes 0-3 have none.
-    auto topBits = [&](ArrayRef<int64_t> order) -> Value {
-      return arith::AndIOp::create(
-          b, loc, byteOp(shiftRight(lanes(order), 6), 4, ByteOp::ShiftLeft),
-          perLane({0, 0, 0, 0, 48, 48, 48, 48}));
-    };
-    Value scaleBits = arith::OrIOp::create(
+    // [a, b] and [c, c >> 4]: the scale and min halves side by side.
+    Value ab = vector::ShuffleOp::create(b, loc, words, words,
+                                         ArrayRef<int64_t>{0, 1});
+    Value cc = arith::ShRUIOp::create(
         b, loc,
-        arith::AndIOp::create(b, loc, lanes({0, 1, 2, 3, 8, 9, 10, 11}),
-                              perLane({63, 63, 63, 63, 15, 15, 15, 15})),
-        topBits({0, 1, 2, 3, 0, 1, 2, 3}));
-    Value minBytes = lanes({4, 5, 6, 7, 8, 9, 10, 11});
-    Value minLow = vector::ShuffleOp::create(
-        b, loc, byteOp(minBytes, 63, ByteOp::And), shiftRight(minBytes, 4),
-        ArrayRef<int64_t>{0, 1, 2, 3, 12, 13, 14, 15});
-    Value minBits =
-        arith::OrIOp::create(b, loc, minLow, topBits({4, 5, 6, 7, 4, 5, 6, 7}));
+        vector::ShuffleOp::create(b, loc, words, words,
+                                  ArrayRef<int64_t>{2, 2}),
+        perWord({0, 4}));
+    Value low = arith::AndIOp::create(b, loc, ab, splat(0x3f3f3f3f));
+    Value high = arith::OrIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, cc, splat(0x0f0f0f0f)),
+        arith::AndIOp::create(b, loc,
+                              arith::ShRUIOp::create(b, loc, ab, splat(2)),
+                              splat(0x30303030)));
+    auto byteType = VectorType::get({8}, b.getI8Type());
+    auto eightBytes = [&](int64_t lane) -> Value {
+      return vector::BitCastOp::create(
+          b, loc, byteType,
+          vector::ShuffleOp::create(b, loc, low, high,
+                                    ArrayRef<int64_t>{lane, 2 + lane}));
+    };
+    Value scaleBits = eightBytes(0);
+    Value minBits = eightBytes(1);
     auto f32x8 = VectorType::get({8}, b.getF32Type());
     Value scales = mul(arith::UIToFPOp::create(b, loc, f32x8, scaleBits),
                        vector::BroadcastOp::create(b, loc, f32x8, d));
@@ -163,14 +172,21 @@ KernelBuilder::decodeGroup(const WeightRows &w, Value row, Value group,
       groupScales->offsets = offsets;
     }
     Value lowNibbles, highNibbles;
+    std::array<Value, 2> halves;
     for (int64_t j = 0; j < 8; ++j) {
       if (j % 2 == 0) {
         Value qs = loadRowBytes(w, row, at(16 + 16 * j), kBlock);
         lowNibbles = byteOp(qs, 15, ByteOp::And);
         highNibbles = byteOp(qs, 4, ByteOp::ShiftRight);
+        for (int64_t h = 0; h < 2; ++h)
+          halves[h] = vector::ExtractStridedSliceOp::create(
+              b, loc, qs, ArrayRef<int64_t>{16 * h}, ArrayRef<int64_t>{16},
+              ArrayRef<int64_t>{1});
       }
       DecodedBlock block;
       block.levels = j % 2 == 0 ? lowNibbles : highNibbles;
+      block.nibbleHalves = halves;
+      block.highNibbles = j % 2 == 1;
       block.isUnsigned = true;
       if (groupScales) {
         block.pairWeights = vector::ShuffleOp::create(
@@ -331,6 +347,28 @@ Value KernelBuilder::levelsToF32(const DecodedBlock &block) {
     if (Value looked =
             target.emitNibbleLookup(b, loc, block.packedNibbles, table))
       return looked;
+  }
+  if (block.nibbleHalves[0] && target.getVectorWidth() >= 16) {
+    // q4_k: each half's lookup gives the levels of its low nibbles, then
+    // of its high ones; the block takes one kind from both halves (the
+    // lookups are shared with the neighbouring block, which takes the
+    // other kind).
+    SmallVector<float> table;
+    for (int64_t level = 0; level < 16; ++level)
+      table.push_back(static_cast<float>(level));
+    Value first = target.emitNibbleLookup(b, loc, block.nibbleHalves[0], table);
+    Value second =
+        first ? target.emitNibbleLookup(b, loc, block.nibbleHalves[1], table)
+              : Value();
+    if (second) {
+      int64_t from = block.highNibbles ? 16 : 0;
+      SmallVector<int64_t> order;
+      for (int64_t i = 0; i < 16; ++i)
+        order.push_back(from + i);
+      for (int64_t i = 0; i < 16; ++i)
+        order.push_back(kBlock + from + i);
+      return vector::ShuffleOp::create(b, loc, first, second, order);
+    }
   }
   if (block.zeroPoint) {
     // 0..15 - 8 fits a signed byte: centre before converting.
@@ -713,7 +751,7 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
   if (x.paired)
     return pairedInt8Dot(w, row, x, n);
   if (x.superBlocks)
-    return superBlockInt8Dot(w, row, x, n);
+    return superBlockInt8Dot(w, row, x, n, prefetch);
   auto accType = VectorType::get({8}, b.getF32Type());
   auto laneSums = VectorType::get({8}, b.getI32Type());
   return chainedSum(n / kBlock, [&](Value blk, Value acc) {
@@ -767,7 +805,8 @@ Value KernelBuilder::int8Dot(const WeightRows &w, Value row, const DotInput &x,
 /// sum_j s_j sum(q x_q), plus, for q4_k, the 8 lanes of offsets (-dmin m_j)
 /// times the input's sub-block sums (d_x sum(x_q), stored per lane j).
 Value KernelBuilder::superBlockInt8Dot(const WeightRows &w, Value row,
-                                       const DotInput &x, int64_t n) {
+                                       const DotInput &x, int64_t n,
+                                       function_ref<void(Value)> prefetch) {
   auto accType = VectorType::get({8}, b.getF32Type());
   auto intType = VectorType::get({8}, b.getI32Type());
   Value zero = arith::ConstantOp::create(b, loc, intType,
@@ -775,20 +814,29 @@ Value KernelBuilder::superBlockInt8Dot(const WeightRows &w, Value row,
   int64_t perGroup = blocksPerGroup(w);
   return chainedSum(n / kBlock / perGroup, [&](Value group, Value acc) {
     // No prefetchAhead here: measured on Zen 3 it made q4_k rows a third
-    // slower (35 -> 23 tok/s on one thread), where it speeds up q4_0/q8_0.
+    // slower (35 -> 23 tok/s on one thread), where it speeds up q4_0/q8_0;
+    // on Zen 4 too (the q_proj matvec 4.2 -> 5.6 ms per token). The caller's
+    // `prefetch` (the sparse FFN's requests for its next rows) is another
+    // matter.
+    if (prefetch)
+      prefetch(group);
     GroupScales scales;
     SmallVector<DecodedBlock> blocks = decodeGroup(w, row, group, &scales);
-    Value products = zero;
+    // The sub-blocks' sums in two chains (even and odd sub-blocks), joined
+    // at the end (exact integers, so the order does not change them): in
+    // one chain each product waited for the one before it, and the chain's
+    // latency, not the instruction count, set the speed of q4_k rows.
+    Value chains[2] = {zero, zero};
     for (auto [i, block] : llvm::enumerate(blocks)) {
       Value blk = addi(muli(group, idx(perGroup)), idx(i));
       Value xq = vector::LoadOp::create(
           b, loc, VectorType::get({kBlock}, b.getI8Type()), x.q8,
           ValueRange{muli(blk, idx(kBlock))});
-      products = arith::AddIOp::create(
-          b, loc, products,
-          target.emitInt8DotProduct(b, loc, block.levels, xq, block.isUnsigned,
-                                    block.pairWeights));
+      Value &chain = chains[i % 2];
+      chain = target.emitInt8DotProductAccumulate(
+          b, loc, chain, block.levels, xq, block.isUnsigned, block.pairWeights);
     }
+    Value products = arith::AddIOp::create(b, loc, chains[0], chains[1]);
     Value lanes = muli(group, idx(8));
     Value inputScale =
         vector::LoadOp::create(b, loc, accType, x.q8Scales, ValueRange{lanes});
@@ -829,6 +877,8 @@ int64_t KernelBuilder::dotSteps(const WeightRows &w, const DotInput &x,
                                 int64_t n) const {
   if (!w.getQuantType())
     return n / (target.lanesFor(n) * floatDotChains(n));
+  if (x.superBlocks)
+    return n / kBlock / blocksPerGroup(w);
   return x.paired ? n / (2 * kBlock) : n / kBlock;
 }
 
@@ -856,6 +906,8 @@ void KernelBuilder::quantizedAccumulateRows(
                        ArrayRef<Value> factors) {
     Value ak = addi(base, at);
     Value av = vector::LoadOp::create(b, loc, type, acc, ValueRange{ak});
+    // The rows' offsets (q4_1, q4_k) summed first and added once.
+    Value offsets;
     for (auto [r, block] : llvm::enumerate(blocks)) {
       if (!block.scale && factors.empty()) {
         av = vector::FMAOp::create(b, loc, dequantizeBlock(block), sv[r], av);
@@ -869,10 +921,13 @@ void KernelBuilder::quantizedAccumulateRows(
                                b, loc, type, mul(scales[r], block.scale))
                          : factors[r];
       av = vector::FMAOp::create(b, loc, levelsToF32(block), factor, av);
-      if (block.offset)
-        av = add(av, vector::BroadcastOp::create(b, loc, type,
-                                                 mul(scales[r], block.offset)));
+      if (block.offset) {
+        Value offset = mul(scales[r], block.offset);
+        offsets = offsets ? add(offsets, offset) : offset;
+      }
     }
+    if (offsets)
+      av = add(av, vector::BroadcastOp::create(b, loc, type, offsets));
     vector::StoreOp::create(b, loc, av, acc, ValueRange{ak});
   };
   if (quant.getFormat() == llm::QuantFormat::Q4_0 && quant.hasPairedBlocks(n)) {

@@ -252,9 +252,11 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
 // A q4_k matvec: rows of 144-byte super-blocks. Per super-block d and dmin
-// (f16), the 12 bytes of 6-bit scales and mins decoded once, eight at a
-// time in byte vectors (the last four from nibbles and top bits), and 32
-// bytes of nibbles per pair of sub-blocks (low nibbles, then high).
+// (f16), the 12 bytes of 6-bit scales and mins decoded once, as three
+// 32-bit words (a, b, c): scales and mins 0-3 are [a, b] & 0x3f3f3f3f,
+// 4-7 the nibbles of [c, c >> 4] with the top bits of [a, b] (>> 2, &
+// 0x30303030), and 32 bytes of nibbles per pair of sub-blocks (low nibbles,
+// then high).
 // Sub-block j: weight = d s_j q - dmin m_j.
 // Decoded to f32 (NEON), levels are converted, times the scale plus the
 // offset (one FMA). With integer dot products the input is rounded per
@@ -262,6 +264,8 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 // sums times it); each sub-block's pair sums are multiplied by its 6-bit
 // scale in vpmaddwd and added in i32; per super-block one conversion, one
 // FMA by d d_x, and one FMA of the offsets (-dmin m_j) by the input's sums.
+// With VNNI the sub-blocks' products accumulate in two chains of vpdpwssd
+// (even and odd sub-blocks), joined once per super-block.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[M:.+]] = memref.view %{{.+}}[%{{.+}}][] : memref<?xi8> to memref<8x144xi8>
 // INT8: memref.alloc() {alignment = 64 : i64} : memref<256xi8>
@@ -274,9 +278,20 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 // CHECK: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<2xi8>
 // CHECK: vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<2xi8>
 // CHECK: %[[SC:.+]] = vector.load %[[M]][%[[R]], %{{.+}}] : memref<8x144xi8>, vector<12xi8>
-// CHECK: vector.shuffle %[[SC]], %[[SC]] [0, 1, 2, 3, 8, 9, 10, 11] : vector<12xi8>, vector<12xi8>
-// CHECK: arith.constant dense<[63, 63, 63, 63, 15, 15, 15, 15]> : vector<8xi8>
-// CHECK: vector.shuffle %[[SC]], %[[SC]] [4, 5, 6, 7, 8, 9, 10, 11] : vector<12xi8>, vector<12xi8>
+// CHECK: %[[WORDS:.+]] = vector.bitcast %[[SC]] : vector<12xi8> to vector<3xi32>
+// CHECK: %[[AB:.+]] = vector.shuffle %[[WORDS]], %[[WORDS]] [0, 1] : vector<3xi32>, vector<3xi32>
+// CHECK: vector.shuffle %[[WORDS]], %[[WORDS]] [2, 2] : vector<3xi32>, vector<3xi32>
+// CHECK: arith.constant dense<[0, 4]> : vector<2xi32>
+// CHECK: arith.constant dense<1061109567> : vector<2xi32>
+// CHECK: %[[LOW:.+]] = arith.andi %[[AB]], %{{.+}} : vector<2xi32>
+// CHECK: arith.constant dense<252645135> : vector<2xi32>
+// CHECK: arith.shrui %[[AB]], %{{.+}} : vector<2xi32>
+// CHECK: arith.constant dense<808464432> : vector<2xi32>
+// CHECK: %[[HIGH:.+]] = arith.ori %{{.+}}, %{{.+}} : vector<2xi32>
+// CHECK: %[[SCALES:.+]] = vector.shuffle %[[LOW]], %[[HIGH]] [0, 2] : vector<2xi32>, vector<2xi32>
+// CHECK: vector.bitcast %[[SCALES]] : vector<2xi32> to vector<8xi8>
+// CHECK: %[[MINS:.+]] = vector.shuffle %[[LOW]], %[[HIGH]] [1, 3] : vector<2xi32>, vector<2xi32>
+// CHECK: vector.bitcast %[[MINS]] : vector<2xi32> to vector<8xi8>
 // CHECK: arith.uitofp %{{.+}} : vector<8xi8> to vector<8xf32>
 // CHECK: arith.uitofp %{{.+}} : vector<8xi8> to vector<8xf32>
 // CHECK: arith.negf %{{.+}} : vector<8xf32>
@@ -293,6 +308,16 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attribu
 // INT8: vector.load %[[XS]][%{{.+}}] : memref<8xf32>, vector<8xf32>
 // INT8: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.reduction <add>
+// VNNI: memref.view {{.*}} to memref<8x144xi8>
+// VNNI: scf.parallel
+// VNNI: %[[ZERO:.+]] = arith.constant dense<0> : vector<8xi32>
+// VNNI: %[[EVEN:.+]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[ZERO]],
+// VNNI: %[[ODD:.+]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[ZERO]],
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[EVEN]],
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"(%[[ODD]],
+// VNNI-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"
+// VNNI: arith.addi %{{.+}}, %{{.+}} : vector<8xi32>
+// VNNI: arith.sitofp %{{.+}} : vector<8xi32> to vector<8xf32>
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<8xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<256xf32>
   %w = llm.param "w" : tensor<8x256x!llm.quant<q4_k>>
@@ -336,4 +361,42 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<4xf32> attribu
   %w = llm.param "w" : tensor<4x512x!llm.quant<q6_k>>
   %y = llm.linear %x, %w : tensor<512xf32>, tensor<4x512x!llm.quant<q6_k>> -> tensor<4xf32>
   return %y : tensor<4xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
+// q4_k neuron bundle, predicted: each gate and up dot product asks for the
+// same row of the next pass, spread over its super-blocks (into L2), and
+// the down loop for the next pass's down rows. The down loop decodes
+// levels with AVX-512's table lookup: the two halves of a 32-byte qs give
+// the low-nibble levels of one sub-block and the high-nibble levels of the
+// next; the four rows' offsets (-dmin m_j, times the neuron's value) are
+// summed and added once per block of 32 outputs.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// VNNI: memref.view {{.*}} to memref<64x3x144xi8>
+// VNNI: scf.parallel
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.256"
+// VNNI: memref.prefetch {{.*}} read, locality<2>, data
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// VNNI: vector.shuffle %{{.+}}, %{{.+}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47] : vector<32xf32>, vector<32xf32>
+// VNNI-NOT: arith.uitofp {{.*}} to vector<32xf32>
+// VNNI-COUNT-4: vector.fma {{.*}} : vector<32xf32>
+// VNNI: %[[OFFSETS:.+]] = vector.broadcast %{{.+}} : f32 to vector<32xf32>
+// VNNI: arith.addf %{{.+}}, %[[OFFSETS]] : vector<32xf32>
+// VNNI: vector.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<{{.+}}xf32>, vector<32xf32>
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<256xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<256xf32>
+  %fc1 = llm.param "fc1" : tensor<8x256xf16>
+  %fc2 = llm.param "fc2" : tensor<64x8xf16>
+  %b = sfn.bundle_param "bundle" sources ["g", "u", "d"] transposed [2] : tensor<64x3x256x!llm.quant<q4_k>>
+  %g = sfn.bundle_part %b[0] : tensor<64x3x256x!llm.quant<q4_k>> -> tensor<64x256x!llm.quant<q4_k>>
+  %u = sfn.bundle_part %b[1] : tensor<64x3x256x!llm.quant<q4_k>> -> tensor<64x256x!llm.quant<q4_k>>
+  %dt = sfn.bundle_part %b[2] : tensor<64x3x256x!llm.quant<q4_k>> -> tensor<64x256x!llm.quant<q4_k>>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, layer = 0 : i64, mode = #sfn.mode<predicted>} : (tensor<256xf32>, tensor<64x256x!llm.quant<q4_k>>, tensor<64x256x!llm.quant<q4_k>>, tensor<64x256x!llm.quant<q4_k>>, tensor<256xf32>, tensor<8x256xf16>, tensor<64x8xf16>) -> tensor<256xf32>
+  return %y : tensor<256xf32>
 }
