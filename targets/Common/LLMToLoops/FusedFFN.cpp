@@ -273,6 +273,15 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
         cutoff = op.getActivationThreshold()->convertToFloat();
     }
     list = createTemporary(rewriter, loc, neurons, index);
+    // Predicted mode reads a neuron's down row only when its value is not
+    // zero (a predicted neuron whose gate or up is not positive has none):
+    // the values of a chunk's neurons come first, the nonzero ones kept
+    // here in order, then their down rows.
+    Value kept, keptValues;
+    if (mode == sfn::SparseMode::Predicted) {
+      kept = createTemporary(rewriter, loc, neurons, index);
+      keptValues = createTemporary(rewriter, loc, neurons, f32);
+    }
     // The predictor's scores, all of them: a matvec of its own, whose rows
     // are spread evenly over the threads (a chunk's active neurons are
     // not), and then a chunk only compares.
@@ -308,96 +317,152 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
           // partials[c, :] += h_i * downT[i, :]. Four neurons share one pass
           // over the partial sum (the same additions in the same order, one
           // read and write instead of four); the last count % 4 take a pass
-          // each.
+          // each. Exact and threshold modes (the gates computed during the
+          // selection): each pass asks for the first lines of the next
+          // pass's rows before it starts.
           constexpr int64_t kRowsPerPass = 4;
           auto accumulateAll = [&](Value count,
                                    function_ref<Value(Value)> neuronAt,
                                    function_ref<Value(Value)> valueOf,
                                    function_ref<void(Value)> beforePass,
-                                   function_ref<Value(Value)> neuronAhead) {
+                                   function_ref<Value(Value)>) {
             Value passes = arith::DivUIOp::create(rewriter, loc, count,
                                                   kb.idx(kRowsPerPass));
             kb.loop(kb.idx(0), passes, 1, [&](Value p) {
               Value first = kb.muli(p, kb.idx(kRowsPerPass));
-              bool paired = !gateValues && xIn.paired;
-
-              if (!paired && !spreadsRows)
-                beforePass(first);
+              beforePass(first);
               SmallVector<Value> rows, values;
               for (int64_t r = 0; r < kRowsPerPass; ++r)
                 rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
-              // q4_0: the next pass's rows asked for into L2 while this
-              // pass computes, spread evenly over its two loops in
-              // proportion to their work: its down rows during the gate/up
-              // loop, its gate and up rows during the down loop (each a
-              // pass ahead of its use). Requests spread over the pass keep
-              // memory busy as the loads of the work go on; measured on
-              // one thread, asking for all three during the gate/up loop
-              // alone (its first 36 of 64 steps) took the kernel 20% longer,
-              // as did asking for them all during the down loop, and asking
-              // into L1 or leaving it to the hardware longer still.
-              SmallVector<Value> ahead;
-              auto prefetchNext = [&](ArrayRef<WeightRows *> parts,
-                                      Value pairIndex) {
-                for (WeightRows *part : parts)
-                  prefetchSpread(rewriter, loc, kb, part->rows, ahead,
-                                 pairIndex, hidden / 64);
-              };
-              if (paired) {
-                // The pass's gate and up rows in one loop, their eight
-                // streams read side by side.
-                for (int64_t r = 0; r < kRowsPerPass; ++r)
-                  ahead.push_back(
-                      neuronAhead(kb.addi(first, kb.idx(kRowsPerPass + r))));
-                SmallVector<KernelBuilder::RowRef> refs;
-                for (Value row : rows) {
-                  refs.push_back({&gate, row});
-                  refs.push_back({&up, row});
-                }
-                SmallVector<Value> dots =
-                    kb.dotRows(refs, xIn, hidden, [&](Value pairIndex) {
-                      prefetchNext({&down}, pairIndex);
-                    });
-                for (int64_t r = 0; r < kRowsPerPass; ++r)
-                  values.push_back(
-                      kb.activation(act, dots[2 * r], dots[2 * r + 1]));
-              } else if (spreadsRows) {
-                for (int64_t r = 0; r < kRowsPerPass; ++r)
-                  ahead.push_back(
-                      neuronAhead(kb.addi(first, kb.idx(kRowsPerPass + r))));
-                for (int64_t r = 0; r < kRowsPerPass; ++r) {
-                  auto rowDot = [&](WeightRows &part) {
-                    return kb.dot(part, rows[r], xIn, hidden, [&](Value blk) {
-                      prefetchSpread(rewriter, loc, kb, part.rows,
-                                     ValueRange{ahead[r]}, blk,
-                                     kb.dotSteps(part, xIn, hidden));
-                    });
-                  };
-                  Value g = rowDot(gate);
-                  values.push_back(kb.activation(act, g, rowDot(up)));
-                }
-              } else {
-                for (Value row : rows)
-                  values.push_back(valueOf(row));
-              }
-              auto downPrefetch = [&](Value pairIndex) {
-                prefetchNext({&gate, &up}, pairIndex);
-              };
-              auto downSpread = [&](Value group) {
-                prefetchSpread(rewriter, loc, kb, down.rows, ahead, group,
-                               kb.accumulateSteps(down, hidden));
-              };
-              kb.accumulateRows(down, rows, values, partials, pBase, hidden,
-                                paired ? function_ref<void(Value)>(downPrefetch)
-                                : spreadsRows
-                                    ? function_ref<void(Value)>(downSpread)
-                                    : nullptr);
+              for (Value row : rows)
+                values.push_back(valueOf(row));
+              kb.accumulateRows(down, rows, values, partials, pBase, hidden);
             });
             kb.loop(kb.muli(passes, kb.idx(kRowsPerPass)), count, 1,
                     [&](Value j) {
                       Value row = neuronAt(j);
                       kb.accumulateRows(down, {row}, {valueOf(row)}, partials,
                                         pBase, hidden);
+                    });
+          };
+          // Predicted mode: the values of the chunk's neurons (positions
+          // [0, count) of its list), four at a time, the nonzero ones kept
+          // in order with their values; then the kept neurons' down rows,
+          // four per pass over the partial sum. The same additions in the
+          // same order as adding every row (a zero value adds nothing).
+          // Each loop asks for the next pass's rows of its own kind, spread
+          // over its steps.
+          auto valuesThenDown = [&](Value count,
+                                    function_ref<Value(Value)> neuronAt,
+                                    function_ref<Value(Value)> valueOf,
+                                    function_ref<void(Value)> beforePass,
+                                    function_ref<Value(Value)> neuronAhead) {
+            bool paired = xIn.paired;
+            auto keep = [&](Value m, Value row, Value value) -> Value {
+              // Unordered: a NaN value is kept (and reaches the output).
+              Value nonzero = arith::CmpFOp::create(rewriter, loc,
+                                                    arith::CmpFPredicate::UNE,
+                                                    value, kb.f32(0.0f));
+              auto ifOp = scf::IfOp::create(rewriter, loc, index, nonzero,
+                                            /*withElseRegion=*/true);
+              OpBuilder::InsertionGuard guard(rewriter);
+              rewriter.setInsertionPointToStart(ifOp.thenBlock());
+              kb.store(row, kept, kb.addi(lo, m));
+              kb.store(value, keptValues, kb.addi(lo, m));
+              scf::YieldOp::create(rewriter, loc, kb.addi(m, kb.idx(1)));
+              rewriter.setInsertionPointToStart(ifOp.elseBlock());
+              scf::YieldOp::create(rewriter, loc, m);
+              return ifOp.getResult(0);
+            };
+            Value passes = arith::DivUIOp::create(rewriter, loc, count,
+                                                  kb.idx(kRowsPerPass));
+            Value m = kb.loopCarry(
+                kb.idx(0), passes, 1, kb.idx(0), [&](Value p, Value m) {
+                  Value first = kb.muli(p, kb.idx(kRowsPerPass));
+                  SmallVector<Value> rows, ahead, values;
+                  for (int64_t r = 0; r < kRowsPerPass; ++r) {
+                    rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
+                    ahead.push_back(
+                        neuronAhead(kb.addi(first, kb.idx(kRowsPerPass + r))));
+                  }
+                  if (paired) {
+                    // The pass's gate and up rows in one loop, their eight
+                    // streams read side by side.
+                    SmallVector<KernelBuilder::RowRef> refs;
+                    for (Value row : rows) {
+                      refs.push_back({&gate, row});
+                      refs.push_back({&up, row});
+                    }
+                    SmallVector<Value> dots =
+                        kb.dotRows(refs, xIn, hidden, [&](Value pairIndex) {
+                          for (WeightRows *part : {&gate, &up})
+                            prefetchSpread(rewriter, loc, kb, part->rows, ahead,
+                                           pairIndex, hidden / 64);
+                        });
+                    for (int64_t r = 0; r < kRowsPerPass; ++r)
+                      values.push_back(
+                          kb.activation(act, dots[2 * r], dots[2 * r + 1]));
+                  } else if (spreadsRows) {
+                    for (int64_t r = 0; r < kRowsPerPass; ++r) {
+                      auto rowDot = [&](WeightRows &part) {
+                        return kb.dot(
+                            part, rows[r], xIn, hidden, [&](Value blk) {
+                              prefetchSpread(rewriter, loc, kb, part.rows,
+                                             ValueRange{ahead[r]}, blk,
+                                             kb.dotSteps(part, xIn, hidden));
+                            });
+                      };
+                      Value g = rowDot(gate);
+                      values.push_back(kb.activation(act, g, rowDot(up)));
+                    }
+                  } else {
+                    beforePass(first);
+                    for (Value row : rows)
+                      values.push_back(valueOf(row));
+                  }
+                  for (int64_t r = 0; r < kRowsPerPass; ++r)
+                    m = keep(m, rows[r], values[r]);
+                  return m;
+                });
+            m = kb.loopCarry(kb.muli(passes, kb.idx(kRowsPerPass)), count, 1, m,
+                             [&](Value j, Value m) {
+                               Value row = neuronAt(j);
+                               return keep(m, row, valueOf(row));
+                             });
+            // The kept neurons' down rows; a pass asks for the next pass's
+            // (positions clamped to the last kept one).
+            auto keptAt = [&](Value j) {
+              return kb.load(kept, kb.addi(lo, j));
+            };
+            Value last = arith::SubIOp::create(
+                rewriter, loc,
+                arith::MaxUIOp::create(rewriter, loc, m, kb.idx(1)), kb.idx(1));
+            Value downPasses =
+                arith::DivUIOp::create(rewriter, loc, m, kb.idx(kRowsPerPass));
+            kb.loop(kb.idx(0), downPasses, 1, [&](Value p) {
+              Value first = kb.muli(p, kb.idx(kRowsPerPass));
+              SmallVector<Value> rows, values, ahead;
+              for (int64_t r = 0; r < kRowsPerPass; ++r) {
+                Value j = kb.addi(first, kb.idx(r));
+                rows.push_back(keptAt(j));
+                values.push_back(kb.load(keptValues, kb.addi(lo, j)));
+                ahead.push_back(keptAt(arith::MinUIOp::create(
+                    rewriter, loc, kb.addi(j, kb.idx(kRowsPerPass)), last)));
+              }
+              auto downSpread = [&](Value step) {
+                prefetchSpread(rewriter, loc, kb, down.rows, ahead, step,
+                               kb.accumulateSteps(down, hidden));
+              };
+              kb.accumulateRows(down, rows, values, partials, pBase, hidden,
+                                paired || spreadsRows
+                                    ? function_ref<void(Value)>(downSpread)
+                                    : nullptr);
+            });
+            kb.loop(kb.muli(downPasses, kb.idx(kRowsPerPass)), m, 1,
+                    [&](Value j) {
+                      kb.accumulateRows(down, {keptAt(j)},
+                                        {kb.load(keptValues, kb.addi(lo, j))},
+                                        partials, pBase, hidden);
                     });
           };
           // The chunk's compact list of active neurons, in its own segment of
@@ -464,7 +529,16 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                                                 kb.idx(neurons - 1));
             return kb.load(list, slot);
           };
-          accumulateAll(
+          auto passes =
+              kept ? function_ref<void(
+                         Value, function_ref<Value(Value)>,
+                         function_ref<Value(Value)>, function_ref<void(Value)>,
+                         function_ref<Value(Value)>)>(valuesThenDown)
+                   : function_ref<void(
+                         Value, function_ref<Value(Value)>,
+                         function_ref<Value(Value)>, function_ref<void(Value)>,
+                         function_ref<Value(Value)>)>(accumulateAll);
+          passes(
               count, [&](Value j) { return kb.load(list, kb.addi(lo, j)); },
               [&](Value i) {
                 Value g = gateValues ? kb.load(gateValues, i)

@@ -139,14 +139,16 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
-// q4_0 neuron bundle (rows in pairs of blocks): a pass's four gate and up
-// rows run in one loop, which asks for the next pass's down rows into L2
-// (locality 2), a row's lines spread evenly over the loop's steps (at the
-// first step that reaches each line); the down loop that follows asks for
-// the next pass's gate and up rows the same way. The rows' own stream
-// prefetch is left out of both loops. A chunk's first pass has no pass
-// before it: the selection asks for the rows of each of its first four
-// neurons as it finds them.
+// q4_0 neuron bundle (rows in pairs of blocks), predicted: a chunk first
+// computes its neurons' values, a pass's four gate and up rows in one loop,
+// which asks for the next pass's gate and up rows into L2 (locality 2), a
+// row's lines spread evenly over the loop's steps (at the first step that
+// reaches each line); the nonzero values are kept, in order, with their
+// neurons (an unordered compare: a NaN is kept). Then the kept neurons'
+// down rows, four per pass, each pass asking for the next one's the same
+// way. The rows' own stream prefetch is left out of the loops. A chunk's
+// first pass has no pass before it: the selection asks for the rows of each
+// of its first four neurons as it finds them.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // VNNI: memref.view {{.*}} to memref<64x3x36xi8>
 // VNNI: %[[GV:.+]] = memref.subview %{{.+}}[0, 0, 0] [64, 1, 36]
@@ -162,20 +164,22 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 // VNNI: memref.prefetch %[[UV]][%[[I]], %{{.+}}], read, locality<2>, data
 // VNNI: memref.prefetch %[[DV]][%[[I]], %{{.+}}], read, locality<2>, data
 // VNNI: } else {
+// VNNI: scf.for {{.*}} -> (index)
 // VNNI: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // VNNI: %[[LINES:.+]] = arith.muli %{{.+}}, %c1{{.*}} : index
 // VNNI: arith.divui %[[LINES]], %c1{{.*}} : index
 // VNNI: %[[REM:.+]] = arith.remui %[[LINES]], %c1{{.*}} : index
 // VNNI: %[[FIRST:.+]] = arith.cmpi ult, %[[REM]], %c1{{.*}} : index
 // VNNI: scf.if %[[FIRST]] {
-// VNNI-COUNT-4: memref.prefetch %[[DV]][%{{.+}}, %{{.+}}], read, locality<2>, data
-// VNNI-NOT: memref.prefetch
-// VNNI: scf.yield
-// VNNI: scf.for
-// VNNI: scf.if
 // VNNI-COUNT-4: memref.prefetch %[[GV]][%{{.+}}, %{{.+}}], read, locality<2>, data
 // VNNI: scf.if
 // VNNI-COUNT-4: memref.prefetch %[[UV]][%{{.+}}, %{{.+}}], read, locality<2>, data
+// VNNI-NOT: memref.prefetch
+// VNNI: scf.yield
+// VNNI-COUNT-4: arith.cmpf une
+// VNNI: scf.for
+// VNNI: scf.if
+// VNNI-COUNT-4: memref.prefetch %[[DV]][%{{.+}}, %{{.+}}], read, locality<2>, data
 // VNNI-NOT: memref.prefetch
 // VNNI: vector.fma
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attributes {llm.decode_step} {
