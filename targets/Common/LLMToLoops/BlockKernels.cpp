@@ -124,10 +124,13 @@ BlockDotInput KernelBuilder::prepareBlockDotInput(const WeightRows &w, Value x,
     Value dest = rowView(b, loc, *to, t, size);
     int64_t lanes = size % 8 == 0 ? 8 : 1;
     auto vecType = VectorType::get({lanes}, type.getElementType());
+    // A named copy: C++17 lambdas cannot capture structured bindings.
+    Value source = *from;
     loop(0, size, lanes, [&](Value i) {
       vector::StoreOp::create(
-          b, loc, vector::LoadOp::create(b, loc, vecType, *from, ValueRange{i}),
-          dest, ValueRange{i});
+          b, loc,
+          vector::LoadOp::create(b, loc, vecType, source, ValueRange{i}), dest,
+          ValueRange{i});
     });
   }
   return block;
