@@ -273,15 +273,13 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
         cutoff = op.getActivationThreshold()->convertToFloat();
     }
     list = createTemporary(rewriter, loc, neurons, index);
-    // Predicted mode reads a neuron's down row only when its value is not
-    // zero (a predicted neuron whose gate or up is not positive has none):
-    // the values of a chunk's neurons come first, the nonzero ones kept
-    // here in order, then their down rows.
-    Value kept, keptValues;
-    if (mode == sfn::SparseMode::Predicted) {
-      kept = createTemporary(rewriter, loc, neurons, index);
-      keptValues = createTemporary(rewriter, loc, neurons, f32);
-    }
+    // A neuron's down row is read only when its value is not zero (a
+    // predicted neuron whose gate or up is not positive has none, nor has
+    // a selected one whose up is not, with dReLU): the values of a chunk's
+    // neurons come first, the nonzero ones kept here in order, then their
+    // down rows.
+    Value kept = createTemporary(rewriter, loc, neurons, index);
+    Value keptValues = createTemporary(rewriter, loc, neurons, f32);
     // The predictor's scores, all of them: a matvec of its own, whose rows
     // are spread evenly over the threads (a chunk's active neurons are
     // not), and then a chunk only compares.
@@ -313,51 +311,24 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
           // This chunk's partial sum: a [hidden] row of `partials`.
           Value pBase = kb.muli(c, kb.idx(hidden));
           kb.fill(partials, pBase, kb.addi(pBase, kb.idx(hidden)), 0.0);
-          // For the neurons at positions [0, count) (`neuronAt`), in order:
-          // partials[c, :] += h_i * downT[i, :]. Four neurons share one pass
-          // over the partial sum (the same additions in the same order, one
-          // read and write instead of four); the last count % 4 take a pass
-          // each. Exact and threshold modes (the gates computed during the
-          // selection): each pass asks for the first lines of the next
-          // pass's rows before it starts.
           constexpr int64_t kRowsPerPass = 4;
-          auto accumulateAll = [&](Value count,
-                                   function_ref<Value(Value)> neuronAt,
-                                   function_ref<Value(Value)> valueOf,
-                                   function_ref<void(Value)> beforePass,
-                                   function_ref<Value(Value)>) {
-            Value passes = arith::DivUIOp::create(rewriter, loc, count,
-                                                  kb.idx(kRowsPerPass));
-            kb.loop(kb.idx(0), passes, 1, [&](Value p) {
-              Value first = kb.muli(p, kb.idx(kRowsPerPass));
-              beforePass(first);
-              SmallVector<Value> rows, values;
-              for (int64_t r = 0; r < kRowsPerPass; ++r)
-                rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
-              for (Value row : rows)
-                values.push_back(valueOf(row));
-              kb.accumulateRows(down, rows, values, partials, pBase, hidden);
-            });
-            kb.loop(kb.muli(passes, kb.idx(kRowsPerPass)), count, 1,
-                    [&](Value j) {
-                      Value row = neuronAt(j);
-                      kb.accumulateRows(down, {row}, {valueOf(row)}, partials,
-                                        pBase, hidden);
-                    });
-          };
-          // Predicted mode: the values of the chunk's neurons (positions
-          // [0, count) of its list), four at a time, the nonzero ones kept
-          // in order with their values; then the kept neurons' down rows,
-          // four per pass over the partial sum. The same additions in the
-          // same order as adding every row (a zero value adds nothing).
-          // Each loop asks for the next pass's rows of its own kind, spread
-          // over its steps.
+          // The values of the chunk's neurons (positions [0, count) of its
+          // list, `neuronAt`), four at a time, the nonzero ones kept in order
+          // with their values; then the kept neurons' down rows, partials[c,
+          // :] += h_i * downT[i, :], four neurons per pass over the partial
+          // sum (one read and write of it instead of four); the last m % 4
+          // take a pass each. The same additions in the same order as adding
+          // every row (a zero value adds nothing). The down loop asks for the
+          // next pass's down rows, spread over its steps; the values' loop
+          // for the next pass's gate and up rows the same way in predicted
+          // mode, and for their first lines before each pass in the modes
+          // whose gates come from the selection (`beforePass`).
           auto valuesThenDown = [&](Value count,
                                     function_ref<Value(Value)> neuronAt,
                                     function_ref<Value(Value)> valueOf,
                                     function_ref<void(Value)> beforePass,
                                     function_ref<Value(Value)> neuronAhead) {
-            bool paired = xIn.paired;
+            bool paired = !gateValues && xIn.paired;
             auto keep = [&](Value m, Value row, Value value) -> Value {
               // Unordered: a NaN value is kept (and reaches the output).
               Value nonzero = arith::CmpFOp::create(rewriter, loc,
@@ -454,9 +425,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                                kb.accumulateSteps(down, hidden));
               };
               kb.accumulateRows(down, rows, values, partials, pBase, hidden,
-                                paired || spreadsRows
-                                    ? function_ref<void(Value)>(downSpread)
-                                    : nullptr);
+                                downSpread);
             });
             kb.loop(kb.muli(downPasses, kb.idx(kRowsPerPass)), m, 1,
                     [&](Value j) {
@@ -529,16 +498,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                                                 kb.idx(neurons - 1));
             return kb.load(list, slot);
           };
-          auto passes =
-              kept ? function_ref<void(
-                         Value, function_ref<Value(Value)>,
-                         function_ref<Value(Value)>, function_ref<void(Value)>,
-                         function_ref<Value(Value)>)>(valuesThenDown)
-                   : function_ref<void(
-                         Value, function_ref<Value(Value)>,
-                         function_ref<Value(Value)>, function_ref<void(Value)>,
-                         function_ref<Value(Value)>)>(accumulateAll);
-          passes(
+          valuesThenDown(
               count, [&](Value j) { return kb.load(list, kb.addi(lo, j)); },
               [&](Value i) {
                 Value g = gateValues ? kb.load(gateValues, i)
@@ -546,15 +506,15 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                 return kb.activation(act, g, kb.dot(up, i, xIn, hidden));
               },
               [&](Value first) {
-                // Ask for the start of the next pass's rows: within a row the
-                // hardware prefetcher follows the stream, but the jump to the
-                // next (sparse) neuron is a miss it cannot predict.
+                // Ask for the start of the next pass's gate and up rows (the
+                // ones the values' loop reads): within a row the hardware
+                // prefetcher follows the stream, but the jump to the next
+                // (sparse) neuron is a miss it cannot predict.
                 for (int64_t ahead = kRowsPerPass; ahead < 2 * kRowsPerPass;
                      ++ahead) {
                   Value next = neuronAhead(kb.addi(first, kb.idx(ahead)));
                   Value first = gateValues ? up.rows : gate.rows;
-                  for (Value rows :
-                       {first, gateValues ? Value() : up.rows, down.rows}) {
+                  for (Value rows : {first, gateValues ? Value() : up.rows}) {
                     if (!rows)
                       continue;
                     // The first row read gets its first lines asked for (as

@@ -33,11 +33,14 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
 // Exact: the gate densely (kept for the active neurons), each chunk's list
-// of neurons whose relu(gate) > 0, then only those neurons' up and down rows,
-// the next one's rows prefetched.
+// of neurons whose relu(gate) > 0, then those neurons' values (their up
+// rows, the next pass's asked for first), the nonzero values kept with their
+// neurons, and only the kept neurons' down rows.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // CHECK: %[[GATES:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xf32>
 // CHECK: %[[LIST:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xindex>
+// CHECK: %[[KEPT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xindex>
+// CHECK: %[[VALUES:.+]] = memref.alloc() {alignment = 64 : i64} : memref<128xf32>
 // CHECK: scf.parallel
 // CHECK: memref.store %{{.+}}, %[[GATES]]
 // CHECK: arith.cmpf ogt
@@ -45,6 +48,12 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 // CHECK: memref.store %{{.+}}, %[[LIST]]
 // CHECK: memref.prefetch
 // CHECK: memref.load %[[GATES]]
+// CHECK: arith.cmpf une
+// CHECK: memref.store %{{.+}}, %[[KEPT]]
+// CHECK: memref.store %{{.+}}, %[[VALUES]]
+// CHECK: memref.load %[[KEPT]]
+// CHECK: memref.load %[[VALUES]]
+// CHECK: vector.fma
 func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attributes {llm.decode_step} {
   %x = llm.param "x" : tensor<32xf32>
   %g = llm.param "g" : tensor<128x32xf32>
