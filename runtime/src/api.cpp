@@ -539,7 +539,8 @@ sparsec_model_query_info(const sparsec_model_t *model,
     info.weights_bytes = model->model->weightsSize();
     info.other_bytes_per_token = m.otherBytesPerToken;
     info.num_records = m.records.size();
-    info.prefill_block = static_cast<int32_t>(m.prefillBlock);
+    info.prefill_block =
+        static_cast<int32_t>(std::min<int64_t>(m.prefillBlock, m.kvCacheSlots));
     *out_info = info;
     return Status::ok();
   });
@@ -1075,17 +1076,14 @@ extern "C" sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,
                           std::to_string(tokens[i]) +
                           ", outside the vocabulary [0, " +
                           std::to_string(m.vocabSize) + ")");
-    // A block goes through the prefill step only while it ends within the
-    // cache's slots: the step appends a block's keys before its tokens
-    // attend, so in a sliding window's ring a later token's key would
-    // overwrite a slot an earlier token still attends to. The rest of the
-    // prompt (past a full ring) runs token by token.
+    // Blocks of at most the cache's slots: in a sliding window's ring the
+    // step keeps the rows a block overwrites for the block's earlier
+    // tokens, which works while no two of its tokens share a slot.
     size_t done = 0;
+    size_t block = static_cast<size_t>(
+        std::min<int64_t>(session->prefillBlock, m.kvCacheSlots));
     while (session->prefill && count - done > 1) {
-      int64_t unwritten = m.kvCacheSlots - session->position;
-      size_t n = std::min<size_t>(
-          {count - done, static_cast<size_t>(session->prefillBlock),
-           static_cast<size_t>(std::max<int64_t>(unwritten, 0))});
+      size_t n = std::min(count - done, block);
       if (n < 2)
         break;
       if (Status status = runPrefillBlock(*session, tokens + done, n);

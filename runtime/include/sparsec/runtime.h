@@ -102,8 +102,9 @@ typedef struct sparsec_model_info_t {
   /* Vectors a --record-activations step leaves after each step
    * (sparsec_model_query_record); 0 for other models. */
   size_t num_records;
-  /* Prompt tokens per call of the model's prefill step (manifest
-   * "prefill_block"); 0 when it has none. */
+  /* Prompt tokens per call of the model's prefill step: the manifest's
+   * "prefill_block", at most the KV cache's slots (a sliding window's
+   * ring); 0 when it has none. */
   int32_t prefill_block;
 } sparsec_model_info_t;
 
@@ -335,11 +336,10 @@ sparsec_status_t sparsec_session_step(sparsec_session_t *session, int32_t token,
 /* Runs every token of a prompt; fails before running any when they do
  * not fit in the rest of the context. A model compiled with a prefill step
  * (manifest "prefill_block") processes the prompt in blocks of that many
- * tokens at once, on the CPU, as long as a block ends within the KV
- * cache's slots (a sliding window's ring is never overwritten by a block);
- * otherwise (or with options.token_by_token, or for a last single token)
- * each token runs through the decode step. out_logits as for step (the
- * last token's). */
+ * tokens at once (at most the KV cache's slots, for a sliding window's
+ * ring), on the CPU; otherwise (or with options.token_by_token, or for a
+ * last single token) each token runs through the decode step. out_logits as for
+ * step (the last token's). */
 sparsec_status_t sparsec_session_prefill(sparsec_session_t *session,
                                          const int32_t *tokens, size_t count,
                                          float *out_logits);

@@ -21,6 +21,12 @@
 // count. A sliding-window cache is a ring of `slots` positions: position p
 // lives in slot p mod slots, and the last min(p + 1, slots) slots are
 // exactly the window; softmax does not care about the order of positions.
+// In the prefill step a ring's block (at most `slots` tokens, which the
+// runtime guarantees) first copies the rows its tokens will overwrite into
+// a staging buffer: token t attends to the ring's slots but those of the
+// block's later tokens (masked: they held older positions that t still
+// attends to), and to those older positions' rows from the staging buffer,
+// merged after the ring's splits.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,6 +41,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
+#include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::sparsec;
@@ -91,12 +99,18 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
     Value q = adaptor.getQuery(), k = adaptor.getKey(), v = adaptor.getValue();
     Value pos = adaptor.getPos();
     Value out = createResultBuffer(rewriter, loc, op.getResult(), step);
-    Value scores = createTemporary(rewriter, loc, heads * slots, f32);
 
     // A prefill block's tokens: token t is at position pos + t, its rows
     // are row t of q, k, v and out; in the decode step t is 0.
     int64_t qSize = heads * d, kvSize = kvHeads * d;
     int64_t tokens = std::max<int64_t>(step.prefillBlock, 1);
+    // In the prefill step with a ring: the block's slots' rows as they were
+    // before the block ([1][k | v][kv head][token][head dim], f32 holds the
+    // cache's values exactly), and a split after the ring's for them.
+    bool staged = ring && step.prefillBlock > 0;
+    // Scores per head and cached position (then the staging split's).
+    Value scores = createTemporary(
+        rewriter, loc, heads * (slots + (staged ? tokens : 0)), f32);
     auto lastOf = [&](Value t) {
       // Positions [0, last) are attended to by token t.
       Value last = kb.addi(tokenPosition(kb, step, pos, t), kb.idx(1));
@@ -105,17 +119,42 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
       return last;
     };
 
+    Value l = kb.idx(layer);
+    Value firstSlot =
+        staged ? arith::RemUIOp::create(rewriter, loc, pos, kb.idx(slots))
+                     .getResult()
+               : Value();
+    auto slotOf = [&](Value t) -> Value {
+      Value at = tokenPosition(kb, step, pos, t);
+      return ring ? arith::RemUIOp::create(rewriter, loc, at, kb.idx(slots))
+                        .getResult()
+                  : at;
+    };
+    Value staging;
+    if (staged) {
+      staging = memref::AllocOp::create(
+          rewriter, loc, MemRefType::get({1, 2, kvHeads, tokens, d}, f32),
+          rewriter.getI64IntegerAttr(64));
+      forEachToken(kb, step, [&](Value t) {
+        Value slot = slotOf(t);
+        kb.loop(0, kvHeads, 1, [&](Value h) {
+          kb.loop(0, d, 1, [&](Value i) {
+            for (int64_t which = 0; which < 2; ++which) {
+              Value x = kb.toF32(memref::LoadOp::create(
+                  rewriter, loc, kv, ValueRange{l, kb.idx(which), h, slot, i}));
+              kb.store(x, staging, {kb.idx(0), kb.idx(which), h, t, i});
+            }
+          });
+        });
+      });
+    }
+
     // Append the tokens' keys and values (all of them first: token t attends
     // to the block's tokens before it).
     forEachToken(kb, step, [&](Value t) {
       Value kRow = tokenRow(rewriter, loc, step, k, t, kvSize);
       Value vRow = tokenRow(rewriter, loc, step, v, t, kvSize);
-      Value at = tokenPosition(kb, step, pos, t);
-      Value l = kb.idx(layer);
-      Value slot =
-          ring ? arith::RemUIOp::create(rewriter, loc, at, kb.idx(slots))
-                     .getResult()
-               : at;
+      Value slot = slotOf(t);
       kb.loop(0, kvHeads, 1, [&](Value h) {
         kb.loop(0, d, 1, [&](Value i) {
           Value flat = kb.addi(kb.muli(h, kb.idx(d)), i);
@@ -132,140 +171,214 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
     });
 
     int64_t splits = (slots + kPositionsPerSplit - 1) / kPositionsPerSplit;
+    // Partial results per token, head and split (the staging split last).
+    int64_t partials = splits + (staged ? 1 : 0);
     Value partialAcc =
-        createTemporary(rewriter, loc, tokens * heads * splits * d, f32);
+        createTemporary(rewriter, loc, tokens * heads * partials * d, f32);
     Value partialMax =
-        createTemporary(rewriter, loc, tokens * heads * splits, f32);
+        createTemporary(rewriter, loc, tokens * heads * partials, f32);
     Value partialSum =
-        createTemporary(rewriter, loc, tokens * heads * splits, f32);
+        createTemporary(rewriter, loc, tokens * heads * partials, f32);
     Value scale = kb.f32(1.0 / std::sqrt(static_cast<double>(d)));
     int64_t lanes = step.target.getVectorWidth();
     auto vecType = VectorType::get({lanes}, f32);
-    Value l = kb.idx(layer);
+
+    // Token t's attention over rows [lo, hi) of `keys` and `values`, as
+    // partial result `s` of the KV head g's query heads; their scores at
+    // scoreBase(h) + row. A row for which `masked` gives true scores -inf.
+    auto attendRows = [&](const WeightRows &keys, const WeightRows &values,
+                          Value g, Value s, Value t, Value lo, Value hi,
+                          function_ref<Value(Value)> scoreBase,
+                          function_ref<Value(Value)> masked) {
+      Value qRow = tokenRow(rewriter, loc, step, q, t, qSize);
+      // The group's query heads, unrolled: each key and value row is
+      // read once for all of them.
+      SmallVector<Value> qs, sBases, slotsOf, accBases;
+      for (int64_t j = 0; j < group; ++j) {
+        Value h = kb.addi(kb.muli(g, kb.idx(group)), kb.idx(j));
+        qs.push_back(rowView(rewriter, loc, qRow, h, d));
+        sBases.push_back(scoreBase(h));
+        Value th = kb.addi(kb.muli(t, kb.idx(heads)), h);
+        slotsOf.push_back(kb.addi(kb.muli(th, kb.idx(partials)), s));
+        accBases.push_back(kb.muli(slotsOf.back(), kb.idx(d)));
+      }
+      // Scores and their maxima.
+      SmallVector<Value> minusInf(group, kb.f32(-INFINITY));
+      auto scoreLoop =
+          scf::ForOp::create(rewriter, loc, lo, hi, kb.idx(1), minusInf);
+      {
+        OpBuilder::InsertionGuard guard(rewriter);
+        rewriter.setInsertionPointToStart(scoreLoop.getBody());
+        Value row = scoreLoop.getInductionVar();
+        Value hidden = masked ? masked(row) : Value();
+        SmallVector<Value> dots = kb.dots(keys, row, qs, d), maxima;
+        for (int64_t j = 0; j < group; ++j) {
+          Value score = kb.mul(dots[j], scale);
+          if (hidden)
+            score = arith::SelectOp::create(rewriter, loc, hidden,
+                                            kb.f32(-INFINITY), score);
+          kb.store(score, scores, kb.addi(sBases[j], row));
+          maxima.push_back(arith::MaximumFOp::create(
+              rewriter, loc, scoreLoop.getRegionIterArgs()[j], score));
+        }
+        scf::YieldOp::create(rewriter, loc, maxima);
+      }
+      Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
+      for (int64_t j = 0; j < group; ++j) {
+        Value m = scoreLoop.getResult(j), sBase = sBases[j];
+        // Every row masked: m = -inf would make exp(-inf - m) NaN; the
+        // lowest finite m makes their p 0 and the split's weight 0.
+        if (masked)
+          m = arith::MaximumFOp::create(
+              rewriter, loc, m, kb.f32(-std::numeric_limits<float>::max()));
+        // p_t = exp(s_t - m), `lanes` positions at a time (one vector
+        // exp), the sum in lanes; then the rest one by one.
+        Value vecEnd = kb.addi(
+            lo,
+            kb.muli(arith::DivUIOp::create(rewriter, loc, count, kb.idx(lanes)),
+                    kb.idx(lanes)));
+        Value mv = vector::BroadcastOp::create(rewriter, loc, vecType, m);
+        Value zeros = arith::ConstantOp::create(
+            rewriter, loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+        auto vecLoop = scf::ForOp::create(rewriter, loc, lo, vecEnd,
+                                          kb.idx(lanes), ValueRange{zeros});
+        {
+          OpBuilder::InsertionGuard guard(rewriter);
+          rewriter.setInsertionPointToStart(vecLoop.getBody());
+          Value at = kb.addi(sBase, vecLoop.getInductionVar());
+          Value sv = vector::LoadOp::create(rewriter, loc, vecType, scores,
+                                            ValueRange{at});
+          Value p = math::ExpOp::create(
+              rewriter, loc,
+              arith::SubFOp::create(rewriter, loc, sv, mv).getResult());
+          vector::StoreOp::create(rewriter, loc, p, scores, ValueRange{at});
+          scf::YieldOp::create(
+              rewriter, loc,
+              ValueRange{arith::AddFOp::create(
+                  rewriter, loc, vecLoop.getRegionIterArgs()[0], p)});
+        }
+        Value vecSum = vector::ReductionOp::create(
+            rewriter, loc, vector::CombiningKind::ADD, vecLoop.getResult(0));
+        Value sum = kb.loopCarry(vecEnd, hi, 1, vecSum, [&](Value r, Value a) {
+          Value p = math::ExpOp::create(
+              rewriter, loc, kb.sub(kb.load(scores, kb.addi(sBase, r)), m));
+          kb.store(p, scores, kb.addi(sBase, r));
+          return kb.add(a, p);
+        });
+        kb.store(m, partialMax, slotsOf[j]);
+        kb.store(sum, partialSum, slotsOf[j]);
+        kb.fill(partialAcc, accBases[j], kb.addi(accBases[j], kb.idx(d)), 0.0);
+      }
+      // acc += p_t * v_t for every head of the group, four positions
+      // per pass over the accumulators (the additions in position
+      // order), then the rest one by one.
+      auto accumulate = [&](Value first, int64_t count) {
+        SmallVector<Value> rows;
+        for (int64_t r = 0; r < count; ++r)
+          rows.push_back(kb.addi(first, kb.idx(r)));
+        SmallVector<SmallVector<Value>> weights;
+        for (int64_t j = 0; j < group; ++j) {
+          weights.emplace_back();
+          for (Value r : rows)
+            weights.back().push_back(kb.load(scores, kb.addi(sBases[j], r)));
+        }
+        kb.accumulateRowsInto(values, rows, weights, partialAcc, accBases, d);
+      };
+      Value passes = arith::DivUIOp::create(rewriter, loc, count,
+                                            kb.idx(kPositionsPerPass));
+      kb.loop(kb.idx(0), passes, 1, [&](Value p) {
+        accumulate(kb.addi(lo, kb.muli(p, kb.idx(kPositionsPerPass))),
+                   kPositionsPerPass);
+      });
+      kb.loop(kb.addi(lo, kb.muli(passes, kb.idx(kPositionsPerPass))), hi, 1,
+              [&](Value r) { accumulate(r, 1); });
+    };
+
+    // The ring split of cached positions [lo, lo + kPositionsPerSplit).
+    auto attendCache = [&](Value g, Value s) {
+      Value lo = kb.muli(s, kb.idx(kPositionsPerSplit));
+      WeightRows keys(cacheRows(rewriter, loc, kv, l, 0, g), elt);
+      WeightRows values(cacheRows(rewriter, loc, kv, l, 1, g), elt);
+      // The split's rows stay in cache across the block's tokens.
+      forEachToken(kb, step, [&](Value t) {
+        // Empty past the token's last position: hi = lo.
+        Value hi = arith::MaxUIOp::create(
+            rewriter, loc, lo,
+            arith::MinUIOp::create(rewriter, loc,
+                                   kb.addi(lo, kb.idx(kPositionsPerSplit)),
+                                   lastOf(t)));
+        // Staged: the slots of tokens t + 1 .. count - 1, the `later` slots
+        // from (firstSlot + t + 1) mod slots on, hold what t must not see.
+        std::function<Value(Value)> masked;
+        if (staged) {
+          Value from = kb.addi(firstSlot, kb.addi(t, kb.idx(1)));
+          from = arith::RemUIOp::create(rewriter, loc, from, kb.idx(slots));
+          Value later = arith::SubIOp::create(rewriter, loc, step.prefillCount,
+                                              kb.addi(t, kb.idx(1)));
+          masked = [&, from, later](Value slot) -> Value {
+            Value diff = arith::SubIOp::create(
+                rewriter, loc, kb.addi(slot, kb.idx(slots)), from);
+            Value wrapped = arith::CmpIOp::create(
+                rewriter, loc, arith::CmpIPredicate::uge, diff, kb.idx(slots));
+            Value distance = arith::SelectOp::create(
+                rewriter, loc, wrapped,
+                arith::SubIOp::create(rewriter, loc, diff, kb.idx(slots)),
+                diff);
+            return arith::CmpIOp::create(
+                rewriter, loc, arith::CmpIPredicate::ult, distance, later);
+          };
+        }
+        attendRows(
+            keys, values, g, s, t, lo, hi,
+            [&](Value h) { return kb.muli(h, kb.idx(slots)); },
+            masked ? function_ref<Value(Value)>(masked)
+                   : function_ref<Value(Value)>());
+      });
+    };
+    // The staging split: token t attends to the rows of tokens t + 1 ..
+    // count - 1 that held positions (pos + t' - slots >= 0, so t' >= slots
+    // - pos).
+    auto attendStaged = [&](Value g) {
+      WeightRows keys(cacheRows(rewriter, loc, staging, kb.idx(0), 0, g), f32);
+      WeightRows values(cacheRows(rewriter, loc, staging, kb.idx(0), 1, g),
+                        f32);
+      Value unwritten = arith::SubIOp::create(
+          rewriter, loc, kb.idx(slots),
+          arith::MinUIOp::create(rewriter, loc, pos, kb.idx(slots)));
+      forEachToken(kb, step, [&](Value t) {
+        Value lo = arith::MaxUIOp::create(rewriter, loc, kb.addi(t, kb.idx(1)),
+                                          unwritten);
+        Value hi = arith::MaxUIOp::create(rewriter, loc, lo, step.prefillCount);
+        attendRows(
+            keys, values, g, kb.idx(splits), t, lo, hi,
+            [&](Value h) {
+              return kb.addi(kb.idx(heads * slots), kb.muli(h, kb.idx(tokens)));
+            },
+            nullptr);
+      });
+    };
 
     kb.parallel(
-        kvHeads * splits,
+        kvHeads * partials,
         [&](Value it) {
-          Value g = arith::DivUIOp::create(rewriter, loc, it, kb.idx(splits));
-          Value s = arith::RemUIOp::create(rewriter, loc, it, kb.idx(splits));
-          Value lo = kb.muli(s, kb.idx(kPositionsPerSplit));
-          WeightRows keys(cacheRows(rewriter, loc, kv, l, 0, g), elt);
-          WeightRows values(cacheRows(rewriter, loc, kv, l, 1, g), elt);
-          // The split's rows stay in cache across the block's tokens.
-          forEachToken(kb, step, [&](Value t) {
-            Value qRow = tokenRow(rewriter, loc, step, q, t, qSize);
-            // Empty past the token's last position: hi = lo.
-            Value hi = arith::MaxUIOp::create(
-                rewriter, loc, lo,
-                arith::MinUIOp::create(rewriter, loc,
-                                       kb.addi(lo, kb.idx(kPositionsPerSplit)),
-                                       lastOf(t)));
-            // The group's query heads, unrolled: each key and value row is
-            // read once for all of them.
-            SmallVector<Value> hs, qs, sBases, slotsOf, accBases;
-            for (int64_t j = 0; j < group; ++j) {
-              Value h = kb.addi(kb.muli(g, kb.idx(group)), kb.idx(j));
-              hs.push_back(h);
-              qs.push_back(rowView(rewriter, loc, qRow, h, d));
-              sBases.push_back(kb.muli(h, kb.idx(slots)));
-              Value th = kb.addi(kb.muli(t, kb.idx(heads)), h);
-              slotsOf.push_back(kb.addi(kb.muli(th, kb.idx(splits)), s));
-              accBases.push_back(kb.muli(slotsOf.back(), kb.idx(d)));
-            }
-            // Scores and their maxima.
-            SmallVector<Value> minusInf(group, kb.f32(-INFINITY));
-            auto scoreLoop =
-                scf::ForOp::create(rewriter, loc, lo, hi, kb.idx(1), minusInf);
-            {
-              OpBuilder::InsertionGuard guard(rewriter);
-              rewriter.setInsertionPointToStart(scoreLoop.getBody());
-              Value t = scoreLoop.getInductionVar();
-              SmallVector<Value> dots = kb.dots(keys, t, qs, d), maxima;
-              for (int64_t j = 0; j < group; ++j) {
-                Value score = kb.mul(dots[j], scale);
-                kb.store(score, scores, kb.addi(sBases[j], t));
-                maxima.push_back(arith::MaximumFOp::create(
-                    rewriter, loc, scoreLoop.getRegionIterArgs()[j], score));
-              }
-              scf::YieldOp::create(rewriter, loc, maxima);
-            }
-            Value count = arith::SubIOp::create(rewriter, loc, hi, lo);
-            for (int64_t j = 0; j < group; ++j) {
-              Value m = scoreLoop.getResult(j), sBase = sBases[j];
-              // p_t = exp(s_t - m), `lanes` positions at a time (one vector
-              // exp), the sum in lanes; then the rest one by one.
-              Value vecEnd =
-                  kb.addi(lo, kb.muli(arith::DivUIOp::create(
-                                          rewriter, loc, count, kb.idx(lanes)),
-                                      kb.idx(lanes)));
-              Value mv = vector::BroadcastOp::create(rewriter, loc, vecType, m);
-              Value zeros = arith::ConstantOp::create(
-                  rewriter, loc, vecType,
-                  DenseElementsAttr::get(vecType, 0.0f));
-              auto vecLoop = scf::ForOp::create(
-                  rewriter, loc, lo, vecEnd, kb.idx(lanes), ValueRange{zeros});
-              {
-                OpBuilder::InsertionGuard guard(rewriter);
-                rewriter.setInsertionPointToStart(vecLoop.getBody());
-                Value at = kb.addi(sBase, vecLoop.getInductionVar());
-                Value sv = vector::LoadOp::create(rewriter, loc, vecType,
-                                                  scores, ValueRange{at});
-                Value p = math::ExpOp::create(
-                    rewriter, loc,
-                    arith::SubFOp::create(rewriter, loc, sv, mv).getResult());
-                vector::StoreOp::create(rewriter, loc, p, scores,
-                                        ValueRange{at});
-                scf::YieldOp::create(
-                    rewriter, loc,
-                    ValueRange{arith::AddFOp::create(
-                        rewriter, loc, vecLoop.getRegionIterArgs()[0], p)});
-              }
-              Value vecSum = vector::ReductionOp::create(
-                  rewriter, loc, vector::CombiningKind::ADD,
-                  vecLoop.getResult(0));
-              Value sum =
-                  kb.loopCarry(vecEnd, hi, 1, vecSum, [&](Value t, Value a) {
-                    Value p = math::ExpOp::create(
-                        rewriter, loc,
-                        kb.sub(kb.load(scores, kb.addi(sBase, t)), m));
-                    kb.store(p, scores, kb.addi(sBase, t));
-                    return kb.add(a, p);
-                  });
-              kb.store(m, partialMax, slotsOf[j]);
-              kb.store(sum, partialSum, slotsOf[j]);
-              kb.fill(partialAcc, accBases[j], kb.addi(accBases[j], kb.idx(d)),
-                      0.0);
-            }
-            // acc += p_t * v_t for every head of the group, four positions
-            // per pass over the accumulators (the additions in position
-            // order), then the rest one by one.
-            auto accumulate = [&](Value first, int64_t count) {
-              SmallVector<Value> rows;
-              for (int64_t r = 0; r < count; ++r)
-                rows.push_back(kb.addi(first, kb.idx(r)));
-              SmallVector<SmallVector<Value>> weights;
-              for (int64_t j = 0; j < group; ++j) {
-                weights.emplace_back();
-                for (Value t : rows)
-                  weights.back().push_back(
-                      kb.load(scores, kb.addi(sBases[j], t)));
-              }
-              kb.accumulateRowsInto(values, rows, weights, partialAcc, accBases,
-                                    d);
-            };
-            Value passes = arith::DivUIOp::create(rewriter, loc, count,
-                                                  kb.idx(kPositionsPerPass));
-            kb.loop(kb.idx(0), passes, 1, [&](Value p) {
-              accumulate(kb.addi(lo, kb.muli(p, kb.idx(kPositionsPerPass))),
-                         kPositionsPerPass);
-            });
-            kb.loop(kb.addi(lo, kb.muli(passes, kb.idx(kPositionsPerPass))), hi,
-                    1, [&](Value t) { accumulate(t, 1); });
-          });
+          Value g = arith::DivUIOp::create(rewriter, loc, it, kb.idx(partials));
+          Value s = arith::RemUIOp::create(rewriter, loc, it, kb.idx(partials));
+          if (!staged)
+            return attendCache(g, s);
+          Value isRing = arith::CmpIOp::create(
+              rewriter, loc, arith::CmpIPredicate::ult, s, kb.idx(splits));
+          auto ifOp = scf::IfOp::create(rewriter, loc, isRing,
+                                        /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(rewriter);
+          rewriter.setInsertionPointToStart(ifOp.thenBlock());
+          attendCache(g, s);
+          rewriter.setInsertionPointToStart(ifOp.elseBlock());
+          attendStaged(g);
         },
         "scores and values");
 
-    // Merge the splits that hold positions, in split order.
+    // Merge the splits that hold positions, in split order (the staging
+    // split last).
     kb.parallel(
         heads,
         [&](Value h) {
@@ -276,9 +389,14 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
                 kb.addi(lastOf(t), kb.idx(kPositionsPerSplit - 1)),
                 kb.idx(kPositionsPerSplit));
             Value th = kb.addi(kb.muli(t, kb.idx(heads)), h);
-            Value first = kb.muli(th, kb.idx(splits));
-            Value biggest = kb.loopCarry(
-                kb.idx(0), used, 1, kb.f32(-INFINITY), [&](Value s, Value m) {
+            Value first = kb.muli(th, kb.idx(partials));
+            auto forEachPartial = [&](Value init,
+                                      function_ref<Value(Value, Value)> body) {
+              Value result = kb.loopCarry(kb.idx(0), used, 1, init, body);
+              return staged ? body(kb.idx(splits), result) : result;
+            };
+            Value biggest =
+                forEachPartial(kb.f32(-INFINITY), [&](Value s, Value m) {
                   return arith::MaximumFOp::create(
                              rewriter, loc, m,
                              kb.load(partialMax, kb.addi(first, s)))
@@ -286,21 +404,18 @@ struct AttentionLowering : public StepOpLowering<llm::AttentionOp> {
                 });
             Value qBase = kb.muli(h, kb.idx(d));
             kb.fill(outRow, qBase, kb.addi(qBase, kb.idx(d)), 0.0);
-            Value total = kb.loopCarry(
-                kb.idx(0), used, 1, kb.f32(0.0), [&](Value s, Value a) {
-                  Value slot = kb.addi(first, s);
-                  Value w = math::ExpOp::create(
-                      rewriter, loc,
-                      kb.sub(kb.load(partialMax, slot), biggest));
-                  Value accBase = kb.muli(slot, kb.idx(d));
-                  kb.loop(0, d, 1, [&](Value i) {
-                    Value o = kb.load(outRow, kb.addi(qBase, i));
-                    Value x = kb.load(partialAcc, kb.addi(accBase, i));
-                    kb.store(kb.add(o, kb.mul(w, x)), outRow,
-                             kb.addi(qBase, i));
-                  });
-                  return kb.add(a, kb.mul(w, kb.load(partialSum, slot)));
-                });
+            Value total = forEachPartial(kb.f32(0.0), [&](Value s, Value a) {
+              Value slot = kb.addi(first, s);
+              Value w = math::ExpOp::create(
+                  rewriter, loc, kb.sub(kb.load(partialMax, slot), biggest));
+              Value accBase = kb.muli(slot, kb.idx(d));
+              kb.loop(0, d, 1, [&](Value i) {
+                Value o = kb.load(outRow, kb.addi(qBase, i));
+                Value x = kb.load(partialAcc, kb.addi(accBase, i));
+                kb.store(kb.add(o, kb.mul(w, x)), outRow, kb.addi(qBase, i));
+              });
+              return kb.add(a, kb.mul(w, kb.load(partialSum, slot)));
+            });
             Value inv = kb.div(kb.f32(1.0), total);
             kb.loop(0, d, 1, [&](Value i) {
               Value o = kb.load(outRow, kb.addi(qBase, i));

@@ -124,18 +124,35 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 
 // -----
 
-// A sliding-window cache gets a prefill step too (the runtime runs a block
-// through it only while the block ends within the ring's slots, so that no
-// key overwrites a slot an earlier token attends to): token t's key goes to
-// slot (pos + t) mod 4, and it attends to min(pos + t + 1, 4) slots.
+// A sliding-window cache gets a prefill step too: token t's key goes to
+// slot (pos + t) mod 4 and it attends to min(pos + t + 1, 4) slots. Before
+// the block is appended, the rows of its slots are staged ([1][k | v][kv
+// head][token][head dim], f32); token t masks the slots of the block's later
+// tokens (score -inf, the split's max at least the lowest f32) and attends
+// to their staged rows in one more split (iteration s = 1, after the ring's
+// one split).
 // CHECK-LABEL: // {{[-]}}----
 // CHECK: func.func @sparsec_prefill_step
+// CHECK: %[[KV:.+]] = memref.view %arg1{{.*}} to memref<1x2x2x4x8xf32>
+// CHECK: %[[STAGED:.+]] = memref.alloc() {{.*}} : memref<1x2x2x4x8xf32>
+// CHECK: scf.for %[[S:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: %[[SAT:.+]] = arith.addi %{{.+}}, %[[S]] : index
+// CHECK: %[[SLOT:.+]] = arith.remui %[[SAT]], %c4{{.*}} : index
+// CHECK: %[[OLD:.+]] = memref.load %[[KV]][%{{.+}}, %{{.+}}, %{{.+}}, %[[SLOT]], %{{.+}}]
+// CHECK: memref.store %[[OLD]], %[[STAGED]][%{{.+}}, %{{.+}}, %{{.+}}, %[[S]], %{{.+}}]
 // CHECK: scf.for %[[T:.+]] = %{{.+}} to %{{.+}} step
 // CHECK: %[[AT:.+]] = arith.addi %{{.+}}, %[[T]] : index
 // CHECK: arith.remui %[[AT]], %c4{{.*}} : index
 // CHECK: scf.parallel
+// CHECK: %[[RING:.+]] = arith.cmpi ult, %{{.+}}, %c1{{.*}} : index
+// CHECK: scf.if %[[RING]] {
 // CHECK: %[[END:.+]] = arith.addi %{{.+}}, %c1{{.*}} : index
 // CHECK: arith.minui %[[END]], %c4{{.*}} : index
+// CHECK: %[[MASKED:.+]] = arith.cmpi ult, %{{.+}}, %{{.+}} : index
+// CHECK: arith.select %[[MASKED]], %{{.+}}, %{{.+}} : f32
+// CHECK: arith.constant -3.40282347E+38 : f32
+// CHECK: } else {
+// CHECK: memref.subview %[[STAGED]]
 func.func @step(%tok: i32, %pos: index, %cache: !llm.kv_cache<layers = 1, max_len = 64, kv_heads = 2, head_dim = 8, f32, window = 4>) -> tensor<32xf32> attributes {llm.decode_step} {
   %q = llm.param "q" : tensor<32xf32>
   %k = llm.param "k" : tensor<16xf32>
