@@ -112,6 +112,17 @@ Value CPUTargetInfo::emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
   return vector::ShuffleOp::create(b, loc, lookup(low), lookup(high), order);
 }
 
+Value CPUTargetInfo::emitInt16PairDotAccumulate(OpBuilder &b, Location loc,
+                                                Value accumulator, Value lhs,
+                                                Value rhs) const {
+  assert(hasInt16PairDot() && "emitInt16PairDotAccumulate without VNNI");
+  return LLVM::CallIntrinsicOp::create(
+             b, loc, accumulator.getType(),
+             b.getStringAttr("llvm.x86.avx512.vpdpwssd.512"),
+             ValueRange{accumulator, lhs, rhs})
+      .getResult(0);
+}
+
 /// sdot multiplies signed bytes by signed bytes, so unsigned levels (at most
 /// 15 here) go in as they are; each of its 4 lanes sums 4 products, two
 /// instructions cover 32 bytes. Pair weights become lane weights: the two

@@ -64,6 +64,13 @@ public:
   /// which reads only the low 4 bits of each index.
   Value emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
                          ArrayRef<float> table) const override;
+  /// x86-64 with AVX-512 VNNI: vpdpwssd on 512 bits.
+  bool hasInt16PairDot() const override {
+    return int8Dot == Int8Dot::VNNI && vectorWidth >= 16;
+  }
+  Value emitInt16PairDotAccumulate(OpBuilder &b, Location loc,
+                                   Value accumulator, Value lhs,
+                                   Value rhs) const override;
 
 private:
   bool isX86() const { return StringRef(name).starts_with("x86-64"); }

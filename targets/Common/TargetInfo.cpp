@@ -93,6 +93,14 @@ public:
                          ArrayRef<float> table) const override {
     return base->emitNibbleLookup(b, loc, packed, table);
   }
+  bool hasInt16PairDot() const override {
+    return width >= 16 && base->hasInt16PairDot();
+  }
+  Value emitInt16PairDotAccumulate(OpBuilder &b, Location loc,
+                                   Value accumulator, Value lhs,
+                                   Value rhs) const override {
+    return base->emitInt16PairDotAccumulate(b, loc, accumulator, lhs, rhs);
+  }
 
 private:
   std::unique_ptr<TargetInfoBase> base;

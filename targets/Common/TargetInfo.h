@@ -108,6 +108,18 @@ public:
     return {};
   }
 
+  /// Whether emitInt16PairDotAccumulate gives an instruction.
+  virtual bool hasInt16PairDot() const { return false; }
+  /// For `accumulator` (vector<16xi32>) and `lhs`, `rhs` (vector<32xi16>):
+  /// accumulator[i] + lhs[2i] * rhs[2i] + lhs[2i+1] * rhs[2i+1], in one
+  /// instruction (AVX-512 VNNI's vpdpwssd). Exact. Null where the target
+  /// has no such instruction; asked only when hasInt16PairDot().
+  virtual Value emitInt16PairDotAccumulate(OpBuilder &b, Location loc,
+                                           Value accumulator, Value lhs,
+                                           Value rhs) const {
+    return {};
+  }
+
   /// The largest power-of-two lane count <= getVectorWidth() dividing n.
   int64_t lanesFor(int64_t n) const;
 };

@@ -37,7 +37,9 @@ rounded per block of 32 too: --int8-activations makes the reference round it
 by the same rule, and the integer sums are exact, so the bound still holds,
 except after a rounding tie: an input within 2e-6 of its value of a rounding
 boundary (x / d = k + 0.5) may round the other way in the executable, whose
-f32 sums differ from the reference's by ulps; one level (1/127 of the block's largest
+f32 sums differ from the reference's by ulps (--tie-margin: 3e-5 where
+q4_0 down rows add on 16-bit integers, AVX-512 VNNI, whose factors are
+rounded to 2^-16 of a block's largest); one level (1/127 of the block's largest
 magnitude) moves the logits by up to ~1%, and the KV cache carries it on. From
 the step of the first tie on, the bound is --tie-tol (3e-2), two near-equal
 top logits may swap there (both sides go on with the executable's token), and
@@ -103,6 +105,11 @@ def main():
                              "prompt, the last token's; the reference still "
                              "steps every prompt token")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--tie-margin", type=float, default=None,
+                        help="with --int8-activations, how close (relative) "
+                             "to a rounding boundary an input counts as a tie "
+                             "(default 2e-6, f32 summation order; 3e-5 where "
+                             "q4_0 down rows add on 16-bit integers)")
     parser.add_argument("--tie-tol", type=float, default=3e-2,
                         help="with --int8-activations, the bound from the first "
                              "step whose rounding met a tie on")
@@ -124,7 +131,8 @@ def main():
                                       kv_dtype=args.kv_dtype, quant=args.quant,
                                       quant_keep=keep,
                                       int8_activations=args.int8_activations,
-                                      dense_down_layers=dense_layers(args.exe))
+                                      dense_down_layers=dense_layers(args.exe),
+                                      tie_margin=args.tie_margin)
     logits = np.fromfile(dump, dtype=np.float32).reshape(-1, ref.V)
 
     if args.tokenizer:

@@ -516,7 +516,7 @@ class Reference:
     def __init__(self, model_dir, mode="dense", mask_fn=None, masks=None, record=False,
                  predictor_dir=None, kv_dtype="f32", quant=None,
                  quant_keep=("predictor",), int8_activations=False,
-                 dense_down_layers=()):
+                 dense_down_layers=(), tie_margin=None):
         if mode not in ("dense", "predicted"):
             raise ValueError(f"mode must be dense or predicted, got {mode}")
         self.kv_dtype = kv_dtype
@@ -573,6 +573,7 @@ class Reference:
         # boundary so far (see mv); one rounded the other way by the
         # executable moves its result by a level, and every later step.
         self.rounding_ties = 0
+        self.tie_margin = self.TIE_MARGIN if tie_margin is None else tie_margin
         self.reset()
 
     def _quant_roles(self, name):
@@ -595,7 +596,7 @@ class Reference:
         w = self.w(name)
         if (self.int8_activations and name in self._rounded
                 and not self._down_transposed(name)):
-            xq, tie = _quant_activation(x, self.TIE_MARGIN,
+            xq, tie = _quant_activation(x, self.tie_margin,
                                         QUANT_BLOCK[self._formats[name]])
             if tie:
                 self.rounding_ties += 1
@@ -604,7 +605,8 @@ class Reference:
 
     # How close (relative to the value, in levels) to a rounding boundary an
     # input of an int8 dot product counts as a tie: the executable computes
-    # it with f32 sums in another order, relative differences up to ~1e-6.
+    # it with f32 sums in another order, relative differences up to ~1e-6
+    # (the default; a caller whose executable rounds more passes its own).
     TIE_MARGIN = 2e-6
 
     def _down_transposed(self, name):

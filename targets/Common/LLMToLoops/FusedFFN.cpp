@@ -301,6 +301,17 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
     // pairs do the same in their own loops (below).
     bool spreadsRows =
         !gateValues && (xIn.q8 ? !xIn.paired : !up.getQuantType());
+    // q4_0 down rows on 16-bit integers where the target has the pair dot
+    // product: each chunk's workspace (the factors of a pass).
+    Value downFloats, downInts;
+    int64_t floatsPerChunk = 0, intsPerChunk = 0;
+    if (kb.accumulatesOnInt16(down, hidden)) {
+      std::tie(floatsPerChunk, intsPerChunk) =
+          KernelBuilder::int16Workspace(hidden);
+      downFloats = createTemporary(rewriter, loc, chunks * floatsPerChunk, f32);
+      downInts = createTemporary(rewriter, loc, chunks * intsPerChunk,
+                                 rewriter.getI32Type());
+    }
 
     kb.parallel(
         chunks,
@@ -424,8 +435,14 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                 prefetchSpread(rewriter, loc, kb, down.rows, ahead, step,
                                kb.accumulateSteps(down, hidden));
               };
-              kb.accumulateRows(down, rows, values, partials, pBase, hidden,
-                                downSpread);
+              if (downFloats)
+                kb.accumulateRowsOnInt16(
+                    down, rows, values, partials, pBase, hidden, downFloats,
+                    kb.muli(c, kb.idx(floatsPerChunk)), downInts,
+                    kb.muli(c, kb.idx(intsPerChunk)), downSpread);
+              else
+                kb.accumulateRows(down, rows, values, partials, pBase, hidden,
+                                  downSpread);
             });
             kb.loop(kb.muli(downPasses, kb.idx(kRowsPerPass)), m, 1,
                     [&](Value j) {

@@ -1094,3 +1094,177 @@ void KernelBuilder::quantizedLoadRow(const WeightRows &w, Value row, Value out,
     }
   });
 }
+
+bool KernelBuilder::accumulatesOnInt16(const WeightRows &w, int64_t n) const {
+  llm::QuantType quant = w.getQuantType();
+  return quant && quant.getFormat() == llm::QuantFormat::Q4_0 &&
+         quant.hasPairedBlocks(n) && n % (16 * kBlock) == 0 &&
+         target.hasInt16PairDot();
+}
+
+std::pair<int64_t, int64_t> KernelBuilder::int16Workspace(int64_t n) {
+  // Floats: each block's step; ints: the four rows' block scales (two f16
+  // per i32), the two row pairs' packed multiples, each block's zero-point
+  // term.
+  int64_t blocks = n / kBlock;
+  return {blocks, 2 * blocks + 2 * blocks + blocks};
+}
+
+void KernelBuilder::accumulateRowsOnInt16(const WeightRows &w, ValueRange rows,
+                                          ValueRange scales, Value acc,
+                                          Value base, int64_t n, Value floats,
+                                          Value floatsAt, Value ints,
+                                          Value intsAt,
+                                          function_ref<void(Value)> prefetch) {
+  assert(rows.size() == 4 && accumulatesOnInt16(w, n));
+  constexpr int64_t kLanes = 16;
+  constexpr int64_t kMultiple = 32767;
+  int64_t blocks = n / kBlock, pairBytes = 2 * w.getQuantType().getBlockBytes();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  auto floatsType = VectorType::get({kLanes}, f32);
+  auto intsType = VectorType::get({kLanes}, i32);
+  auto shortsType = VectorType::get({2 * kLanes}, b.getI16Type());
+  auto splatInts = [&](VectorType type, int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, type,
+        DenseElementsAttr::get(type,
+                               b.getIntegerAttr(type.getElementType(), v)));
+  };
+  auto splatF32 = [&](float v) -> Value {
+    return arith::ConstantOp::create(b, loc, floatsType,
+                                     DenseElementsAttr::get(floatsType, v));
+  };
+  Value scalesAt[4];
+  for (int64_t r = 0; r < 4; ++r)
+    scalesAt[r] = addi(intsAt, idx(r * blocks / 2));
+  Value pairsAt[2] = {addi(intsAt, idx(2 * blocks)),
+                      addi(intsAt, idx(3 * blocks))};
+  Value zeroTermsAt = addi(intsAt, idx(4 * blocks));
+  Value stepsAt = floatsAt;
+
+  // Each row's block scales side by side (a pair's two from one 4-byte
+  // word: integer moves, off the vector units).
+  loop(0, blocks / 2, 1, [&](Value pair) {
+    Value start = muli(pair, idx(pairBytes));
+    for (int64_t r = 0; r < 4; ++r) {
+      Value word = vector::BitCastOp::create(
+          b, loc, VectorType::get({1}, i32),
+          vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
+                                 w.rows, ValueRange{rows[r], start}));
+      store(vector::ExtractOp::create(b, loc, word, int64_t(0)), ints,
+            {addi(scalesAt[r], pair)});
+    }
+  });
+
+  // Per block: step s = max|factor| / 32767 and the factors as the nearest
+  // multiples of s (|k| <= 32767), rows 0, 1 and 2, 3 packed into one i32
+  // each (vpdpwssd's pairs), and -8 * sum(k) for the levels' zero point.
+  loop(0, blocks, kLanes, [&](Value k) {
+    SmallVector<Value> factors;
+    Value largest;
+    Value pair = arith::DivUIOp::create(b, loc, k, idx(2));
+    for (int64_t r = 0; r < 4; ++r) {
+      Value words =
+          vector::LoadOp::create(b, loc, VectorType::get({kLanes / 2}, i32),
+                                 ints, ValueRange{addi(scalesAt[r], pair)});
+      Value halves = vector::BitCastOp::create(
+          b, loc, VectorType::get({kLanes}, b.getF16Type()), words);
+      factors.push_back(
+          mul(arith::ExtFOp::create(b, loc, floatsType, halves),
+              vector::BroadcastOp::create(b, loc, floatsType, scales[r])));
+      Value magnitude = math::AbsFOp::create(b, loc, factors.back());
+      largest = largest ? arith::MaximumFOp::create(b, loc, largest, magnitude)
+                              .getResult()
+                        : magnitude;
+    }
+    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                           largest, splatF32(0.0f));
+    Value inverse = arith::SelectOp::create(
+        b, loc, positive,
+        arith::DivFOp::create(b, loc, splatF32(float(kMultiple)), largest),
+        splatF32(0.0f));
+    vector::StoreOp::create(b, loc,
+                            mul(largest, splatF32(1.0f / float(kMultiple))),
+                            floats, ValueRange{addi(stepsAt, k)});
+    SmallVector<Value> multiples;
+    for (Value factor : factors)
+      multiples.push_back(arith::FPToSIOp::create(
+          b, loc, intsType,
+          math::RoundEvenOp::create(b, loc, mul(factor, inverse))));
+    for (int64_t p = 0; p < 2; ++p) {
+      Value packed = arith::OrIOp::create(
+          b, loc,
+          arith::AndIOp::create(b, loc, multiples[2 * p],
+                                splatInts(intsType, 0xffff)),
+          arith::ShLIOp::create(b, loc, multiples[2 * p + 1],
+                                splatInts(intsType, 16)));
+      vector::StoreOp::create(b, loc, packed, ints,
+                              ValueRange{addi(pairsAt[p], k)});
+    }
+    Value sum = arith::AddIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, multiples[0], multiples[1]),
+        arith::AddIOp::create(b, loc, multiples[2], multiples[3]));
+    vector::StoreOp::create(
+        b, loc, arith::MulIOp::create(b, loc, sum, splatInts(intsType, -8)),
+        ints, ValueRange{addi(zeroTermsAt, k)});
+  });
+
+  // The rows, a pair of blocks at a time: for each row pair and block, one
+  // byte shuffle puts the two rows' bytes j side by side in 16-bit lanes
+  // (each byte twice: the mask keeps one nibble), so that lane 2j holds row
+  // a's level j and lane 2j+1 row b's, against the multiples (k_a, k_b).
+  // The sums start at the zero-point term; a block's 32 outputs then take
+  // one conversion and one FMA by its step per 16.
+  auto bytesType = VectorType::get({kBlock}, b.getI8Type());
+  Value lowNibble = splatInts(shortsType, 15),
+        twelve = splatInts(shortsType, 12);
+  loop(0, blocks / 2, 1, [&](Value pair) {
+    if (prefetch)
+      prefetch(pair);
+    Value start = addi(muli(pair, idx(pairBytes)), idx(4));
+    SmallVector<Value> levels;
+    for (Value row : rows)
+      levels.push_back(vector::LoadOp::create(b, loc, bytesType, w.rows,
+                                              ValueRange{row, start}));
+    for (int64_t h = 0; h < 2; ++h) {
+      Value block = addi(muli(pair, idx(2)), idx(h));
+      SmallVector<int64_t> order;
+      for (int64_t j = 0; j < kLanes; ++j)
+        for (int64_t from :
+             {16 * h + j, 16 * h + j, kBlock + 16 * h + j, kBlock + 16 * h + j})
+          order.push_back(from);
+      Value zeroTerm = vector::BroadcastOp::create(
+          b, loc, intsType, load(ints, {addi(zeroTermsAt, block)}));
+      Value sums[2] = {zeroTerm, zeroTerm};
+      for (int64_t p = 0; p < 2; ++p) {
+        Value words = vector::BitCastOp::create(
+            b, loc, shortsType,
+            vector::ShuffleOp::create(b, loc, levels[2 * p], levels[2 * p + 1],
+                                      order));
+        Value multiples = vector::BitCastOp::create(
+            b, loc, shortsType,
+            vector::BroadcastOp::create(b, loc, intsType,
+                                        load(ints, {addi(pairsAt[p], block)})));
+        // Lane (byte << 8) | byte: its low 4 bits are the low nibble, its
+        // top 4 the high one.
+        Value low = arith::AndIOp::create(b, loc, words, lowNibble);
+        Value high = arith::ShRUIOp::create(b, loc, words, twelve);
+        sums[0] =
+            target.emitInt16PairDotAccumulate(b, loc, sums[0], low, multiples);
+        sums[1] =
+            target.emitInt16PairDotAccumulate(b, loc, sums[1], high, multiples);
+      }
+      Value step = vector::BroadcastOp::create(
+          b, loc, floatsType, load(floats, {addi(stepsAt, block)}));
+      for (int64_t half = 0; half < 2; ++half) {
+        Value at = addi(base, addi(muli(block, idx(kBlock)), idx(16 * half)));
+        Value av =
+            vector::LoadOp::create(b, loc, floatsType, acc, ValueRange{at});
+        av = vector::FMAOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, floatsType, sums[half]),
+            step, av);
+        vector::StoreOp::create(b, loc, av, acc, ValueRange{at});
+      }
+    }
+  });
+}

@@ -139,6 +139,58 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
+// q4_0 down rows of 512 weights (a multiple of 16 blocks) with VNNI, a pass
+// of four rows adds on 16-bit integers. Each chunk has a workspace: the
+// rows' block scales (4-byte words, integer moves), then per 16 blocks the
+// factors (scale x value) as int16 multiples of max|factor| / 32767, packed
+// per row pair; then per block and row pair one byte shuffle, the low
+// nibbles masked and the high ones shifted down, and vpdpwssd against the
+// packed multiples, one conversion and FMA by the step per 16 outputs.
+// Without VNNI the float loop stays.
+// CHECK-LABEL: func.func @sparsec_decode_step
+// INT8-NOT: vpdpwssd.512
+// F32-NOT: vpdpwssd.512
+// VNNI: %[[STEPS:.+]] = memref.alloc() {{.*}} : memref<256xf32>
+// VNNI: %[[WORK:.+]] = memref.alloc() {{.*}} : memref<1280xi32>
+// VNNI: scf.parallel
+// VNNI: %[[WORD:.+]] = vector.bitcast %{{.+}} : vector<4xi8> to vector<1xi32>
+// VNNI: %[[SCALES:.+]] = vector.extract %[[WORD]][0] : i32 from vector<1xi32>
+// VNNI: memref.store %[[SCALES]], %[[WORK]][%{{.+}}] : memref<1280xi32>
+// VNNI: vector.bitcast %{{.+}} : vector<8xi32> to vector<16xf16>
+// VNNI: arith.maximumf
+// VNNI: arith.divf
+// VNNI: vector.store %{{.+}}, %[[STEPS]][%{{.+}}] : memref<256xf32>, vector<16xf32>
+// VNNI: math.roundeven %{{.+}} : vector<16xf32>
+// VNNI: arith.fptosi %{{.+}} : vector<16xf32> to vector<16xi32>
+// VNNI: arith.shli %{{.+}}, %{{.+}} : vector<16xi32>
+// VNNI: vector.store %{{.+}}, %[[WORK]][%{{.+}}] : memref<1280xi32>, vector<16xi32>
+// VNNI: %[[ZERO:.+]] = vector.broadcast %{{.+}} : i32 to vector<16xi32>
+// VNNI: %[[SHUF:.+]] = vector.shuffle %{{.+}}, %{{.+}} [0, 0, 32, 32, 1, 1, 33, 33, {{.*}}] : vector<32xi8>, vector<32xi8>
+// VNNI: %[[WORDS:.+]] = vector.bitcast %[[SHUF]] : vector<64xi8> to vector<32xi16>
+// VNNI: %[[K:.+]] = vector.bitcast %{{.+}} : vector<16xi32> to vector<32xi16>
+// VNNI: %[[LOW:.+]] = arith.andi %[[WORDS]], %{{.+}} : vector<32xi16>
+// VNNI: %[[HIGH:.+]] = arith.shrui %[[WORDS]], %{{.+}} : vector<32xi16>
+// VNNI: %[[S0:.+]] = llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.512"(%[[ZERO]], %[[LOW]], %[[K]])
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.512"(%[[ZERO]], %[[HIGH]], %[[K]])
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpwssd.512"(%[[S0]],
+// VNNI: arith.sitofp %{{.+}} : vector<16xi32> to vector<16xf32>
+// VNNI: vector.fma %{{.+}} : vector<16xf32>
+func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<512xf32> attributes {llm.decode_step} {
+  %x = llm.param "x" : tensor<512xf32>
+  %fc1 = llm.param "fc1" : tensor<8x512xf16>
+  %fc2 = llm.param "fc2" : tensor<64x8xf16>
+  %b = sfn.bundle_param "bundle" sources ["g", "u", "d"] transposed [2] : tensor<64x3x512x!llm.quant<q4_0>>
+  %g = sfn.bundle_part %b[0] : tensor<64x3x512x!llm.quant<q4_0>> -> tensor<64x512x!llm.quant<q4_0>>
+  %u = sfn.bundle_part %b[1] : tensor<64x3x512x!llm.quant<q4_0>> -> tensor<64x512x!llm.quant<q4_0>>
+  %dt = sfn.bundle_part %b[2] : tensor<64x3x512x!llm.quant<q4_0>> -> tensor<64x512x!llm.quant<q4_0>>
+  %y = sfn.fused_sparse_ffn %x, %g, %u, %dt predictor(%x, %fc1, %fc2) {activation = #llm.activation<drelu>, layer = 0 : i64, mode = #sfn.mode<predicted>} : (tensor<512xf32>, tensor<64x512x!llm.quant<q4_0>>, tensor<64x512x!llm.quant<q4_0>>, tensor<64x512x!llm.quant<q4_0>>, tensor<512xf32>, tensor<8x512xf16>, tensor<64x8xf16>) -> tensor<512xf32>
+  return %y : tensor<512xf32>
+}
+
+// -----
+
+!cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
+
 // q4_0 neuron bundle (rows in pairs of blocks), predicted: a chunk first
 // computes its neurons' values, a pass's four gate and up rows in one loop,
 // which asks for the next pass's gate and up rows into L2 (locality 2), a
