@@ -68,14 +68,12 @@ if "avx512_vnni" in cpu_flags and "avx512vl" in cpu_flags:
     config.available_features.add("avx512vnni")
 # Code for the host's x86 CPU runs q8_0/q4_0 dot products on 8-bit integers
 # where it has AVX2: the reference then rounds their input the same way.
-# With AVX-512 VNNI, q4_0 down rows of 512 weights and more add on 16-bit
-# integers (factors rounded to 2^-16 of a block's largest, ~1e-5 relative):
-# an input that close to a rounding boundary counts as a tie.
+# There q4_0 down rows of 512 weights and more add on 16-bit integers too
+# (factors rounded to 2^-16 of a block's largest, ~1e-5 relative): an input
+# that close to a rounding boundary counts as a tie.
 host_int8 = ""
 if "avx2" in cpu_flags:
-    host_int8 = "--int8-activations"
-    if "avx512_vnni" in cpu_flags and "avx512vl" in cpu_flags:
-        host_int8 += " --tie-margin 3e-5"
+    host_int8 = "--int8-activations --tie-margin 3e-5"
 config.substitutions.append(("%host-int8-activations", host_int8))
 if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-g++"):
     config.available_features.add("qemu-aarch64")

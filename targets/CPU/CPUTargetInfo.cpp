@@ -115,12 +115,38 @@ Value CPUTargetInfo::emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
 Value CPUTargetInfo::emitInt16PairDotAccumulate(OpBuilder &b, Location loc,
                                                 Value accumulator, Value lhs,
                                                 Value rhs) const {
-  assert(hasInt16PairDot() && "emitInt16PairDotAccumulate without VNNI");
-  return LLVM::CallIntrinsicOp::create(
-             b, loc, accumulator.getType(),
-             b.getStringAttr("llvm.x86.avx512.vpdpwssd.512"),
-             ValueRange{accumulator, lhs, rhs})
-      .getResult(0);
+  assert(hasInt16PairDot() && "emitInt16PairDotAccumulate without vpmaddwd");
+  auto intrinsic = [&](Type type, StringRef name, ValueRange operands) {
+    return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(name),
+                                         operands)
+        .getResult(0);
+  };
+  if (int8Dot == Int8Dot::VNNI)
+    return intrinsic(accumulator.getType(), "llvm.x86.avx512.vpdpwssd.512",
+                     {accumulator, lhs, rhs});
+  if (vectorWidth >= 16)
+    return arith::AddIOp::create(b, loc, accumulator,
+                                 intrinsic(accumulator.getType(),
+                                           "llvm.x86.avx512.pmaddw.d.512",
+                                           {lhs, rhs}));
+  // AVX2: vpmaddwd on each 256-bit half, then one add.
+  auto ints = VectorType::get({8}, b.getI32Type());
+  auto half = [&](Value v, int64_t h) -> Value {
+    SmallVector<int64_t> order;
+    for (int64_t i = 0; i < 16; ++i)
+      order.push_back(16 * h + i);
+    return vector::ShuffleOp::create(b, loc, v, v, order);
+  };
+  Value sums[2];
+  for (int64_t h = 0; h < 2; ++h)
+    sums[h] =
+        intrinsic(ints, "llvm.x86.avx2.pmadd.wd", {half(lhs, h), half(rhs, h)});
+  SmallVector<int64_t> order;
+  for (int64_t i = 0; i < 16; ++i)
+    order.push_back(i);
+  return arith::AddIOp::create(
+      b, loc, accumulator,
+      vector::ShuffleOp::create(b, loc, sums[0], sums[1], order));
 }
 
 /// sdot multiplies signed bytes by signed bytes, so unsigned levels (at most

@@ -64,9 +64,10 @@ public:
   /// which reads only the low 4 bits of each index.
   Value emitNibbleLookup(OpBuilder &b, Location loc, Value packed,
                          ArrayRef<float> table) const override;
-  /// x86-64 with AVX-512 VNNI: vpdpwssd on 512 bits.
+  /// x86-64 with AVX2 or more: vpdpwssd on 512 bits with AVX-512 VNNI,
+  /// else vpmaddwd and an add.
   bool hasInt16PairDot() const override {
-    return int8Dot == Int8Dot::VNNI && vectorWidth >= 16;
+    return int8Dot == Int8Dot::VNNI || int8Dot == Int8Dot::AVX2;
   }
   Value emitInt16PairDotAccumulate(OpBuilder &b, Location loc,
                                    Value accumulator, Value lhs,

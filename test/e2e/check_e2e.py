@@ -38,7 +38,7 @@ by the same rule, and the integer sums are exact, so the bound still holds,
 except after a rounding tie: an input within 2e-6 of its value of a rounding
 boundary (x / d = k + 0.5) may round the other way in the executable, whose
 f32 sums differ from the reference's by ulps (--tie-margin: 3e-5 where
-q4_0 down rows add on 16-bit integers, AVX-512 VNNI, whose factors are
+q4_0 down rows add on 16-bit integers, x86 with AVX2, whose factors are
 rounded to 2^-16 of a block's largest); one level (1/127 of the block's largest
 magnitude) moves the logits by up to ~1%, and the KV cache carries it on. From
 the step of the first tie on, the bound is --tie-tol (3e-2), two near-equal

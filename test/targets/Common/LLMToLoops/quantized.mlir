@@ -139,16 +139,26 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<64xf32> attrib
 
 !cache = !llm.kv_cache<layers = 1, max_len = 4, kv_heads = 1, head_dim = 4, f32>
 
-// q4_0 down rows of 512 weights (a multiple of 16 blocks) with VNNI, a pass
-// of four rows adds on 16-bit integers. Each chunk has a workspace: the
+// q4_0 down rows of 512 weights (a multiple of 16 blocks) on x86 (VNNI), a
+// pass of four rows adds on 16-bit integers. Each chunk has a workspace: the
 // rows' block scales (4-byte words, integer moves), then per 16 blocks the
 // factors (scale x value) as int16 multiples of max|factor| / 32767, packed
 // per row pair; then per block and row pair one byte shuffle, the low
 // nibbles masked and the high ones shifted down, and vpdpwssd against the
 // packed multiples, one conversion and FMA by the step per 16 outputs.
-// Without VNNI the float loop stays.
+// AVX2 (INT8) takes the same loop with vpmaddwd on each 256-bit half and an
+// add in place of vpdpwssd; NEON (F32) keeps the float loop.
 // CHECK-LABEL: func.func @sparsec_decode_step
 // INT8-NOT: vpdpwssd.512
+// INT8: memref.alloc() {{.*}} : memref<1280xi32>
+// INT8: %[[WORDS:.+]] = vector.bitcast %{{.+}} : vector<64xi8> to vector<32xi16>
+// INT8: %[[LOW:.+]] = arith.andi %[[WORDS]], %{{.+}} : vector<32xi16>
+// INT8: %[[LOW0:.+]] = vector.shuffle %[[LOW]], %[[LOW]] [0, 1, {{.*}}, 15] : vector<32xi16>, vector<32xi16>
+// INT8: %[[P0:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[LOW0]],
+// INT8: %[[P1:.+]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(
+// INT8: %[[BOTH:.+]] = vector.shuffle %[[P0]], %[[P1]] [0, 1, {{.*}}, 15] : vector<8xi32>, vector<8xi32>
+// INT8: arith.addi %{{.+}}, %[[BOTH]] : vector<16xi32>
+// INT8: arith.sitofp %{{.+}} : vector<16xi32> to vector<16xf32>
 // F32-NOT: vpdpwssd.512
 // VNNI: %[[STEPS:.+]] = memref.alloc() {{.*}} : memref<256xf32>
 // VNNI: %[[WORK:.+]] = memref.alloc() {{.*}} : memref<1280xi32>
