@@ -323,6 +323,14 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
           Value pBase = kb.muli(c, kb.idx(hidden));
           kb.fill(partials, pBase, kb.addi(pBase, kb.idx(hidden)), 0.0);
           constexpr int64_t kRowsPerPass = 4;
+          // The passes whose rows a pass asks for are the ones two on, not
+          // the next: a request has a whole pass more to arrive. The experts'
+          // FFN kernels of the MoE benchmark model (Zen 5, --profile): f16
+          // 6.4-6.9 -> 4.1-4.2 ms per token on one thread, 3.5-4.0 ->
+          // 2.6-3.0 on two; q4_0 1.36-1.38 -> 0.86 on two. Three or four
+          // passes on were no better than one (f16, one thread: 6.9-7.9 ms).
+          constexpr int64_t kPassesAhead = 2;
+          constexpr int64_t kRowsAhead = kRowsPerPass * kPassesAhead;
           // The values of the chunk's neurons (positions [0, count) of its
           // list, `neuronAt`), four at a time, the nonzero ones kept in order
           // with their values; then the kept neurons' down rows, partials[c,
@@ -330,8 +338,8 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
           // sum (one read and write of it instead of four); the last m % 4
           // take a pass each. The same additions in the same order as adding
           // every row (a zero value adds nothing). The down loop asks for the
-          // next pass's down rows, spread over its steps; the values' loop
-          // for the next pass's gate and up rows the same way in predicted
+          // down rows kPassesAhead passes on, spread over its steps; the
+          // values' loop for those gate and up rows the same way in predicted
           // mode, and for their first lines before each pass in the modes
           // whose gates come from the selection (`beforePass`).
           auto valuesThenDown = [&](Value count,
@@ -365,7 +373,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                   for (int64_t r = 0; r < kRowsPerPass; ++r) {
                     rows.push_back(neuronAt(kb.addi(first, kb.idx(r))));
                     ahead.push_back(
-                        neuronAhead(kb.addi(first, kb.idx(kRowsPerPass + r))));
+                        neuronAhead(kb.addi(first, kb.idx(kRowsAhead + r))));
                   }
                   if (paired) {
                     // The pass's gate and up rows in one loop, their eight
@@ -411,8 +419,8 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                                Value row = neuronAt(j);
                                return keep(m, row, valueOf(row));
                              });
-            // The kept neurons' down rows; a pass asks for the next pass's
-            // (positions clamped to the last kept one).
+            // The kept neurons' down rows; a pass asks for those kPassesAhead
+            // passes on (positions clamped to the last kept one).
             auto keptAt = [&](Value j) {
               return kb.load(kept, kb.addi(lo, j));
             };
@@ -429,7 +437,7 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                 rows.push_back(keptAt(j));
                 values.push_back(kb.load(keptValues, kb.addi(lo, j)));
                 ahead.push_back(keptAt(arith::MinUIOp::create(
-                    rewriter, loc, kb.addi(j, kb.idx(kRowsPerPass)), last)));
+                    rewriter, loc, kb.addi(j, kb.idx(kRowsAhead)), last)));
               }
               auto downSpread = [&](Value step) {
                 prefetchSpread(rewriter, loc, kb, down.rows, ahead, step,
@@ -477,15 +485,15 @@ struct FusedFFNLowering : public StepOpLowering<sfn::FusedSparseFFNOp> {
                   rewriter.setInsertionPointToStart(ifOp.thenBlock());
                   kb.store(i, list, kb.addi(lo, n));
                   if (!gateValues && (xIn.paired || spreadsRows)) {
-                    // Rows whose passes ask for the next pass's (above):
-                    // the chunk's first pass has no pass before
-                    // it to ask for its rows; they are asked for here, as
-                    // each of its neurons is found, while the selection
-                    // goes on (MoE experts, a few passes per chunk: their
-                    // kernel 4% faster on one thread).
+                    // Rows whose passes ask for those of later passes
+                    // (above): the chunk's first kPassesAhead passes have
+                    // no pass before them to ask for their rows; they are
+                    // asked for here, as each of their neurons is found,
+                    // while the selection goes on (MoE experts, a few passes
+                    // per chunk: their kernel 4% faster on one thread).
                     Value inFirstPass = arith::CmpIOp::create(
                         rewriter, loc, arith::CmpIPredicate::ult, n,
-                        kb.idx(kRowsPerPass));
+                        kb.idx(kRowsAhead));
                     auto firstPass =
                         scf::IfOp::create(rewriter, loc, inFirstPass);
                     OpBuilder::InsertionGuard guard(rewriter);

@@ -101,7 +101,7 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<32xf32> attrib
 // CHECK: scf.parallel
 // CHECK: vector.load {{.*}} : memref<128x8xf32>, vector<8xf32>
 // CHECK: arith.cmpf ogt
-// CHECK: arith.cmpi ult, %{{.+}}, %c4{{.*}} : index
+// CHECK: arith.cmpi ult, %{{.+}}, %c8{{.*}} : index
 // CHECK: memref.prefetch %[[G:view_[0-9]+]][%[[I:.+]], %{{.+}}], read, locality<2>, data
 // CHECK: memref.prefetch %[[U:view_[0-9]+]][%[[I]], %{{.+}}], read, locality<2>, data
 // CHECK: memref.prefetch %[[D:view_[0-9]+]][%[[I]], %{{.+}}], read, locality<2>, data

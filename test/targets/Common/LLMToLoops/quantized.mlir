@@ -220,7 +220,7 @@ func.func @step(%tok: i32, %pos: index, %cache: !cache) -> tensor<512xf32> attri
 // VNNI: scf.for %[[I:.+]] = {{.*}} iter_args(%[[N:.+]] = %{{.+}}) -> (index)
 // VNNI: scf.if %{{.+}} -> (index) {
 // VNNI: memref.store %[[I]]
-// VNNI: %[[EARLY:.+]] = arith.cmpi ult, %[[N]], %c4{{.*}} : index
+// VNNI: %[[EARLY:.+]] = arith.cmpi ult, %[[N]], %c8{{.*}} : index
 // VNNI: scf.if %[[EARLY]] {
 // VNNI: memref.prefetch %[[GV]][%[[I]], %{{.+}}], read, locality<2>, data
 // VNNI: memref.prefetch %[[UV]][%[[I]], %{{.+}}], read, locality<2>, data
